@@ -1,0 +1,210 @@
+/**
+ * The sparse block-image abstraction every container consumes. An image is a size plus
+ * an ordered list of segments; each segment says where its bytes come from (memory, a
+ * file of the closure, or a producer run only when the bytes are needed). Everything
+ * outside the segments reads as zeros. Filesystems produce images, partition tables
+ * place images inside a disk image, and containers (raw, qcow2, ...) read them once, in
+ * order, so no full-size intermediate ever exists.
+ */
+import { closeSync, openSync, readSync } from 'node:fs';
+import { ImageError } from './errors.js';
+
+export type ByteSource =
+  | { readonly kind: 'bytes'; readonly bytes: Uint8Array }
+  /** `path` is a byte string (latin1), so any file name round-trips. */
+  | { readonly kind: 'file'; readonly path: string; readonly offset: number }
+  | { readonly kind: 'lazy'; readonly produce: () => Uint8Array };
+
+export interface Segment {
+  readonly offset: number;
+  readonly length: number;
+  readonly source: ByteSource;
+}
+
+export interface BlockImage {
+  readonly size: number;
+  /** Non-overlapping segments in ascending offset order. */
+  segments(): Iterable<Segment>;
+}
+
+export function bytesSegment(offset: number, bytes: Uint8Array): Segment {
+  return { offset, length: bytes.length, source: { kind: 'bytes', bytes } };
+}
+
+export function lazySegment(offset: number, length: number, produce: () => Uint8Array): Segment {
+  return { offset, length, source: { kind: 'lazy', produce } };
+}
+
+/** An image whose segments are known up front (small metadata-only images, tests). */
+export function imageFromSegments(size: number, segments: readonly Segment[]): BlockImage {
+  const sorted = [...segments].sort((a, b) => a.offset - b.offset);
+  checkSegments(size, sorted);
+  return { size, segments: () => sorted };
+}
+
+export function imageFromBytes(bytes: Uint8Array): BlockImage {
+  return imageFromSegments(bytes.length, [bytesSegment(0, bytes)]);
+}
+
+function* checked(size: number, segments: Iterable<Segment>): Generator<Segment> {
+  let end = 0;
+  for (const s of segments) {
+    if (s.length === 0) continue;
+    if (s.offset < end || s.offset + s.length > size) {
+      throw new ImageError(
+        'image.segment-order',
+        `Internal error: segment at ${s.offset} (+${s.length}) overlaps the previous one ending at ${end} or the image size ${size}`,
+      );
+    }
+    end = s.offset + s.length;
+    yield s;
+  }
+}
+
+function checkSegments(size: number, segments: Iterable<Segment>): void {
+  for (const _ of checked(size, segments)) { /* validation only */ }
+}
+
+export interface Placement {
+  readonly offset: number;
+  readonly image: BlockImage;
+}
+
+/** Places child images at byte offsets inside a larger image (partitions in a disk). */
+export function composeImage(size: number, placements: readonly Placement[]): BlockImage {
+  const sorted = [...placements].sort((a, b) => a.offset - b.offset);
+  for (let i = 0; i < sorted.length; i++) {
+    const p = sorted[i]!;
+    const next = sorted[i + 1];
+    if (p.offset + p.image.size > (next?.offset ?? size)) {
+      throw new ImageError('image.placement-overlap', `Internal error: image placed at ${p.offset} (${p.image.size} bytes) overlaps the next placement or the end ${size}`);
+    }
+  }
+  return {
+    size,
+    *segments() {
+      for (const p of sorted) {
+        for (const s of p.image.segments()) yield { offset: s.offset + p.offset, length: s.length, source: s.source };
+      }
+    },
+  };
+}
+
+/** A fixed-size window of the image, for writers that work in clusters or blocks. */
+export interface Window {
+  /** Window number: the window covers [index * size, (index + 1) * size). */
+  readonly index: number;
+  /** The window's bytes; the buffer is reused, so consume it before asking for the next. */
+  readonly data: Uint8Array;
+}
+
+/**
+ * Reads the image once, in order, and yields every window that any segment touches.
+ * Windows no segment touches are skipped: they are zeros. The last window is zero-padded.
+ */
+export function* readWindows(image: BlockImage, windowSize: number): Generator<Window> {
+  const buffer = new Uint8Array(windowSize);
+  let current = -1;
+  let openPath: string | undefined;
+  let openFd = -1;
+  const closeOpen = (): void => {
+    if (openFd >= 0) closeSync(openFd);
+    openFd = -1;
+    openPath = undefined;
+  };
+  try {
+    for (const segment of checked(image.size, image.segments())) {
+      let produced: Uint8Array | undefined;
+      let done = 0;
+      while (done < segment.length) {
+        const position = segment.offset + done;
+        const index = Math.floor(position / windowSize);
+        if (index !== current) {
+          if (current >= 0) yield { index: current, data: buffer };
+          buffer.fill(0);
+          current = index;
+        }
+        const inWindow = position - index * windowSize;
+        const take = Math.min(segment.length - done, windowSize - inWindow);
+        const source = segment.source;
+        switch (source.kind) {
+          case 'bytes':
+            buffer.set(source.bytes.subarray(done, done + take), inWindow);
+            break;
+          case 'lazy':
+            produced ??= source.produce();
+            if (produced.length !== segment.length) {
+              throw new ImageError('image.lazy-length', `Internal error: a producer returned ${produced.length} bytes for a ${segment.length}-byte segment`);
+            }
+            buffer.set(produced.subarray(done, done + take), inWindow);
+            break;
+          case 'file': {
+            if (openPath !== source.path) {
+              closeOpen();
+              openFd = openStoreFile(source.path);
+              openPath = source.path;
+            }
+            readExactly(openFd, source.path, buffer, inWindow, take, source.offset + done);
+            break;
+          }
+        }
+        done += take;
+      }
+    }
+    if (current >= 0) yield { index: current, data: buffer };
+  } finally {
+    closeOpen();
+  }
+}
+
+function openStoreFile(path: string): number {
+  try {
+    return openSync(Buffer.from(path, 'latin1'), 'r');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw new ImageError('input.unreadable', `Cannot read "${path}": ${code}`, {
+      hint: 'check that the store path exists and is readable by this user',
+      cause: error,
+    });
+  }
+}
+
+function readExactly(fd: number, path: string, into: Uint8Array, at: number, length: number, position: number): void {
+  let got = 0;
+  while (got < length) {
+    let n: number;
+    try {
+      n = readSync(fd, into, at + got, length - got, position + got);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? 'error';
+      throw new ImageError('input.unreadable', `Cannot read "${path}": ${code}`, { cause: error });
+    }
+    if (n === 0) {
+      throw new ImageError('input.changed', `Cannot read "${path}": it is shorter than when it was listed`, {
+        hint: 'the file changed during the build; rebuild',
+      });
+    }
+    got += n;
+  }
+}
+
+const ZEROS = new Uint8Array(1 << 20);
+
+export function isAllZero(data: Uint8Array): boolean {
+  for (let at = 0; at < data.length; at += ZEROS.length) {
+    const part = data.subarray(at, Math.min(data.length, at + ZEROS.length));
+    if (Buffer.compare(part, ZEROS.subarray(0, part.length)) !== 0) return false;
+  }
+  return true;
+}
+
+/** Materialises a whole image in memory; for tests and small metadata images only. */
+export function readAll(image: BlockImage): Uint8Array {
+  const out = new Uint8Array(image.size);
+  const windowSize = 1 << 16;
+  for (const w of readWindows(image, windowSize)) {
+    const at = w.index * windowSize;
+    out.set(w.data.subarray(0, Math.min(windowSize, image.size - at)), at);
+  }
+  return out;
+}

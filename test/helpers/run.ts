@@ -1,0 +1,38 @@
+/** Runs reference tools for tests; a missing tool is a test failure, never a skip. */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface RunResult {
+  readonly status: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export function run(command: string, args: readonly string[], options: { input?: string | Uint8Array; env?: NodeJS.ProcessEnv; cwd?: string } = {}): RunResult {
+  const result = spawnSync(command, args, {
+    input: options.input,
+    env: options.env ?? process.env,
+    cwd: options.cwd,
+    maxBuffer: 1 << 30,
+    encoding: 'latin1',
+  });
+  if (result.error !== undefined) throw new Error(`cannot run ${command}: ${result.error.message}`);
+  return { status: result.status ?? 128, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** Runs a command and fails the test unless it exits 0. */
+export function runOk(command: string, args: readonly string[], options: Parameters<typeof run>[2] = {}): RunResult {
+  const result = run(command, args, options);
+  if (result.status !== 0) {
+    throw new Error(`${command} ${args.join(' ')} exited ${result.status}\n${result.stdout}\n${result.stderr}`);
+  }
+  return result;
+}
+
+/** A fresh temporary directory removed when the returned disposer runs. */
+export function tempDir(prefix: string): { path: string; remove: () => void } {
+  const path = mkdtempSync(join(tmpdir(), `ngts-${prefix}-`));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}

@@ -1,0 +1,32 @@
+/**
+ * Progress is data: writers report bytes done through a callback and the CLI decides how
+ * to draw it. Long loops call `checkpoint` so signal handlers get to run and a cancelled
+ * build stops promptly.
+ */
+import { InterruptedError } from './errors.js';
+
+export type ProgressCallback = (event: ProgressEvent) => void;
+
+export interface ProgressEvent {
+  /** What is being done, for example "write nixos.qcow2". */
+  readonly phase: string;
+  readonly done: number;
+  readonly total: number;
+}
+
+export interface RunControl {
+  readonly onProgress?: ProgressCallback;
+  readonly signal?: AbortSignal;
+}
+
+/** Yields to the event loop and throws if the build was cancelled. */
+export async function checkpoint(control: RunControl): Promise<void> {
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  if (control.signal?.aborted === true) throw new InterruptedError(String(control.signal.reason ?? 'SIGINT'));
+}
+
+/** Calls `checkpoint` every `every` steps; cheap enough for per-cluster loops. */
+export function throttledCheckpoint(control: RunControl, every = 256): () => Promise<void> | undefined {
+  let count = 0;
+  return () => (++count % every === 0 ? checkpoint(control) : undefined);
+}

@@ -1,0 +1,109 @@
+/**
+ * Reads a system's boot entries from its NixOS bootspec (`boot.json`,
+ * org.nixos.bootspec.v1), falling back to the toplevel's `kernel`, `initrd`, `init` and
+ * `kernel-params` for systems built before bootspec existed.
+ */
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { ImageError } from '../core/errors.js';
+
+export interface BootEntry {
+  readonly label: string;
+  readonly toplevel: string;
+  readonly kernel: string;
+  readonly initrd: string | undefined;
+  readonly init: string;
+  readonly kernelParams: readonly string[];
+  readonly system: string;
+}
+
+export interface Bootspec extends BootEntry {
+  readonly specialisations: ReadonlyMap<string, BootEntry>;
+}
+
+const V1 = 'org.nixos.bootspec.v1';
+const SPECIALISATIONS = 'org.nixos.specialisation.v1';
+
+function fail(toplevel: string, message: string): never {
+  throw new ImageError('bootspec.invalid', `Cannot read the bootspec of "${toplevel}": ${message}`, {
+    hint: 'the toplevel must be a NixOS system (config.system.build.toplevel)',
+  });
+}
+
+function entryFrom(document: unknown, toplevel: string): BootEntry {
+  if (typeof document !== 'object' || document === null || !(V1 in document)) fail(toplevel, `no "${V1}" object`);
+  const v1 = (document as Record<string, unknown>)[V1] as Record<string, unknown>;
+  const str = (key: string): string => {
+    const value = v1[key];
+    if (typeof value !== 'string' || value === '') fail(toplevel, `"${key}" must be a non-empty string`);
+    return value;
+  };
+  const params = v1['kernelParams'];
+  if (!Array.isArray(params) || !params.every((p) => typeof p === 'string')) fail(toplevel, '"kernelParams" must be a list of strings');
+  const initrd = v1['initrd'];
+  return {
+    label: str('label'),
+    toplevel: str('toplevel'),
+    kernel: str('kernel'),
+    initrd: typeof initrd === 'string' ? initrd : undefined,
+    init: str('init'),
+    kernelParams: params as string[],
+    system: str('system'),
+  };
+}
+
+export function readBootspec(toplevel: string): Bootspec {
+  const file = `${toplevel}/boot.json`;
+  if (existsSync(file)) {
+    let document: unknown;
+    try {
+      document = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (error) {
+      fail(toplevel, `boot.json is not JSON (${(error as Error).message})`);
+    }
+    const main = entryFrom(document, toplevel);
+    const specialisations = new Map<string, BootEntry>();
+    const specs = (document as Record<string, unknown>)[SPECIALISATIONS];
+    if (typeof specs === 'object' && specs !== null) {
+      for (const [name, spec] of Object.entries(specs).sort(([a], [b]) => (a < b ? -1 : 1))) {
+        specialisations.set(name, entryFrom(spec, toplevel));
+      }
+    }
+    return { ...main, specialisations };
+  }
+  const read = (name: string): string => {
+    try {
+      return readFileSync(`${toplevel}/${name}`, 'utf8').trim();
+    } catch {
+      fail(toplevel, `it has neither boot.json nor "${name}"`);
+    }
+  };
+  const resolved = (name: string): string => {
+    try {
+      return realpathSync(`${toplevel}/${name}`);
+    } catch {
+      fail(toplevel, `it has neither boot.json nor "${name}"`);
+    }
+  };
+  const params = read('kernel-params');
+  return {
+    label: `NixOS ${read('nixos-version')}`,
+    toplevel,
+    kernel: resolved('kernel'),
+    initrd: existsSync(`${toplevel}/initrd`) ? resolved('initrd') : undefined,
+    init: `${toplevel}/init`,
+    kernelParams: params === '' ? [] : params.split(/\s+/),
+    system: read('system'),
+    specialisations: new Map(),
+  };
+}
+
+/** The kernel command line NixOS's bootloaders build: init= first, then the parameters. */
+export function commandLine(entry: BootEntry): string {
+  return [`init=${entry.init}`, ...entry.kernelParams].join(' ');
+}
+
+/** NixOS's name for a copied boot file: "<hash>-<name>-<file>" from /nix/store/<hash>-<name>/<file>. */
+export function storeFileName(path: string): string {
+  const parts = path.replace(/^\/nix\/store\//, '').split('/');
+  return parts.join('-');
+}

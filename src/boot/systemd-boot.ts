@@ -1,0 +1,42 @@
+/**
+ * systemd-boot on the ESP, laid out as NixOS's systemd-boot builder does: the loader
+ * at EFI/systemd and as the removable-media fallback EFI/BOOT/BOOTX64.EFI, kernels and
+ * initrds under EFI/nixos, one loader entry per generation and specialisation.
+ */
+import { dir, fileFromBytes, type DirNode } from '../fs/tree.js';
+import type { SystemdBootPlan } from '../plan/types.js';
+import { commandLine, storeFileName, type BootEntry, type Bootspec } from './bootspec.js';
+import { espMeta, hostFile, put } from './esp-tree.js';
+
+function entryText(entry: BootEntry, title: string, files: { kernel: string; initrd: string | undefined }): string {
+  return [
+    `title ${title}`,
+    `version Generation 1 ${entry.label}`,
+    `linux /EFI/nixos/${files.kernel}`,
+    ...(files.initrd === undefined ? [] : [`initrd /EFI/nixos/${files.initrd}`]),
+    `options ${commandLine(entry)}`,
+    'sort-key nixos',
+    '',
+  ].join('\n');
+}
+
+export function systemdBootTree(plan: SystemdBootPlan, bootspec: Bootspec, epoch: number): DirNode {
+  const root = dir(espMeta(epoch, true));
+  const loader = hostFile(plan.efiBinary, epoch);
+  put(root, 'EFI/systemd/systemd-bootx64.efi', loader, epoch);
+  put(root, 'EFI/BOOT/BOOTX64.EFI', { ...loader }, epoch);
+  const addEntry = (entry: BootEntry, confName: string, title: string): void => {
+    const kernel = `${storeFileName(entry.kernel)}.efi`;
+    const initrd = entry.initrd === undefined ? undefined : `${storeFileName(entry.initrd)}.efi`;
+    put(root, `EFI/nixos/${kernel}`, hostFile(entry.kernel, epoch), epoch);
+    if (initrd !== undefined) put(root, `EFI/nixos/${initrd}`, hostFile(entry.initrd!, epoch), epoch);
+    put(root, `loader/entries/${confName}`, fileFromBytes(espMeta(epoch), entryText(entry, title, { kernel, initrd })), epoch);
+  };
+  addEntry(bootspec, 'nixos-generation-1.conf', 'NixOS');
+  for (const [name, entry] of bootspec.specialisations) {
+    addEntry(entry, `nixos-generation-1-specialisation-${name}.conf`, `NixOS (${name})`);
+  }
+  const loaderConf = [`timeout ${plan.timeout}`, 'default nixos-generation-1.conf', 'console-mode keep', ''].join('\n');
+  put(root, 'loader/loader.conf', fileFromBytes(espMeta(epoch), loaderConf), epoch);
+  return root;
+}

@@ -1,0 +1,53 @@
+/**
+ * The root filesystem of a NixOS disk image, as make-disk-image leaves it: the closure
+ * under /nix/store, a loaded Nix database, the system profile pointing at the toplevel,
+ * /etc/NIXOS, and the empty mount points stage 1 and 2 use. Activation (/etc, users)
+ * is left to the first boot, which runs it on every boot anyway.
+ */
+import { basename } from 'node:path';
+import { ImageError } from '../core/errors.js';
+import { dir, ensureDir, fileFromBytes, scanHostTree, symlink, type DirNode, type FileNode, type NodeMeta } from '../fs/tree.js';
+import type { PathRegistration } from './registration.js';
+import { buildStoreDatabase, NIX_SCHEMA_VERSION } from './store-db.js';
+
+export const STORE_DIR = '/nix/store';
+/** The nixbld group NixOS gives /nix/store. */
+const NIXBLD_GID = 30000;
+
+export interface SystemClosure {
+  readonly toplevel: string;
+  /** One record per store path of the closure (from `nix-store --dump-db`). */
+  readonly registrations: readonly PathRegistration[];
+}
+
+export async function nixosRootTree(closure: SystemClosure, epoch: number): Promise<DirNode> {
+  const meta = (permissions: number, gid = 0): NodeMeta => ({ permissions, uid: 0, gid, mtime: epoch });
+  const root = dir(meta(0o755));
+  for (const name of ['boot', 'dev', 'etc', 'proc', 'run', 'sys', 'var']) ensureDir(root, name, meta(0o755));
+  root.entries.set('tmp', dir(meta(0o1777)));
+  ensureDir(root, 'etc', meta(0o755)).entries.set('NIXOS', fileFromBytes(meta(0o644), new Uint8Array()));
+
+  const store = ensureDir(root, 'nix', meta(0o755));
+  const storeDir = dir(meta(0o1775, NIXBLD_GID));
+  store.entries.set('store', storeDir);
+  const inodes = new Map<string, FileNode>();
+  const paths = closure.registrations.map((r) => r.path).sort();
+  if (!paths.includes(closure.toplevel)) {
+    throw new ImageError('closure.missing-toplevel', `Cannot build the root filesystem: the closure does not contain the toplevel "${closure.toplevel}"`);
+  }
+  for (const path of paths) {
+    if (!path.startsWith(`${STORE_DIR}/`) || path.slice(STORE_DIR.length + 1).includes('/')) {
+      throw new ImageError('closure.bad-path', `Cannot copy "${path}": closure entries must be top-level paths of ${STORE_DIR}`);
+    }
+    storeDir.entries.set(basename(path), scanHostTree(path, { maxTime: epoch, uid: 0, gid: 0, inodes }));
+  }
+
+  const db = ensureDir(root, 'nix/var/nix/db', meta(0o755));
+  db.entries.set('db.sqlite', fileFromBytes(meta(0o644), await buildStoreDatabase(closure.registrations, epoch)));
+  db.entries.set('schema', fileFromBytes(meta(0o644), NIX_SCHEMA_VERSION));
+  const profiles = ensureDir(root, 'nix/var/nix/profiles', meta(0o755));
+  profiles.entries.set('system-1-link', symlink(meta(0o777), closure.toplevel));
+  profiles.entries.set('system', symlink(meta(0o777), 'system-1-link'));
+  ensureDir(root, 'nix/var/nix/gcroots', meta(0o755));
+  return root;
+}

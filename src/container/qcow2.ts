@@ -1,0 +1,213 @@
+/**
+ * qcow2 version 3 writer (format-specs §1). The image is read once, in order, one cluster
+ * at a time. Clusters holding only zeros stay unallocated; every other cluster is written
+ * as it comes, right after the header cluster, either as is or (with `compress`) as a raw
+ * DEFLATE stream packed byte-granular. The mapping and refcount metadata follow the data:
+ *
+ *   [header][data clusters / compressed streams][L2 tables][L1 table][refcount table][refcount blocks]
+ *
+ * and the header is written last. Only the L2 tables and one 16-bit count per host
+ * cluster are kept in memory, so memory does not grow with the image data.
+ */
+import { constants as zlibConstants, deflateRaw, type ZlibOptions } from 'node:zlib';
+import { isAllZero, readWindows, type BlockImage } from '../core/block-image.js';
+import { ImageError, UsageError } from '../core/errors.js';
+import type { OutputFile } from '../core/output-file.js';
+import { checkpoint, throttledCheckpoint } from '../core/progress.js';
+import { progressReporter, type ContainerControl } from './control.js';
+import { SequentialWriter } from './sequential-writer.js';
+import {
+  compressedEntry, copiedEntry, HEADER_EXTENSION_END, HEADER_LENGTH, headerExtension, l1EntryCount,
+  l2EntryCount, MAX_CLUSTER_BITS, MAX_L1_BYTES, MAX_REFCOUNT_TABLE_BYTES, MIN_CLUSTER_BITS, QCOW2_MAGIC, QCOW2_VERSION, qcow2Header, REFCOUNT_ORDER,
+} from './qcow2-format.js';
+import { encodeRefcountBlock, encodeRefcountTable, RefcountCounter, refcountLayout } from './qcow2-refcount.js';
+
+export interface Qcow2Options {
+  /** log2 of the cluster size, 9 (512 B) to 21 (2 MiB); default 16 (64 KiB). */
+  readonly clusterBits?: number;
+  /** Store clusters as raw DEFLATE streams where that makes them smaller; default false. */
+  readonly compress?: boolean;
+}
+
+/**
+ * qemu compresses each cluster with deflateInit2(level Z_DEFAULT_COMPRESSION, windowBits -12,
+ * memLevel 9); the same parameters here, as a raw stream (no zlib header or checksum).
+ */
+const DEFLATE_OPTIONS: ZlibOptions = {
+  level: zlibConstants.Z_DEFAULT_COMPRESSION,
+  windowBits: 12,
+  memLevel: 9,
+  strategy: zlibConstants.Z_DEFAULT_STRATEGY,
+};
+
+/** Clusters being compressed at once on the zlib thread pool. */
+const COMPRESS_DEPTH = 16;
+
+/**
+ * Writes `image` into `out` as a qcow2 v3 (compat 1.1) image. The virtual size is the
+ * image size rounded up to whole 512-byte sectors (qemu ignores a partial last sector).
+ * The caller owns `out`: it commits on success and aborts on failure or cancellation.
+ */
+export async function writeQcow2(image: BlockImage, out: OutputFile, options: Qcow2Options = {}, control: ContainerControl = {}): Promise<void> {
+  const { clusterBits, compress } = validateOptions(options);
+  const clusterSize = 2 ** clusterBits;
+  const virtualSize = Math.ceil(image.size / 512) * 512;
+  const l2Entries = l2EntryCount(clusterBits);
+  const l1Size = l1EntryCount(virtualSize, clusterBits);
+  if (l1Size * 8 > MAX_L1_BYTES) {
+    throw new UsageError('qcow2.too-large', `Cannot write a ${virtualSize}-byte qcow2 image with ${clusterSize}-byte clusters: its L1 table would exceed ${MAX_L1_BYTES} bytes`, {
+      hint: 'use larger clusters',
+    });
+  }
+
+  const report = progressReporter(control, 'write qcow2', image.size);
+  const step = throttledCheckpoint(control, 256);
+  report(0);
+  await checkpoint(control);
+
+  const refcounts = new RefcountCounter(clusterBits);
+  refcounts.addClusters(0); // header
+  const writer = new SequentialWriter(out, clusterSize);
+  /** L2 tables by L1 index, already in their on-disk (big-endian) form. */
+  const l2Tables = new Map<number, DataView>();
+  const setL2 = (guestCluster: number, entry: bigint): void => {
+    const l1Index = Math.floor(guestCluster / l2Entries);
+    let table = l2Tables.get(l1Index);
+    if (table === undefined) {
+      table = new DataView(new ArrayBuffer(clusterSize));
+      l2Tables.set(l1Index, table);
+    }
+    table.setBigUint64((guestCluster % l2Entries) * 8, entry, false);
+  };
+
+  const placeCluster = (guestCluster: number, data: Uint8Array): void => {
+    writer.alignTo(clusterSize);
+    const at = writer.position;
+    writer.write(data);
+    refcounts.addClusters(at / clusterSize);
+    setL2(guestCluster, copiedEntry(at));
+  };
+  const placeCompressed = (guestCluster: number, data: Uint8Array, stream: Uint8Array): void => {
+    if (stream.length >= clusterSize) {
+      placeCluster(guestCluster, data);
+      return;
+    }
+    const at = writer.position;
+    writer.write(stream);
+    refcounts.addBytes(at, at + stream.length);
+    setL2(guestCluster, compressedEntry(clusterBits, at, stream.length));
+  };
+
+  const pending: { readonly index: number; readonly data: Uint8Array; readonly stream: Promise<Uint8Array> }[] = [];
+  const settleOldest = async (): Promise<void> => {
+    const job = pending.shift()!;
+    placeCompressed(job.index, job.data, await job.stream);
+  };
+
+  for (const window of readWindows(image, clusterSize)) {
+    if (!isAllZero(window.data)) {
+      if (compress) {
+        const data = window.data.slice();
+        const stream = deflateCluster(data);
+        stream.catch(() => undefined); // a failure surfaces when the job is settled, not as an unhandled rejection
+        pending.push({ index: window.index, data, stream });
+        if (pending.length >= COMPRESS_DEPTH) await settleOldest();
+      } else {
+        placeCluster(window.index, window.data);
+      }
+    }
+    const pause = step();
+    if (pause !== undefined) {
+      report((window.index + 1) * clusterSize);
+      await pause;
+    }
+  }
+  while (pending.length > 0) await settleOldest();
+
+  // L2 tables, in guest order.
+  const l1 = new DataView(new ArrayBuffer(l1Size * 8));
+  for (const l1Index of [...l2Tables.keys()].sort((a, b) => a - b)) {
+    writer.alignTo(clusterSize);
+    const at = writer.position;
+    writer.write(new Uint8Array(l2Tables.get(l1Index)!.buffer));
+    refcounts.addClusters(at / clusterSize);
+    l1.setBigUint64(l1Index * 8, copiedEntry(at), false);
+  }
+
+  // L1 table (none at all for an empty image, as qemu does).
+  writer.alignTo(clusterSize);
+  let l1TableOffset = 0;
+  if (l1Size > 0) {
+    l1TableOffset = writer.position;
+    writer.write(new Uint8Array(l1.buffer));
+    refcounts.addClusters(l1TableOffset / clusterSize, Math.ceil(l1.byteLength / clusterSize));
+    writer.alignTo(clusterSize);
+  }
+
+  // Refcount table and blocks, sized to describe themselves too.
+  const refcountTableOffset = writer.position;
+  const usedClusters = refcountTableOffset / clusterSize;
+  const layout = refcountLayout(usedClusters, clusterBits, REFCOUNT_ORDER);
+  if (layout.tableClusters * clusterSize > MAX_REFCOUNT_TABLE_BYTES) {
+    throw new ImageError('qcow2.too-large', `Cannot write a ${refcountTableOffset}-byte qcow2 file with ${clusterSize}-byte clusters: its refcount table would exceed ${MAX_REFCOUNT_TABLE_BYTES} bytes`, {
+      hint: 'use larger clusters',
+    });
+  }
+  refcounts.addClusters(usedClusters, layout.tableClusters + layout.blocks);
+  const firstBlockOffset = refcountTableOffset + layout.tableClusters * clusterSize;
+  writer.write(encodeRefcountTable(layout, clusterBits, firstBlockOffset));
+  for (let i = 0; i < layout.blocks; i++) writer.write(encodeRefcountBlock(refcounts, i));
+  writer.flush();
+
+  const header = new Uint8Array(HEADER_LENGTH + headerExtension.size);
+  qcow2Header.encode({
+    magic: QCOW2_MAGIC,
+    version: QCOW2_VERSION,
+    backingFileOffset: 0,
+    backingFileSize: 0,
+    clusterBits,
+    size: virtualSize,
+    cryptMethod: 0,
+    l1Size,
+    l1TableOffset,
+    refcountTableOffset,
+    refcountTableClusters: layout.tableClusters,
+    nbSnapshots: 0,
+    snapshotsOffset: 0,
+    incompatibleFeatures: 0,
+    compatibleFeatures: 0,
+    autoclearFeatures: 0,
+    refcountOrder: REFCOUNT_ORDER,
+    headerLength: HEADER_LENGTH,
+    compressionType: 0,
+  }, header);
+  headerExtension.encode({ type: HEADER_EXTENSION_END, length: 0 }, header, HEADER_LENGTH);
+  out.writeAt(0, header);
+  out.truncate(writer.position);
+  report(image.size);
+}
+
+function deflateCluster(data: Uint8Array): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    deflateRaw(data, DEFLATE_OPTIONS, (error, result) => (error === null ? resolve(result) : reject(error)));
+  });
+}
+
+function validateOptions(options: Qcow2Options): { clusterBits: number; compress: boolean } {
+  for (const key of Object.keys(options)) {
+    if (key !== 'clusterBits' && key !== 'compress') {
+      throw new UsageError('qcow2.unknown-option', `Cannot use qcow2 option "${key}": expected clusterBits or compress`);
+    }
+  }
+  const clusterBits = options.clusterBits ?? 16;
+  if (!Number.isInteger(clusterBits) || clusterBits < MIN_CLUSTER_BITS || clusterBits > MAX_CLUSTER_BITS) {
+    throw new UsageError('qcow2.cluster-bits', `Cannot use qcow2 cluster bits ${clusterBits}: expected a whole number from ${MIN_CLUSTER_BITS} to ${MAX_CLUSTER_BITS}`, {
+      hint: '16 gives the usual 64 KiB clusters',
+    });
+  }
+  const compress = options.compress ?? false;
+  if (typeof compress !== 'boolean') {
+    throw new UsageError('qcow2.compress', `Cannot use qcow2 compress "${String(compress)}": expected true or false`);
+  }
+  return { clusterBits, compress };
+}

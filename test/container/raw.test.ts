@@ -1,0 +1,161 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { closeSync, existsSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  bytesSegment, imageFromSegments, isAllZero, lazySegment, readAll, type Segment,
+} from '../../src/core/block-image.js';
+import { InterruptedError } from '../../src/core/errors.js';
+import { OutputFile } from '../../src/core/output-file.js';
+import type { ProgressEvent } from '../../src/core/progress.js';
+import { writeRaw } from '../../src/container/raw.js';
+import { tempDir } from '../helpers/run.js';
+import { randomImage, seededBytes, textBytes } from './fixtures.js';
+
+const MiB = 1 << 20;
+const GiB = 1 << 30;
+
+async function rawFile(dir: string, name: string, image: Parameters<typeof writeRaw>[0]): Promise<string> {
+  const out = OutputFile.create(join(dir, name));
+  try {
+    await writeRaw(image, out);
+    return out.commit();
+  } catch (error) {
+    out.abort();
+    throw error;
+  }
+}
+
+/** `count` lazily produced 1 MiB segments of text, back to back from `offset`. */
+function mebibyteSegments(count: number, offset: number): Segment[] {
+  return Array.from({ length: count }, (_, i) => lazySegment(offset + i * MiB, MiB, () => textBytes(MiB, `block ${i} `)));
+}
+
+function readAt(path: string, position: number, length: number): Uint8Array {
+  const fd = openSync(path, 'r');
+  try {
+    const buffer = new Uint8Array(length);
+    assert.equal(readSync(fd, buffer, 0, length, position), length);
+    return buffer;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+test('raw output is byte-identical to readAll for unaligned segments that cross windows', async () => {
+  const dir = tempDir('raw');
+  try {
+    const file = join(dir.path, 'source');
+    writeFileSync(file, seededBytes(7, 3 * MiB));
+    for (const seed of [1, 2, 3]) {
+      const base = randomImage(seed, 9 * MiB + 333, 12, 2 * MiB);
+      const image = imageFromSegments(base.size + 6 * MiB, [
+        ...base.segments(),
+        lazySegment(base.size + 17, MiB + 5, () => textBytes(MiB + 5)),
+        { offset: base.size + 2 * MiB - 3, length: 3 * MiB, source: { kind: 'file', path: file, offset: 0 } },
+      ]);
+      const path = await rawFile(dir.path, `seed${seed}.raw`, image);
+      assert.deepEqual(readFileSync(path), Buffer.from(readAll(image)), `seed ${seed}`);
+    }
+  } finally {
+    dir.remove();
+  }
+});
+
+test('raw output of a 20 GiB image with three data regions is sparse and holds the data', async () => {
+  const dir = tempDir('raw');
+  try {
+    const size = 20 * GiB;
+    const regions = [
+      { offset: 0, bytes: seededBytes(1, 512 * 1024) },
+      { offset: 7 * GiB + 12345, bytes: seededBytes(2, 3 * MiB) },
+      { offset: size - 4096, bytes: seededBytes(3, 4096) },
+    ];
+    const image = imageFromSegments(size, [
+      ...regions.map((r) => bytesSegment(r.offset, r.bytes)),
+      bytesSegment(10 * GiB, new Uint8Array(8 * MiB)), // an explicit run of zeros stays a hole too
+    ]);
+    const path = await rawFile(dir.path, 'big.raw', image);
+    const stat = statSync(path);
+    assert.equal(stat.size, size);
+    const allocated = stat.blocks * 512;
+    assert.ok(allocated <= 16 * MiB, `expected a sparse file, ${allocated} bytes are allocated`);
+    for (const r of regions) assert.deepEqual(readAt(path, r.offset, r.bytes.length), r.bytes);
+    assert.ok(isAllZero(readAt(path, 10 * GiB, 8 * MiB)));
+  } finally {
+    dir.remove();
+  }
+});
+
+test('raw output has the exact image size when it is not a multiple of the window', async () => {
+  const dir = tempDir('raw');
+  try {
+    const dataAtEnd = imageFromSegments(3 * MiB + 7, [bytesSegment(3 * MiB, seededBytes(4, 7))]);
+    const zerosAtEnd = imageFromSegments(5 * MiB + 1001, [bytesSegment(10, seededBytes(5, 100))]);
+    for (const [name, image] of [['end.raw', dataAtEnd], ['zeros.raw', zerosAtEnd]] as const) {
+      const path = await rawFile(dir.path, name, image);
+      assert.equal(statSync(path).size, image.size, name);
+      assert.deepEqual(readFileSync(path), Buffer.from(readAll(image)), name);
+    }
+  } finally {
+    dir.remove();
+  }
+});
+
+test('an empty image gives an empty raw file', async () => {
+  const dir = tempDir('raw');
+  try {
+    const path = await rawFile(dir.path, 'empty.raw', imageFromSegments(0, []));
+    assert.equal(statSync(path).size, 0);
+  } finally {
+    dir.remove();
+  }
+});
+
+test('raw progress runs from 0 to the image size under the default or the given phase', async () => {
+  const dir = tempDir('raw');
+  try {
+    const image = imageFromSegments(200 * MiB + 3, mebibyteSegments(130, 0));
+    for (const phase of [undefined, 'write nixos.img']) {
+      const events: ProgressEvent[] = [];
+      const out = OutputFile.create(join(dir.path, 'p.raw'));
+      await writeRaw(image, out, { onProgress: (e) => events.push(e), ...(phase === undefined ? {} : { phase }) });
+      out.commit();
+      assert.ok(events.length >= 3, `only ${events.length} events`);
+      assert.equal(events[0]!.done, 0);
+      assert.equal(events.at(-1)!.done, image.size);
+      for (const e of events) {
+        assert.equal(e.phase, phase ?? 'write raw');
+        assert.equal(e.total, image.size);
+      }
+      for (let i = 1; i < events.length; i++) assert.ok(events[i]!.done >= events[i - 1]!.done);
+    }
+  } finally {
+    dir.remove();
+  }
+});
+
+test('aborting a raw write through the AbortSignal leaves no file behind', async () => {
+  const dir = tempDir('raw');
+  try {
+    const image = imageFromSegments(512 * MiB, mebibyteSegments(512, 0));
+    const controller = new AbortController();
+    const out = OutputFile.create(join(dir.path, 'aborted.raw'));
+    let events = 0;
+    await assert.rejects(
+      writeRaw(image, out, {
+        signal: controller.signal,
+        onProgress: () => {
+          if (++events === 2) controller.abort('SIGINT');
+        },
+      }),
+      (error: unknown) => error instanceof InterruptedError && /SIGINT/.test(error.message),
+    );
+    out.abort();
+    assert.ok(events >= 2);
+    assert.equal(existsSync(out.finalPath), false);
+    assert.equal(existsSync(out.temporaryPath), false);
+  } finally {
+    dir.remove();
+  }
+});

@@ -7,12 +7,12 @@ export type ExitCode = 1 | 2;
 
 export interface ImageErrorOptions {
   /** What the user can do about it; printed after the message on the same line. */
-  readonly hint?: string;
+  readonly hint?: string | undefined;
   /** 2 for usage errors (bad flags, unknown format), 1 for everything else. */
   readonly exitCode?: ExitCode;
   readonly cause?: unknown;
   /** Extra lines printed below the one-line summary (for example a command's stderr). */
-  readonly details?: string;
+  readonly details?: string | undefined;
 }
 
 export class ImageError extends Error {

@@ -1,0 +1,47 @@
+# qcow-efi: qcow2 disk image, GPT with an ESP, GRUB EFI installed as removable media
+# (the system configuration nixos-generators' qcow-efi format sets).
+{
+  config,
+  lib,
+  pkgs,
+  modulesPath,
+  ...
+}:
+let
+  qemuGuest = "${toString modulesPath}/profiles/qemu-guest.nix";
+in
+{
+  imports = [ ../lib/image-plan.nix ] ++ lib.optional (builtins.pathExists qemuGuest) qemuGuest;
+
+  options.boot.consoles = lib.mkOption {
+    default = [ "ttyS0" ];
+    description = "Kernel consoles, passed as console= kernel parameters.";
+  };
+
+  config = {
+    fileSystems."/" = {
+      device = "/dev/disk/by-label/nixos";
+      autoResize = true;
+      fsType = "ext4";
+    };
+    fileSystems."/boot" = {
+      device = "/dev/disk/by-label/ESP";
+      fsType = "vfat";
+    };
+
+    boot.growPartition = true;
+    boot.kernelParams = map (c: "console=${c}") config.boot.consoles;
+    boot.loader.grub = {
+      device = "nodev";
+      efiSupport = true;
+      efiInstallAsRemovable = true;
+    };
+    boot.loader.timeout = 0;
+
+    nixos-generate = {
+      format = "qcow-efi";
+      container = "qcow2";
+      fileName = "nixos.qcow2";
+    };
+  };
+}

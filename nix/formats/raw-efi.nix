@@ -1,0 +1,34 @@
+# raw-efi: raw disk image, GPT with an ESP, GRUB EFI installed as removable media
+# (the system configuration nixos-generators' raw-efi format sets).
+{ lib, ... }:
+{
+  imports = [ ../lib/image-plan.nix ];
+
+  fileSystems."/" = {
+    device = "/dev/disk/by-label/nixos";
+    autoResize = true;
+    fsType = "ext4";
+  };
+  fileSystems."/boot" = {
+    device = "/dev/disk/by-label/ESP";
+    fsType = "vfat";
+  };
+
+  boot = {
+    growPartition = true;
+    kernelParams = [ "console=ttyS0" ];
+    loader.grub = {
+      device = "nodev";
+      efiSupport = true;
+      efiInstallAsRemovable = true;
+    };
+    loader.timeout = lib.mkDefault 0;
+    initrd.availableKernelModules = [ "uas" ];
+  };
+
+  nixos-generate = {
+    format = "raw-efi";
+    container = "raw";
+    fileName = "nixos.img";
+  };
+}

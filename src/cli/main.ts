@@ -1,0 +1,194 @@
+/**
+ * nixos-generate: builds images of a NixOS configuration. Stdout carries exactly one
+ * line per image, its path; everything else goes to stderr. Exit status: 0 success,
+ * 1 build failure, 2 usage error, 130 interrupted.
+ */
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { ImageError, InterruptedError, UsageError } from '../core/errors.js';
+import { abortAllOutputs } from '../core/output-file.js';
+import { epochFromEnvironment } from '../core/reproducible.js';
+import { buildImage } from '../formats/build.js';
+import { detectBootloader } from '../formats/detect-bootloader.js';
+import type { FormatDefinition } from '../formats/format.js';
+import { findFormat, formatNames } from '../formats/registry.js';
+import { queryClosure, resolveToplevel } from '../nix/closure.js';
+import { buildPlanWithNix, NIX_DIR, parseFlakeReference, type ConfigurationSource } from '../nix/evaluate.js';
+import type { SystemClosure } from '../nix/root-tree.js';
+import type { ImagePlan } from '../plan/types.js';
+import { parseArguments, usage, type CliOptions } from './options.js';
+import { progressDisplay, type ProgressDisplay } from './progress.js';
+import { runQemu } from './run-qemu.js';
+
+export interface CliIo {
+  readonly stdout: NodeJS.WriteStream;
+  readonly stderr: NodeJS.WriteStream;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+/** The configuration.nix shipped with the package, used when neither -c nor NIXOS_CONFIG is given. */
+export const BUNDLED_CONFIGURATION = resolve(NIX_DIR, '..', 'configuration.nix');
+
+interface Job {
+  /** Format name for output directories (the plan's own name for --format-path). */
+  readonly label: string;
+  readonly definition: FormatDefinition | undefined;
+  readonly modulePath: string | undefined;
+}
+
+function jobsFor(options: CliOptions): Job[] {
+  if (options.formatPath !== undefined) {
+    if (options.formats.length > 0) throw new UsageError('cli.conflict', 'Options -f and --format-path cannot be used together', { hint: 'choose one' });
+    const path = resolve(options.formatPath);
+    if (!existsSync(path)) throw new UsageError('cli.format-path', `Cannot read the format module "${options.formatPath}": no such file`, { hint: 'pass the path of a format .nix file' });
+    return [{ label: basename(path, '.nix'), definition: undefined, modulePath: path }];
+  }
+  const names = options.formats.length > 0 ? options.formats : options.run ? ['qcow-efi'] : [];
+  if (names.length === 0) throw new UsageError('cli.missing-format', 'Missing format', { hint: `use -f NAME; formats: ${formatNames().join(', ')}` });
+  const unique = [...new Set(names)];
+  return unique.map((name) => {
+    const definition = findFormat(name);
+    return { label: name, definition, modulePath: join(NIX_DIR, 'formats', definition.nixModule) };
+  });
+}
+
+function configurationSource(options: CliOptions, env: NodeJS.ProcessEnv): ConfigurationSource {
+  if (options.flake !== undefined) return { kind: 'flake', ...parseFlakeReference(options.flake) };
+  const given = options.configuration ?? (env['NIXOS_CONFIG'] !== undefined && env['NIXOS_CONFIG'] !== '' ? env['NIXOS_CONFIG'] : undefined);
+  const path = resolve(given ?? BUNDLED_CONFIGURATION);
+  if (!existsSync(path)) {
+    const origin = options.configuration !== undefined ? '-c' : 'NIXOS_CONFIG';
+    throw new UsageError('cli.configuration-missing', `Cannot read the configuration "${given}" (from ${origin}): no such file`, {
+      hint: 'pass the path of a configuration.nix with -c',
+    });
+  }
+  return { kind: 'file', path };
+}
+
+function defaultOutputDir(env: NodeJS.ProcessEnv, toplevel: string, label: string): string {
+  const cache = env['XDG_CACHE_HOME'] !== undefined && env['XDG_CACHE_HOME'] !== '' ? env['XDG_CACHE_HOME'] : join(homedir(), '.cache');
+  return join(cache, 'nixos-generate', basename(toplevel), label);
+}
+
+async function generate(options: CliOptions, io: CliIo, display: ProgressDisplay, signal: AbortSignal): Promise<string[]> {
+  const jobs = jobsFor(options);
+  const epoch = epochFromEnvironment(io.env);
+  const closures = new Map<string, SystemClosure>();
+  const closureOf = async (toplevel: string): Promise<SystemClosure> => {
+    let closure = closures.get(toplevel);
+    if (closure === undefined) {
+      display.step(`reading the closure of ${toplevel}`);
+      closure = await queryClosure(toplevel, signal);
+      closures.set(toplevel, closure);
+    }
+    return closure;
+  };
+  const source = options.toplevel === undefined ? configurationSource(options, io.env) : undefined;
+  const toplevel = options.toplevel === undefined ? undefined : resolveToplevel(options.toplevel);
+
+  const paths: string[] = [];
+  for (const job of jobs) {
+    let plan: ImagePlan;
+    if (toplevel !== undefined) {
+      const closure = await closureOf(toplevel);
+      plan = job.definition!.defaultPlan({
+        toplevel,
+        bootloader: detectBootloader(closure, options.bootloader),
+        diskSize: options.diskSize ?? 'auto',
+      });
+    } else {
+      display.step(`evaluating and building the system for ${job.label} with Nix`);
+      plan = await buildPlanWithNix({
+        source: source!,
+        formatModule: job.modulePath!,
+        settings: {
+          searchPath: options.searchPath,
+          options: options.nixOptions,
+          showTrace: options.showTrace,
+          cores: options.cores,
+          system: options.system,
+        },
+        diskSize: options.diskSize ?? 'auto',
+        specialArgs: options.specialArgs,
+        signal,
+      });
+    }
+    const outputDir = options.outLink === undefined
+      ? defaultOutputDir(io.env, plan.toplevel, job.label)
+      : jobs.length === 1 ? resolve(options.outLink) : join(resolve(options.outLink), job.label);
+    display.step(`building ${plan.format} from ${plan.toplevel}`);
+    const path = await buildImage({
+      plan,
+      closure: await closureOf(plan.toplevel),
+      outputDir,
+      epoch,
+      control: { signal, onProgress: (e) => display.onProgress(e) },
+    });
+    display.finish();
+    io.stdout.write(`${path}\n`);
+    paths.push(path);
+  }
+  return paths;
+}
+
+function report(io: CliIo, error: unknown): number {
+  if (error instanceof ImageError) {
+    io.stderr.write(`nixos-generate: error: ${error.oneLine()}\n`);
+    if (error.details !== undefined) io.stderr.write(`${error.details.replace(/^/gm, '  ')}\n`);
+    return error instanceof InterruptedError ? 130 : error.exitCode;
+  }
+  if ((error as Error | undefined)?.name === 'AbortError') {
+    io.stderr.write('nixos-generate: error: Build interrupted by SIGINT; no partial output was left at the output path\n');
+    return 130;
+  }
+  io.stderr.write(`nixos-generate: internal error: ${(error as Error)?.stack ?? String(error)}\n`);
+  return 1;
+}
+
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  let options: CliOptions;
+  try {
+    options = parseArguments(argv);
+  } catch (error) {
+    return report(io, error);
+  }
+  if (options.help) {
+    io.stdout.write(usage());
+    return 0;
+  }
+  if (options.list) {
+    io.stdout.write(`${formatNames().join('\n')}\n`);
+    return 0;
+  }
+  const controller = new AbortController();
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (controller.signal.aborted) {
+      abortAllOutputs();
+      process.exit(130);
+    }
+    controller.abort(signal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const display = progressDisplay(io.stderr, io.env);
+  try {
+    const paths = await generate(options, io, display, controller.signal);
+    if (options.run) {
+      const jobs = jobsFor(options);
+      const first = jobs[0]?.definition;
+      if (first === undefined) throw new UsageError('cli.run', 'Option --run needs a built-in format', { hint: 'use -f NAME' });
+      process.off('SIGINT', onSignal);
+      return await runQemu(paths[0]!, first.container, first.firmware, io.env);
+    }
+    return 0;
+  } catch (error) {
+    display.finish();
+    abortAllOutputs();
+    if (controller.signal.aborted && !(error instanceof InterruptedError)) return report(io, new InterruptedError(String(controller.signal.reason)));
+    return report(io, error);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * Command-line options: the flags of nixos-generators' `nixos-generate --help`, plus
+ * --toplevel, --bootloader and comma-separated formats. Usage errors exit with 2.
+ */
+import { UsageError } from '../core/errors.js';
+import { BOOTLOADER_NAMES, type BootloaderName } from '../formats/detect-bootloader.js';
+
+export interface CliOptions {
+  readonly help: boolean;
+  readonly list: boolean;
+  readonly run: boolean;
+  readonly configuration: string | undefined;
+  readonly flake: string | undefined;
+  readonly toplevel: string | undefined;
+  readonly formats: readonly string[];
+  readonly formatPath: string | undefined;
+  readonly bootloader: BootloaderName | undefined;
+  readonly outLink: string | undefined;
+  readonly showTrace: boolean;
+  readonly system: string | undefined;
+  readonly cores: number | undefined;
+  readonly diskSize: number | 'auto' | undefined;
+  readonly searchPath: readonly string[];
+  readonly nixOptions: readonly (readonly [string, string])[];
+  readonly specialArgs: Readonly<Record<string, string>>;
+}
+
+interface FlagSpec {
+  readonly names: readonly string[];
+  readonly values: readonly string[];
+  readonly help: string;
+}
+
+/** The flag table: parsing and --help both come from it. */
+export const FLAGS: readonly FlagSpec[] = [
+  { names: ['--help', '-h'], values: [], help: 'show this help' },
+  { names: ['-c', '--configuration'], values: ['PATH'], help: 'the NixOS configuration to build (default: $NIXOS_CONFIG, else the bundled configuration.nix)' },
+  { names: ['--flake'], values: ['URI'], help: 'build nixosConfigurations.ATTR of a flake, "path#attr" (attr defaults to the host name)' },
+  { names: ['--toplevel'], values: ['PATH'], help: 'pack an already-built system (no evaluation); the plan comes from the format\'s defaults' },
+  { names: ['-f', '--format'], values: ['NAME'], help: 'the image format; several formats separated by commas build in one run' },
+  { names: ['--format-path'], values: ['PATH'], help: 'a custom format module (it must import nix/lib/image-plan.nix)' },
+  { names: ['--list'], values: [], help: 'list the available formats, one per line' },
+  { names: ['--run'], values: [], help: 'boot the built image in QEMU with the serial console on this terminal' },
+  { names: ['--show-trace'], values: [], help: 'show Nix\'s evaluation trace on errors' },
+  { names: ['--system'], values: ['SYSTEM'], help: 'the target system, for example x86_64-linux' },
+  { names: ['-o', '--out-link'], values: ['PATH'], help: 'output directory for the image (with several formats, one subdirectory per format)' },
+  { names: ['--cores'], values: ['N'], help: 'maximum build parallelism, passed to Nix' },
+  { names: ['--option'], values: ['NAME', 'VALUE'], help: 'a Nix setting, passed to Nix commands' },
+  { names: ['--special-arg'], values: ['NAME', 'VALUE'], help: 'a string passed to the configuration\'s modules in specialArgs' },
+  { names: ['-I'], values: ['KEY=VALUE'], help: 'add a key to the Nix search path (for example nixpkgs=PATH)' },
+  { names: ['--disk-size'], values: ['SIZE'], help: 'disk size in MiB, or "auto" (default) to size it from the closure' },
+  { names: ['--bootloader'], values: ['NAME'], help: `with --toplevel: ${BOOTLOADER_NAMES.join(' or ')} (default: GRUB if the closure has it)` },
+];
+
+function suggestion(flag: string): string {
+  const names = FLAGS.flatMap((f) => f.names).filter((n) => n.startsWith('--'));
+  const close = names.find((n) => n.startsWith(flag.slice(0, 4)) || flag.startsWith(n));
+  return close === undefined ? 'run "nixos-generate --help" for the options' : `did you mean ${close}? run "nixos-generate --help" for the options`;
+}
+
+function parseDiskSize(value: string): number | 'auto' {
+  if (value === 'auto') return 'auto';
+  if (/^[1-9][0-9]*$/.test(value) && Number(value) <= 2 ** 32) return Number(value);
+  throw new UsageError('cli.disk-size', `Invalid --disk-size "${value}"`, { hint: 'give a whole number of MiB, or "auto"' });
+}
+
+export function parseArguments(argv: readonly string[]): CliOptions {
+  let help = false, list = false, run = false, showTrace = false;
+  let configuration: string | undefined, flake: string | undefined, toplevel: string | undefined;
+  let formatPath: string | undefined, outLink: string | undefined, system: string | undefined;
+  let cores: number | undefined, diskSize: number | 'auto' | undefined, bootloader: BootloaderName | undefined;
+  const formats: string[] = [];
+  const searchPath: string[] = [];
+  const nixOptions: [string, string][] = [];
+  const specialArgs: Record<string, string> = {};
+
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    // "-Inixpkgs=..." is accepted like Nix accepts it.
+    if (arg.startsWith('-I') && arg.length > 2) {
+      searchPath.push(arg.slice(2));
+      continue;
+    }
+    const spec = FLAGS.find((f) => f.names.includes(arg));
+    if (spec === undefined) {
+      throw new UsageError('cli.unknown-option', `Unknown option "${arg}"`, { hint: suggestion(arg) });
+    }
+    const values = spec.values.map((name, k) => {
+      const value = argv[i + 1 + k];
+      if (value === undefined) {
+        throw new UsageError('cli.missing-value', `Option ${arg} needs ${spec.values.join(' ')}`, { hint: `for example: ${arg} ${spec.values.join(' ')}` });
+      }
+      void name;
+      return value;
+    });
+    i += values.length;
+    const [first = '', second = ''] = values;
+    switch (spec.names[0]) {
+      case '--help': help = true; break;
+      case '-c': configuration = first; break;
+      case '--flake': flake = first; break;
+      case '--toplevel': toplevel = first; break;
+      case '-f': formats.push(...first.split(',').map((f) => f.trim()).filter((f) => f !== '')); break;
+      case '--format-path': formatPath = first; break;
+      case '--list': list = true; break;
+      case '--run': run = true; break;
+      case '--show-trace': showTrace = true; break;
+      case '--system': system = first; break;
+      case '-o': outLink = first; break;
+      case '--cores':
+        if (!/^[0-9]+$/.test(first)) throw new UsageError('cli.cores', `Invalid --cores "${first}"`, { hint: 'give a whole number (0 means all cores)' });
+        cores = Number(first);
+        break;
+      case '--option': nixOptions.push([first, second]); break;
+      case '--special-arg': specialArgs[first] = second; break;
+      case '-I': searchPath.push(first); break;
+      case '--disk-size': diskSize = parseDiskSize(first); break;
+      case '--bootloader':
+        if (!(BOOTLOADER_NAMES as readonly string[]).includes(first)) {
+          throw new UsageError('cli.bootloader', `Unknown bootloader "${first}"`, { hint: `use ${BOOTLOADER_NAMES.join(' or ')}` });
+        }
+        bootloader = first as BootloaderName;
+        break;
+    }
+  }
+
+  const sources = [configuration === undefined ? [] : ['-c'], flake === undefined ? [] : ['--flake'], toplevel === undefined ? [] : ['--toplevel']].flat();
+  if (sources.length > 1) {
+    throw new UsageError('cli.conflict', `Options ${sources.join(' and ')} cannot be used together`, { hint: 'choose one source for the system' });
+  }
+  if (bootloader !== undefined && toplevel === undefined) {
+    throw new UsageError('cli.conflict', 'Option --bootloader only applies with --toplevel', { hint: 'with -c or --flake the configuration chooses the bootloader' });
+  }
+  if (formatPath !== undefined && toplevel !== undefined) {
+    throw new UsageError('cli.conflict', 'Options --format-path and --toplevel cannot be used together', { hint: 'a format module needs an evaluation; use -c or --flake' });
+  }
+  return {
+    help, list, run, configuration, flake, toplevel, formats, formatPath, bootloader, outLink, showTrace,
+    system, cores, diskSize, searchPath, nixOptions, specialArgs,
+  };
+}
+
+export function usage(): string {
+  const lines = ['Usage: nixos-generate [options]', '', 'Builds NixOS images; prints the path of each image, one per line.', '', 'Options:', ''];
+  for (const f of FLAGS) {
+    lines.push(`* ${f.names.join(', ')}${f.values.length > 0 ? ` ${f.values.join(' ')}` : ''}`);
+    lines.push(`    ${f.help}`);
+  }
+  lines.push('', 'Exit status: 0 success, 1 build failure, 2 usage error.');
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,44 @@
+/**
+ * --run: boots a built image in QEMU with the serial console on this terminal. The image
+ * is opened with snapshot=on, so booting never changes the artifact that was built.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { ImageError } from '../core/errors.js';
+import type { ContainerName } from '../plan/types.js';
+
+const OVMF_CANDIDATES = ['/usr/share/ovmf/OVMF.fd', '/usr/share/OVMF/OVMF_CODE.fd', '/run/libvirt/nix-ovmf/OVMF_CODE.fd'];
+
+export function findOvmf(env: NodeJS.ProcessEnv): string {
+  const fromEnv = env['OVMF_FD'];
+  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+  const found = OVMF_CANDIDATES.find((p) => existsSync(p));
+  if (found === undefined) {
+    throw new ImageError('run.no-ovmf', 'Cannot boot the image: no OVMF firmware found', {
+      hint: 'install it (Debian: apt-get install ovmf) or set OVMF_FD to the firmware file',
+    });
+  }
+  return found;
+}
+
+/** The QEMU command line --run and the boot tests use. */
+export function qemuArguments(image: string, container: ContainerName, firmware: 'uefi', env: NodeJS.ProcessEnv): string[] {
+  const args = ['-machine', 'q35', '-m', '1024', '-nographic', '-no-reboot'];
+  if (existsSync('/dev/kvm')) args.push('-accel', 'kvm', '-accel', 'tcg');
+  if (firmware === 'uefi') args.push('-bios', findOvmf(env));
+  args.push('-drive', `file=${image},format=${container},if=virtio,snapshot=on`);
+  return args;
+}
+
+export function runQemu(image: string, container: ContainerName, firmware: 'uefi', env: NodeJS.ProcessEnv): Promise<number> {
+  const args = qemuArguments(image, container, firmware, env);
+  return new Promise((resolve, reject) => {
+    const child = spawn('qemu-system-x86_64', args, { stdio: 'inherit' });
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      reject(new ImageError('run.no-qemu', `Cannot boot the image: qemu-system-x86_64 ${error.code === 'ENOENT' ? 'was not found' : `failed (${error.code ?? error.message})`}`, {
+        hint: 'install QEMU (Debian: apt-get install qemu-system-x86)',
+      }));
+    });
+    child.on('close', (code) => resolve(code ?? 1));
+  });
+}

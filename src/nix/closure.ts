@@ -1,0 +1,48 @@
+/** Asks Nix for a system's closure and its registration (NAR hashes, sizes, references). */
+import { realpathSync } from 'node:fs';
+import { ImageError } from '../core/errors.js';
+import { parseRegistration } from './registration.js';
+import type { SystemClosure } from './root-tree.js';
+import { runNix } from './run.js';
+
+const STORE_PATH = /^\/nix\/store\/[0-9a-z]{32}-[^/]+$/;
+/** Paths per `--dump-db` call, to stay far below the argument-size limit. */
+const CHUNK = 500;
+
+/** Resolves a --toplevel argument (often a result symlink) to its store path. */
+export function resolveToplevel(path: string): string {
+  let real: string;
+  try {
+    real = realpathSync(path);
+  } catch (error) {
+    throw new ImageError('toplevel.missing', `Cannot read the toplevel "${path}": ${(error as NodeJS.ErrnoException).code ?? 'error'}`, {
+      hint: 'pass the path of a built NixOS system (config.system.build.toplevel)',
+      exitCode: 2,
+    });
+  }
+  if (!STORE_PATH.test(real)) {
+    throw new ImageError('toplevel.not-store-path', `Cannot use "${path}" as the toplevel: it resolves to "${real}", which is not a Nix store path`, {
+      hint: 'pass the path of a built NixOS system (config.system.build.toplevel)',
+      exitCode: 2,
+    });
+  }
+  return real;
+}
+
+export async function queryClosure(toplevel: string, signal?: AbortSignal): Promise<SystemClosure> {
+  const opts = signal === undefined ? {} : { signal };
+  const { stdout } = await runNix('nix-store', ['--query', '--requisites', toplevel], {
+    action: `list the closure of "${toplevel}"`,
+    ...opts,
+  });
+  const paths = stdout.split('\n').filter((p) => p !== '').sort();
+  let text = '';
+  for (let i = 0; i < paths.length; i += CHUNK) {
+    const part = await runNix('nix-store', ['--dump-db', ...paths.slice(i, i + CHUNK)], {
+      action: `read the registration of "${toplevel}"'s closure`,
+      ...opts,
+    });
+    text += part.stdout.endsWith('\n') || part.stdout === '' ? part.stdout : `${part.stdout}\n`;
+  }
+  return { toplevel, registrations: parseRegistration(text, 'nix-store --dump-db') };
+}

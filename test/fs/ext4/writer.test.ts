@@ -1,0 +1,213 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildExt4, ext4MinimumBytes, Ext4TooSmallError } from '../../../src/fs/ext4/index.js';
+import { dir, scanHostTree, type DirNode } from '../../../src/fs/tree.js';
+import { OutputFile } from '../../../src/core/output-file.js';
+import { writeRaw } from '../../../src/container/raw.js';
+import type { BlockImage } from '../../../src/core/block-image.js';
+import { run, runOk, tempDir } from '../../helpers/run.js';
+import { makeTortureTree, snapshotTree } from '../../helpers/tree.js';
+
+const UUID = 'F222513B-DED1-49FA-B591-20CE86A2FE7F';
+
+async function writeImage(image: BlockImage, path: string): Promise<void> {
+  const out = OutputFile.create(path);
+  await writeRaw(image, out);
+  out.commit();
+}
+
+function hostTree(path: string): DirNode {
+  const tree = scanHostTree(path, { maxTime: 1, uid: 0, gid: 0 });
+  assert.equal(tree.kind, 'dir');
+  return tree as DirNode;
+}
+
+/** e2fsck -fn must pass with only its five pass lines and the summary. */
+function assertFsckClean(image: string): void {
+  const result = run('e2fsck', ['-fn', image]);
+  assert.equal(result.status, 0, `e2fsck failed:\n${result.stdout}${result.stderr}`);
+  const unexpected = result.stdout.split('\n').filter((l) => l !== '' && !/^Pass \d/.test(l) && !/ files \(.*\), .* blocks$/.test(l));
+  assert.deepEqual(unexpected, [], `e2fsck reported:\n${result.stdout}`);
+}
+
+/** Modes, owners and inode numbers of every entry, listed with one debugfs run. */
+function debugfsListing(image: string, dirs: string[]): Map<string, { ino: number; mode: number; uid: number; gid: number }> {
+  const commands = dirs.map((d) => `ls -p ${d === '' ? '/' : `"/${d}"`}`).join('\n');
+  const cmdFile = `${image}.cmds`;
+  writeFileSync(cmdFile, `${commands}\n`);
+  const out = runOk('debugfs', ['-f', cmdFile, image]).stdout;
+  const result = new Map<string, { ino: number; mode: number; uid: number; gid: number }>();
+  let current = '';
+  for (const line of out.split('\n')) {
+    const header = /^debugfs: ls -p (.*)$/.exec(line);
+    if (header !== null) {
+      current = header[1]!.replace(/^"?\/?/, '').replace(/"$/, '');
+      continue;
+    }
+    // /ino/mode/uid/gid/name/size/
+    const m = /^\/(\d+)\/(\d+)\/(\d+)\/(\d+)\/(.*)\/(\d*)\/$/.exec(line);
+    if (m === null) continue;
+    const name = Buffer.from(m[5]!, 'latin1').toString('utf8');
+    if (name === '.' || name === '..') continue;
+    result.set(current === '' ? name : `${current}/${name}`, { ino: Number(m[1]), mode: parseInt(m[2]!, 8), uid: Number(m[3]), gid: Number(m[4]) });
+  }
+  return result;
+}
+
+test('ext4 of a torture tree passes e2fsck and debugfs rdump gives the tree back', async () => {
+  const tmp = tempDir('ext4');
+  try {
+    const src = join(tmp.path, 'src');
+    makeTortureTree(src, { sparseBytes: 2.5 * 2 ** 30 });
+    const fs = buildExt4(hostTree(src), { label: 'nixos', uuid: UUID, epoch: 1, headroomBytes: 64 << 20 });
+    const image = join(tmp.path, 'fs.img');
+    await writeImage(fs.image, image);
+    assert.equal(statSync(image).size, fs.sizeBytes);
+    assertFsckClean(image);
+
+    const header = runOk('dumpe2fs', ['-h', image]).stdout;
+    assert.match(header, /Filesystem volume name:\s+nixos\n/);
+    assert.match(header, /Filesystem UUID:\s+f222513b-ded1-49fa-b591-20ce86a2fe7f/);
+    assert.match(header, /Filesystem features:\s+has_journal ext_attr dir_index filetype extent 64bit flex_bg sparse_super large_file huge_file dir_nlink extra_isize metadata_csum\n/);
+    assert.match(header, /Checksum type:\s+crc32c/);
+    assert.match(header, /Filesystem state:\s+clean/);
+    assert.match(header, /Inode size:\s+256/);
+    assert.match(header, /Block size:\s+4096/);
+
+    const restored = join(tmp.path, 'restored');
+    runOk('mkdir', [restored]);
+    runOk('debugfs', ['-R', `rdump / ${restored}`, image]);
+    const expected = snapshotTree(src);
+    const actual = snapshotTree(restored);
+    actual.delete('lost+found');
+    // rdump applies only the permission bits it can; modes are checked through debugfs below.
+    const strip = (m: Map<string, { type: string; size: number; content: string }>) =>
+      [...m].filter(([k]) => k !== '').map(([k, v]) => [k, v.type, v.size, v.content].join(' '));
+    assert.deepEqual(strip(actual), strip(expected));
+
+    const dirs = [...expected].filter(([, v]) => v.type === 'dir').map(([k]) => k);
+    const listing = debugfsListing(image, dirs);
+    for (const [path, entry] of expected) {
+      if (path === '') continue;
+      const got = listing.get(path);
+      assert.ok(got !== undefined, `${path} is listed`);
+      assert.equal(got.mode & 0o7777, entry.mode, `mode of ${path}`);
+      assert.equal(got.uid, 0);
+      assert.equal(got.gid, 0);
+    }
+    const ino = (p: string): number => listing.get(p)!.ino;
+    assert.equal(ino('a/original'), ino('a/b/hard-link'));
+    assert.equal(ino('a/original'), ino('hard-link-at-top'));
+    assert.match(runOk('debugfs', ['-R', 'stat /a/original', image]).stdout, /Links: 3/);
+  } finally {
+    tmp.remove();
+  }
+});
+
+test('ext4 grows with resize2fs as autoResize does at first boot', async () => {
+  const tmp = tempDir('ext4-resize');
+  try {
+    const src = join(tmp.path, 'src');
+    makeTortureTree(src, { bigDirEntries: 500 });
+    const fs = buildExt4(hostTree(src), { label: 'nixos', uuid: UUID, epoch: 1 });
+    const image = join(tmp.path, 'fs.img');
+    await writeImage(fs.image, image);
+    for (const size of ['3G', '40G']) {
+      truncateSync(image, size === '3G' ? 3 * 2 ** 30 : 40 * 2 ** 30);
+      runOk('resize2fs', [image]);
+      assertFsckClean(image);
+    }
+    const restored = join(tmp.path, 'restored');
+    runOk('mkdir', [restored]);
+    runOk('debugfs', ['-R', `rdump /a ${restored}`, image]);
+    assert.equal(readFileSync(join(restored, 'a/original'), 'utf8'), 'linked content\n');
+  } finally {
+    tmp.remove();
+  }
+});
+
+test('ext4 output is deterministic and independent of host timestamps', async () => {
+  const tmp = tempDir('ext4-det');
+  try {
+    const src = join(tmp.path, 'src');
+    makeTortureTree(src, { bigDirEntries: 300 });
+    const hashes: string[] = [];
+    for (const name of ['one.img', 'two.img']) {
+      const fs = buildExt4(hostTree(src), { label: 'nixos', uuid: UUID, epoch: 1 });
+      const image = join(tmp.path, name);
+      await writeImage(fs.image, image);
+      hashes.push(createHash('sha256').update(readFileSync(image)).digest('hex'));
+      runOk('touch', [join(src, 'empty')]);
+    }
+    assert.equal(hashes[0], hashes[1]);
+  } finally {
+    tmp.remove();
+  }
+});
+
+test('an explicit size too small fails before writing, naming the size needed', () => {
+  const tmp = tempDir('ext4-small');
+  try {
+    const src = join(tmp.path, 'src');
+    makeTortureTree(src, { bigDirEntries: 100 });
+    const tree = hostTree(src);
+    const minimum = ext4MinimumBytes(tree, 1);
+    assert.throws(() => buildExt4(tree, { label: 'nixos', uuid: UUID, epoch: 1, sizeBytes: 4 << 20 }), (error: unknown) => {
+      assert.ok(error instanceof Ext4TooSmallError);
+      assert.equal(error.neededBytes, minimum);
+      assert.match(error.message, new RegExp(`needs at least ${minimum} bytes`));
+      return true;
+    });
+    const fits = buildExt4(tree, { label: 'nixos', uuid: UUID, epoch: 1, sizeBytes: minimum });
+    assert.equal(fits.sizeBytes, minimum);
+  } finally {
+    tmp.remove();
+  }
+});
+
+test('auto size leaves the requested headroom free for unprivileged users', async () => {
+  const tmp = tempDir('ext4-headroom');
+  try {
+    const tree = dir({ permissions: 0o755, uid: 0, gid: 0, mtime: 1 });
+    const fs = buildExt4(tree, { label: 'nixos', uuid: UUID, epoch: 1, headroomBytes: 100 << 20 });
+    const image = join(tmp.path, 'fs.img');
+    await writeImage(fs.image, image);
+    const header = runOk('dumpe2fs', ['-h', image]).stdout;
+    const value = (name: string): number => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(header)![1]);
+    const availableForUsers = (value('Free blocks') - value('Reserved block count')) * 4096;
+    assert.ok(availableForUsers >= 100 << 20, `${availableForUsers} bytes available`);
+    assert.ok(availableForUsers < 110 << 20, `${availableForUsers} bytes available is close to the request`);
+  } finally {
+    tmp.remove();
+  }
+});
+
+test('journal superblock and group 0 layout match mke2fs for the same UUID', () => {
+  const tmp = tempDir('ext4-mke2fs');
+  try {
+    const ours = join(tmp.path, 'ours.img');
+    const theirs = join(tmp.path, 'theirs.img');
+    const fs = buildExt4(dir({ permissions: 0o755, uid: 0, gid: 0, mtime: 1 }), { label: 'nixos', uuid: UUID, epoch: 1, sizeBytes: 200 << 20 });
+    const bytes = new Uint8Array(fs.sizeBytes);
+    for (const s of fs.image.segments()) {
+      if (s.source.kind === 'bytes') bytes.set(s.source.bytes, s.offset);
+      else if (s.source.kind === 'lazy') bytes.set(s.source.produce(), s.offset);
+    }
+    writeFileSync(ours, bytes);
+    writeFileSync(theirs, '');
+    truncateSync(theirs, 200 << 20);
+    runOk('mkfs.ext4', ['-q', '-F', '-b', '4096', '-O', '^resize_inode', '-U', UUID, '-L', 'nixos', theirs]);
+    const journalBlock = (image: string): Buffer => {
+      const block = Number(runOk('debugfs', ['-R', 'bmap <8> 0', image]).stdout.trim());
+      return readFileSync(image).subarray(block * 4096, block * 4096 + 1024);
+    };
+    assert.deepEqual(journalBlock(ours), journalBlock(theirs));
+    const features = (image: string): string => /Filesystem features:(.*)/.exec(runOk('dumpe2fs', ['-h', image]).stdout)![1]!;
+    assert.equal(features(ours), features(theirs));
+  } finally {
+    tmp.remove();
+  }
+});

@@ -1,0 +1,25 @@
+# system.path (the toplevel's sw/): busybox's applets plus the bin/ of
+# environment.systemPackages.
+{ config, lib, pkgs, ... }:
+{
+  options.environment.systemPackages = lib.mkOption {
+    type = lib.types.listOf lib.types.package;
+    default = [ ];
+    description = "Packages whose bin/ is linked into the system path.";
+  };
+  options.system.path = lib.mkOption {
+    type = lib.types.package;
+    description = "The system path (internal).";
+  };
+  config.system.path = pkgs.runCommand "system-path" {
+    packages = [ pkgs.busybox ] ++ config.environment.systemPackages;
+  } ''
+    mkdir -p "$out/bin"
+    for p in $packages; do
+      [ -d "$p/bin" ] || continue
+      for f in "$p"/bin/*; do
+        [ -e "$out/bin/$(basename "$f")" ] || ln -s "$f" "$out/bin/$(basename "$f")"
+      done
+    done
+  '';
+}

@@ -1,0 +1,15 @@
+{ lib, ... }:
+{
+  options = {
+    assertions = lib.mkOption {
+      type = lib.types.listOf lib.types.anything;
+      default = [ ];
+      description = "Conditions ({ assertion; message; }) that must hold to build the system.";
+    };
+    warnings = lib.mkOption {
+      type = lib.types.listOf lib.types.str;
+      default = [ ];
+      description = "Messages printed when the system is built.";
+    };
+  };
+}

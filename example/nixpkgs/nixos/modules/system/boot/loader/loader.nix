@@ -1,0 +1,25 @@
+{ lib, ... }:
+let inherit (lib) mkOption types; in
+{
+  options.boot.loader = {
+    timeout = mkOption {
+      type = types.nullOr types.int;
+      default = 5;
+      description = "Seconds the boot menu waits (null: forever).";
+    };
+    efi.canTouchEfiVariables = mkOption {
+      type = types.bool;
+      default = false;
+      description = "Whether the installer may change the firmware's boot entries.";
+    };
+    efi.efiSysMountPoint = mkOption {
+      type = types.str;
+      default = "/boot";
+      description = "Where the EFI system partition is mounted.";
+    };
+  };
+  options.system.boot.loader = {
+    kernelFile = mkOption { type = types.str; default = "bzImage"; description = "Name of the kernel image in the kernel package."; };
+    initrdFile = mkOption { type = types.str; default = "initrd"; description = "Name of the initrd in the initrd package."; };
+  };
+}

@@ -1,0 +1,12 @@
+{ config, lib, ... }:
+{
+  options.fileSystems = lib.mkOption {
+    type = lib.types.attrsOf lib.types.anything;
+    default = { };
+    description = "Filesystems by mount point: { device; fsType; label; options; ... } (recorded; stage 1 uses the root's and the ESP's labels).";
+  };
+  config.assertions = [ {
+    assertion = config.fileSystems ? "/";
+    message = "The `fileSystems' option does not specify your root file system.";
+  } ];
+}

@@ -1,0 +1,25 @@
+# The Debian packages the stand-in is built from, downloaded by
+# example/fetch-debs into example/debs/ (next to this nixpkgs directory).
+let
+  dir = ../../debs;
+  need = file:
+    if builtins.pathExists (dir + "/${file}") then dir + "/${file}"
+    else throw "example/debs/${file} is missing: run example/fetch-debs (as root on Debian 12, after apt-get update)";
+  versions = builtins.fromJSON (builtins.readFile (need "versions.json"));
+  # "1:1.35.0-4+deb12u1+b1" -> "1.35.0": no epoch, no Debian revision.
+  upstream = v: builtins.elemAt (builtins.match "([0-9]+:)?(.*)-[^-]*" v) 1;
+  deb = name: {
+    file = need "${name}.deb";
+    inherit (versions.${name}) package version;
+    upstreamVersion = upstream versions.${name}.version;
+  };
+in
+{
+  bootstrap = builtins.path { path = need "bootstrap"; name = "bootstrap-busybox"; };
+  linux-image = deb "linux-image";
+  busybox-static = deb "busybox-static";
+  grub-common = deb "grub-common";
+  grub-pc-bin = deb "grub-pc-bin";
+  grub-efi-amd64-bin = deb "grub-efi-amd64-bin";
+  systemd-boot-efi = deb "systemd-boot-efi";
+}

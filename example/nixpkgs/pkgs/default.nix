@@ -1,0 +1,173 @@
+# The stand-in's package set: a few packages made from Debian 12 .deb files
+# with Nix's bare `derivation`, a static busybox being the only builder.
+{ system ? "x86_64-linux" }:
+let
+  lib = import ../lib;
+  debs = import ./debs.nix;
+
+  supported = system == "x86_64-linux";
+  checkedSystem =
+    if supported then system
+    else throw "The example's stand-in nixpkgs only builds for x86_64-linux (asked for ${system}).";
+
+  bootstrapBusybox = "${debs.bootstrap}/bin/busybox";
+
+  # derivation wrapper: the builder is busybox sh, the script is passed as a
+  # file (passAsFile), every busybox applet is on PATH, plus the bin/ of
+  # nativeBuildInputs/buildInputs.
+  runCommandWith = { name, env ? { }, buildCommand }:
+    let
+      passthru = env.passthru or { };
+      inputs = (env.nativeBuildInputs or [ ]) ++ (env.buildInputs or [ ]);
+      drvEnv = removeAttrs env [ "passthru" "meta" "nativeBuildInputs" "buildInputs" "passAsFile" ];
+      drv = derivation (drvEnv // {
+        inherit name buildCommand bootstrapBusybox;
+        system = checkedSystem;
+        builder = bootstrapBusybox;
+        args = [ "sh" "-e" "-c" ". ${./stdenv/setup.sh}\n. \"$buildCommandPath\"" ];
+        passAsFile = [ "buildCommand" ] ++ (env.passAsFile or [ ]);
+        inputsPath = lib.makeBinPath inputs;
+      });
+    in
+    drv // passthru // { meta = env.meta or { }; inherit passthru; };
+
+  runCommand = name: env: buildCommand: runCommandWith { inherit name env buildCommand; };
+
+  writeTextFile = { name, text, executable ? false, destination ? "", checkPhase ? "" }:
+    runCommand name { inherit text executable destination; passAsFile = [ "text" ]; } ''
+      target="$out$destination"
+      mkdir -p "$(dirname "$target")"
+      cp "$textPath" "$target"
+      if [ -n "$executable" ]; then chmod 0555 "$target"; else chmod 0444 "$target"; fi
+      ${checkPhase}
+    '';
+
+  pkgs = {
+    inherit lib system runCommand runCommandWith writeTextFile;
+    path = ../.;
+    pkgs = pkgs;
+    config = { };
+    stdenv = {
+      hostPlatform = { inherit system; isLinux = true; isx86_64 = true; isx86 = true; isAarch64 = false; isEfi = true; linuxArch = "x86_64"; efiArch = "x64"; };
+      buildPlatform = pkgs.stdenv.hostPlatform;
+      targetPlatform = pkgs.stdenv.hostPlatform;
+      inherit system;
+      isLinux = true;
+      isx86_64 = true;
+      shell = "${pkgs.busybox}/bin/sh";
+    };
+    stdenvNoCC = pkgs.stdenv;
+    runCommandLocal = runCommand;
+    runCommandNoCC = runCommand;
+    runCommandCC = runCommand;
+
+    writeText = name: text: writeTextFile { inherit name text; };
+    writeTextDir = path: text: writeTextFile { name = baseNameOf path; inherit text; destination = "/${path}"; };
+    writeScript = name: text: writeTextFile { inherit name text; executable = true; };
+    writeScriptBin = name: text: writeTextFile { inherit name text; executable = true; destination = "/bin/${name}"; };
+    writeShellScript = name: text: writeTextFile {
+      inherit name;
+      executable = true;
+      text = "#!${pkgs.busybox}/bin/sh\n${text}";
+    };
+    writeShellScriptBin = name: text: writeTextFile {
+      inherit name;
+      executable = true;
+      destination = "/bin/${name}";
+      text = "#!${pkgs.busybox}/bin/sh\n${text}";
+    };
+    symlinkJoin = { name, paths, postBuild ? "", ... }:
+      runCommand name { inherit paths; } ''
+        mkdir -p "$out"
+        for p in $paths; do
+          (cd "$p" && find . ! -type d | sed 's|^\./||') | while read -r f; do
+            mkdir -p "$(dirname "$out/$f")"
+            [ -e "$out/$f" ] || [ -L "$out/$f" ] || ln -s "$p/$f" "$out/$f"
+          done
+        done
+        ${postBuild}
+      '';
+
+    # --- packages from .deb files ----------------------------------------
+    busybox = runCommand "busybox-${debs.busybox-static.upstreamVersion}" {
+      deb = debs.busybox-static.file;
+      passthru = { version = debs.busybox-static.upstreamVersion; debianVersion = debs.busybox-static.version; };
+    } ''
+      unpackDeb "$deb" root
+      mkdir -p "$out/bin"
+      cp root/bin/busybox "$out/bin/busybox"
+      chmod 0555 "$out/bin/busybox"
+      for applet in $("$out/bin/busybox" --list); do
+        [ "$applet" = busybox ] || ln -s busybox "$out/bin/$applet"
+      done
+    '';
+
+    # The kernel: bzImage, System.map, config and lib/modules/<modDirVersion>.
+    # `linux` keeps a selection of modules (storage, filesystems, virtio) and
+    # their dependencies; `linux_full` keeps all of Debian's modules.
+    linux = pkgs.callKernel { keepModules = pkgs.kernelModuleSelection; };
+    linux_full = pkgs.callKernel { keepModules = null; };
+    callKernel = { keepModules }: import ./linux { inherit lib runCommand debs keepModules; };
+    kernelModuleSelection = [
+      # block devices and controllers
+      "virtio_pci" "virtio_blk" "virtio_scsi" "sd_mod" "sr_mod" "ahci" "ata_piix"
+      "nvme" "xhci_pci" "ehci_pci" "uhci_hcd" "ohci_pci" "usb_storage" "uas" "loop"
+      "hv_storvsc" "vmw_pvscsi" "mptspi" "xen_blkfront"
+      # other virtual hardware
+      "virtio_net" "virtio_mmio" "virtio_rng" "virtio_console" "virtio_balloon" "e1000" "e1000e" "hv_netvsc" "vmxnet3"
+      # filesystems and their helpers
+      "ext4" "vfat" "nls_cp437" "nls_ascii" "nls_iso8859_1" "nls_utf8" "isofs" "squashfs" "overlay"
+      "efivarfs" "crc32c_generic" "crc32c_intel"
+    ];
+    linuxPackages = { kernel = pkgs.linux; };
+    linuxPackages_full = { kernel = pkgs.linux_full; };
+    linuxPackages_latest = pkgs.linuxPackages;
+    linuxPackagesFor = kernel: { inherit kernel; };
+
+    # GRUB shaped like NixOS's grub2 packages: Debian's host tools in bin/
+    # (dynamically linked against the host's libraries) and the platform's
+    # modules and images in lib/grub/<platform>/.
+    grub2 = pkgs.callGrub { platform = "i386-pc"; platformDeb = debs.grub-pc-bin; };
+    grub2_efi = pkgs.callGrub { platform = "x86_64-efi"; platformDeb = debs.grub-efi-amd64-bin; };
+    callGrub = { platform, platformDeb }:
+      runCommand "grub-${debs.grub-common.upstreamVersion}${lib.optionalString (platform != "i386-pc") "-${platform}"}" {
+        common = debs.grub-common.file;
+        platformDebFile = platformDeb.file;
+        inherit platform;
+        passthru = {
+          version = debs.grub-common.upstreamVersion;
+          debianVersion = debs.grub-common.version;
+          grubTarget = platform;
+          efiSupport = platform != "i386-pc";
+        };
+      } ''
+        unpackDeb "$common" root
+        unpackDeb "$platformDebFile" root
+        [ -f "root/usr/lib/grub/$platform/kernel.img" ] || die "no kernel.img for $platform"
+        mkdir -p "$out/bin" "$out/lib/grub" "$out/share"
+        for f in root/usr/bin/grub-* root/usr/sbin/grub-*; do
+          cp "$f" "$out/bin/"
+        done
+        for f in grub-bios-setup grub-ntldr-img; do
+          if [ -f "root/usr/lib/grub/$platform/$f" ]; then mv "root/usr/lib/grub/$platform/$f" "$out/bin/$f"; fi
+        done
+        cp -R "root/usr/lib/grub/$platform" "$out/lib/grub/$platform"
+        cp -R root/usr/share/grub "$out/share/grub"
+        chmod -R u+w "$out"
+      '';
+
+    # Only the systemd-boot EFI binaries: what a NixOS image writer needs.
+    systemd = runCommand "systemd-${debs.systemd-boot-efi.upstreamVersion}" {
+      deb = debs.systemd-boot-efi.file;
+      passthru = { version = debs.systemd-boot-efi.upstreamVersion; debianVersion = debs.systemd-boot-efi.version; };
+    } ''
+      unpackDeb "$deb" root
+      [ -f root/usr/lib/systemd/boot/efi/systemd-bootx64.efi ] || die "no systemd-bootx64.efi in the package"
+      mkdir -p "$out/lib/systemd/boot"
+      cp -R root/usr/lib/systemd/boot/efi "$out/lib/systemd/boot/efi"
+    '';
+
+    makeInitrd = import ./build-support/make-initrd.nix { inherit lib runCommand; inherit (pkgs) busybox; };
+  };
+in
+pkgs

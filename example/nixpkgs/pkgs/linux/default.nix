@@ -1,0 +1,23 @@
+# The Debian kernel as a NixOS-shaped package.
+{ lib, runCommand, debs, keepModules }:
+let
+  deb = debs.linux-image;
+  modDirVersion = lib.removePrefix "linux-image-" deb.package;
+in
+runCommand "linux-${deb.upstreamVersion}${lib.optionalString (keepModules == null) "-full"}" {
+  debFile = deb.file;
+  inherit modDirVersion;
+  keepModules = if keepModules == null then "" else lib.concatStringsSep " " keepModules;
+  keepAll = keepModules == null;
+  closureScript = ./modules-closure.awk;
+  passthru = {
+    version = deb.upstreamVersion;
+    inherit modDirVersion;
+    debianPackage = deb.package;
+    debianVersion = deb.version;
+    kernelFile = "bzImage";
+    modulesSelection = keepModules;
+    features = { };
+    config = { isYes = _: false; isModule = _: false; isEnabled = _: false; };
+  };
+} (builtins.readFile ./builder.sh)

@@ -24,7 +24,10 @@ export function findOvmf(env: NodeJS.ProcessEnv): string {
 /** The QEMU command line --run and the boot tests use. */
 export function qemuArguments(image: string, container: ContainerName, firmware: 'uefi', env: NodeJS.ProcessEnv): string[] {
   const args = ['-machine', 'q35', '-m', '1024', '-nographic', '-no-reboot'];
-  if (existsSync('/dev/kvm')) args.push('-accel', 'kvm', '-accel', 'tcg');
+  // Software emulation unless asked otherwise: a present /dev/kvm can still be unusable
+  // (nested virtualisation), and TCG always works.
+  const accel = env['NIXOS_GENERATE_ACCEL'];
+  args.push('-accel', accel !== undefined && accel !== '' ? accel : 'tcg');
   if (firmware === 'uefi') args.push('-bios', findOvmf(env));
   args.push('-drive', `file=${image},format=${container},if=virtio,snapshot=on`);
   return args;

@@ -1,0 +1,20 @@
+/** The bundled example system (also the test fixture), built by real Nix. */
+import { join } from 'node:path';
+import { runOk } from './run.js';
+
+export const REPO = process.cwd();
+export const EXAMPLE_DIR = join(REPO, 'example');
+export const EXAMPLE_NIXPKGS = join(EXAMPLE_DIR, 'nixpkgs');
+export const CLI = join(REPO, 'dist/src/bin.js');
+
+const built = new Map<string, string>();
+
+/** Builds (or reuses) the example toplevel for a host name and returns its store path. */
+export function exampleToplevel(hostName: string): string {
+  let path = built.get(hostName);
+  if (path === undefined) {
+    path = runOk(join(EXAMPLE_DIR, 'build-system'), [hostName]).stdout.trim();
+    built.set(hostName, path);
+  }
+  return path;
+}

@@ -1,0 +1,35 @@
+/** Boots images in QEMU (software emulation is fine) and returns what the serial console printed. */
+import { spawn } from 'node:child_process';
+import { qemuArguments } from '../../src/cli/run-qemu.js';
+import type { ContainerName } from '../../src/plan/types.js';
+
+export const MARKER = /EXAMPLE-SYSTEM-BOOTED host=(\S+) esp=(\S+) profile=(\S+) nixdb=(\S+)/;
+
+export interface BootResult {
+  readonly console: string;
+  readonly exitCode: number | null;
+  readonly timedOut: boolean;
+}
+
+/** Boots with the same QEMU command line --run uses; the example system powers off by itself. */
+export function boot(image: string, container: ContainerName, timeoutMs = 240_000): Promise<BootResult> {
+  const args = qemuArguments(image, container, 'uefi', process.env).map((a) => (a === '-nographic' ? '-display' : a));
+  // Serial console to stdout, no monitor, no graphics.
+  const finalArgs = args.flatMap((a) => (a === '-display' ? ['-display', 'none', '-serial', 'stdio', '-monitor', 'none'] : [a]));
+  return new Promise((resolve, reject) => {
+    const child = spawn('qemu-system-x86_64', finalArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    let timedOut = false;
+    child.stdout.setEncoding('latin1').on('data', (d: string) => { output += d; });
+    child.stderr.setEncoding('latin1').on('data', (d: string) => { output += d; });
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ console: output.replace(/\r/g, ''), exitCode: code, timedOut });
+    });
+  });
+}

@@ -1,0 +1,54 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { checkPlan, imagePlanSchema, parsePlanJson } from '../../src/plan/index.js';
+import { rawEfi } from '../../src/formats/raw-efi.js';
+
+const TOPLEVEL = '/nix/store/5lvsfcyh5kj8c825l525nmbc7a13a62g-nixos-system-foo-25.05pre-example';
+const GRUB = '/nix/store/vi15dvrcnmcvnzswg5gy6wjy995x6aaj-grub-2.06-x86_64-efi';
+
+function validPlan(): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(rawEfi.defaultPlan({ toplevel: TOPLEVEL, bootloader: { type: 'grub-efi', package: GRUB, timeout: 0 }, diskSize: 'auto' })));
+}
+
+test('the default raw-efi plan passes the schema', () => {
+  assert.equal(checkPlan(validPlan(), 'test').format, 'raw-efi');
+});
+
+test('schema errors name the field, the expected and the actual value', () => {
+  const plan = validPlan();
+  (plan['partitionTable'] as { partitions: Record<string, unknown>[] }).partitions[1]!['size'] = -3;
+  assert.throws(() => checkPlan(plan, 'plan.json'), /Cannot use the image plan from plan.json: \$\.partitionTable\.partitions\[1\]\.size: expected an integer >= 512 or "auto", got -3/);
+  const unknown = validPlan();
+  unknown['colour'] = 'blue';
+  assert.throws(() => checkPlan(unknown, 'x'), /\$: unknown field "colour"/);
+  const badBoot = validPlan();
+  badBoot['bootloader'] = { type: 'grub-efi', package: 'not-a-store-path', timeout: 0 };
+  assert.throws(() => checkPlan(badBoot, 'x'), /\$\.bootloader\.package: "not-a-store-path" does not match/);
+  const missing = validPlan();
+  delete missing['output'];
+  assert.throws(() => checkPlan(missing, 'x'), /\$: missing required field "output"/);
+});
+
+test('rules beyond the schema: one root, one boot partition, auto only last, sector alignment', () => {
+  const plan = validPlan();
+  const parts = (plan['partitionTable'] as { partitions: Record<string, unknown>[] }).partitions;
+  parts[0]!['size'] = 'auto';
+  assert.throws(() => checkPlan(plan, 'x'), /only the last partition on the disk may have size "auto"/);
+  const odd = validPlan();
+  (odd['partitionTable'] as { partitions: Record<string, unknown>[] }).partitions[0]!['start'] = 1000;
+  assert.throws(() => checkPlan(odd, 'x'), /starts at 1000, not a multiple of 512/);
+  const noRoot = validPlan();
+  (noRoot['partitionTable'] as { partitions: Record<string, unknown>[] }).partitions[1]!['filesystem'] = null;
+  assert.throws(() => checkPlan(noRoot, 'x'), /exactly one partition with the root filesystem, found 0/);
+});
+
+test('malformed JSON is reported with its origin', () => {
+  assert.throws(() => parsePlanJson('{', '/nix/store/x-image-plan.json'), /Cannot read the image plan from \/nix\/store\/x-image-plan.json/);
+});
+
+test('docs/image-plan.schema.json is the schema the code validates with', () => {
+  const docs = JSON.parse(readFileSync(join(process.cwd(), 'docs/image-plan.schema.json'), 'utf8'));
+  assert.deepEqual(docs, JSON.parse(JSON.stringify(imagePlanSchema)));
+});

@@ -18,3 +18,18 @@ export function exampleToplevel(hostName: string): string {
   }
   return path;
 }
+
+/** The example system with a synthetic payload of `files` random files (about `mebibytes` MiB). */
+export function exampleWithPayload(hostName: string, files: number, mebibytes: number): string {
+  const key = `${hostName}/${files}/${mebibytes}`;
+  let path = built.get(key);
+  if (path === undefined) {
+    const out = runOk('nix-build', [
+      '--no-out-link', join(EXAMPLE_DIR, 'system.nix'), '--argstr', 'hostName', hostName,
+      '--arg', 'payloadFiles', String(files), '--arg', 'payloadMiB', String(mebibytes),
+    ]).stdout.trim().split('\n');
+    path = out[out.length - 1]!;
+    built.set(key, path);
+  }
+  return path;
+}

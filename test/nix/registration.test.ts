@@ -29,5 +29,5 @@ test('registration records parse and format back to closureInfo form', () => {
 });
 
 test('a truncated registration is reported with the line', () => {
-  assert.throws(() => parseRegistration('/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-a\nsha256:00\n', 'dump'), /Cannot read the closure registration from dump: it ends where a NAR size was expected/);
+  assert.throws(() => parseRegistration(`/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-a\nsha256:${'0'.repeat(64)}\n`, 'dump'), /Cannot read the closure registration from dump: it ends where a NAR size was expected/);
 });

@@ -1,0 +1,47 @@
+/** The CLI contract: --help, --list, one path per image on stdout, --run. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { FLAGS } from '../../src/cli/options.js';
+import { CLI, exampleToplevel } from '../helpers/example.js';
+import { MARKER } from '../helpers/qemu.js';
+import { runOk, tempDir } from '../helpers/run.js';
+
+test('--list prints one format name per line', () => {
+  assert.equal(runOk('node', [CLI, '--list']).stdout, 'qcow-efi\nraw-efi\n');
+});
+
+test('--help lists every nixos-generators flag and the new ones', () => {
+  const help = runOk('node', [CLI, '--help']).stdout;
+  for (const flag of ['-c, --configuration', '--flake', '-f, --format', '--format-path', '--list', '--run', '--show-trace',
+    '--system', '-o, --out-link', '--cores', '--option NAME VALUE', '--special-arg NAME VALUE', '-I KEY=VALUE', '--disk-size',
+    '--help', '--toplevel', '--bootloader']) {
+    assert.ok(help.includes(flag), flag);
+  }
+  assert.equal(FLAGS.length, help.split('\n').filter((l) => l.startsWith('* ')).length);
+});
+
+test('$(nixos-generate ...) captures the image path: stdout holds only paths', () => {
+  const tmp = tempDir('stdout');
+  try {
+    const result = runOk('node', [CLI, '--toplevel', exampleToplevel('stdout-host'), '-f', 'qcow-efi', '-o', join(tmp.path, 'out')]);
+    assert.equal(result.stdout, `${join(tmp.path, 'out', 'nixos.qcow2')}\n`);
+    assert.match(result.stderr, /nixos-generate: building qcow-efi/);
+  } finally {
+    tmp.remove();
+  }
+});
+
+test('--run boots the image in QEMU with the serial console on the terminal', () => {
+  const tmp = tempDir('run');
+  try {
+    const result = runOk('node', [CLI, '--toplevel', exampleToplevel('run-host'), '-f', 'raw-efi', '--run', '-o', join(tmp.path, 'out')]);
+    const lines = result.stdout.replace(/\r/g, '').split('\n');
+    assert.equal(lines[0], join(tmp.path, 'out', 'nixos.img'));
+    const marker = MARKER.exec(result.stdout);
+    assert.ok(marker !== null, result.stdout.slice(-2000));
+    assert.equal(marker[1], 'run-host');
+  } finally {
+    tmp.remove();
+  }
+});

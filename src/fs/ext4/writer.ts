@@ -334,12 +334,9 @@ function emit(inventory: Inventory, allocation: Allocation, options: Ext4Options
   records[JOURNAL_INO] = journal;
   const lastIno = inventory.lastIno;
 
-  // Extent trees (depth 1 needs leaf blocks, which carry their own checksums).
-  const trees = new Map<number, ReturnType<typeof buildExtentTree>>();
-  for (const r of records) {
-    if (r === undefined || r.kind === 'fast-symlink') continue;
-    trees.set(r.ino, buildExtentTree(r.extents, r.leafBlocks, BLOCK_SIZE, inodeSeed(seed, r.ino, 0)));
-  }
+  // Extent trees are rebuilt when needed (inode tables, leaf blocks) rather than kept per inode.
+  const treeOf = (r: InodeRecord): ReturnType<typeof buildExtentTree> =>
+    buildExtentTree(r.extents, r.leafBlocks, BLOCK_SIZE, inodeSeed(seed, r.ino, 0));
 
   const inodesUsedIn = (g: number): number => Math.max(0, Math.min(ipg, lastIno - g * ipg));
 
@@ -376,7 +373,7 @@ function emit(inventory: Inventory, allocation: Allocation, options: Ext4Options
       if (r === undefined) continue;
       const block = r.kind === 'fast-symlink'
         ? asciiBytes((r.node as { target: string }).target, 60)
-        : trees.get(ino)!.root;
+        : treeOf(r).root;
       const sectors = (r.blocks + r.leafBlocks.length) * (BLOCK_SIZE / 512);
       encodeInode(out, i * INODE_SIZE, ino, {
         mode: r.mode, uid: r.uid, gid: r.gid, size: r.size, time: r.time, links: r.links,
@@ -425,7 +422,7 @@ function emit(inventory: Inventory, allocation: Allocation, options: Ext4Options
   }
 
   // Superblock, with s_jnl_blocks holding a copy of the journal inode's block map.
-  const journalTree = trees.get(JOURNAL_INO)!;
+  const journalTree = treeOf(journal);
   const jnlBlocks = new Uint8Array(68);
   jnlBlocks.set(journalTree.root, 0);
   const jv = new DataView(jnlBlocks.buffer);
@@ -478,46 +475,61 @@ function emit(inventory: Inventory, allocation: Allocation, options: Ext4Options
     return sb;
   };
 
-  const segments: Segment[] = [];
+  const metadata: Segment[] = [];
   const at = (block: number): number => block * BLOCK_SIZE;
-  segments.push(bytesSegment(1024, superblock(0)));
-  segments.push(bytesSegment(at(1), gdt));
+  metadata.push(bytesSegment(1024, superblock(0)));
+  metadata.push(bytesSegment(at(1), gdt));
   for (const g of geometry.backupGroups) {
     if (g === 0) continue;
-    segments.push(bytesSegment(at(g * BLOCKS_PER_GROUP), superblock(g)));
-    segments.push(bytesSegment(at(g * BLOCKS_PER_GROUP + 1), gdt));
+    metadata.push(bytesSegment(at(g * BLOCKS_PER_GROUP), superblock(g)));
+    metadata.push(bytesSegment(at(g * BLOCKS_PER_GROUP + 1), gdt));
   }
   for (let g = 0; g < groups; g++) {
     const meta = geometry.group[g]!;
-    segments.push(lazySegment(at(meta.blockBitmap), BLOCK_SIZE, () => blockBitmap(g)));
-    segments.push(lazySegment(at(meta.inodeBitmap), BLOCK_SIZE, () => inodeBitmap(g)));
+    metadata.push(lazySegment(at(meta.blockBitmap), BLOCK_SIZE, () => blockBitmap(g)));
+    metadata.push(lazySegment(at(meta.inodeBitmap), BLOCK_SIZE, () => inodeBitmap(g)));
     const used = inodesUsedIn(g);
     if (used > 0) {
-      segments.push(lazySegment(at(meta.inodeTable), Math.ceil((used * INODE_SIZE) / BLOCK_SIZE) * BLOCK_SIZE, () => inodeTable(g)));
+      metadata.push(lazySegment(at(meta.inodeTable), Math.ceil((used * INODE_SIZE) / BLOCK_SIZE) * BLOCK_SIZE, () => inodeTable(g)));
     }
   }
-  const journalStart = journal.extents[0];
-  if (journalStart !== undefined) {
-    segments.push(bytesSegment(at(journalStart.start), encodeJournalSuperblock(BLOCK_SIZE, journal.blocks, uuid)));
+  metadata.sort((a, b) => a.offset - b.offset);
+
+  // Content was allocated in this order (journal, then inode order) from an ascending
+  // cursor, so this stream is already sorted by disk offset.
+  function* content(): Generator<Segment> {
+    const journalStart = journal.extents[0];
+    if (journalStart !== undefined) yield bytesSegment(at(journalStart.start), encodeJournalSuperblock(BLOCK_SIZE, journal.blocks, uuid));
+    for (const r of records) {
+      if (r === undefined || r.kind === 'journal') continue;
+      yield* contentSegments(r, seed);
+      if (r.leafBlocks.length > 0) {
+        const leaves = treeOf(r).leaves;
+        for (let i = 0; i < leaves.length; i++) yield bytesSegment(at(r.leafBlocks[i]!), leaves[i]!);
+      }
+    }
   }
-  for (const r of records) {
-    if (r === undefined || r.kind === 'journal') continue;
-    const tree = trees.get(r.ino);
-    tree?.leaves.forEach((leaf, i) => segments.push(bytesSegment(at(r.leafBlocks[i]!), leaf)));
-    pushContent(segments, r, seed);
+
+  function* segments(): Generator<Segment> {
+    let m = 0;
+    for (const segment of content()) {
+      while (m < metadata.length && metadata[m]!.offset < segment.offset) yield metadata[m++]!;
+      yield segment;
+    }
+    while (m < metadata.length) yield metadata[m++]!;
   }
-  segments.sort((a, b) => a.offset - b.offset);
+
   const sizeBytes = blocks * BLOCK_SIZE;
   return {
     sizeBytes,
-    image: { size: sizeBytes, segments: () => segments },
+    image: { size: sizeBytes, segments },
     usedBytes: (blocks - freeBlocksTotal) * BLOCK_SIZE,
     inodes: lastIno,
   };
 }
 
-/** Segments for a record's content, one per extent. */
-function pushContent(segments: Segment[], r: InodeRecord, seed: number): void {
+/** Segments for a record's content, one per extent, in disk order. */
+function* contentSegments(r: InodeRecord, seed: number): Generator<Segment> {
   const node = r.node;
   if (r.kind === 'dir') {
     const entries = r.entries!;
@@ -528,17 +540,16 @@ function pushContent(segments: Segment[], r: InodeRecord, seed: number): void {
       return cached;
     };
     for (const e of r.extents) {
-      segments.push(lazySegment(e.start * BLOCK_SIZE, e.length * BLOCK_SIZE, () => {
+      yield lazySegment(e.start * BLOCK_SIZE, e.length * BLOCK_SIZE, () => {
         const part = content().subarray(e.logical * BLOCK_SIZE, (e.logical + e.length) * BLOCK_SIZE);
         if (--remaining === 0) cached = undefined;
         return part;
-      }));
+      });
     }
     return;
   }
   if (r.kind === 'symlink' && node?.kind === 'symlink') {
-    const bytes = asciiBytes(node.target, node.target.length);
-    segments.push(bytesSegment(r.extents[0]!.start * BLOCK_SIZE, bytes));
+    yield bytesSegment(r.extents[0]!.start * BLOCK_SIZE, asciiBytes(node.target, node.target.length));
     return;
   }
   if (r.kind === 'file' && node?.kind === 'file') {
@@ -548,9 +559,9 @@ function pushContent(segments: Segment[], r: InodeRecord, seed: number): void {
       if (length <= 0) continue;
       const offset = e.start * BLOCK_SIZE;
       if (node.content.kind === 'host') {
-        segments.push({ offset, length, source: { kind: 'file', path: node.content.path, offset: from } });
+        yield { offset, length, source: { kind: 'file', path: node.content.path, offset: from } };
       } else {
-        segments.push(bytesSegment(offset, node.content.bytes.subarray(from, from + length)));
+        yield bytesSegment(offset, node.content.bytes.subarray(from, from + length));
       }
     }
   }

@@ -36,7 +36,7 @@ export function systemdBootTree(plan: SystemdBootPlan, bootspec: Bootspec, epoch
   for (const [name, entry] of bootspec.specialisations) {
     addEntry(entry, `nixos-generation-1-specialisation-${name}.conf`, `NixOS (${name})`);
   }
-  const loaderConf = [`timeout ${plan.timeout}`, 'default nixos-generation-1.conf', 'console-mode keep', ''].join('\n');
+  const loaderConf = [`timeout ${plan.timeout ?? 'menu-force'}`, 'default nixos-generation-1.conf', 'console-mode keep', ''].join('\n');
   put(root, 'loader/loader.conf', fileFromBytes(espMeta(epoch), loaderConf), epoch);
   return root;
 }

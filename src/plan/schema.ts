@@ -91,7 +91,7 @@ export const imagePlanSchema = {
           properties: {
             type: { const: 'grub-efi' },
             package: { type: 'string', pattern: STORE_PATH, description: 'GRUB package with bin/grub-mkimage and lib/grub/x86_64-efi.' },
-            timeout: { type: 'integer', minimum: 0 },
+            timeout: { oneOf: [{ type: 'integer', minimum: 0 }, { type: 'null' }], description: 'Seconds before the default entry boots; null waits for a choice.' },
           },
         },
         {
@@ -102,7 +102,7 @@ export const imagePlanSchema = {
           properties: {
             type: { const: 'systemd-boot' },
             efiBinary: { type: 'string', pattern: STORE_PATH, description: 'systemd-bootx64.efi from the system\'s systemd.' },
-            timeout: { type: 'integer', minimum: 0 },
+            timeout: { oneOf: [{ type: 'integer', minimum: 0 }, { type: 'null' }], description: 'Seconds before the default entry boots; null waits for a choice.' },
           },
         },
       ],

@@ -39,13 +39,14 @@ export type PartitionTablePlan = GptTablePlan;
 export interface GrubEfiPlan {
   readonly type: 'grub-efi';
   readonly package: string;
-  readonly timeout: number;
+  /** Seconds; null waits for a choice (NixOS's boot.loader.timeout = null). */
+  readonly timeout: number | null;
 }
 
 export interface SystemdBootPlan {
   readonly type: 'systemd-boot';
   readonly efiBinary: string;
-  readonly timeout: number;
+  readonly timeout: number | null;
 }
 
 export type BootloaderPlan = GrubEfiPlan | SystemdBootPlan;

@@ -40,8 +40,12 @@ in
 
     nixos-generate = {
       format = "qcow-efi";
-      container = "qcow2";
-      fileName = "nixos.qcow2";
+      partitionTableType = "efi";
+      output = {
+        container = "qcow2";
+        fileName = "nixos.qcow2";
+        compression = "none";
+      };
     };
   };
 }

@@ -1,5 +1,5 @@
-# raw-efi: raw disk image, GPT with an ESP, GRUB EFI installed as removable media
-# (the system configuration nixos-generators' raw-efi format sets).
+# raw-efi: raw disk image, GPT with an ESP, GRUB for UEFI installed as removable
+# media (the system configuration nixos-generators' raw-efi format sets).
 { lib, ... }:
 {
   imports = [ ../lib/image-plan.nix ];
@@ -28,7 +28,11 @@
 
   nixos-generate = {
     format = "raw-efi";
-    container = "raw";
-    fileName = "nixos.img";
+    partitionTableType = "efi";
+    output = {
+      container = "raw";
+      fileName = "nixos.img";
+      compression = "none";
+    };
   };
 }

@@ -13,20 +13,25 @@ let
   layouts = import ./layouts.nix;
   diskSizeOption = "${toString modulesPath}/virtualisation/disk-size-option.nix";
   hasDiskSizeOption = builtins.pathExists diskSizeOption;
+  grub = config.boot.loader.grub;
   timeout = config.boot.loader.timeout;
-  efiArch = "x64";
+
+  # GRUB for BIOS when it is given a device (anything but "nodev"), as NixOS installs it.
+  grubDevices = (grub.devices or [ ]) ++ lib.optional ((grub.device or "") != "") grub.device;
+  grubBios = lib.any (d: d != "nodev") grubDevices;
 
   bootloader =
     if config.boot.loader.systemd-boot.enable or false then
       {
         type = "systemd-boot";
-        efiBinary = "${config.systemd.package}/lib/systemd/boot/efi/systemd-boot${efiArch}.efi";
+        efiBinary = "${config.systemd.package}/lib/systemd/boot/efi/systemd-bootx64.efi";
         inherit timeout;
       }
     else
       {
-        type = "grub-efi";
-        package = "${config.boot.loader.grub.efiPackage}";
+        type = "grub";
+        bios = if grubBios then { package = "${grub.package}"; } else null;
+        efi = if grub.efiSupport or false then { package = "${grub.efiPackage}"; } else null;
         inherit timeout;
       };
 
@@ -37,9 +42,7 @@ let
     diskSize = config.virtualisation.diskSize;
     partitionTable = layouts.${cfg.partitionTableType};
     inherit bootloader;
-    output = {
-      inherit (cfg) container fileName;
-    };
+    output = cfg.output;
   };
 in
 {
@@ -51,26 +54,32 @@ in
         type = lib.types.str;
         description = "Name of the image format (as in nixos-generate --list).";
       };
-      container = lib.mkOption {
-        type = lib.types.enum [
-          "raw"
-          "qcow2"
-        ];
-        description = "Container the disk is written in.";
-      };
-      fileName = lib.mkOption {
-        type = lib.types.str;
-        description = "File name of the image inside the output directory.";
-      };
       partitionTableType = lib.mkOption {
-        type = lib.types.enum [ "efi" ];
-        default = "efi";
+        type = lib.types.enum [
+          "legacy"
+          "legacy+gpt"
+          "efi"
+          "hybrid"
+          "none"
+        ];
         description = "Partition layout, named as make-disk-image names them.";
       };
       additionalSpace = lib.mkOption {
         type = lib.types.int;
         default = 512;
         description = "MiB of free space left in the root filesystem when the disk size is auto.";
+      };
+      output = lib.mkOption {
+        type = lib.types.attrs;
+        description = "The plan's output: container, fileName, compression and the container's settings (docs/image-plan.md).";
+      };
+      baseName = lib.mkOption {
+        type = lib.types.str;
+        readOnly = true;
+        default =
+          config.image.baseName
+            or "nixos-image-${config.system.nixos.label}-${pkgs.stdenv.hostPlatform.system}";
+        description = "nixpkgs' image.baseName, for file names (read-only).";
       };
     };
   }

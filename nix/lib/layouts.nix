@@ -1,44 +1,120 @@
 # Partition layouts as nixpkgs' make-disk-image creates them, with its fixed
-# identifiers (see src/formats/layouts.ts, which must compute the same values).
+# identifiers (see src/formats/layouts.ts, which computes the same values; a test
+# keeps them equal).
 let
   mib = 1024 * 1024;
+  sector = 512;
   ids = {
     diskGuid = "97FD5997-F390-0B4A-A3F8-D106C1723AEA";
-    espGuid = "1C06F03B-704E-4657-B9CD-681A087A2FDC";
+    partition1Guid = "1C06F03B-704E-4657-B9CD-681A087A2FDC";
+    partition2Guid = "970C694F-AFD0-4B99-B750-CDB7A329AB6F";
     rootGuid = "F222513B-DED1-49FA-B591-20CE86A2FE7F";
     rootFsUuid = "F222513B-DED1-49FA-B591-20CE86A2FE7F";
   };
   upper = builtins.replaceStrings
     [ "a" "b" "c" "d" "e" "f" ]
     [ "A" "B" "C" "D" "E" "F" ];
-  # First 8 hex digits of sha256("<disk GUID>:ESP"), shown as XXXX-XXXX.
+  firstHex = text: digits: upper (builtins.substring 0 digits (builtins.hashString "sha256" text));
+  # The ESP's FAT volume ID: sha256("<disk GUID>:ESP"), first 8 hex digits, as XXXX-XXXX.
   espVolumeId =
     diskGuid:
     let
-      hex = upper (builtins.substring 0 8 (builtins.hashString "sha256" "${diskGuid}:ESP"));
+      hex = firstHex "${diskGuid}:ESP" 8;
     in
     "${builtins.substring 0 4 hex}-${builtins.substring 4 4 hex}";
+  # The MBR disk signature (random in nixpkgs): sha256("<disk GUID>:MBR"), first 8 hex digits.
+  mbrSignature = diskGuid: firstHex "${diskGuid}:MBR" 8;
+
+  rootFs = {
+    type = "ext4";
+    label = "nixos";
+    uuid = ids.rootFsUuid;
+    contents = "root";
+  };
+  esp = {
+    type = "vfat";
+    label = "ESP";
+    volumeId = espVolumeId ids.diskGuid;
+    contents = "boot";
+  };
+  espPartition = {
+    name = "ESP";
+    type = "esp";
+    guid = ids.partition1Guid;
+    start = 8 * mib;
+    size = 249 * mib; # bootSize 256M, rounded up to end at 257 MiB
+    filesystem = esp;
+  };
 in
 {
-  inherit ids espVolumeId;
+  inherit ids espVolumeId mbrSignature;
 
-  # ESP from 8 MiB to 257 MiB (bootSize 256M rounded up), then the root labelled nixos.
-  efi = {
+  legacy = {
+    type = "mbr";
+    diskSignature = mbrSignature ids.diskGuid;
+    partitions = [
+      {
+        name = "primary";
+        type = "linux";
+        start = mib;
+        size = "auto";
+        bootable = false;
+        filesystem = rootFs;
+      }
+    ];
+  };
+
+  "legacy+gpt" = {
     type = "gpt";
     inherit (ids) diskGuid;
     partitions = [
       {
-        name = "ESP";
-        type = "esp";
-        guid = ids.espGuid;
-        start = 8 * mib;
-        size = 249 * mib;
-        filesystem = {
-          type = "vfat";
-          label = "ESP";
-          volumeId = espVolumeId ids.diskGuid;
-          contents = "boot";
-        };
+        name = "no-fs";
+        type = "bios-boot";
+        guid = ids.partition1Guid;
+        start = mib;
+        size = mib;
+        filesystem = null;
+      }
+      {
+        name = "primary";
+        type = "linux";
+        guid = ids.partition2Guid;
+        start = 2 * mib;
+        size = "auto";
+        filesystem = rootFs;
+      }
+    ];
+  };
+
+  efi = {
+    type = "gpt";
+    inherit (ids) diskGuid;
+    partitions = [
+      espPartition
+      {
+        name = "primary";
+        type = "linux";
+        guid = ids.rootGuid;
+        start = 257 * mib;
+        size = "auto";
+        filesystem = rootFs;
+      }
+    ];
+  };
+
+  hybrid = {
+    type = "gpt";
+    inherit (ids) diskGuid;
+    partitions = [
+      espPartition
+      {
+        name = "no-fs";
+        type = "bios-boot";
+        guid = ids.partition2Guid;
+        start = 34 * sector;
+        size = (2048 - 34 + 1) * sector;
+        filesystem = null;
       }
       {
         name = "primary";
@@ -46,13 +122,13 @@ in
         guid = ids.rootGuid;
         start = 257 * mib;
         size = "auto";
-        filesystem = {
-          type = "ext4";
-          label = "nixos";
-          uuid = ids.rootFsUuid;
-          contents = "root";
-        };
+        filesystem = rootFs;
       }
     ];
+  };
+
+  none = {
+    type = "none";
+    filesystem = rootFs;
   };
 }

@@ -1,17 +1,19 @@
-/** Builds the boot partition's tree for the bootloader a plan asks for. */
-import type { DirNode } from '../fs/tree.js';
+/** The boot files a plan asks for: the bootloader's tree and, for BIOS, its boot sectors. */
 import type { BootloaderPlan } from '../plan/types.js';
 import type { Bootspec } from './bootspec.js';
-import { grubEfiTree } from './grub-efi.js';
+import { grubFiles, type GrubFiles, type GrubLocation } from './grub.js';
 import { systemdBootTree } from './systemd-boot.js';
 
 export { readBootspec, type Bootspec, type BootEntry } from './bootspec.js';
+export type { GrubLocation } from './grub.js';
 
-export async function bootTree(plan: BootloaderPlan, bootspec: Bootspec, espVolumeId: string, epoch: number): Promise<DirNode> {
+export type BootFiles = GrubFiles;
+
+export async function bootFiles(plan: BootloaderPlan, bootspec: Bootspec, location: GrubLocation, epoch: number): Promise<BootFiles> {
   switch (plan.type) {
-    case 'grub-efi':
-      return grubEfiTree(plan, bootspec, espVolumeId, epoch);
+    case 'grub':
+      return grubFiles(plan, bootspec, location, epoch);
     case 'systemd-boot':
-      return systemdBootTree(plan, bootspec, epoch);
+      return { tree: systemdBootTree(plan, bootspec, epoch) };
   }
 }

@@ -11,7 +11,9 @@ import { abortAllOutputs } from '../core/output-file.js';
 import { epochFromEnvironment } from '../core/reproducible.js';
 import { buildImage } from '../formats/build.js';
 import { detectBootloader } from '../formats/detect-bootloader.js';
-import type { FormatDefinition } from '../formats/format.js';
+import { defaultPlan, type FormatDefinition } from '../formats/format.js';
+import { readBootspec } from '../boot/bootspec.js';
+import { readFileSync } from 'node:fs';
 import { findFormat, formatNames } from '../formats/registry.js';
 import { queryClosure, resolveToplevel } from '../nix/closure.js';
 import { buildPlanWithNix, NIX_DIR, parseFlakeReference, type ConfigurationSource } from '../nix/evaluate.js';
@@ -19,7 +21,7 @@ import type { SystemClosure } from '../nix/root-tree.js';
 import type { ImagePlan } from '../plan/types.js';
 import { parseArguments, usage, type CliOptions } from './options.js';
 import { progressDisplay, type ProgressDisplay } from './progress.js';
-import { runQemu } from './run-qemu.js';
+import { qemuDriveFormat, runQemu } from './run-qemu.js';
 
 export interface CliIo {
   readonly stdout: NodeJS.WriteStream;
@@ -71,7 +73,10 @@ function defaultOutputDir(env: NodeJS.ProcessEnv, toplevel: string, label: strin
   return join(cache, 'nixos-generate', basename(toplevel), label);
 }
 
-async function generate(options: CliOptions, io: CliIo, display: ProgressDisplay, signal: AbortSignal): Promise<string[]> {
+async function generate(
+  options: CliOptions, io: CliIo, display: ProgressDisplay, signal: AbortSignal,
+  runnable: { drive: string; firmware: 'bios' | 'uefi' }[],
+): Promise<string[]> {
   const jobs = jobsFor(options);
   const epoch = epochFromEnvironment(io.env);
   const closures = new Map<string, SystemClosure>();
@@ -92,10 +97,12 @@ async function generate(options: CliOptions, io: CliIo, display: ProgressDisplay
     let plan: ImagePlan;
     if (toplevel !== undefined) {
       const closure = await closureOf(toplevel);
-      plan = job.definition!.defaultPlan({
+      const definition = job.definition!;
+      plan = defaultPlan(definition, {
         toplevel,
-        bootloader: detectBootloader(closure, options.bootloader),
+        bootloader: detectBootloader(closure, definition.grub, options.bootloader),
         diskSize: options.diskSize ?? 'auto',
+        names: toplevelNames(toplevel),
       });
     } else {
       display.step(`evaluating and building the system for ${job.label} with Nix`);
@@ -128,8 +135,36 @@ async function generate(options: CliOptions, io: CliIo, display: ProgressDisplay
     display.finish();
     io.stdout.write(`${path}\n`);
     paths.push(path);
+    const drive = qemuDriveFormat(plan.output);
+    const firmware = job.definition?.firmware ?? (plan.bootloader.type === 'systemd-boot' || (plan.bootloader.type === 'grub' && plan.bootloader.bios === null) ? 'uefi' : 'bios');
+    if (drive !== undefined && firmware !== 'none') runnable.push({ drive, firmware });
   }
   return paths;
+}
+
+/** Output names for --toplevel: the label is the system's nixos-version (no format tags). */
+function toplevelNames(toplevel: string): { label: string; system: string } {
+  let label: string;
+  try {
+    label = readFileSync(join(toplevel, 'nixos-version'), 'utf8').trim();
+  } catch {
+    label = 'unknown';
+  }
+  return { label, system: readBootspec(toplevel).system };
+}
+
+/** --run needs a format QEMU can boot directly; say so before building anything. */
+function checkRunnable(options: CliOptions): void {
+  for (const job of jobsFor(options)) {
+    const definition = job.definition;
+    if (definition === undefined) continue;
+    const output = definition.output({ label: 'x', system: 'x' });
+    if (qemuDriveFormat(output) === undefined || definition.firmware === 'none') {
+      throw new UsageError('cli.run', `Option --run cannot boot ${definition.name}: QEMU does not open ${output.compression === 'none' ? output.container : `${output.compression}-compressed`} images directly`, {
+        hint: 'use --run with raw, raw-efi, qcow, qcow-efi, amazon, azure, hyperv, vmware, cloudstack, kubevirt or openstack',
+      });
+    }
+  }
 }
 
 function report(io: CliIo, error: unknown): number {
@@ -173,13 +208,14 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   process.on('SIGTERM', onSignal);
   const display = progressDisplay(io.stderr, io.env);
   try {
-    const paths = await generate(options, io, display, controller.signal);
+    if (options.run) checkRunnable(options);
+    const runnable: { drive: string; firmware: 'bios' | 'uefi' }[] = [];
+    const paths = await generate(options, io, display, controller.signal, runnable);
     if (options.run) {
-      const jobs = jobsFor(options);
-      const first = jobs[0]?.definition;
-      if (first === undefined) throw new UsageError('cli.run', 'Option --run needs a built-in format', { hint: 'use -f NAME' });
+      const plan = runnable.at(0);
+      if (plan === undefined) throw new UsageError('cli.run', 'Option --run needs an image', { hint: 'use -f NAME' });
       process.off('SIGINT', onSignal);
-      return await runQemu(paths[0]!, first.container, first.firmware, io.env);
+      return await runQemu(paths[0]!, plan.drive, plan.firmware, io.env);
     }
     return 0;
   } catch (error) {

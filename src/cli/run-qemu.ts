@@ -5,7 +5,8 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { ImageError } from '../core/errors.js';
-import type { ContainerName } from '../plan/types.js';
+import type { Firmware } from '../formats/format.js';
+import type { OutputPlan } from '../plan/types.js';
 
 const OVMF_CANDIDATES = ['/usr/share/ovmf/OVMF.fd', '/usr/share/OVMF/OVMF_CODE.fd', '/run/libvirt/nix-ovmf/OVMF_CODE.fd'];
 
@@ -21,20 +22,27 @@ export function findOvmf(env: NodeJS.ProcessEnv): string {
   return found;
 }
 
+/** QEMU's name for the disk format of a container it can open directly. */
+export function qemuDriveFormat(output: Pick<OutputPlan, 'container' | 'compression'>): string | undefined {
+  if (output.compression !== 'none') return undefined;
+  const formats: Partial<Record<OutputPlan['container'], string>> = { raw: 'raw', qcow2: 'qcow2', vhd: 'vpc', vhdx: 'vhdx', vmdk: 'vmdk' };
+  return formats[output.container];
+}
+
 /** The QEMU command line --run and the boot tests use. */
-export function qemuArguments(image: string, container: ContainerName, firmware: 'uefi', env: NodeJS.ProcessEnv): string[] {
+export function qemuArguments(image: string, driveFormat: string, firmware: Exclude<Firmware, 'none'>, env: NodeJS.ProcessEnv): string[] {
   const args = ['-machine', 'q35', '-m', '1024', '-nographic', '-no-reboot'];
   // Software emulation unless asked otherwise: a present /dev/kvm can still be unusable
   // (nested virtualisation), and TCG always works.
   const accel = env['NIXOS_GENERATE_ACCEL'];
   args.push('-accel', accel !== undefined && accel !== '' ? accel : 'tcg');
   if (firmware === 'uefi') args.push('-bios', findOvmf(env));
-  args.push('-drive', `file=${image},format=${container},if=virtio,snapshot=on`);
+  args.push('-drive', `file=${image},format=${driveFormat},if=virtio,snapshot=on`);
   return args;
 }
 
-export function runQemu(image: string, container: ContainerName, firmware: 'uefi', env: NodeJS.ProcessEnv): Promise<number> {
-  const args = qemuArguments(image, container, firmware, env);
+export function runQemu(image: string, driveFormat: string, firmware: Exclude<Firmware, 'none'>, env: NodeJS.ProcessEnv): Promise<number> {
+  const args = qemuArguments(image, driveFormat, firmware, env);
   return new Promise((resolve, reject) => {
     const child = spawn('qemu-system-x86_64', args, { stdio: 'inherit' });
     child.on('error', (error: NodeJS.ErrnoException) => {

@@ -87,3 +87,45 @@ export function compressedEntry(clusterBits: number, offset: number, length: num
   }
   return OFLAG_COMPRESSED | (BigInt(additionalSectors) << BigInt(shift)) | BigInt(offset);
 }
+
+/** The header fields that vary between images; everything else is fixed for what we write. */
+export interface Qcow2HeaderFields {
+  readonly clusterBits: number;
+  /** Virtual size in bytes, a multiple of 512. */
+  readonly size: number;
+  readonly l1Size: number;
+  readonly l1TableOffset: number;
+  readonly refcountTableOffset: number;
+  readonly refcountTableClusters: number;
+}
+
+/**
+ * The version 3 header (112 bytes, 16-bit refcounts, deflate compression type, no
+ * features) followed by the end-of-extensions marker.
+ */
+export function encodeQcow2Header(fields: Qcow2HeaderFields): Uint8Array {
+  const header = new Uint8Array(HEADER_LENGTH + headerExtension.size);
+  qcow2Header.encode({
+    magic: QCOW2_MAGIC,
+    version: QCOW2_VERSION,
+    backingFileOffset: 0,
+    backingFileSize: 0,
+    clusterBits: fields.clusterBits,
+    size: fields.size,
+    cryptMethod: 0,
+    l1Size: fields.l1Size,
+    l1TableOffset: fields.l1TableOffset,
+    refcountTableOffset: fields.refcountTableOffset,
+    refcountTableClusters: fields.refcountTableClusters,
+    nbSnapshots: 0,
+    snapshotsOffset: 0,
+    incompatibleFeatures: 0,
+    compatibleFeatures: 0,
+    autoclearFeatures: 0,
+    refcountOrder: REFCOUNT_ORDER,
+    headerLength: HEADER_LENGTH,
+    compressionType: 0,
+  }, header);
+  headerExtension.encode({ type: HEADER_EXTENSION_END, length: 0 }, header, HEADER_LENGTH);
+  return header;
+}

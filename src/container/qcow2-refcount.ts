@@ -102,3 +102,19 @@ export function encodeRefcountBlock(counter: RefcountCounter, index: number): Ui
   for (let c = first; c < end; c++) view.setUint16((c - first) * 2, counter.get(c), false);
   return block;
 }
+
+/**
+ * Refcount block `index` (16-bit entries) for a file whose host clusters 0 to `total` - 1
+ * are each referenced exactly once: what a sequentially written qcow2 needs, without a
+ * counter per cluster.
+ */
+export function encodeUniformRefcountBlock(clusterBits: number, index: number, total: number): Uint8Array {
+  const clusterSize = 2 ** clusterBits;
+  const block = new Uint8Array(clusterSize);
+  const view = new DataView(block.buffer);
+  const entries = clusterSize / 2;
+  const first = index * entries;
+  const end = Math.min(total, first + entries);
+  for (let c = first; c < end; c++) view.setUint16((c - first) * 2, 1, false);
+  return block;
+}

@@ -17,8 +17,8 @@ import { checkpoint, throttledCheckpoint } from '../core/progress.js';
 import { progressReporter, type ContainerControl } from './control.js';
 import { SequentialWriter } from './sequential-writer.js';
 import {
-  compressedEntry, copiedEntry, HEADER_EXTENSION_END, HEADER_LENGTH, headerExtension, l1EntryCount,
-  l2EntryCount, MAX_CLUSTER_BITS, MAX_L1_BYTES, MAX_REFCOUNT_TABLE_BYTES, MIN_CLUSTER_BITS, QCOW2_MAGIC, QCOW2_VERSION, qcow2Header, REFCOUNT_ORDER,
+  compressedEntry, copiedEntry, encodeQcow2Header, l1EntryCount, l2EntryCount, MAX_CLUSTER_BITS, MAX_L1_BYTES,
+  MAX_REFCOUNT_TABLE_BYTES, MIN_CLUSTER_BITS, REFCOUNT_ORDER,
 } from './qcow2-format.js';
 import { encodeRefcountBlock, encodeRefcountTable, RefcountCounter, refcountLayout } from './qcow2-refcount.js';
 
@@ -159,29 +159,14 @@ export async function writeQcow2(image: BlockImage, out: OutputFile, options: Qc
   for (let i = 0; i < layout.blocks; i++) writer.write(encodeRefcountBlock(refcounts, i));
   writer.flush();
 
-  const header = new Uint8Array(HEADER_LENGTH + headerExtension.size);
-  qcow2Header.encode({
-    magic: QCOW2_MAGIC,
-    version: QCOW2_VERSION,
-    backingFileOffset: 0,
-    backingFileSize: 0,
+  const header = encodeQcow2Header({
     clusterBits,
     size: virtualSize,
-    cryptMethod: 0,
     l1Size,
     l1TableOffset,
     refcountTableOffset,
     refcountTableClusters: layout.tableClusters,
-    nbSnapshots: 0,
-    snapshotsOffset: 0,
-    incompatibleFeatures: 0,
-    compatibleFeatures: 0,
-    autoclearFeatures: 0,
-    refcountOrder: REFCOUNT_ORDER,
-    headerLength: HEADER_LENGTH,
-    compressionType: 0,
-  }, header);
-  headerExtension.encode({ type: HEADER_EXTENSION_END, length: 0 }, header, HEADER_LENGTH);
+  });
   out.writeAt(0, header);
   out.truncate(writer.position);
   report(image.size);

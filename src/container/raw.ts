@@ -6,6 +6,7 @@
 import { isAllZero, readWindows, type BlockImage } from '../core/block-image.js';
 import type { OutputFile } from '../core/output-file.js';
 import { checkpoint, throttledCheckpoint } from '../core/progress.js';
+import type { ByteSink } from '../core/sink.js';
 import { progressReporter, type ContainerControl } from './control.js';
 
 const WINDOW = 1 << 20;
@@ -31,5 +32,45 @@ export async function writeRaw(image: BlockImage, out: OutputFile, control: Cont
     }
   }
   out.truncate(image.size);
+  report(image.size);
+}
+
+const ZERO_WINDOW = new Uint8Array(WINDOW);
+
+/**
+ * Writes `image` as a raw disk strictly in order to a sequential sink (a compressor):
+ * the zero gaps between windows are written as zeros, since a stream has no holes.
+ */
+export async function writeRawStream(image: BlockImage, sink: ByteSink, control: ContainerControl = {}): Promise<void> {
+  const report = progressReporter(control, 'write raw', image.size);
+  const step = throttledCheckpoint(control, 64);
+  report(0);
+  await checkpoint(control);
+  let position = 0;
+  const zeros = async (until: number): Promise<void> => {
+    while (position < until) {
+      const take = Math.min(WINDOW, until - position);
+      await sink.write(ZERO_WINDOW.subarray(0, take));
+      position += take;
+      const pause = step();
+      if (pause !== undefined) {
+        report(position);
+        await pause;
+      }
+    }
+  };
+  for (const window of readWindows(image, WINDOW)) {
+    const at = window.index * WINDOW;
+    await zeros(at);
+    const end = Math.min(image.size, at + WINDOW);
+    await sink.write(window.data.subarray(0, end - at));
+    position = end;
+    const pause = step();
+    if (pause !== undefined) {
+      report(position);
+      await pause;
+    }
+  }
+  await zeros(image.size);
   report(image.size);
 }

@@ -8,16 +8,17 @@ import { UsageError } from '../core/errors.js';
 import type { BootloaderPlan } from '../plan/types.js';
 import type { SystemClosure } from '../nix/root-tree.js';
 
-export type BootloaderName = 'grub-efi' | 'systemd-boot';
-export const BOOTLOADER_NAMES: readonly BootloaderName[] = ['grub-efi', 'systemd-boot'];
+export type BootloaderName = 'grub' | 'systemd-boot';
+export const BOOTLOADER_NAMES: readonly BootloaderName[] = ['grub', 'systemd-boot'];
 
 const SYSTEMD_BOOT = 'lib/systemd/boot/efi/systemd-bootx64.efi';
 
-function findGrub(closure: SystemClosure): string | undefined {
+function findGrub(closure: SystemClosure, target: 'x86_64-efi' | 'i386-pc'): string | undefined {
+  const marker = target === 'i386-pc' ? 'boot.img' : 'kernel.img';
   return closure.registrations
     .map((r) => r.path)
     .sort()
-    .find((p) => existsSync(`${p}/bin/grub-mkimage`) && existsSync(`${p}/lib/grub/x86_64-efi/kernel.img`));
+    .find((p) => existsSync(`${p}/bin/grub-mkimage`) && existsSync(`${p}/lib/grub/${target}/${marker}`));
 }
 
 function findSystemdBoot(closure: SystemClosure): string | undefined {
@@ -27,14 +28,30 @@ function findSystemdBoot(closure: SystemClosure): string | undefined {
   return owner === undefined ? undefined : `${owner}/${SYSTEMD_BOOT}`;
 }
 
-/** The bootloader plan: the one asked for, else GRUB EFI (the format default), else systemd-boot. */
-export function detectBootloader(closure: SystemClosure, wanted: BootloaderName | undefined, timeout = 0): BootloaderPlan {
-  const grub = wanted === 'systemd-boot' ? undefined : findGrub(closure);
-  if (grub !== undefined) return { type: 'grub-efi', package: grub, timeout };
-  const systemdBoot = wanted === 'grub-efi' ? undefined : findSystemdBoot(closure);
-  if (systemdBoot !== undefined) return { type: 'systemd-boot', efiBinary: systemdBoot, timeout };
-  const which = wanted ?? 'GRUB (x86_64-efi) nor systemd-boot';
-  throw new UsageError('bootloader.not-found', `Cannot find ${wanted === undefined ? which : `the ${which} bootloader`} in the closure of "${closure.toplevel}"`, {
-    hint: 'build the system with its bootloader enabled, or build from the configuration with -c or --flake',
+function missing(what: string, closure: SystemClosure): never {
+  throw new UsageError('bootloader.not-found', `Cannot find ${what} in the closure of "${closure.toplevel}"`, {
+    hint: 'build the system with that bootloader enabled, or build from the configuration with -c or --flake',
   });
+}
+
+/**
+ * The bootloader plan for a format: GRUB with the targets the format installs (its
+ * default), or systemd-boot when asked for (UEFI formats only).
+ */
+export function detectBootloader(
+  closure: SystemClosure,
+  targets: { readonly bios: boolean; readonly efi: boolean },
+  wanted: BootloaderName | undefined,
+  timeout = 0,
+): BootloaderPlan {
+  if (wanted === 'systemd-boot') {
+    if (!targets.efi || targets.bios) {
+      throw new UsageError('bootloader.unsupported', 'Cannot use systemd-boot for this format: it boots with BIOS', { hint: 'use a UEFI format (raw-efi, qcow-efi, hyperv, vmware)' });
+    }
+    const efiBinary = findSystemdBoot(closure) ?? missing('systemd-boot (systemd-bootx64.efi)', closure);
+    return { type: 'systemd-boot', efiBinary, timeout };
+  }
+  const efi = targets.efi ? { package: findGrub(closure, 'x86_64-efi') ?? missing('GRUB for x86_64-efi', closure) } : null;
+  const bios = targets.bios ? { package: findGrub(closure, 'i386-pc') ?? missing('GRUB for i386-pc', closure) } : null;
+  return { type: 'grub', bios, efi, timeout };
 }

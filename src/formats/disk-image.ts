@@ -1,24 +1,26 @@
 /**
  * Turns an image plan plus the system closure into the disk's block image: the boot
- * partition's FAT from the bootloader files, the root ext4 from the closure, a GPT
- * around them. Sizes are exact: with diskSize "auto" the root filesystem is sized from
- * the closure listing plus additionalSpace; with a fixed size, a closure that does not
- * fit is reported before anything is written.
+ * files (on the ESP, or under the root filesystem's /boot), the root ext4 from the
+ * closure, GRUB's BIOS core in the MBR gap or the BIOS boot partition, and the partition
+ * table. Sizes are exact: with diskSize "auto" the root filesystem is sized from the
+ * closure listing plus additionalSpace; with a fixed size, a closure that does not fit is
+ * reported before anything is written.
  */
-import { composeImage, imageFromSegments, type BlockImage, type Placement } from '../core/block-image.js';
+import { composeImage, imageFromBytes, imageFromSegments, type BlockImage, type Placement, type Segment } from '../core/block-image.js';
 import { ImageError } from '../core/errors.js';
-import { bootTree, readBootspec } from '../boot/index.js';
+import { bootFiles, readBootspec, type BootFiles, type GrubLocation } from '../boot/index.js';
+import { bootCode, placedCore } from '../boot/grub-bios.js';
 import { buildExt4, ext4MinimumBytes, Ext4TooSmallError, type Ext4Filesystem } from '../fs/ext4/index.js';
 import { buildFat } from '../fs/fat/index.js';
 import type { DirNode } from '../fs/tree.js';
 import { nixosRootTree, type SystemClosure } from '../nix/root-tree.js';
 import { gptSegments, GPT_BACKUP_SECTORS } from '../partition/gpt.js';
-import { GPT_TYPE, SECTOR } from '../partition/types.js';
-import type { ImagePlan, PartitionPlan } from '../plan/types.js';
+import { encodeMbr } from '../partition/mbr.js';
+import { GPT_TYPE, MBR_TYPE, SECTOR } from '../partition/types.js';
+import { planPartitions } from '../plan/index.js';
+import type { Ext4Plan, ImagePlan, PartitionPlan } from '../plan/types.js';
 
 const MIB = 1 << 20;
-/** Space after the last partition: parted leaves the final MiB (holding the backup GPT) unused. */
-export const GPT_TAIL_BYTES = MIB;
 
 export interface DiskLayoutPartition {
   readonly name: string;
@@ -31,6 +33,8 @@ export interface DiskImage {
   readonly image: BlockImage;
   readonly partitions: readonly DiskLayoutPartition[];
   readonly rootUsedBytes: number;
+  /** The system the bootspec names, for example x86_64-linux. */
+  readonly system: string;
 }
 
 export function volumeIdNumber(text: string): number {
@@ -41,24 +45,36 @@ function mib(bytes: number): number {
   return Math.ceil(bytes / MIB);
 }
 
+/** Space after the last partition: GPT disks keep their final MiB (the backup GPT) unused, as parted does. */
+function tailBytes(plan: ImagePlan): number {
+  return plan.partitionTable.type === 'gpt' ? MIB : 0;
+}
+
 export async function buildDiskImage(plan: ImagePlan, closure: SystemClosure, epoch: number): Promise<DiskImage> {
   if (closure.toplevel !== plan.toplevel) {
     throw new ImageError('plan.toplevel-mismatch', `Cannot build the image: the plan is for "${plan.toplevel}" but the closure is of "${closure.toplevel}"`);
   }
   const bootspec = readBootspec(plan.toplevel);
-  const partitions = [...plan.partitionTable.partitions].sort((a, b) => a.start - b.start);
-  const rootPartition = partitions.find((p) => p.filesystem?.contents === 'root')!;
-  const bootPartition = partitions.find((p) => p.filesystem?.contents === 'boot')!;
-  const bootFs = bootPartition.filesystem;
-  if (bootFs?.type !== 'vfat') throw new ImageError('plan.invalid', 'Cannot build the image: the boot partition must be vfat');
-  const rootFsPlan = rootPartition.filesystem;
-  if (rootFsPlan?.type !== 'ext4') throw new ImageError('plan.invalid', 'Cannot build the image: the root partition must be ext4');
+  const table = plan.partitionTable;
+  const partitions = [...planPartitions(plan)].sort((a, b) => a.start - b.start);
+  const rootPartition = partitions.find((p) => p.filesystem?.contents === 'root');
+  const rootFsPlan = (table.type === 'none' ? table.filesystem : rootPartition?.filesystem) as Ext4Plan;
+  const espPartition = partitions.find((p) => p.filesystem?.contents === 'boot');
+  const esp = espPartition?.filesystem?.type === 'vfat' ? espPartition.filesystem : undefined;
 
-  const rootTree: DirNode = await nixosRootTree(closure, epoch);
-  const espTree = await bootTree(plan.bootloader, bootspec, bootFs.volumeId, epoch);
+  const location: GrubLocation = esp !== undefined
+    ? { on: 'esp', uuid: esp.volumeId }
+    : { on: 'root', uuid: rootFsPlan.uuid.toLowerCase() };
+  const boot = await bootFiles(plan.bootloader, bootspec, location, epoch);
+  const rootTree: DirNode = await nixosRootTree(closure, epoch, location.on === 'root' ? boot.tree : undefined);
 
-  const partitionEnd = (p: PartitionPlan, rootBytes: number): number => p.start + (p === rootPartition && p.size === 'auto' ? rootBytes : (p.size as number));
-  const diskFor = (rootBytes: number): number => Math.max(...partitions.map((p) => partitionEnd(p, rootBytes))) + GPT_TAIL_BYTES;
+  const tail = tailBytes(plan);
+  const rootStart = rootPartition?.start ?? 0;
+  const rootAuto = rootPartition === undefined || rootPartition.size === 'auto';
+  const partitionEnd = (p: PartitionPlan, rootBytes: number): number =>
+    p.start + (p === rootPartition && rootAuto ? rootBytes : (p.size as number));
+  const diskFor = (rootBytes: number): number =>
+    Math.max(rootStart + rootBytes, ...partitions.map((p) => partitionEnd(p, rootBytes))) + tail;
   const ext4Options = { label: rootFsPlan.label, uuid: rootFsPlan.uuid, epoch };
   const tooSmall = (neededRootBytes: number): ImageError => {
     const needed = mib(diskFor(neededRootBytes));
@@ -71,18 +87,16 @@ export async function buildDiskImage(plan: ImagePlan, closure: SystemClosure, ep
   let rootSize: number;
   let rootFs: Ext4Filesystem | undefined;
   if (plan.diskSize === 'auto') {
-    if (rootPartition.size === 'auto') {
+    if (rootAuto) {
       rootFs = buildExt4(rootTree, { ...ext4Options, headroomBytes: plan.additionalSpace * MIB });
       rootSize = rootFs.sizeBytes;
     } else {
-      rootSize = rootPartition.size;
+      rootSize = rootPartition!.size as number;
     }
     diskBytes = diskFor(rootSize);
   } else {
     diskBytes = plan.diskSize * MIB;
-    rootSize = rootPartition.size === 'auto'
-      ? Math.floor((diskBytes - GPT_TAIL_BYTES - rootPartition.start) / 4096) * 4096
-      : rootPartition.size;
+    rootSize = rootAuto ? Math.floor((diskBytes - tail - rootStart) / 4096) * 4096 : (rootPartition!.size as number);
     if (rootSize <= 0 || diskFor(rootSize) > diskBytes) throw tooSmall(ext4MinimumBytes(rootTree, epoch));
   }
   if (rootFs === undefined) {
@@ -93,45 +107,98 @@ export async function buildDiskImage(plan: ImagePlan, closure: SystemClosure, ep
       throw error;
     }
   }
+  if (table.type === 'none') {
+    return { image: rootFs.image, partitions: [{ name: 'nixos', start: 0, size: rootSize, filesystem: 'ext4' }], rootUsedBytes: rootFs.usedBytes, system: bootspec.system };
+  }
 
-  const totalSectors = diskBytes / SECTOR;
+  const sizeOf = (p: PartitionPlan): number => (p === rootPartition ? rootSize : (p.size as number));
   const placements: Placement[] = [];
-  const layout: DiskLayoutPartition[] = [];
   for (const p of partitions) {
-    const size = p === rootPartition ? rootSize : (p.size as number);
-    layout.push({ name: p.name, start: p.start, size, filesystem: p.filesystem?.type });
     if (p === rootPartition) {
       placements.push({ offset: p.start, image: rootFs.image });
     } else if (p.filesystem?.type === 'vfat') {
       placements.push({
         offset: p.start,
-        image: buildFat(espTree, {
-          sizeBytes: size,
-          label: p.filesystem.label,
-          volumeId: volumeIdNumber(p.filesystem.volumeId),
-          hiddenSectors: p.start / SECTOR,
-        }),
+        image: buildFat(boot.tree, { sizeBytes: sizeOf(p), label: p.filesystem.label, volumeId: volumeIdNumber(p.filesystem.volumeId), hiddenSectors: p.start / SECTOR }),
       });
     }
   }
-  const gpt = gptSegments({
-    totalSectors,
-    diskGuid: plan.partitionTable.diskGuid,
-    partitions: plan.partitionTable.partitions.map((p) => {
-      const size = p === rootPartition ? rootSize : (p.size as number);
-      return {
+
+  const code = placeBiosCore(plan, partitions, boot, sizeOf, placements);
+  const totalSectors = diskBytes / SECTOR;
+  let tableSegments: Segment[];
+  if (table.type === 'gpt') {
+    tableSegments = gptSegments({
+      totalSectors,
+      diskGuid: table.diskGuid,
+      partitions: table.partitions.map((p) => ({
         name: p.name,
         typeGuid: GPT_TYPE[p.type],
-        guid: p.guid,
+        guid: p.guid!,
         firstLba: p.start / SECTOR,
-        lastLba: (p.start + size) / SECTOR - 1,
-      };
-    }),
-  });
-  const firstPartition = partitions[0]!.start;
-  const head = imageFromSegments(firstPartition, gpt.filter((s) => s.offset < firstPartition));
-  const tailStart = (totalSectors - GPT_BACKUP_SECTORS) * SECTOR;
-  const tail = imageFromSegments(GPT_BACKUP_SECTORS * SECTOR, gpt.filter((s) => s.offset >= tailStart).map((s) => ({ ...s, offset: s.offset - tailStart })));
-  placements.push({ offset: 0, image: head }, { offset: tailStart, image: tail });
-  return { image: composeImage(diskBytes, placements), partitions: layout, rootUsedBytes: rootFs.usedBytes };
+        lastLba: (p.start + sizeOf(p)) / SECTOR - 1,
+      })),
+      ...(code === undefined ? {} : { bootCode: code }),
+    });
+  } else {
+    if (diskBytes / SECTOR > 0xffffffff) {
+      throw new ImageError('mbr.disk-too-big', `Cannot describe a ${mib(diskBytes)} MiB disk with an MBR: at most 2 TiB`, { hint: 'use a GPT layout' });
+    }
+    tableSegments = [{
+      offset: 0,
+      length: SECTOR,
+      source: {
+        kind: 'bytes',
+        bytes: encodeMbr({
+          diskSignature: parseInt(table.diskSignature, 16),
+          entries: table.partitions.map((p) => ({ bootable: p.bootable === true, type: MBR_TYPE[p.type], firstLba: p.start / SECTOR, sectors: sizeOf(p) / SECTOR })),
+          ...(code === undefined ? {} : { bootCode: code }),
+        }),
+      },
+    }];
+  }
+  const firstPartition = Math.min(...partitions.map((p) => p.start));
+  const headEnd = placements.filter((p) => p.offset < firstPartition).reduce((end, p) => Math.min(end, p.offset), firstPartition);
+  placements.push({ offset: 0, image: imageFromSegments(headEnd, tableSegments.filter((s) => s.offset < headEnd)) });
+  if (table.type === 'gpt') {
+    const tailStart = (totalSectors - GPT_BACKUP_SECTORS) * SECTOR;
+    placements.push({
+      offset: tailStart,
+      image: imageFromSegments(GPT_BACKUP_SECTORS * SECTOR, tableSegments.filter((s) => s.offset >= tailStart).map((s) => ({ ...s, offset: s.offset - tailStart }))),
+    });
+  }
+  return {
+    image: composeImage(diskBytes, placements),
+    partitions: partitions.map((p) => ({ name: p.name, start: p.start, size: sizeOf(p), filesystem: p.filesystem?.type })),
+    rootUsedBytes: rootFs.usedBytes,
+    system: bootspec.system,
+  };
+}
+
+/**
+ * Places GRUB's i386-pc core in the BIOS boot partition (GPT) or the gap after the MBR,
+ * and returns the boot code for sector 0 that loads it.
+ */
+function placeBiosCore(
+  plan: ImagePlan,
+  partitions: readonly PartitionPlan[],
+  boot: BootFiles,
+  sizeOf: (p: PartitionPlan) => number,
+  placements: Placement[],
+): Uint8Array | undefined {
+  if (boot.bios === undefined) return undefined;
+  let coreLba: number;
+  let available: number;
+  const biosBoot = partitions.find((p) => p.type === 'bios-boot');
+  if (plan.partitionTable.type === 'gpt') {
+    if (biosBoot === undefined) throw new ImageError('plan.invalid', `Cannot install GRUB for BIOS in ${plan.format}: the GPT disk has no bios-boot partition`);
+    coreLba = biosBoot.start / SECTOR;
+    available = sizeOf(biosBoot) / SECTOR;
+  } else {
+    coreLba = 1;
+    available = Math.min(...partitions.map((p) => p.start)) / SECTOR - 1;
+  }
+  const core = placedCore(boot.bios.core, coreLba, available);
+  placements.push({ offset: coreLba * SECTOR, image: imageFromBytes(core) });
+  return bootCode(boot.bios.bootImg, coreLba);
 }

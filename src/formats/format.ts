@@ -1,19 +1,55 @@
-/** What a format is: a name, its output, and how to plan it without Nix. */
-import type { BootloaderPlan, ContainerName, ImagePlan } from '../plan/types.js';
+/**
+ * What a format is: a layout, the GRUB targets it installs, an output, and the Nix module
+ * that configures the system for it. One generic builder turns that into the plan used
+ * with --toplevel; the Nix module computes the same plan for -c/--flake (a test checks).
+ */
+import type { BootloaderPlan, ImagePlan, OutputPlan } from '../plan/types.js';
+import { layout, type LayoutName } from './layouts.js';
+
+export type Firmware = 'bios' | 'uefi' | 'none';
+
+export interface OutputNames {
+  /** system.nixos.label (with --toplevel: the system's nixos-version). */
+  readonly label: string;
+  /** For example x86_64-linux. */
+  readonly system: string;
+}
 
 export interface FormatDefinition {
   readonly name: string;
   readonly description: string;
-  readonly container: ContainerName;
-  /** File name inside the output directory, as nixos-generators names it. */
-  readonly fileName: string;
-  /** Firmware QEMU needs to boot it (--run and the boot tests). */
-  readonly firmware: 'uefi';
-  /** Nix module under nix/formats/ that configures the system for this format. */
+  readonly layout: LayoutName;
+  /** GRUB targets the format installs (make-disk-image's grub device / efiSupport). */
+  readonly grub: { readonly bios: boolean; readonly efi: boolean };
+  /** MiB left free in the root filesystem when the disk size is auto. */
+  readonly additionalSpace: number;
+  /** How --run and the boot tests boot it: SeaBIOS, OVMF, or not at all (a platform's own loader). */
+  readonly firmware: Firmware;
+  /** Nix module under nix/formats/. */
   readonly nixModule: string;
-  /** The plan used with --toplevel (the Nix module computes the same for -c/--flake). */
-  defaultPlan(input: { toplevel: string; bootloader: BootloaderPlan; diskSize: number | 'auto' }): ImagePlan;
+  output(names: OutputNames): OutputPlan;
 }
 
 /** make-disk-image's additionalSpace default: 512 MiB free in the root filesystem. */
 export const DEFAULT_ADDITIONAL_SPACE_MIB = 512;
+
+/** nixpkgs 25.05's image.baseName default. */
+export function nixpkgsBaseName(names: OutputNames): string {
+  return `nixos-image-${names.label}-${names.system}`;
+}
+
+export function defaultPlan(
+  format: FormatDefinition,
+  input: { toplevel: string; bootloader: BootloaderPlan; diskSize: number | 'auto'; names: OutputNames },
+): ImagePlan {
+  return {
+    version: 1,
+    format: format.name,
+    toplevel: input.toplevel,
+    diskSize: input.diskSize,
+    additionalSpace: format.additionalSpace,
+    partitionTable: layout(format.layout),
+    bootloader: input.bootloader,
+    output: format.output(input.names),
+  };
+}

@@ -1,10 +1,122 @@
-/** The format registry: --list, --help and format validation all come from here. */
+/**
+ * The format registry: --list, --help and format validation all come from here. Names,
+ * layouts, bootloaders and file names follow nixos-generators and the nixpkgs builders
+ * behind it (docs/formats.md lists the deliberate differences).
+ */
 import { UsageError } from '../core/errors.js';
-import type { FormatDefinition } from './format.js';
-import { qcowEfi } from './qcow-efi.js';
-import { rawEfi } from './raw-efi.js';
+import { proxmoxQemuServerConf } from '../container/proxmox-config.js';
+import { DEFAULT_ADDITIONAL_SPACE_MIB as SPACE, nixpkgsBaseName as base, type FormatDefinition } from './format.js';
 
-export const FORMATS: readonly FormatDefinition[] = [qcowEfi, rawEfi];
+const BIOS = { bios: true, efi: false } as const;
+const EFI = { bios: false, efi: true } as const;
+
+function format(definition: FormatDefinition): FormatDefinition {
+  return definition;
+}
+
+export const FORMATS: readonly FormatDefinition[] = [
+  format({
+    name: 'amazon', description: 'Amazon EC2: dynamic VHD, GPT with a BIOS boot partition, GRUB for BIOS',
+    layout: 'legacy+gpt', grub: BIOS, additionalSpace: SPACE, firmware: 'bios', nixModule: 'amazon.nix',
+    output: (n) => ({ container: 'vhd', vhd: { subformat: 'dynamic' }, fileName: `${base(n)}.vhd`, compression: 'none', sideFiles: ['amazon-image-info'] }),
+  }),
+  format({
+    name: 'azure', description: 'Azure (generation 1): fixed VHD of a whole number of MiB, MBR, GRUB for BIOS',
+    layout: 'legacy', grub: BIOS, additionalSpace: SPACE, firmware: 'bios', nixModule: 'azure.nix',
+    output: (n) => ({ container: 'vhd', vhd: { subformat: 'fixed' }, fileName: `${base(n)}.vhd`, compression: 'none' }),
+  }),
+  format({
+    name: 'cloudstack', description: 'Apache CloudStack: qcow2, MBR, GRUB for BIOS',
+    layout: 'legacy', grub: BIOS, additionalSpace: SPACE, firmware: 'bios', nixModule: 'cloudstack.nix',
+    output: () => ({ container: 'qcow2', fileName: 'nixos.qcow2', compression: 'none' }),
+  }),
+  format({
+    name: 'do', description: 'DigitalOcean: gzip-compressed qcow2, MBR, GRUB for BIOS',
+    layout: 'legacy', grub: BIOS, additionalSpace: SPACE, firmware: 'bios', nixModule: 'do.nix',
+    output: (n) => ({ container: 'qcow2', fileName: `${base(n)}.qcow2.gz`, compression: 'gzip' }),
+  }),
+  format({
+    name: 'gce', description: 'Google Compute Engine: disk.raw in a sparse tar.gz, MBR, GRUB for BIOS',
+    layout: 'legacy', grub: BIOS, additionalSpace: SPACE, firmware: 'bios', nixModule: 'gce.nix',
+    output: (n) => ({ container: 'gce-tar', fileName: `${base(n)}.raw.tar.gz`, compression: 'none' }),
+  }),
+  format({
+    name: 'hyperv', description: 'Hyper-V (generation 2): dynamic VHDX, GPT with ESP, GRUB for UEFI',
+    layout: 'efi', grub: EFI, additionalSpace: SPACE, firmware: 'uefi', nixModule: 'hyperv.nix',
+    output: (n) => ({ container: 'vhdx', fileName: `${base(n)}.vhdx`, compression: 'none' }),
+  }),
+  format({
+    name: 'kubevirt', description: 'KubeVirt: qcow2, MBR, GRUB for BIOS',
+    layout: 'legacy', grub: BIOS, additionalSpace: SPACE, firmware: 'bios', nixModule: 'kubevirt.nix',
+    output: (n) => ({ container: 'qcow2', fileName: `${base(n)}.qcow2`, compression: 'none' }),
+  }),
+  format({
+    name: 'linode', description: 'Linode: gzip-compressed bare ext4 (no partition table), grub.cfg for Linode\'s GRUB',
+    layout: 'none', grub: { bios: false, efi: false }, additionalSpace: SPACE, firmware: 'none', nixModule: 'linode.nix',
+    output: () => ({ container: 'raw', fileName: 'nixos.img.gz', compression: 'gzip' }),
+  }),
+  format({
+    name: 'openstack', description: 'OpenStack: qcow2, MBR, GRUB for BIOS, 1 GiB free',
+    layout: 'legacy', grub: BIOS, additionalSpace: 1024, firmware: 'bios', nixModule: 'openstack.nix',
+    output: (n) => ({ container: 'qcow2', fileName: `${base(n)}.qcow2`, compression: 'none' }),
+  }),
+  format({
+    name: 'proxmox', description: 'Proxmox VE: zstd-compressed VMA backup with its qemu-server.conf, MBR, GRUB for BIOS (SeaBIOS)',
+    layout: 'legacy', grub: BIOS, additionalSpace: SPACE, firmware: 'bios', nixModule: 'proxmox.nix',
+    output: (n) => ({
+      container: 'vma',
+      fileName: `vzdump-qemu-nixos-${n.label}.vma.zst`,
+      compression: 'zstd',
+      proxmox: { qemuServerConf: defaultProxmoxConf(`nixos-${n.label}`) },
+    }),
+  }),
+  format({
+    name: 'qcow', description: 'qcow2, GPT with ESP and a BIOS boot partition, GRUB for BIOS and UEFI',
+    layout: 'hybrid', grub: { bios: true, efi: true }, additionalSpace: SPACE, firmware: 'bios', nixModule: 'qcow.nix',
+    output: () => ({ container: 'qcow2', fileName: 'nixos.qcow2', compression: 'none' }),
+  }),
+  format({
+    name: 'qcow-efi', description: 'qcow2, GPT with ESP, GRUB for UEFI',
+    layout: 'efi', grub: EFI, additionalSpace: SPACE, firmware: 'uefi', nixModule: 'qcow-efi.nix',
+    output: () => ({ container: 'qcow2', fileName: 'nixos.qcow2', compression: 'none' }),
+  }),
+  format({
+    name: 'raw', description: 'raw disk image, MBR, GRUB for BIOS',
+    layout: 'legacy', grub: BIOS, additionalSpace: SPACE, firmware: 'bios', nixModule: 'raw.nix',
+    output: () => ({ container: 'raw', fileName: 'nixos.img', compression: 'none' }),
+  }),
+  format({
+    name: 'raw-efi', description: 'raw disk image, GPT with ESP, GRUB for UEFI',
+    layout: 'efi', grub: EFI, additionalSpace: SPACE, firmware: 'uefi', nixModule: 'raw-efi.nix',
+    output: () => ({ container: 'raw', fileName: 'nixos.img', compression: 'none' }),
+  }),
+  format({
+    name: 'vagrant-virtualbox', description: 'Vagrant box for the VirtualBox provider (OVF + streamOptimized VMDK), MBR, GRUB for BIOS',
+    layout: 'legacy', grub: BIOS, additionalSpace: 30720, firmware: 'bios', nixModule: 'vagrant-virtualbox.nix',
+    output: (n) => ({
+      container: 'vagrant-box', fileName: 'virtualbox-vagrant.box', compression: 'none',
+      virtualMachine: { name: `NixOS ${n.label} (${n.system})`, memoryMiB: 1536, cpus: 1 },
+    }),
+  }),
+  format({
+    name: 'virtualbox', description: 'VirtualBox OVA (OVF + streamOptimized VMDK), MBR, GRUB for BIOS',
+    layout: 'legacy', grub: BIOS, additionalSpace: 30720, firmware: 'bios', nixModule: 'virtualbox.nix',
+    output: (n) => ({
+      container: 'ova', fileName: `${base(n)}.ova`, compression: 'none',
+      virtualMachine: { name: `NixOS ${n.label} (${n.system})`, memoryMiB: 1536, cpus: 1 },
+    }),
+  }),
+  format({
+    name: 'vmware', description: 'VMware: monolithicSparse VMDK, GPT with ESP, GRUB for UEFI',
+    layout: 'efi', grub: EFI, additionalSpace: SPACE, firmware: 'uefi', nixModule: 'vmware.nix',
+    output: (n) => ({ container: 'vmdk', vmdk: { subformat: 'monolithicSparse' }, fileName: `${base(n)}.vmdk`, compression: 'none' }),
+  }),
+];
+
+/** nixpkgs' proxmox.qemuConf defaults, with the VM named after the system's label. */
+function defaultProxmoxConf(name: string): string {
+  return proxmoxQemuServerConf({ qemuConf: { name } });
+}
 
 export function formatNames(): string[] {
   return FORMATS.map((f) => f.name).sort();

@@ -20,10 +20,15 @@ export interface SystemClosure {
   readonly registrations: readonly PathRegistration[];
 }
 
-export async function nixosRootTree(closure: SystemClosure, epoch: number): Promise<DirNode> {
+/**
+ * `boot` is the /boot directory's content when the boot files live on the root
+ * filesystem (BIOS-only and bare-filesystem layouts); with an ESP, /boot is a mount point.
+ */
+export async function nixosRootTree(closure: SystemClosure, epoch: number, boot?: DirNode): Promise<DirNode> {
   const meta = (permissions: number, gid = 0): NodeMeta => ({ permissions, uid: 0, gid, mtime: epoch });
   const root = dir(meta(0o755));
-  for (const name of ['boot', 'dev', 'etc', 'proc', 'run', 'sys', 'var']) ensureDir(root, name, meta(0o755));
+  for (const name of ['dev', 'etc', 'proc', 'run', 'sys', 'var']) ensureDir(root, name, meta(0o755));
+  root.entries.set('boot', dir(meta(0o755), boot?.entries ?? []));
   root.entries.set('tmp', dir(meta(0o1777)));
   ensureDir(root, 'etc', meta(0o755)).entries.set('NIXOS', fileFromBytes(meta(0o644), new Uint8Array()));
 

@@ -1,40 +1,60 @@
 /** Parsing and checking image plans. */
 import { ImageError } from '../core/errors.js';
 import { imagePlanSchema } from './schema.js';
-import type { ImagePlan } from './types.js';
+import type { ImagePlan, PartitionPlan } from './types.js';
 import { validate, type JsonSchema } from './validate.js';
 
 export type * from './types.js';
 export { imagePlanSchema } from './schema.js';
 
+/** The plan's partitions in table order ([] for a bare filesystem). */
+export function planPartitions(plan: Pick<ImagePlan, 'partitionTable'>): readonly PartitionPlan[] {
+  return plan.partitionTable.type === 'none' ? [] : plan.partitionTable.partitions;
+}
+
 /** Validates a parsed plan against the schema and the rules a schema cannot say. */
 export function checkPlan(value: unknown, origin: string): ImagePlan {
-  const error = validate(value, imagePlanSchema as unknown as JsonSchema);
-  if (error !== undefined) {
-    throw new ImageError('plan.invalid', `Cannot use the image plan from ${origin}: ${error}`, {
-      hint: 'see docs/image-plan.md for the fields',
-    });
-  }
-  const plan = value as ImagePlan;
-  const partitions = plan.partitionTable.partitions;
-  const autos = partitions.filter((p) => p.size === 'auto');
-  const last = [...partitions].sort((a, b) => a.start - b.start).at(-1)!;
   const fail = (message: string): never => {
     throw new ImageError('plan.invalid', `Cannot use the image plan from ${origin}: ${message}`, {
       hint: 'see docs/image-plan.md for the fields',
     });
   };
-  if (autos.length > 1 || (autos.length === 1 && autos[0] !== last)) {
-    fail('only the last partition on the disk may have size "auto"');
+  const error = validate(value, imagePlanSchema as unknown as JsonSchema);
+  if (error !== undefined) fail(error);
+  const plan = value as ImagePlan;
+  const partitions = planPartitions(plan);
+  if (partitions.length > 0) {
+    const last = [...partitions].sort((a, b) => a.start - b.start).at(-1)!;
+    const autos = partitions.filter((p) => p.size === 'auto');
+    if (autos.length > 1 || (autos.length === 1 && autos[0] !== last)) fail('only the last partition on the disk may have size "auto"');
+    for (const p of partitions) {
+      if (p.start % 512 !== 0) fail(`partition "${p.name}" starts at ${p.start}, not a multiple of 512`);
+      if (typeof p.size === 'number' && p.size % 512 !== 0) fail(`partition "${p.name}" is ${p.size} bytes, not a multiple of 512`);
+    }
+    const roots = partitions.filter((p) => p.filesystem?.contents === 'root');
+    if (roots.length !== 1) fail(`expected exactly one partition with the root filesystem, found ${roots.length}`);
+    if (partitions.filter((p) => p.filesystem?.contents === 'boot').length > 1) fail('expected at most one partition with the boot filesystem (the ESP)');
   }
-  for (const p of partitions) {
-    if (p.start % 512 !== 0) fail(`partition "${p.name}" starts at ${p.start}, not a multiple of 512`);
-    if (typeof p.size === 'number' && p.size % 512 !== 0) fail(`partition "${p.name}" is ${p.size} bytes, not a multiple of 512`);
+  const hasEsp = partitions.some((p) => p.filesystem?.contents === 'boot');
+  const boot = plan.bootloader;
+  if (boot.type === 'systemd-boot' && !hasEsp) fail('systemd-boot needs a boot (vfat) partition');
+  if (boot.type === 'grub' && boot.efi !== null && !hasEsp) fail('GRUB for UEFI needs a boot (vfat) partition');
+  if (boot.type === 'grub' && boot.bios !== null) {
+    const table = plan.partitionTable;
+    if (table.type === 'none') fail('GRUB for BIOS needs a partition table (an MBR gap or a BIOS boot partition)');
+    if (table.type === 'gpt' && !table.partitions.some((p) => p.type === 'bios-boot')) fail('GRUB for BIOS on a GPT disk needs a bios-boot partition');
   }
-  const roots = partitions.filter((p) => p.filesystem?.contents === 'root');
-  if (roots.length !== 1) fail(`expected exactly one partition with the root filesystem, found ${roots.length}`);
-  if (partitions.filter((p) => p.filesystem?.contents === 'boot').length !== 1) {
-    fail('expected exactly one partition with the boot filesystem (the ESP)');
+  const out = plan.output;
+  const need = (field: keyof typeof out, container: string): void => {
+    if (out.container === container && out[field] === undefined) fail(`output.${String(field)} is required for the ${container} container`);
+  };
+  need('vhd', 'vhd');
+  need('vmdk', 'vmdk');
+  need('virtualMachine', 'ova');
+  need('virtualMachine', 'vagrant-box');
+  need('proxmox', 'vma');
+  if (out.compression !== 'none' && !['raw', 'qcow2', 'vma'].includes(out.container)) {
+    fail(`output.compression "${out.compression}" applies to raw, qcow2 and vma containers, not ${out.container}`);
   }
   return plan;
 }

@@ -33,22 +33,48 @@ const vfat = {
   },
 } as const;
 
-const partition = {
+const partitionProperties = {
+  name: { type: 'string', maxLength: 36 },
+  type: { enum: ['esp', 'bios-boot', 'linux', 'linux-root-x86-64', 'xbootldr', 'microsoft-basic-data'] },
+  guid: { type: 'string', pattern: GUID },
+  start: { type: 'integer', minimum: 512, description: 'Byte offset, a multiple of 512.' },
+  size: {
+    oneOf: [{ type: 'integer', minimum: 512 }, { const: 'auto' }],
+    description: 'Bytes, or "auto": sized from its contents (diskSize "auto") or filling the disk (fixed diskSize). Only the last partition may be "auto".',
+  },
+  bootable: { type: 'boolean', description: 'MBR active flag.' },
+  filesystem: { oneOf: [ext4, vfat, { type: 'null' }] },
+} as const;
+
+const gptPartition = {
   type: 'object',
   required: ['name', 'type', 'guid', 'start', 'size', 'filesystem'],
   additionalProperties: false,
-  properties: {
-    name: { type: 'string', maxLength: 36 },
-    type: { enum: ['esp', 'bios-boot', 'linux', 'linux-root-x86-64', 'xbootldr', 'microsoft-basic-data'] },
-    guid: { type: 'string', pattern: GUID },
-    start: { type: 'integer', minimum: 512, description: 'Byte offset, a multiple of 512.' },
-    size: {
-      oneOf: [{ type: 'integer', minimum: 512 }, { const: 'auto' }],
-      description: 'Bytes, or "auto": sized from its contents (diskSize "auto") or filling the disk (fixed diskSize). Only the last partition may be "auto".',
+  properties: partitionProperties,
+} as const;
+
+const mbrPartition = {
+  type: 'object',
+  required: ['name', 'type', 'start', 'size', 'filesystem'],
+  additionalProperties: false,
+  properties: partitionProperties,
+} as const;
+
+const grubPackage = {
+  oneOf: [
+    {
+      type: 'object',
+      required: ['package'],
+      additionalProperties: false,
+      properties: { package: { type: 'string', pattern: STORE_PATH, description: 'GRUB package with bin/grub-mkimage and lib/grub/<target>.' } },
     },
-    bootable: { type: 'boolean' },
-    filesystem: { oneOf: [ext4, vfat, { type: 'null' }] },
-  },
+    { type: 'null' },
+  ],
+} as const;
+
+const timeout = {
+  oneOf: [{ type: 'integer', minimum: 0 }, { type: 'null' }],
+  description: 'Seconds before the default entry boots; null waits for a choice.',
 } as const;
 
 export const imagePlanSchema = {
@@ -76,8 +102,25 @@ export const imagePlanSchema = {
           properties: {
             type: { const: 'gpt' },
             diskGuid: { type: 'string', pattern: GUID },
-            partitions: { type: 'array', minItems: 1, maxItems: 128, items: partition },
+            partitions: { type: 'array', minItems: 1, maxItems: 128, items: gptPartition },
           },
+        },
+        {
+          type: 'object',
+          required: ['type', 'diskSignature', 'partitions'],
+          additionalProperties: false,
+          properties: {
+            type: { const: 'mbr' },
+            diskSignature: { type: 'string', pattern: '^[0-9A-Fa-f]{8}$' },
+            partitions: { type: 'array', minItems: 1, maxItems: 4, items: mbrPartition },
+          },
+        },
+        {
+          type: 'object',
+          description: 'No partition table: the whole disk is the root filesystem.',
+          required: ['type', 'filesystem'],
+          additionalProperties: false,
+          properties: { type: { const: 'none' }, filesystem: ext4 },
         },
       ],
     },
@@ -85,14 +128,10 @@ export const imagePlanSchema = {
       oneOf: [
         {
           type: 'object',
-          description: 'GRUB for UEFI, installed as removable media (EFI/BOOT/BOOTX64.EFI), built with grub-mkimage from the system\'s GRUB.',
-          required: ['type', 'package', 'timeout'],
+          description: 'GRUB: for BIOS (i386-pc core in the MBR gap or the BIOS boot partition), for UEFI (removable media EFI/BOOT/BOOTX64.EFI), both, or neither (only grub.cfg, read by the platform\'s own GRUB).',
+          required: ['type', 'bios', 'efi', 'timeout'],
           additionalProperties: false,
-          properties: {
-            type: { const: 'grub-efi' },
-            package: { type: 'string', pattern: STORE_PATH, description: 'GRUB package with bin/grub-mkimage and lib/grub/x86_64-efi.' },
-            timeout: { oneOf: [{ type: 'integer', minimum: 0 }, { type: 'null' }], description: 'Seconds before the default entry boots; null waits for a choice.' },
-          },
+          properties: { type: { const: 'grub' }, bios: grubPackage, efi: grubPackage, timeout },
         },
         {
           type: 'object',
@@ -102,18 +141,37 @@ export const imagePlanSchema = {
           properties: {
             type: { const: 'systemd-boot' },
             efiBinary: { type: 'string', pattern: STORE_PATH, description: 'systemd-bootx64.efi from the system\'s systemd.' },
-            timeout: { oneOf: [{ type: 'integer', minimum: 0 }, { type: 'null' }], description: 'Seconds before the default entry boots; null waits for a choice.' },
+            timeout,
           },
         },
       ],
     },
     output: {
       type: 'object',
-      required: ['container', 'fileName'],
+      required: ['container', 'fileName', 'compression'],
       additionalProperties: false,
       properties: {
-        container: { enum: ['raw', 'qcow2'] },
-        fileName: { type: 'string', pattern: '^[^/]+$' },
+        container: { enum: ['raw', 'qcow2', 'vhd', 'vhdx', 'vmdk', 'ova', 'vagrant-box', 'gce-tar', 'vma'] },
+        fileName: { type: 'string', pattern: '^[^/]+(/[^/]+)*$', description: 'Path inside the output directory.' },
+        compression: { enum: ['none', 'gzip', 'zstd'], description: 'Applied to the container (raw, qcow2 and vma only).' },
+        vhd: {
+          type: 'object', required: ['subformat'], additionalProperties: false,
+          properties: { subformat: { enum: ['fixed', 'dynamic'] } },
+        },
+        vmdk: {
+          type: 'object', required: ['subformat'], additionalProperties: false,
+          properties: { subformat: { enum: ['monolithicSparse', 'streamOptimized'] } },
+        },
+        virtualMachine: {
+          type: 'object', required: ['name', 'memoryMiB', 'cpus'], additionalProperties: false,
+          description: 'The VM an OVA or a Vagrant box describes.',
+          properties: { name: { type: 'string', minLength: 1 }, memoryMiB: { type: 'integer', minimum: 1 }, cpus: { type: 'integer', minimum: 1 } },
+        },
+        proxmox: {
+          type: 'object', required: ['qemuServerConf'], additionalProperties: false,
+          properties: { qemuServerConf: { type: 'string', minLength: 1, description: 'The qemu-server.conf stored in the VMA.' } },
+        },
+        sideFiles: { type: 'array', items: { enum: ['amazon-image-info'] }, description: 'Files written next to the image.' },
       },
     },
   },

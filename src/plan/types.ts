@@ -21,9 +21,12 @@ export type FilesystemPlan = Ext4Plan | VfatPlan;
 export interface PartitionPlan {
   readonly name: string;
   readonly type: PartitionTypeName;
-  readonly guid: string;
+  /** GPT unique partition GUID (unused on MBR disks). */
+  readonly guid?: string;
+  /** Byte offset, a multiple of 512. */
   readonly start: number;
   readonly size: number | 'auto';
+  /** MBR active flag. */
   readonly bootable?: boolean;
   readonly filesystem: FilesystemPlan | null;
 }
@@ -34,11 +37,35 @@ export interface GptTablePlan {
   readonly partitions: readonly PartitionPlan[];
 }
 
-export type PartitionTablePlan = GptTablePlan;
+export interface MbrTablePlan {
+  readonly type: 'mbr';
+  /** 8 hex digits. */
+  readonly diskSignature: string;
+  readonly partitions: readonly PartitionPlan[];
+}
 
-export interface GrubEfiPlan {
-  readonly type: 'grub-efi';
+/** No partition table: the disk is the root filesystem (linode). */
+export interface NoTablePlan {
+  readonly type: 'none';
+  readonly filesystem: Ext4Plan;
+}
+
+export type PartitionTablePlan = GptTablePlan | MbrTablePlan | NoTablePlan;
+
+export interface GrubPackagePlan {
+  /** GRUB package with bin/grub-mkimage and lib/grub/<target>/. */
   readonly package: string;
+}
+
+/**
+ * GRUB for BIOS (i386-pc core in the MBR gap or the BIOS boot partition), for UEFI
+ * (removable-media EFI/BOOT/BOOTX64.EFI), both (hybrid), or neither: only grub.cfg,
+ * for platforms whose own GRUB reads it (linode).
+ */
+export interface GrubPlan {
+  readonly type: 'grub';
+  readonly bios: GrubPackagePlan | null;
+  readonly efi: GrubPackagePlan | null;
   /** Seconds; null waits for a choice (NixOS's boot.loader.timeout = null). */
   readonly timeout: number | null;
 }
@@ -49,9 +76,32 @@ export interface SystemdBootPlan {
   readonly timeout: number | null;
 }
 
-export type BootloaderPlan = GrubEfiPlan | SystemdBootPlan;
+export type BootloaderPlan = GrubPlan | SystemdBootPlan;
 
-export type ContainerName = 'raw' | 'qcow2';
+export type ContainerName = 'raw' | 'qcow2' | 'vhd' | 'vhdx' | 'vmdk' | 'ova' | 'vagrant-box' | 'gce-tar' | 'vma';
+export type CompressionName = 'none' | 'gzip' | 'zstd';
+
+export interface VirtualMachinePlan {
+  readonly name: string;
+  readonly memoryMiB: number;
+  readonly cpus: number;
+}
+
+export interface OutputPlan {
+  readonly container: ContainerName;
+  /** Path of the image inside the output directory. */
+  readonly fileName: string;
+  /** Applied to the container's bytes (raw, qcow2 and vma only). */
+  readonly compression: CompressionName;
+  readonly vhd?: { readonly subformat: 'fixed' | 'dynamic' };
+  readonly vmdk?: { readonly subformat: 'monolithicSparse' | 'streamOptimized' };
+  /** The VM an OVA or Vagrant box describes. */
+  readonly virtualMachine?: VirtualMachinePlan;
+  /** Proxmox: the qemu-server.conf stored in the VMA. */
+  readonly proxmox?: { readonly qemuServerConf: string };
+  /** Files written next to the image (amazon: nix-support/image-info.json). */
+  readonly sideFiles?: readonly 'amazon-image-info'[];
+}
 
 export interface ImagePlan {
   readonly version: 1;
@@ -61,5 +111,5 @@ export interface ImagePlan {
   readonly additionalSpace: number;
   readonly partitionTable: PartitionTablePlan;
   readonly bootloader: BootloaderPlan;
-  readonly output: { readonly container: ContainerName; readonly fileName: string };
+  readonly output: OutputPlan;
 }

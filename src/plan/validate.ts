@@ -56,6 +56,10 @@ export function validate(value: unknown, schema: JsonSchema, path = '$'): string
       const index = schema.oneOf.findIndex((b) => b.properties?.['type']?.const === tag);
       if (index >= 0) return errors[index];
     }
+    // Likewise when only one branch has the value's JSON type.
+    const actual = typeOf(value);
+    const sameType = schema.oneOf.flatMap((b, i) => (b.type === actual || (b.type === 'number' && actual === 'integer') ? [i] : []));
+    if (sameType.length === 1) return errors[sameType[0]!];
     return `${path}: expected ${describe(schema)}, got ${show(value)}`;
   }
   if (schema.const !== undefined && value !== schema.const) return `${path}: expected ${show(schema.const)}, got ${show(value)}`;

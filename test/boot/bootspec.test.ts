@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { commandLine, readBootspec, storeFileName } from '../../src/boot/bootspec.js';
-import { grubConfig } from '../../src/boot/grub-efi.js';
+import { grubConfig } from '../../src/boot/grub.js';
 import { systemdBootTree } from '../../src/boot/systemd-boot.js';
 import type { DirNode, FileNode } from '../../src/fs/tree.js';
 import { tempDir } from '../helpers/run.js';

@@ -8,7 +8,10 @@ import { MARKER } from '../helpers/qemu.js';
 import { runOk, tempDir } from '../helpers/run.js';
 
 test('--list prints one format name per line', () => {
-  assert.equal(runOk('node', [CLI, '--list']).stdout, 'qcow-efi\nraw-efi\n');
+  assert.equal(runOk('node', [CLI, '--list']).stdout, [
+    'amazon', 'azure', 'cloudstack', 'do', 'gce', 'hyperv', 'kubevirt', 'linode', 'openstack', 'proxmox',
+    'qcow', 'qcow-efi', 'raw', 'raw-efi', 'vagrant-virtualbox', 'virtualbox', 'vmware',
+  ].map((f) => `${f}\n`).join(''));
 });
 
 test('--help lists every nixos-generators flag and the new ones', () => {

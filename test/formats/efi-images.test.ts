@@ -58,7 +58,7 @@ test('the partition table is make-disk-image\'s efi layout and passes sgdisk -v 
   assert.doesNotMatch(fdisk, /corrupt/i);
   const parts = partitions(image);
   assert.deepEqual(parts.map((p) => [p.name, p.start, p.uuid]), [
-    ['ESP', 8 * MIB, NIXPKGS_IDS.espGuid],
+    ['ESP', 8 * MIB, NIXPKGS_IDS.partition1Guid],
     ['primary', 257 * MIB, NIXPKGS_IDS.rootGuid],
   ]);
   assert.equal(parts[0]!.size, 249 * MIB);

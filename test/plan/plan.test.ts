@@ -3,13 +3,16 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkPlan, imagePlanSchema, parsePlanJson } from '../../src/plan/index.js';
-import { rawEfi } from '../../src/formats/raw-efi.js';
+import { defaultPlan } from '../../src/formats/format.js';
+import { findFormat } from '../../src/formats/registry.js';
 
 const TOPLEVEL = '/nix/store/5lvsfcyh5kj8c825l525nmbc7a13a62g-nixos-system-foo-25.05pre-example';
 const GRUB = '/nix/store/vi15dvrcnmcvnzswg5gy6wjy995x6aaj-grub-2.06-x86_64-efi';
 
 function validPlan(): Record<string, unknown> {
-  return JSON.parse(JSON.stringify(rawEfi.defaultPlan({ toplevel: TOPLEVEL, bootloader: { type: 'grub-efi', package: GRUB, timeout: 0 }, diskSize: 'auto' })));
+  return JSON.parse(JSON.stringify(defaultPlan(findFormat('raw-efi'), {
+    toplevel: TOPLEVEL, bootloader: { type: 'grub', bios: null, efi: { package: GRUB }, timeout: 0 }, diskSize: 'auto', names: { label: 'x', system: 'x86_64-linux' },
+  })));
 }
 
 test('the default raw-efi plan passes the schema', () => {
@@ -19,13 +22,13 @@ test('the default raw-efi plan passes the schema', () => {
 test('schema errors name the field, the expected and the actual value', () => {
   const plan = validPlan();
   (plan['partitionTable'] as { partitions: Record<string, unknown>[] }).partitions[1]!['size'] = -3;
-  assert.throws(() => checkPlan(plan, 'plan.json'), /Cannot use the image plan from plan.json: \$\.partitionTable\.partitions\[1\]\.size: expected an integer >= 512 or "auto", got -3/);
+  assert.throws(() => checkPlan(plan, 'plan.json'), /Cannot use the image plan from plan.json: \$\.partitionTable\.partitions\[1\]\.size: expected at least 512, got -3/);
   const unknown = validPlan();
   unknown['colour'] = 'blue';
   assert.throws(() => checkPlan(unknown, 'x'), /\$: unknown field "colour"/);
   const badBoot = validPlan();
-  badBoot['bootloader'] = { type: 'grub-efi', package: 'not-a-store-path', timeout: 0 };
-  assert.throws(() => checkPlan(badBoot, 'x'), /\$\.bootloader\.package: "not-a-store-path" does not match/);
+  badBoot['bootloader'] = { type: 'grub', bios: null, efi: { package: 'not-a-store-path' }, timeout: 0 };
+  assert.throws(() => checkPlan(badBoot, 'x'), /\$\.bootloader\.efi\.package: "not-a-store-path" does not match/);
   const missing = validPlan();
   delete missing['output'];
   assert.throws(() => checkPlan(missing, 'x'), /\$: missing required field "output"/);
@@ -42,6 +45,15 @@ test('rules beyond the schema: one root, one boot partition, auto only last, sec
   const noRoot = validPlan();
   (noRoot['partitionTable'] as { partitions: Record<string, unknown>[] }).partitions[1]!['filesystem'] = null;
   assert.throws(() => checkPlan(noRoot, 'x'), /exactly one partition with the root filesystem, found 0/);
+  const biosOnEfi = validPlan();
+  biosOnEfi['bootloader'] = { type: 'grub', bios: { package: GRUB }, efi: null, timeout: 0 };
+  assert.throws(() => checkPlan(biosOnEfi, 'x'), /GRUB for BIOS on a GPT disk needs a bios-boot partition/);
+  const noOptions = validPlan();
+  noOptions['output'] = { container: 'vhd', fileName: 'x.vhd', compression: 'none' };
+  assert.throws(() => checkPlan(noOptions, 'x'), /output\.vhd is required for the vhd container/);
+  const compressedOva = validPlan();
+  compressedOva['output'] = { container: 'ova', fileName: 'x.ova', compression: 'gzip', virtualMachine: { name: 'n', memoryMiB: 1, cpus: 1 } };
+  assert.throws(() => checkPlan(compressedOva, 'x'), /compression "gzip" applies to raw, qcow2 and vma containers, not ova/);
 });
 
 test('malformed JSON is reported with its origin', () => {

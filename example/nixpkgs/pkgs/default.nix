@@ -112,7 +112,7 @@ let
       # block devices and controllers
       "virtio_pci" "virtio_blk" "virtio_scsi" "sd_mod" "sr_mod" "ahci" "ata_piix"
       "nvme" "xhci_pci" "ehci_pci" "uhci_hcd" "ohci_pci" "usb_storage" "uas" "loop"
-      "hv_storvsc" "vmw_pvscsi" "mptspi" "xen_blkfront"
+      "hv_vmbus" "hv_storvsc" "hv_utils" "vmw_pvscsi" "mptspi" "xen_blkfront"
       # other virtual hardware
       "virtio_net" "virtio_mmio" "virtio_rng" "virtio_console" "virtio_balloon" "e1000" "e1000e" "hv_netvsc" "vmxnet3"
       # filesystems and their helpers

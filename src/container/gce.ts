@@ -1,0 +1,36 @@
+/**
+ * Google Compute Engine image: a gzip-compressed tar whose only member is `disk.raw`, stored
+ * as a GNU sparse member (what nixpkgs' `tar -Sc disk.raw | gzip -6` gives and what
+ * `gcloud compute images create --source-uri` imports; format-specs §14.4). One pass over the
+ * image: the data map comes from the segment list, the data through tar, then a gzip that
+ * compresses on every core, into the output file.
+ */
+import type { BlockImage } from '../core/block-image.js';
+import type { OutputFile } from '../core/output-file.js';
+import { outputFileSink } from '../core/sink.js';
+import { gzipSink } from '../archive/gzip.js';
+import { TarWriter } from '../archive/tar.js';
+import type { ContainerControl } from './control.js';
+
+export interface GceOptions {
+  /** Member mtime, seconds since 1970 (SOURCE_DATE_EPOCH). */
+  readonly epoch: number;
+  /** gzip level; default 6, nixpkgs' `googleComputeImage.compressionLevel` default. */
+  readonly compressionLevel?: number;
+}
+
+/** The member name GCE requires. */
+export const GCE_MEMBER = 'disk.raw';
+
+/**
+ * Writes `image` into `out` as `<name>.raw.tar.gz`. The caller owns `out`: it commits on
+ * success and aborts on failure or cancellation.
+ */
+export async function writeGceTarball(image: BlockImage, out: OutputFile, options: GceOptions, control: ContainerControl = {}): Promise<void> {
+  const file = outputFileSink(out);
+  const gzip = gzipSink(file, { level: options.compressionLevel ?? 6 });
+  const tar = new TarWriter(gzip, { mtime: options.epoch, format: 'gnu' });
+  await tar.addSparseImage(GCE_MEMBER, image, { mode: 0o644 }, { ...control, phase: control.phase ?? 'write gce tarball' });
+  await tar.finish();
+  out.truncate(file.position);
+}

@@ -1,0 +1,236 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { xxhash64, xxhash64Portable } from '../../src/compress/xxhash64.js';
+import { readFrameHeader } from '../../src/compress/zstd-frame.js';
+import { zstdSink } from '../../src/compress/zstd.js';
+import { ImageError, UsageError } from '../../src/core/errors.js';
+import { seededBytes } from '../container/fixtures.js';
+import { run, runOk, tempDir } from '../helpers/run.js';
+import { compressToFile, feedMixed, HashSink, KiB, MiB, mixedBlock, sha256, sha256Of, shell, writePieces } from './fixtures.js';
+
+const CHUNK = 64 * KiB;
+
+/** `zstd -lv` of a file: frame count, and whether every frame has a checksum. */
+function zstdList(path: string): { frames: number; check: string; decompressed: string } {
+  const text = runOk('zstd', ['-lv', path]).stdout;
+  return {
+    frames: Number(/# Zstandard Frames: (\d+)/.exec(text)?.[1]),
+    check: /Check: (\S+)/.exec(text)?.[1] ?? '',
+    decompressed: /Decompressed Size: .*\((\d+) B\)/.exec(text)?.[1] ?? '',
+  };
+}
+
+/** Walks the frames of a file (headers, then block headers to each frame's end). */
+function frameHeaders(path: string): { contentSize: number | undefined; checksum: boolean }[] {
+  const file = readFileSync(path);
+  const headers: { contentSize: number | undefined; checksum: boolean }[] = [];
+  let at = 0;
+  while (at < file.length) {
+    const header = readFrameHeader(file.subarray(at));
+    headers.push({ contentSize: header.contentSize, checksum: header.checksum });
+    const descriptor = file[at + 4]!;
+    const fcsFlag = descriptor >>> 6;
+    const single = (descriptor & 0x20) !== 0;
+    const dictBytes = [0, 1, 2, 4][descriptor & 3]!;
+    const fcsBytes = fcsFlag === 0 ? (single ? 1 : 0) : [0, 2, 4, 8][fcsFlag]!;
+    at += 5 + (single ? 0 : 1) + dictBytes + fcsBytes;
+    for (;;) {
+      const blockHeader = file[at]! | (file[at + 1]! << 8) | (file[at + 2]! << 16);
+      const last = blockHeader & 1;
+      const type = (blockHeader >>> 1) & 3;
+      const size = blockHeader >>> 3;
+      at += 3 + (type === 1 ? 1 : size); // an RLE block stores one byte
+      if (last === 1) break;
+    }
+    if (header.checksum) at += 4;
+  }
+  return headers;
+}
+
+test('zstd round trips through zstd -dc at empty, tiny and chunk-boundary sizes, one frame per chunk', async () => {
+  const dir = tempDir('zstd');
+  try {
+    const source = mixedBlock(7, 3 * CHUNK + 100);
+    for (const size of [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 2 * CHUNK, 3 * CHUNK + 17]) {
+      const data = source.subarray(0, size);
+      const path = await compressToFile(dir.path, `s${size}.zst`, (t) => zstdSink(t, { chunkSize: CHUNK }), (s) => writePieces(s, data, 10_000));
+      runOk('zstd', ['-t', '-q', path]);
+      assert.equal(sha256Of(`zstd -dc ${path}`), sha256(data), `zstd -dc, ${size} bytes`);
+      const expected = size === 0 ? [0] : Array.from({ length: Math.ceil(size / CHUNK) }, (_, i) => Math.min(CHUNK, size - i * CHUNK));
+      const headers = frameHeaders(path);
+      assert.deepEqual(headers.map((h) => h.contentSize), expected, `frame content sizes for ${size} bytes`);
+      assert.ok(headers.every((h) => h.checksum), 'every frame carries a content checksum');
+      const listed = zstdList(path);
+      assert.equal(listed.frames, expected.length);
+      assert.equal(listed.check, 'XXH64');
+      assert.equal(listed.decompressed, String(size), 'zstd -l knows the size from the frame headers');
+    }
+  } finally {
+    dir.remove();
+  }
+});
+
+test('zstd without checksums is valid too, and default frames are 4 MiB at level 3', async () => {
+  const dir = tempDir('zstd');
+  try {
+    const data = mixedBlock(4, 9 * MiB + 3);
+    const plain = await compressToFile(dir.path, 'plain.zst', (t) => zstdSink(t, { checksum: false }), (s) => writePieces(s, data, MiB));
+    runOk('zstd', ['-t', '-q', plain]);
+    assert.equal(sha256Of(`zstd -dc ${plain}`), sha256(data));
+    assert.deepEqual(frameHeaders(plain), [
+      { contentSize: 4 * MiB, checksum: false }, { contentSize: 4 * MiB, checksum: false }, { contentSize: MiB + 3, checksum: false },
+    ]);
+    assert.equal(zstdList(plain).check, 'None');
+    const checked = await compressToFile(dir.path, 'checked.zst', (t) => zstdSink(t), (s) => writePieces(s, data, MiB));
+    assert.equal(readFileSync(checked).length, readFileSync(plain).length + 3 * 4, 'a checksum adds 4 bytes per frame');
+    // A level-3 frame is about what `zstd -3` makes of the same 4 MiB.
+    const chunk = data.subarray(0, 4 * MiB);
+    writeFileSync(join(dir.path, 'chunk'), chunk);
+    const reference = shell(`zstd -q -3 --no-check -c ${join(dir.path, 'chunk')} | wc -c`).trim();
+    const one = new HashSink();
+    const sink = zstdSink(one, { checksum: false });
+    await sink.write(chunk);
+    await sink.close();
+    const ratio = one.position / Number(reference);
+    assert.ok(ratio > 0.95 && ratio < 1.05, `one frame is within 5% of zstd -3 (${one.position} vs ${reference} bytes)`);
+  } finally {
+    dir.remove();
+  }
+});
+
+test('200 MiB of mixed data round trip through zstd -dc', async () => {
+  const dir = tempDir('zstd');
+  try {
+    let input = '';
+    const path = await compressToFile(dir.path, 'big.zst', (t) => zstdSink(t), async (s) => {
+      input = await feedMixed(s, 200 * MiB + 12345);
+    });
+    runOk('zstd', ['-t', '-q', path]);
+    assert.equal(sha256Of(`zstd -dc ${path}`), input);
+    assert.equal(zstdList(path).frames, 51);
+  } finally {
+    dir.remove();
+  }
+});
+
+test('zstd output depends only on the bytes: not on write sizes or thread counts', async () => {
+  const small = mixedBlock(3, 5 * CHUNK + 333);
+  const digests = new Set<string>();
+  for (const [piece, threads] of [[1, 1], [4 * KiB, 2], [3 * MiB, 3], [CHUNK, 1]] as const) {
+    const target = new HashSink();
+    const sink = zstdSink(target, { chunkSize: CHUNK, threads });
+    await writePieces(sink, small, piece);
+    await sink.close();
+    assert.ok(target.closed, 'close() closes the target');
+    digests.add(target.digest());
+  }
+  assert.equal(digests.size, 1, 'same bytes for 1-byte, 4 KiB, 3 MiB and chunk-sized writes');
+
+  const large = new Set<string>();
+  for (const [piece, threads] of [[4 * KiB, 1], [3 * MiB, 4], [7 * MiB + 1, 2]] as const) {
+    const target = new HashSink();
+    const sink = zstdSink(target, { threads });
+    await feedMixed(sink, 24 * MiB + 5, piece);
+    await sink.close();
+    large.add(target.digest());
+  }
+  assert.equal(large.size, 1, 'same bytes for 24 MiB written in 4 KiB, 3 MiB and 7 MiB pieces');
+});
+
+test('zstd memory stays bounded while compressing 1 GiB', async (t) => {
+  const target = new HashSink();
+  const sink = zstdSink(target);
+  await sink.write(new Uint8Array(1)); // count the workers' start-up in the baseline below
+  const before = process.memoryUsage().rss;
+  let peak = before;
+  const probe = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 20);
+  try {
+    await feedMixed(sink, (1 << 30) - 1, 4 * MiB);
+    await sink.close();
+  } finally {
+    clearInterval(probe);
+  }
+  peak = Math.max(peak, process.memoryUsage().rss);
+  const growth = (peak - before) / MiB;
+  t.diagnostic(`RSS growth ${growth.toFixed(1)} MiB`);
+  assert.ok(growth < 256, `RSS grew by ${growth.toFixed(0)} MiB while compressing 1 GiB`);
+  assert.equal(sink.position, 1 << 30);
+  assert.equal(target.position, sink.compressedPosition);
+});
+
+test('XXH64 matches the published values and the checksums zstd writes', () => {
+  const hex = ([h, l]: [number, number]): string => h.toString(16).padStart(8, '0') + l.toString(16).padStart(8, '0');
+  const text = (s: string): Uint8Array => new TextEncoder().encode(s);
+  assert.equal(hex(xxhash64(new Uint8Array(0))), 'ef46db3751d8e999');
+  assert.equal(hex(xxhash64(text('a'))), 'd24ec4f1a98c6e5b');
+  assert.equal(hex(xxhash64(text('abc'))), '44bc2cf5ad770999');
+  const data = seededBytes(77, 3 * MiB + 45);
+  for (const length of [1, 3, 4, 7, 8, 9, 31, 32, 33, 63, 64, 65, 100, 4097, MiB + 13, 3 * MiB + 45]) {
+    const slice = data.subarray(length % 7, length % 7 + length); // odd offsets too
+    assert.equal(hex(xxhash64(slice)), hex(xxhash64Portable(slice)), `WebAssembly and JavaScript agree at ${length} bytes`);
+    // zstd's frame checksum is the low 32 bits of XXH64, little-endian, at the end.
+    const frame = run('zstd', ['-q', '-c', '--check'], { input: slice });
+    const raw = Buffer.from(frame.stdout, 'latin1');
+    assert.equal(raw.readUInt32LE(raw.length - 4), xxhash64(slice)[1], `zstd's checksum at ${slice.length} bytes`);
+  }
+});
+
+test('zstd options are checked; abort stops the workers and refuses writes', async () => {
+  assert.throws(() => zstdSink(new HashSink(), { level: 0 }), UsageError);
+  assert.throws(() => zstdSink(new HashSink(), { level: 20 }), UsageError);
+  assert.throws(() => zstdSink(new HashSink(), { chunkSize: 1 << 30 }), UsageError);
+  assert.throws(() => zstdSink(new HashSink(), { threads: 1.5 }), UsageError);
+  assert.throws(() => zstdSink(new HashSink(), { checksum: 'yes' } as never), UsageError);
+  assert.throws(() => zstdSink(new HashSink(), { long: true } as never), UsageError);
+
+  const target = new HashSink();
+  const aborted = zstdSink(target, { chunkSize: CHUNK });
+  await aborted.write(new Uint8Array(10 * CHUNK));
+  await aborted.abort();
+  await assert.rejects(aborted.write(new Uint8Array(1)), ImageError);
+  await assert.rejects(aborted.close(), ImageError);
+  assert.equal(target.closed, false, 'abort leaves the target to its owner');
+
+  const failing = { position: 0, write: async () => { throw new Error('disk full'); }, close: async () => undefined };
+  const sink = zstdSink(failing, { chunkSize: CHUNK, threads: 1 });
+  await assert.rejects(writePieces(sink, new Uint8Array(10 * CHUNK), CHUNK), /disk full/);
+  await assert.rejects(sink.close(), /disk full/);
+});
+
+test('zstd -t rejects corrupted frames; the checksum catches a flip decoding cannot see (negative control)', async () => {
+  const dir = tempDir('zstd');
+  try {
+    const data = mixedBlock(9, 2 * CHUNK);
+    const path = await compressToFile(dir.path, 'c.zst', (t) => zstdSink(t, { chunkSize: CHUNK }), (s) => s.write(data));
+    const clean = readFileSync(path);
+    let caught = 0;
+    for (let i = 20; i < 220; i += 10) {
+      const bytes = Buffer.from(clean);
+      bytes[i]! ^= 0x01;
+      const file = join(dir.path, `flip${i}.zst`);
+      writeFileSync(file, bytes);
+      if (run('zstd', ['-t', '-q', file]).status !== 0) caught++;
+    }
+    assert.equal(caught, 20, 'every flipped byte is detected');
+
+    // Random bytes are stored as a raw block: a flip there still decodes, to other bytes.
+    const random = seededBytes(10, CHUNK);
+    for (const checksum of [false, true]) {
+      const file = await compressToFile(dir.path, `raw-${checksum}.zst`, (t) => zstdSink(t, { chunkSize: CHUNK, checksum }), (s) => s.write(random));
+      const bytes = readFileSync(file);
+      bytes[bytes.length - 1000]! ^= 0x01;
+      writeFileSync(file, bytes);
+      const result = run('zstd', ['-t', '-q', file]);
+      if (checksum) {
+        assert.notEqual(result.status, 0, 'with the checksum, zstd -t reports the flip');
+        assert.match(result.stderr, /checksum/i);
+      } else {
+        assert.equal(result.status, 0, 'without the checksum the flip goes unnoticed (why it is on by default)');
+      }
+    }
+  } finally {
+    dir.remove();
+  }
+});

@@ -1,0 +1,78 @@
+/** Helpers shared by the VHD and VHDX tests: output files, qemu-img and vhdiinfo checks. */
+import assert from 'node:assert/strict';
+import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { OutputFile } from '../../src/core/output-file.js';
+import { run, runOk } from '../helpers/run.js';
+
+export async function writeTo(path: string, write: (out: OutputFile) => Promise<void>): Promise<string> {
+  const out = OutputFile.create(path);
+  try {
+    await write(out);
+    return out.commit();
+  } catch (error) {
+    out.abort();
+    throw error;
+  }
+}
+
+export function readAt(path: string, position: number, length: number): Uint8Array {
+  const fd = openSync(path, 'r');
+  try {
+    const buffer = new Uint8Array(length);
+    assert.equal(readSync(fd, buffer, 0, length, position), length, `${length} bytes at ${position} of ${path}`);
+    return buffer;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Overwrites bytes of a file in place (for negative controls). */
+export function writeAt(path: string, position: number, bytes: Uint8Array): void {
+  const fd = openSync(path, 'r+');
+  try {
+    let done = 0;
+    while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done, position + done);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** `qemu-img info -f FORMAT --output=json`. */
+export function qemuInfo(path: string, format: 'vpc' | 'vhdx'): Record<string, unknown> {
+  return JSON.parse(runOk('qemu-img', ['info', '-f', format, '--output=json', path]).stdout) as Record<string, unknown>;
+}
+
+/** `qemu-img compare -f raw -F FORMAT`: exit 0 and "Images are identical." */
+export function assertSameContent(rawPath: string, path: string, format: 'vpc' | 'vhdx'): void {
+  const result = run('qemu-img', ['compare', '-f', 'raw', '-F', format, rawPath, path]);
+  assert.equal(result.status, 0, `qemu-img compare exited ${result.status}\n${result.stdout}\n${result.stderr}`);
+  assert.match(result.stdout, /Images are identical\./);
+}
+
+export interface VhdiInfo {
+  readonly format: string;
+  readonly diskType: string;
+  readonly mediaSize: number;
+  readonly bytesPerSector: number;
+  readonly identifier: string;
+}
+
+/** `vhdiinfo` (libvhdi-utils): exit 0 and the fields it prints. */
+export function vhdiinfo(path: string): VhdiInfo {
+  const result = run('vhdiinfo', [path]);
+  assert.equal(result.status, 0, `vhdiinfo exited ${result.status}\n${result.stdout}\n${result.stderr}`);
+  const field = (name: string): string => {
+    const m = new RegExp(`^\\s*${name}\\s*:\\s*(.*)$`, 'm').exec(result.stdout);
+    assert.ok(m !== null, `vhdiinfo prints "${name}":\n${result.stdout}`);
+    return m[1]!.trim();
+  };
+  const media = /\((\d+) bytes\)/.exec(field('Media size'));
+  assert.ok(media !== null, field('Media size'));
+  return {
+    format: field('Format'),
+    diskType: field('Disk type'),
+    mediaSize: Number(media[1]),
+    bytesPerSector: parseInt(field('Bytes per sector'), 10),
+    identifier: field('Identifier'),
+  };
+}

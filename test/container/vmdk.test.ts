@@ -1,0 +1,276 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { bytesSegment, imageFromSegments, lazySegment, type BlockImage, type Segment } from '../../src/core/block-image.js';
+import { ImageError, InterruptedError } from '../../src/core/errors.js';
+import { OutputFile } from '../../src/core/output-file.js';
+import type { ProgressEvent } from '../../src/core/progress.js';
+import { outputFileSink } from '../../src/core/sink.js';
+import { writeRaw } from '../../src/container/raw.js';
+import { writeVmdk, writeVmdkStream, type VmdkOptions } from '../../src/container/vmdk.js';
+import { runOk, tempDir } from '../helpers/run.js';
+import { randomImage, seededBytes, sha256File, textBytes } from './fixtures.js';
+import { assertCleanVmdk, assertVmdkEqualsRaw, walkStreamOptimized, type Subformat } from './vmdk-fixtures.js';
+
+const KiB = 1024;
+const MiB = 1 << 20;
+const GiB = 1 << 30;
+const SUBFORMATS: readonly Subformat[] = ['monolithicSparse', 'streamOptimized'];
+
+async function writeTo(path: string, write: (out: OutputFile) => Promise<void>): Promise<string> {
+  const out = OutputFile.create(path);
+  try {
+    await write(out);
+    return out.commit();
+  } catch (error) {
+    out.abort();
+    throw error;
+  }
+}
+
+/** Writes `image` as raw and as both VMDK subformats, and checks each VMDK against the raw. */
+async function writeAll(dir: string, name: string, image: BlockImage, extra: Partial<VmdkOptions> = {}): Promise<{ raw: string; vmdk: Record<Subformat, string> }> {
+  const raw = await writeTo(join(dir, `${name}.raw`), (out) => writeRaw(image, out));
+  const vmdk = {} as Record<Subformat, string>;
+  for (const subformat of SUBFORMATS) {
+    vmdk[subformat] = await writeTo(join(dir, `${name}-${subformat}.vmdk`), (out) => writeVmdk(image, out, { subformat, seed: name, ...extra }));
+    assertCleanVmdk(vmdk[subformat], Math.ceil(image.size / 512) * 512, subformat);
+    assertVmdkEqualsRaw(raw, vmdk[subformat]);
+  }
+  return { raw, vmdk };
+}
+
+test('both subformats of random unaligned segments pass qemu-img check, info, compare and vmdkinfo', async () => {
+  const dir = tempDir('vmdk');
+  try {
+    const file = join(dir.path, 'source');
+    writeFileSync(file, seededBytes(14, 2 * MiB));
+    for (const seed of [11, 12]) {
+      const base = randomImage(seed, 37 * MiB + 4321, 24, 3 * MiB);
+      const image = imageFromSegments(base.size + 4 * MiB, [
+        ...base.segments(),
+        lazySegment(base.size + 1, MiB, () => textBytes(MiB, `lazy ${seed} `)),
+        { offset: base.size + 2 * MiB - 77, length: 2 * MiB, source: { kind: 'file', path: file, offset: 0 } },
+      ]);
+      const { vmdk } = await writeAll(dir.path, `seed${seed}`, image);
+      walkStreamOptimized(vmdk.streamOptimized, image);
+    }
+  } finally {
+    dir.remove();
+  }
+});
+
+/** Our monolithicSparse file and qemu-img's for the same raw image, with the descriptor compared separately. */
+function compareWithQemu(ours: string, qemu: string, fileName: string): void {
+  const a = readFileSync(ours);
+  const b = readFileSync(qemu);
+  assert.equal(a.length, b.length, 'same file length');
+  assert.deepEqual(a.subarray(0, 512), b.subarray(0, 512), 'same header');
+  assert.ok(a.subarray(21 * 512).equals(b.subarray(21 * 512)), 'same grain directories, grain tables and grains');
+  const text = (buffer: Buffer): string => buffer.subarray(512, 21 * 512).toString('latin1').replace(/\0+$/, '');
+  const qemuText = text(b).replace(/^CID=[0-9a-f]{1,8}$/m, 'CID=x').replace(/ SPARSE ".*"$/m, ` SPARSE "${fileName}"`);
+  assert.equal(text(a).replace(/^CID=[0-9a-f]{1,8}$/m, 'CID=x'), qemuText, 'same descriptor apart from CID and file name');
+}
+
+test('monolithicSparse is byte-identical to qemu-img convert except the CID and the file name', async () => {
+  const dir = tempDir('vmdk');
+  try {
+    const cases: [string, BlockImage, string[]][] = [
+      ['random', randomImage(21, 70 * MiB + 1234, 30, 3 * MiB), []],
+      ['tables', imageFromSegments(300 * MiB, [bytesSegment(5, seededBytes(1, 100)), bytesSegment(97 * MiB, seededBytes(2, 3 * MiB)), bytesSegment(300 * MiB - 1, Uint8Array.of(1))]), []],
+      ['odd', imageFromSegments(1_000_003, [bytesSegment(999_000, seededBytes(3, 1003))]), []],
+      ['zeros', imageFromSegments(8 * MiB, [bytesSegment(100, new Uint8Array(3 * MiB))]), []],
+      ['lsilogic', randomImage(22, 9 * MiB, 4, MiB), ['adapter_type=lsilogic', 'hwversion=6']],
+      ['legacy', randomImage(23, 9 * MiB, 4, MiB), ['adapter_type=legacyESX']],
+      ['buslogic', randomImage(24, 9 * MiB, 4, MiB), ['adapter_type=buslogic']],
+      ['s1', randomImage(25, 3 * MiB, 3, 500 * KiB), []], // seed "s1" gives a 7-digit CID, printed unpadded as qemu does
+    ];
+    for (const [name, image, qemuOptions] of cases) {
+      const raw = await writeTo(join(dir.path, `${name}.raw`), (out) => writeRaw(image, out));
+      const options: Record<string, string> = Object.fromEntries(qemuOptions.map((o) => o.split('=') as [string, string]));
+      const ours = await writeTo(join(dir.path, `${name}.vmdk`), (out) => writeVmdk(image, out, {
+        subformat: 'monolithicSparse', seed: name,
+        ...(options['adapter_type'] === undefined ? {} : { adapterType: options['adapter_type'] as VmdkOptions['adapterType'] & string }),
+        ...(options['hwversion'] === undefined ? {} : { hwVersion: options['hwversion'] }),
+      }));
+      const qemu = join(dir.path, `${name}-qemu.vmdk`);
+      runOk('qemu-img', ['convert', '-f', 'raw', '-O', 'vmdk', ...(qemuOptions.length > 0 ? ['-o', qemuOptions.join(',')] : []), raw, qemu]);
+      compareWithQemu(ours, qemu, `${name}.vmdk`);
+      assertCleanVmdk(ours, Math.ceil(image.size / 512) * 512, 'monolithicSparse');
+      const cid = /^CID=([0-9a-f]+)$/m.exec(readFileSync(ours).subarray(512, 1024).toString('latin1'))![1]!;
+      const info = JSON.parse(runOk('qemu-img', ['info', '--output=json', ours]).stdout) as { 'format-specific': { data: { cid: number } } };
+      assert.equal(info['format-specific'].data.cid, parseInt(cid, 16), 'qemu-img reads our CID');
+      if (name === 's1') assert.equal(cid.length, 7);
+    }
+  } finally {
+    dir.remove();
+  }
+});
+
+test('streamOptimized: markers, zlib grains, grain tables and directory at the end, footer and end-of-stream', async () => {
+  const dir = tempDir('vmdk');
+  try {
+    // Data in grain-table ranges 0, 1 and 3 (32 MiB each), none in range 2.
+    const image = imageFromSegments(130 * MiB + 7, [
+      bytesSegment(0, seededBytes(31, 100 * KiB)),
+      bytesSegment(33 * MiB - 5, textBytes(10, 'x')),
+      bytesSegment(100 * MiB, new Uint8Array(5 * MiB)), // zeros: no grain
+      bytesSegment(130 * MiB, seededBytes(32, 7)),
+    ]);
+    const { vmdk } = await writeAll(dir.path, 'layout', image);
+    const layout = walkStreamOptimized(vmdk.streamOptimized, image);
+    assert.equal(layout.grains, 2 + 2 + 1);
+    assert.equal(layout.tables, 3, 'no grain table for the range without data');
+  } finally {
+    dir.remove();
+  }
+});
+
+test('an image of zeros has no grains; a 20 GiB sparse image stays small in both subformats', async () => {
+  const dir = tempDir('vmdk');
+  try {
+    const zeros = await writeAll(dir.path, 'zeros', imageFromSegments(40 * MiB, [lazySegment(MiB, 2 * MiB, () => new Uint8Array(2 * MiB))]));
+    assert.equal(walkStreamOptimized(zeros.vmdk.streamOptimized, imageFromSegments(40 * MiB, [])).grains, 0);
+    assert.equal(statSync(zeros.vmdk.monolithicSparse).size, 128 * 512, 'only the metadata area');
+
+    const size = 20 * GiB;
+    const image = imageFromSegments(size, [
+      bytesSegment(0, seededBytes(41, MiB)),
+      bytesSegment(5 * GiB + 99, seededBytes(42, 2 * MiB + 1)),
+      bytesSegment(12 * GiB - 100, seededBytes(43, 200)),
+      bytesSegment(size - 5000, seededBytes(44, 5000)),
+    ]);
+    const big = await writeAll(dir.path, 'big', image);
+    assert.ok(statSync(big.vmdk.monolithicSparse).blocks * 512 < 8 * MiB, `${statSync(big.vmdk.monolithicSparse).blocks * 512} bytes allocated`);
+    assert.ok(statSync(big.vmdk.streamOptimized).size < 8 * MiB, `${statSync(big.vmdk.streamOptimized).size} bytes`);
+  } finally {
+    dir.remove();
+  }
+});
+
+test('odd sizes round up to whole sectors; the last partial grain is a whole compressed grain', async () => {
+  const dir = tempDir('vmdk');
+  try {
+    for (const [name, image] of [
+      ['grain-tail', imageFromSegments(MiB + 4096, [bytesSegment(MiB + 4000, seededBytes(51, 96))])],
+      ['odd-size', imageFromSegments(1_000_003, [bytesSegment(999_000, seededBytes(52, 1003))])],
+      ['tiny', imageFromSegments(1000, [bytesSegment(0, seededBytes(53, 1000))])],
+    ] as const) {
+      const { vmdk } = await writeAll(dir.path, name, image);
+      walkStreamOptimized(vmdk.streamOptimized, image);
+    }
+  } finally {
+    dir.remove();
+  }
+});
+
+test('both subformats read the image once, in order, and run each producer once', async () => {
+  const dir = tempDir('vmdk');
+  try {
+    let listings = 0;
+    const produced = new Map<number, number>();
+    const segments: Segment[] = Array.from({ length: 40 }, (_, i) =>
+      lazySegment(i * 300 * KiB + 13, 200 * KiB, () => {
+        produced.set(i, (produced.get(i) ?? 0) + 1);
+        return textBytes(200 * KiB, `segment ${i} `);
+      }));
+    const image: BlockImage = { size: 12 * MiB, segments: () => (listings++, segments) };
+    for (const subformat of SUBFORMATS) {
+      listings = 0;
+      produced.clear();
+      await writeTo(join(dir.path, `once-${subformat}.vmdk`), (out) => writeVmdk(image, out, { subformat, seed: 'once' }));
+      assert.equal(listings, 1, subformat);
+      assert.equal(produced.size, 40);
+      assert.ok([...produced.values()].every((n) => n === 1), subformat);
+    }
+  } finally {
+    dir.remove();
+  }
+});
+
+test('writing the same image twice gives the same bytes; the CID comes from the seed', async () => {
+  const dir = tempDir('vmdk');
+  try {
+    const image = randomImage(61, 9 * MiB + 17, 14, 900 * KiB);
+    for (const subformat of SUBFORMATS) {
+      const a = await writeTo(join(dir.path, 'a.vmdk'), (out) => writeVmdk(image, out, { subformat, seed: 'same', fileName: 'x.vmdk' }));
+      const b = await writeTo(join(dir.path, 'b.vmdk'), (out) => writeVmdk(image, out, { subformat, seed: 'same', fileName: 'x.vmdk' }));
+      assert.equal(sha256File(a), sha256File(b), subformat);
+      const c = await writeTo(join(dir.path, 'c.vmdk'), (out) => writeVmdk(image, out, { subformat, seed: 'other', fileName: 'x.vmdk' }));
+      const cid = (path: string): string => /CID=([0-9a-f]{1,8})/.exec(readFileSync(path).subarray(512, 1024).toString('latin1'))![1]!;
+      assert.notEqual(cid(a), cid(c));
+    }
+  } finally {
+    dir.remove();
+  }
+});
+
+test('writeVmdkStream writes to any ByteSink and leaves it open; it refuses monolithicSparse', async () => {
+  const dir = tempDir('vmdk');
+  try {
+    const image = randomImage(71, 5 * MiB, 5, 500 * KiB);
+    const out = OutputFile.create(join(dir.path, 'stream.vmdk'));
+    const sink = outputFileSink(out);
+    await writeVmdkStream(image, sink, { subformat: 'streamOptimized', seed: 's', fileName: 'stream.vmdk' });
+    await sink.close();
+    assert.equal(sink.position % 512, 0);
+    const path = out.commit();
+    assertCleanVmdk(path, 5 * MiB, 'streamOptimized');
+    await assert.rejects(writeVmdkStream(image, sink, { subformat: 'monolithicSparse', seed: 's' }), /only streamOptimized/);
+  } finally {
+    dir.remove();
+  }
+});
+
+test('vmdk progress runs from 0 to the image size; aborting leaves no file behind', async () => {
+  const dir = tempDir('vmdk');
+  try {
+    const image = imageFromSegments(64 * MiB, Array.from({ length: 64 }, (_, i) => lazySegment(i * MiB, MiB, () => textBytes(MiB, `block ${i} `))));
+    for (const subformat of SUBFORMATS) {
+      const events: ProgressEvent[] = [];
+      await writeTo(join(dir.path, `p-${subformat}.vmdk`), (out) => writeVmdk(image, out, { subformat, seed: 'p' }, { onProgress: (e) => events.push(e), phase: 'write nixos.vmdk' }));
+      assert.ok(events.length >= 3, `${events.length} events`);
+      assert.equal(events[0]!.done, 0);
+      assert.equal(events.at(-1)!.done, image.size);
+      assert.ok(events.every((e) => e.phase === 'write nixos.vmdk'));
+
+      const controller = new AbortController();
+      const out = OutputFile.create(join(dir.path, `aborted-${subformat}.vmdk`));
+      let seen = 0;
+      await assert.rejects(writeVmdk(image, out, { subformat, seed: 'p' }, {
+        signal: controller.signal,
+        onProgress: () => {
+          if (++seen === 2) controller.abort('SIGINT');
+        },
+      }), InterruptedError);
+      out.abort();
+      assert.equal(existsSync(out.temporaryPath), false);
+      assert.equal(existsSync(out.finalPath), false);
+    }
+  } finally {
+    dir.remove();
+  }
+});
+
+test('bad VMDK options are rejected as usage errors', async () => {
+  const dir = tempDir('vmdk');
+  try {
+    const image = imageFromSegments(MiB, []);
+    const bad: [unknown, RegExp][] = [
+      [{ subformat: 'twoGbMaxExtentSparse', seed: 's' }, /subformat "twoGbMaxExtentSparse"/],
+      [{ subformat: 'monolithicSparse', seed: '' }, /without a seed/],
+      [{ subformat: 'monolithicSparse', seed: 's', adapterType: 'scsi' }, /adapter type "scsi"/],
+      [{ subformat: 'streamOptimized', seed: 's', hwVersion: 'x' }, /hardware version "x"/],
+      [{ subformat: 'streamOptimized', seed: 's', fileName: 'a"b' }, /name a VMDK extent/],
+      [{ subformat: 'monolithicSparse', seed: 's', compress: true }, /option "compress"/],
+    ];
+    for (const [options, message] of bad) {
+      const out = OutputFile.create(join(dir.path, 'bad.vmdk'));
+      await assert.rejects(writeVmdk(image, out, options as VmdkOptions), (e: unknown) => e instanceof ImageError && e.exitCode === 2 && message.test(e.message), String(message));
+      out.abort();
+    }
+  } finally {
+    dir.remove();
+  }
+});

@@ -7,10 +7,8 @@
  */
 import { readWindows, type BlockImage, type Segment } from '../core/block-image.js';
 import { ImageError, UsageError } from '../core/errors.js';
-import { checkpoint, throttledCheckpoint } from '../core/progress.js';
+import { checkpoint, progressReporter, throttledCheckpoint, type PhasedControl } from '../core/progress.js';
 import type { ByteSink } from '../core/sink.js';
-import type { ContainerControl } from '../container/control.js';
-import { progressReporter } from '../container/control.js';
 import {
   encodeHeader, TAR_BLOCK, TYPE_DIRECTORY, TYPE_FILE, TYPE_GNU_SPARSE, type SparseEntry, type TarFormat,
 } from './tar-header.js';
@@ -119,7 +117,7 @@ export class TarWriter {
    * merged) is computed from `image.segments()` without reading any data, then the image is
    * read once, in order, and only the mapped bytes are stored.
    */
-  async addSparseImage(name: string, image: BlockImage, options: TarEntryOptions = {}, control: ContainerControl = {}): Promise<void> {
+  async addSparseImage(name: string, image: BlockImage, options: TarEntryOptions = {}, control: PhasedControl = {}): Promise<void> {
     this.begin();
     const regions = sparseRegions(image);
     const stored = regions.reduce((sum, r) => sum + r.length, 0);

@@ -10,10 +10,8 @@ import { ImageError, InterruptedError, UsageError } from '../core/errors.js';
 import { abortAllOutputs } from '../core/output-file.js';
 import { epochFromEnvironment } from '../core/reproducible.js';
 import { buildImage } from '../formats/build.js';
-import { detectBootloader } from '../formats/detect-bootloader.js';
-import { defaultPlan, type FormatDefinition } from '../formats/format.js';
-import { readBootspec } from '../boot/bootspec.js';
-import { readFileSync } from 'node:fs';
+import type { FormatDefinition } from '../formats/format.js';
+import { planForToplevel } from '../formats/toplevel-plan.js';
 import { findFormat, formatNames } from '../formats/registry.js';
 import { queryClosure, resolveToplevel } from '../nix/closure.js';
 import { buildPlanWithNix, NIX_DIR, parseFlakeReference, type ConfigurationSource } from '../nix/evaluate.js';
@@ -97,13 +95,7 @@ async function generate(
     let plan: ImagePlan;
     if (toplevel !== undefined) {
       const closure = await closureOf(toplevel);
-      const definition = job.definition!;
-      plan = defaultPlan(definition, {
-        toplevel,
-        bootloader: detectBootloader(closure, definition.grub, options.bootloader),
-        diskSize: options.diskSize ?? 'auto',
-        names: toplevelNames(toplevel),
-      });
+      plan = planForToplevel(job.definition!, closure, { bootloader: options.bootloader, diskSize: options.diskSize });
     } else {
       display.step(`evaluating and building the system for ${job.label} with Nix`);
       plan = await buildPlanWithNix({
@@ -140,17 +132,6 @@ async function generate(
     if (drive !== undefined && firmware !== 'none') runnable.push({ drive, firmware });
   }
   return paths;
-}
-
-/** Output names for --toplevel: the label is the system's nixos-version (no format tags). */
-function toplevelNames(toplevel: string): { label: string; system: string } {
-  let label: string;
-  try {
-    label = readFileSync(join(toplevel, 'nixos-version'), 'utf8').trim();
-  } catch {
-    label = 'unknown';
-  }
-  return { label, system: readBootspec(toplevel).system };
 }
 
 /** --run needs a format QEMU can boot directly; say so before building anything. */

@@ -1,11 +1,16 @@
 /**
  * The engine behind the compressing sinks: the input is cut into chunks of a fixed size
- * (by byte count, never by how the caller split its writes), each chunk is compressed on
- * its own into one self-contained gzip member or zstd frame, several chunks at a time on
- * other threads, and the results are written to the target in input order. Because
- * every chunk is compressed independently with fixed parameters, the output depends only
- * on the input bytes, the level and the chunk size: not on the number of threads, the
- * timing, or the sizes of the writes.
+ * (by byte count, never by how the caller split its writes), each chunk is compressed by a
+ * codec, several chunks at a time on other threads, and the results are written to the
+ * target in input order. A chunk's compression may depend on the input before it (gzip
+ * primes it with the previous 32 KiB) but never on another chunk's output, so the chunks
+ * compress in parallel. Every chunk is compressed with fixed parameters, so the output
+ * depends only on the input bytes, the level and the chunk size: not on the number of
+ * threads, the timing, or the sizes of the writes.
+ *
+ * A full chunk is handed to the codec only once the next byte arrives (or at close), so the
+ * codec is told which chunk is the last: exactly one call has `last` set, also for an
+ * empty input (one empty chunk).
  *
  * Memory is bounded: at most `depth` chunks are in flight, and their buffers are reused.
  * A write resolves once its bytes are copied into a chunk; it waits first when `depth`
@@ -14,14 +19,15 @@
 import { ImageError, UsageError } from '../core/errors.js';
 import type { ByteSink } from '../core/sink.js';
 
-/** Compresses chunks into self-contained members/frames that concatenate into a valid stream. */
+/** Compresses chunks into pieces whose concatenation, in input order, is a valid stream. */
 export interface ChunkCodec {
   /**
-   * Compresses `buffer[0, length)`. The codec owns `buffer` until the promise settles and
-   * hands it back (possibly as a new view of the same memory, when it crossed a thread)
-   * with the compressed bytes.
+   * Compresses `buffer[0, length)`, the next chunk: calls are made in input order (their
+   * promises overlap); `last` is set on the final chunk only. The codec owns `buffer`
+   * until the promise settles and hands it back (possibly as a new view of the same
+   * memory, when it crossed a thread) with the compressed bytes.
    */
-  compress(buffer: Uint8Array, length: number): Promise<{ readonly output: Uint8Array; readonly buffer: Uint8Array }>;
+  compress(buffer: Uint8Array, length: number, last: boolean): Promise<{ readonly output: Uint8Array; readonly buffer: Uint8Array }>;
   /** Releases threads or other resources; no compress calls follow. */
   close(): Promise<void>;
 }
@@ -31,8 +37,8 @@ export interface CompressingSink extends ByteSink {
   /** Compressed bytes written to the target so far. */
   readonly compressedPosition: number;
   /**
-   * Writes out every chunk (an empty input still gives one empty member/frame, so the
-   * result is a valid compressed file), then closes the target.
+   * Writes out every chunk (an empty input still gives a valid compressed file: an empty
+   * gzip member, an empty zstd frame), then closes the target.
    */
   close(): Promise<void>;
   /**
@@ -62,7 +68,6 @@ export function chunkedSink(target: ByteSink, codec: ChunkCodec, options: Chunke
   let used = 0;
   let position = 0;
   let compressedPosition = 0;
-  let chunks = 0;
   let state: 'open' | 'closing' | 'closed' | 'aborted' | 'failed' = 'open';
   let failure: unknown;
 
@@ -82,13 +87,12 @@ export function chunkedSink(target: ByteSink, codec: ChunkCodec, options: Chunke
     compressedPosition += output.length;
   };
 
-  const submit = async (): Promise<void> => {
+  const submit = async (last: boolean): Promise<void> => {
     const buffer = chunk ?? new Uint8Array(0);
     const length = used;
     chunk = undefined;
     used = 0;
-    chunks++;
-    const result = codec.compress(buffer, length);
+    const result = codec.compress(buffer, length, last);
     result.catch(() => undefined); // surfaced when the job is settled, never as an unhandled rejection
     queue.push({ result });
     while (queue.length >= depth) await settleOldest();
@@ -121,13 +125,13 @@ export function chunkedSink(target: ByteSink, codec: ChunkCodec, options: Chunke
       await guarded(async () => {
         let at = 0;
         while (at < data.length) {
+          if (used === chunkSize) await submit(false); // more bytes follow: this chunk is not the last
           chunk ??= spare.pop() ?? new Uint8Array(chunkSize);
           const take = Math.min(chunkSize - used, data.length - at);
           chunk.set(data.subarray(at, at + take), used);
           used += take;
           at += take;
           position += take;
-          if (used === chunkSize) await submit();
         }
       });
     },
@@ -135,7 +139,7 @@ export function chunkedSink(target: ByteSink, codec: ChunkCodec, options: Chunke
       ensureOpen();
       state = 'closing';
       await guarded(async () => {
-        if (used > 0 || chunks === 0) await submit();
+        await submit(true); // the chunk being filled (empty only for an empty input)
         while (queue.length > 0) await settleOldest();
         await codec.close();
         await target.close();

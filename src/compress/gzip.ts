@@ -1,19 +1,22 @@
 /**
- * Parallel, deterministic gzip (RFC 1952) as a ByteSink. The input is cut into chunks of
- * a fixed size and each chunk becomes one complete gzip member, compressed by node:zlib on
- * the libuv thread pool, several at once; the members are written in order. A sequence of
- * members is a valid gzip file: gzip, zcat, pigz, Python's gzip module and tar read it as
- * one stream.
+ * Parallel, deterministic gzip (RFC 1952) as a ByteSink, written as ONE ordinary gzip
+ * member the way pigz does it. The input is cut into chunks of a fixed size; each chunk is
+ * raw-deflated by node:zlib on the libuv thread pool, several at once, with the previous
+ * chunk's last 32 KiB as its preset dictionary, and ends with a sync flush (byte-aligned,
+ * not final) or, for the last chunk, with the final block. The pieces are written in input
+ * order between one 10-byte header and one CRC-32/ISIZE trailer, so the file is a single
+ * DEFLATE stream: what every reader accepts, including single-member ones (zlib's
+ * `inflate`, some firmware and cloud importers), not only those that read concatenated
+ * members.
  *
- * Every member header has mtime 0, no name and OS 3 (Unix), so the bytes depend only on
- * the input, the level and the chunk size. Each member starts with an empty DEFLATE window,
- * which costs a little ratio (about 0.1% at 1 MiB chunks against 8 MiB ones).
- *
- * Parallelism is bounded by the libuv thread pool (4 threads unless UV_THREADPOOL_SIZE is
- * set before the pool is first used) and by `threads`.
+ * The header has mtime 0, no name and OS 3 (Unix), so the bytes depend only on the input,
+ * the level and the chunk size (for one zlib build), not on the thread count or the write
+ * sizes. Parallelism is bounded by `threads` and by the libuv thread pool (4 threads unless
+ * UV_THREADPOOL_SIZE is set before the pool is first used).
  */
 import { availableParallelism } from 'node:os';
-import { gzip, type ZlibOptions } from 'node:zlib';
+import { constants as zlib, deflateRaw } from 'node:zlib';
+import { crc32 } from '../core/checksum.js';
 import { UsageError } from '../core/errors.js';
 import type { ByteSink } from '../core/sink.js';
 import { checkChunkSize, checkThreads, chunkedSink, type ChunkCodec, type CompressingSink } from './chunked-sink.js';
@@ -21,22 +24,21 @@ import { checkChunkSize, checkThreads, chunkedSink, type ChunkCodec, type Compre
 export interface GzipSinkOptions {
   /** zlib level 1 (fastest) to 9 (smallest), or 0 (stored); default 6, as gzip's. */
   readonly level?: number;
-  /** Input bytes per gzip member; default 1 MiB. Part of the output's identity. */
+  /** Input bytes per parallel piece; default 1 MiB. Part of the output's identity. */
   readonly chunkSize?: number;
-  /** Members compressed at once; default the number of cores. Does not change the output. */
+  /** Chunks deflated at once; default the number of cores. Does not change the output. */
   readonly threads?: number;
 }
 
 export const GZIP_DEFAULT_LEVEL = 6;
 export const GZIP_DEFAULT_CHUNK = 1 << 20;
 
-/** Offset of the OS byte in a gzip member header. */
-const HEADER_OS = 9;
-const OS_UNIX = 3;
+/** DEFLATE's window: the most a chunk can refer back into the previous one. */
+const DICTIONARY = 32 * 1024;
 
 /**
- * Compresses everything written to the returned sink into `target` as gzip. `close()`
- * finishes the stream and closes `target`; `abort()` stops without finishing it.
+ * Compresses everything written to the returned sink into `target` as one gzip member.
+ * `close()` finishes the stream and closes `target`; `abort()` stops without finishing it.
  */
 export function gzipSink(target: ByteSink, options: GzipSinkOptions = {}): CompressingSink {
   for (const key of Object.keys(options)) {
@@ -50,19 +52,57 @@ export function gzipSink(target: ByteSink, options: GzipSinkOptions = {}): Compr
   }
   const chunkSize = checkChunkSize('gzip', options.chunkSize ?? GZIP_DEFAULT_CHUNK);
   const threads = checkThreads('gzip', options.threads ?? availableParallelism());
-  const zlibOptions: ZlibOptions = { level };
+
+  // The codec is called once per chunk, in input order, on this thread: the running CRC,
+  // the size and the dictionary are updated here; only the deflate runs on the pool.
+  let crc = 0;
+  let size = 0;
+  let dictionary: Uint8Array | undefined;
+  let first = true;
   const codec: ChunkCodec = {
-    compress: (buffer, length) => new Promise((resolve, reject) => {
-      gzip(buffer.subarray(0, length), zlibOptions, (error, output) => {
-        if (error !== null) {
-          reject(error);
-          return;
-        }
-        output[HEADER_OS] = OS_UNIX;
-        resolve({ output, buffer });
+    compress: (buffer, length, last) => {
+      const data = buffer.subarray(0, length);
+      crc = crc32(data, crc);
+      size += length;
+      const prefix = first ? header(level) : undefined;
+      const suffix = last ? trailer(crc, size) : undefined;
+      const preset = dictionary;
+      first = false;
+      // A copy: the buffer goes back to the engine for reuse once this chunk is written.
+      dictionary = length >= DICTIONARY ? data.slice(length - DICTIONARY) : undefined;
+      return new Promise((resolve, reject) => {
+        deflateRaw(data, {
+          level,
+          finishFlush: last ? zlib.Z_FINISH : zlib.Z_SYNC_FLUSH,
+          ...(preset === undefined ? {} : { dictionary: preset }),
+        }, (error, piece) => {
+          if (error !== null) {
+            reject(error);
+            return;
+          }
+          const output = prefix === undefined && suffix === undefined ? piece
+            : Buffer.concat([prefix ?? new Uint8Array(0), piece, suffix ?? new Uint8Array(0)]);
+          resolve({ output, buffer });
+        });
       });
-    }),
+    },
     close: async () => undefined,
   };
   return chunkedSink(target, codec, { chunkSize, depth: threads + 1, name: 'gzip' });
 }
+
+/** Magic, deflate, no flags, mtime 0, zlib's extra flags for the level, OS 3 (Unix). */
+function header(level: number): Uint8Array {
+  const xfl = level === 9 ? 2 : level < 2 ? 4 : 0; // as zlib writes them: 2 slowest, 4 fastest
+  return Uint8Array.of(0x1f, 0x8b, 8, 0, 0, 0, 0, 0, xfl, 3);
+}
+
+/** CRC-32 and size modulo 2^32 of the uncompressed data, little-endian. */
+function trailer(crc: number, size: number): Uint8Array {
+  const bytes = new Uint8Array(8);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(0, crc >>> 0, true);
+  view.setUint32(4, size % 2 ** 32, true);
+  return bytes;
+}
+

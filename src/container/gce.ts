@@ -3,14 +3,14 @@
  * as a GNU sparse member (what nixpkgs' `tar -Sc disk.raw | gzip -6` gives and what
  * `gcloud compute images create --source-uri` imports; format-specs §14.4). One pass over the
  * image: the data map comes from the segment list, the data through tar, then a gzip that
- * compresses on every core, into the output file.
+ * compresses on every core into one gzip member, into the output file.
  */
 import type { BlockImage } from '../core/block-image.js';
 import type { OutputFile } from '../core/output-file.js';
 import { outputFileSink } from '../core/sink.js';
-import { gzipSink } from '../archive/gzip.js';
 import { TarWriter } from '../archive/tar.js';
-import type { ContainerControl } from './control.js';
+import { gzipSink } from '../compress/gzip.js';
+import type { PhasedControl } from '../core/progress.js';
 
 export interface GceOptions {
   /** Member mtime, seconds since 1970 (SOURCE_DATE_EPOCH). */
@@ -26,11 +26,16 @@ export const GCE_MEMBER = 'disk.raw';
  * Writes `image` into `out` as `<name>.raw.tar.gz`. The caller owns `out`: it commits on
  * success and aborts on failure or cancellation.
  */
-export async function writeGceTarball(image: BlockImage, out: OutputFile, options: GceOptions, control: ContainerControl = {}): Promise<void> {
+export async function writeGceTarball(image: BlockImage, out: OutputFile, options: GceOptions, control: PhasedControl = {}): Promise<void> {
   const file = outputFileSink(out);
   const gzip = gzipSink(file, { level: options.compressionLevel ?? 6 });
-  const tar = new TarWriter(gzip, { mtime: options.epoch, format: 'gnu' });
-  await tar.addSparseImage(GCE_MEMBER, image, { mode: 0o644 }, { ...control, phase: control.phase ?? 'write gce tarball' });
-  await tar.finish();
+  try {
+    const tar = new TarWriter(gzip, { mtime: options.epoch, format: 'gnu' });
+    await tar.addSparseImage(GCE_MEMBER, image, { mode: 0o644 }, { ...control, phase: control.phase ?? 'write gce tarball' });
+    await tar.finish();
+  } catch (error) {
+    await gzip.abort();
+    throw error;
+  }
   out.truncate(file.position);
 }

@@ -13,7 +13,7 @@ import type { OutputFile } from '../core/output-file.js';
 import { outputFileSink } from '../core/sink.js';
 import { hashingSink, sha256Hex } from '../archive/sinks.js';
 import { TarWriter } from '../archive/tar.js';
-import type { ContainerControl } from './control.js';
+import type { PhasedControl } from '../core/progress.js';
 import { derivedMac, manifestLine, renderOvf, type OvfController, type OvfFirmware, type OvfMachine, type OvfNic } from './ova-ovf.js';
 import { writeVmdkStream } from './vmdk.js';
 import { geometry, SECTOR } from './vmdk-format.js';
@@ -58,7 +58,7 @@ export function ovaMachine(options: OvaOptions & { readonly fileStem: string }, 
  * Writes `image` into `out` as an OVA. The caller owns `out`: it commits on success and
  * aborts on failure or cancellation.
  */
-export async function writeOva(image: BlockImage, out: OutputFile, options: OvaOptions, control: ContainerControl = {}): Promise<void> {
+export async function writeOva(image: BlockImage, out: OutputFile, options: OvaOptions, control: PhasedControl = {}): Promise<void> {
   const fileStem = options.fileStem ?? basename(out.finalPath).replace(/\.ova$/i, '');
   if (fileStem === '' || /[/\0\n()]/.test(fileStem)) {
     throw new UsageError('ova.name', `Cannot name OVA members after "${fileStem}": expected a name without slashes, parentheses or line breaks`);

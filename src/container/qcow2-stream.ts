@@ -16,9 +16,8 @@
  */
 import { readWindows, type BlockImage } from '../core/block-image.js';
 import { ImageError, UsageError } from '../core/errors.js';
-import { checkpoint, throttledCheckpoint } from '../core/progress.js';
+import { checkpoint, throttledCheckpoint, progressReporter, type PhasedControl } from '../core/progress.js';
 import type { ByteSink } from '../core/sink.js';
-import { progressReporter, type ContainerControl } from './control.js';
 import {
   copiedEntry, encodeQcow2Header, l1EntryCount, l2EntryCount, MAX_CLUSTER_BITS, MAX_L1_BYTES,
   MAX_REFCOUNT_TABLE_BYTES, MIN_CLUSTER_BITS, REFCOUNT_ORDER,
@@ -44,7 +43,7 @@ interface Runs {
  * is the image size rounded up to whole 512-byte sectors. The sink is not closed: the
  * caller closes it (and commits its OutputFile) on success, or aborts on failure.
  */
-export async function writeQcow2Stream(image: BlockImage, sink: ByteSink, options: Qcow2StreamOptions = {}, control: ContainerControl = {}): Promise<void> {
+export async function writeQcow2Stream(image: BlockImage, sink: ByteSink, options: Qcow2StreamOptions = {}, control: PhasedControl = {}): Promise<void> {
   const clusterBits = validateOptions(options);
   const clusterSize = 2 ** clusterBits;
   const virtualSize = Math.ceil(image.size / 512) * 512;

@@ -13,8 +13,7 @@ import { constants as zlibConstants, deflateRaw, type ZlibOptions } from 'node:z
 import { isAllZero, readWindows, type BlockImage } from '../core/block-image.js';
 import { ImageError, UsageError } from '../core/errors.js';
 import type { OutputFile } from '../core/output-file.js';
-import { checkpoint, throttledCheckpoint } from '../core/progress.js';
-import { progressReporter, type ContainerControl } from './control.js';
+import { checkpoint, throttledCheckpoint, progressReporter, type PhasedControl } from '../core/progress.js';
 import { SequentialWriter } from './sequential-writer.js';
 import {
   compressedEntry, copiedEntry, encodeQcow2Header, l1EntryCount, l2EntryCount, MAX_CLUSTER_BITS, MAX_L1_BYTES,
@@ -48,7 +47,7 @@ const COMPRESS_DEPTH = 16;
  * image size rounded up to whole 512-byte sectors (qemu ignores a partial last sector).
  * The caller owns `out`: it commits on success and aborts on failure or cancellation.
  */
-export async function writeQcow2(image: BlockImage, out: OutputFile, options: Qcow2Options = {}, control: ContainerControl = {}): Promise<void> {
+export async function writeQcow2(image: BlockImage, out: OutputFile, options: Qcow2Options = {}, control: PhasedControl = {}): Promise<void> {
   const { clusterBits, compress } = validateOptions(options);
   const clusterSize = 2 ** clusterBits;
   const virtualSize = Math.ceil(image.size / 512) * 512;

@@ -5,9 +5,8 @@
  */
 import { isAllZero, readWindows, type BlockImage } from '../core/block-image.js';
 import type { OutputFile } from '../core/output-file.js';
-import { checkpoint, throttledCheckpoint } from '../core/progress.js';
+import { checkpoint, throttledCheckpoint, progressReporter, type PhasedControl } from '../core/progress.js';
 import type { ByteSink } from '../core/sink.js';
-import { progressReporter, type ContainerControl } from './control.js';
 
 const WINDOW = 1 << 20;
 
@@ -15,7 +14,7 @@ const WINDOW = 1 << 20;
  * Writes `image` into `out` as a raw disk image. The caller owns `out`: it commits on
  * success and aborts on failure (including cancellation through `control.signal`).
  */
-export async function writeRaw(image: BlockImage, out: OutputFile, control: ContainerControl = {}): Promise<void> {
+export async function writeRaw(image: BlockImage, out: OutputFile, control: PhasedControl = {}): Promise<void> {
   const report = progressReporter(control, 'write raw', image.size);
   const step = throttledCheckpoint(control, 64);
   report(0);
@@ -41,7 +40,7 @@ const ZERO_WINDOW = new Uint8Array(WINDOW);
  * Writes `image` as a raw disk strictly in order to a sequential sink (a compressor):
  * the zero gaps between windows are written as zeros, since a stream has no holes.
  */
-export async function writeRawStream(image: BlockImage, sink: ByteSink, control: ContainerControl = {}): Promise<void> {
+export async function writeRawStream(image: BlockImage, sink: ByteSink, control: PhasedControl = {}): Promise<void> {
   const report = progressReporter(control, 'write raw', image.size);
   const step = throttledCheckpoint(control, 64);
   report(0);

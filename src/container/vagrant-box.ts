@@ -12,12 +12,11 @@
 import { basename, dirname, join } from 'node:path';
 import type { BlockImage } from '../core/block-image.js';
 import { OutputFile } from '../core/output-file.js';
-import { checkpoint, throttledCheckpoint } from '../core/progress.js';
+import { checkpoint, throttledCheckpoint, progressReporter, type PhasedControl } from '../core/progress.js';
 import { outputFileSink } from '../core/sink.js';
-import { gzipSink } from '../archive/gzip.js';
 import { copyFileInto, hashingSink, sha256Hex } from '../archive/sinks.js';
 import { TarWriter } from '../archive/tar.js';
-import { progressReporter, type ContainerControl } from './control.js';
+import { gzipSink } from '../compress/gzip.js';
 import { ovaMachine, type OvaOptions } from './ova.js';
 import { manifestLine, renderOvf } from './ova-ovf.js';
 import { writeVmdkStream } from './vmdk.js';
@@ -38,7 +37,7 @@ export const BOX_VMDK = 'box-disk001.vmdk';
  * Writes `image` into `out` as a Vagrant `.box`. The caller owns `out`: it commits on
  * success and aborts on failure or cancellation.
  */
-export async function writeVagrantBox(image: BlockImage, out: OutputFile, options: VagrantBoxOptions, control: ContainerControl = {}): Promise<void> {
+export async function writeVagrantBox(image: BlockImage, out: OutputFile, options: VagrantBoxOptions, control: PhasedControl = {}): Promise<void> {
   const machine = ovaMachine({ ...options, fileStem: 'box', vmName: options.vmName ?? 'NixOS' }, BASE_MAC);
   const temporary = OutputFile.create(join(dirname(out.finalPath), `${basename(out.finalPath)}.${BOX_VMDK}`));
   try {
@@ -59,20 +58,26 @@ export async function writeVagrantBox(image: BlockImage, out: OutputFile, option
     report(0);
     await checkpoint(control);
     const file = outputFileSink(out);
-    const tar = new TarWriter(gzipSink(file, { level: options.compressionLevel ?? 6 }), { mtime: options.epoch, format: 'gnu' });
-    await tar.addDirectory('./');
-    await tar.addFile('./Vagrantfile', encoder.encode(VAGRANTFILE));
-    let copied = 0;
-    await tar.addStream(`./${BOX_VMDK}`, vmdkSize, (member) => copyFileInto(temporary.temporaryPath, vmdkSize, member, () => {
-      copied = member.position;
-      const pause = step();
-      if (pause !== undefined) report(copied);
-      return pause;
-    }));
-    await tar.addFile('./box.mf', manifest);
-    await tar.addFile('./box.ovf', ovf);
-    await tar.addFile('./metadata.json', encoder.encode(METADATA_JSON));
-    await tar.finish();
+    const gzip = gzipSink(file, { level: options.compressionLevel ?? 6 });
+    try {
+      const tar = new TarWriter(gzip, { mtime: options.epoch, format: 'gnu' });
+      await tar.addDirectory('./');
+      await tar.addFile('./Vagrantfile', encoder.encode(VAGRANTFILE));
+      let copied = 0;
+      await tar.addStream(`./${BOX_VMDK}`, vmdkSize, (member) => copyFileInto(temporary.temporaryPath, vmdkSize, member, () => {
+        copied = member.position;
+        const pause = step();
+        if (pause !== undefined) report(copied);
+        return pause;
+      }));
+      await tar.addFile('./box.mf', manifest);
+      await tar.addFile('./box.ovf', ovf);
+      await tar.addFile('./metadata.json', encoder.encode(METADATA_JSON));
+      await tar.finish();
+    } catch (error) {
+      await gzip.abort();
+      throw error;
+    }
     out.truncate(file.position);
     report(vmdkSize);
   } finally {

@@ -15,9 +15,8 @@ import { isAllZero, readWindows, type BlockImage } from '../core/block-image.js'
 import { ImageError, UsageError } from '../core/errors.js';
 import { uuidToBytes } from '../core/guid.js';
 import type { OutputFile } from '../core/output-file.js';
-import { checkpoint, throttledCheckpoint } from '../core/progress.js';
+import { checkpoint, throttledCheckpoint, progressReporter, type PhasedControl } from '../core/progress.js';
 import { deriveUuid } from '../core/reproducible.js';
-import { progressReporter, type ContainerControl } from './control.js';
 import { SequentialWriter } from './sequential-writer.js';
 import {
   BAT_OFFSET, BAT_UNALLOCATED, batBytes, BLOCK_BITMAP_SIZE, DISK_TYPE_DYNAMIC, DISK_TYPE_FIXED, DYNAMIC_HEADER_OFFSET,
@@ -42,7 +41,7 @@ const FIXED_WINDOW = MiB;
  * footer's current size is the exact virtual size and qemu reads it as such. The caller
  * owns `out`: it commits on success and aborts on failure or cancellation.
  */
-export async function writeVhd(image: BlockImage, out: OutputFile, options: VhdOptions, control: ContainerControl = {}): Promise<void> {
+export async function writeVhd(image: BlockImage, out: OutputFile, options: VhdOptions, control: PhasedControl = {}): Promise<void> {
   const { subformat, seed, epoch } = validateOptions(options);
   const virtualSize = Math.ceil(image.size / VHD_SECTOR) * VHD_SECTOR;
   if (virtualSize === 0) {
@@ -74,7 +73,7 @@ export async function writeVhd(image: BlockImage, out: OutputFile, options: VhdO
   report(image.size);
 }
 
-async function writeFixed(image: BlockImage, out: OutputFile, footer: Uint8Array, control: ContainerControl, report: (done: number) => void): Promise<void> {
+async function writeFixed(image: BlockImage, out: OutputFile, footer: Uint8Array, control: PhasedControl, report: (done: number) => void): Promise<void> {
   const step = throttledCheckpoint(control, 128);
   for (const window of readWindows(image, FIXED_WINDOW)) {
     const at = window.index * FIXED_WINDOW;
@@ -90,7 +89,7 @@ async function writeFixed(image: BlockImage, out: OutputFile, footer: Uint8Array
   out.truncate(image.size + FOOTER_SIZE);
 }
 
-async function writeDynamic(image: BlockImage, out: OutputFile, footer: Uint8Array, virtualSize: number, control: ContainerControl, report: (done: number) => void): Promise<void> {
+async function writeDynamic(image: BlockImage, out: OutputFile, footer: Uint8Array, virtualSize: number, control: PhasedControl, report: (done: number) => void): Promise<void> {
   const step = throttledCheckpoint(control, 64);
   // Exactly as many entries as the size needs: Azure rejects a BAT longer than that.
   const entries = Math.ceil(virtualSize / VHD_BLOCK_SIZE);

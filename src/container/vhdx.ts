@@ -19,9 +19,8 @@
 import { isAllZero, readWindows, type BlockImage } from '../core/block-image.js';
 import { ImageError, UsageError } from '../core/errors.js';
 import type { OutputFile } from '../core/output-file.js';
-import { checkpoint, throttledCheckpoint } from '../core/progress.js';
+import { checkpoint, throttledCheckpoint, progressReporter, type PhasedControl } from '../core/progress.js';
 import { deriveUuid } from '../core/reproducible.js';
-import { progressReporter, type ContainerControl } from './control.js';
 import {
   BAT_REGION_GUID, batEntryCount, chunkRatio, defaultBlockSize, FILE_IDENTIFIER_OFFSET, FILE_PARAMETERS_GUID, FILE_SIGNATURE,
   fileIdentifier, fileParameters, guid, HEADER1_OFFSET, HEADER2_OFFSET, HEADER_SIGNATURE, HEADER_SIZE, LOG_VERSION,
@@ -84,7 +83,7 @@ export function vhdxLayout(virtualSize: number, blockSize: number): VhdxLayout {
  * up to whole 512-byte logical sectors. The caller owns `out`: it commits on success and
  * aborts on failure or cancellation.
  */
-export async function writeVhdx(image: BlockImage, out: OutputFile, options: VhdxOptions, control: ContainerControl = {}): Promise<void> {
+export async function writeVhdx(image: BlockImage, out: OutputFile, options: VhdxOptions, control: PhasedControl = {}): Promise<void> {
   const { seed, blockSize: requestedBlockSize, physicalSectorSize } = validateOptions(options);
   const virtualSize = Math.ceil(image.size / LOGICAL_SECTOR_SIZE) * LOGICAL_SECTOR_SIZE;
   if (virtualSize === 0) {

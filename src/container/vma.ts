@@ -15,10 +15,9 @@
  */
 import { isAllZero, readWindows, type BlockImage } from '../core/block-image.js';
 import { ImageError, UsageError } from '../core/errors.js';
-import { checkpoint, throttledCheckpoint } from '../core/progress.js';
+import { checkpoint, throttledCheckpoint, progressReporter, type PhasedControl } from '../core/progress.js';
 import { deriveBytes } from '../core/reproducible.js';
 import type { ByteSink } from '../core/sink.js';
-import { progressReporter, type ContainerControl } from './control.js';
 import {
   BlobBuffer, blockInfoWords, md5WithFieldZeroed, VMA_BLOCK_SIZE, VMA_BLOCKINFO_AT, VMA_BLOCKS_PER_CLUSTER,
   VMA_CLUSTER_SIZE, VMA_CLUSTERS_PER_EXTENT, VMA_CONFIG_DATA_AT, VMA_CONFIG_NAMES_AT, VMA_DEV_INFO_AT,
@@ -45,7 +44,7 @@ const DEV_ID = 1;
  * Writes `image` into `sink` as a VMA archive with one device. The sink is not closed: the
  * caller closes it (and commits its OutputFile) on success, or aborts on failure.
  */
-export async function writeVma(image: BlockImage, sink: ByteSink, options: VmaOptions, control: ContainerControl = {}): Promise<void> {
+export async function writeVma(image: BlockImage, sink: ByteSink, options: VmaOptions, control: PhasedControl = {}): Promise<void> {
   const { config, deviceName, uuid, ctime } = validateOptions(image, options);
   const report = progressReporter(control, 'write vma', image.size);
   const step = throttledCheckpoint(control, 256);

@@ -19,9 +19,8 @@ import { constants as zlibConstants, deflate, type ZlibOptions } from 'node:zlib
 import { isAllZero, readWindows, type BlockImage } from '../core/block-image.js';
 import { ImageError, UsageError } from '../core/errors.js';
 import type { OutputFile } from '../core/output-file.js';
-import { checkpoint, throttledCheckpoint } from '../core/progress.js';
+import { checkpoint, throttledCheckpoint, progressReporter, type PhasedControl } from '../core/progress.js';
 import { outputFileSink, type ByteSink } from '../core/sink.js';
-import { progressReporter, type ContainerControl } from './control.js';
 import { SequentialWriter } from './sequential-writer.js';
 import {
   descriptorSectors, DESCRIPTOR_SECTORS, encodeHeader, FLAG_COMPRESSED, FLAG_MARKERS, FLAG_NEWLINE_TEST, FLAG_REDUNDANT_GD,
@@ -53,7 +52,7 @@ const ZLIB_OPTIONS: ZlibOptions = { level: zlibConstants.Z_DEFAULT_COMPRESSION }
  * size rounded up to whole sectors. The caller owns `out`: it commits on success and aborts
  * on failure or cancellation.
  */
-export async function writeVmdk(image: BlockImage, out: OutputFile, options: VmdkOptions, control: ContainerControl = {}): Promise<void> {
+export async function writeVmdk(image: BlockImage, out: OutputFile, options: VmdkOptions, control: PhasedControl = {}): Promise<void> {
   const fileName = options.fileName ?? basename(out.finalPath);
   if (options.subformat === 'streamOptimized') {
     const sink = outputFileSink(out);
@@ -131,7 +130,7 @@ export async function writeVmdk(image: BlockImage, out: OutputFile, options: Vmd
  * Writes `image` as a streamOptimized VMDK to `sink`, strictly in order, and closes nothing:
  * the caller closes the sink. The bytes written are a whole number of sectors.
  */
-export async function writeVmdkStream(image: BlockImage, sink: ByteSink, options: VmdkOptions, control: ContainerControl = {}): Promise<void> {
+export async function writeVmdkStream(image: BlockImage, sink: ByteSink, options: VmdkOptions, control: PhasedControl = {}): Promise<void> {
   if (options.subformat !== 'streamOptimized') {
     throw new UsageError('vmdk.stream-subformat', `Cannot stream a ${String(options.subformat)} VMDK: only streamOptimized is written sequentially`, {
       hint: 'use writeVmdk with an output file',

@@ -30,3 +30,17 @@ export function throttledCheckpoint(control: RunControl, every = 256): () => Pro
   let count = 0;
   return () => (++count % every === 0 ? checkpoint(control) : undefined);
 }
+
+/** A RunControl with a phase name for progress events, as the container and archive writers take it. */
+export interface PhasedControl extends RunControl {
+  /** Phase name for progress events; each writer has its own default ("write raw", ...). */
+  readonly phase?: string;
+}
+
+/** Reports `done` of `total` bytes under the control's phase (or the writer's default). */
+export function progressReporter(control: PhasedControl, defaultPhase: string, total: number): (done: number) => void {
+  const onProgress = control.onProgress;
+  if (onProgress === undefined) return () => undefined;
+  const phase = control.phase ?? defaultPhase;
+  return (done) => onProgress({ phase, done: Math.min(done, total), total });
+}

@@ -8,11 +8,10 @@ import { basename, dirname, join } from 'node:path';
 import type { BlockImage } from '../core/block-image.js';
 import { ImageError } from '../core/errors.js';
 import { OutputFile } from '../core/output-file.js';
-import type { RunControl } from '../core/progress.js';
+import type { RunControl, PhasedControl } from '../core/progress.js';
 import { outputFileSink, type ByteSink } from '../core/sink.js';
 import { gzipSink } from '../compress/gzip.js';
 import { zstdSink } from '../compress/zstd.js';
-import type { ContainerControl } from '../container/control.js';
 import { writeGceTarball } from '../container/gce.js';
 import { writeOva } from '../container/ova.js';
 import { PROXMOX_DEVICE_NAME } from '../container/proxmox-config.js';
@@ -47,7 +46,7 @@ function missing(plan: ImagePlan, field: string): never {
 }
 
 /** Containers that are byte streams: written to a sink, so they can be compressed on the way. */
-async function writeStream(plan: ImagePlan, image: BlockImage, sink: ByteSink, epoch: number, control: ContainerControl): Promise<void> {
+async function writeStream(plan: ImagePlan, image: BlockImage, sink: ByteSink, epoch: number, control: PhasedControl): Promise<void> {
   switch (plan.output.container) {
     case 'raw':
       return writeRawStream(image, sink, control);
@@ -66,17 +65,23 @@ async function writeStream(plan: ImagePlan, image: BlockImage, sink: ByteSink, e
 }
 
 /** Writes the disk in the plan's container (and compression) into `out`. */
-async function writeContainer(plan: ImagePlan, image: BlockImage, out: OutputFile, epoch: number, control: ContainerControl): Promise<void> {
+async function writeContainer(plan: ImagePlan, image: BlockImage, out: OutputFile, epoch: number, control: PhasedControl): Promise<void> {
   const output = plan.output;
   const seed = seedOf(plan);
   if (output.compression !== 'none' || output.container === 'vma') {
     const target = outputFileSink(out);
-    const sink = output.compression === 'gzip' ? gzipSink(target, { level: 6 })
+    const compressor = output.compression === 'gzip' ? gzipSink(target, { level: 6 })
       : output.compression === 'zstd' ? zstdSink(target, { level: 3 })
-      : target;
-    await writeStream(plan, image, sink, epoch, control);
+      : undefined;
+    const sink = compressor ?? target;
+    try {
+      await writeStream(plan, image, sink, epoch, control);
+    } catch (error) {
+      await compressor?.abort();
+      throw error;
+    }
+    // A compressing sink closes its target too.
     await sink.close();
-    if (sink !== target) await target.close();
     return;
   }
   const machine = (): NonNullable<typeof output.virtualMachine> => output.virtualMachine ?? missing(plan, 'virtualMachine');

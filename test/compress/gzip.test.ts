@@ -2,56 +2,110 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { crc32, inflateRawSync } from 'node:zlib';
+import { crc32, gunzipSync, gzipSync, inflateRawSync } from 'node:zlib';
 import { gzipSink } from '../../src/compress/gzip.js';
 import { ImageError, UsageError } from '../../src/core/errors.js';
-import { seededBytes, textBytes } from '../container/fixtures.js';
+import { seededBytes, seededInts, textBytes } from '../container/fixtures.js';
 import { run, runOk, tempDir } from '../helpers/run.js';
 import { compressToFile, feedMixed, HashSink, KiB, MiB, mixedBlock, sha256, sha256Of, shell, writePieces } from './fixtures.js';
 
 const CHUNK = 64 * KiB;
 
 /**
- * Walks a file of concatenated gzip members: each header (mtime 0, no name, OS 3), its
- * DEFLATE stream, and its trailer (CRC-32 and size of its content). Returns the member
- * sizes of uncompressed content.
+ * Parses `file` as exactly one gzip member: header (deflate, no flags, mtime 0, the XFL
+ * zlib writes for `level`, OS 3), one DEFLATE stream ending in a final block, and a trailer
+ * with the CRC-32 and size of the content; then asserts that the file ends right there, so
+ * it is one member and not several concatenated. Returns the content.
  */
-function members(file: Uint8Array): number[] {
-  const sizes: number[] = [];
-  let at = 0;
-  while (at < file.length) {
-    const n = sizes.length;
-    assert.deepEqual([file[at], file[at + 1], file[at + 2]], [0x1f, 0x8b, 8], `member ${n}: magic and method`);
-    assert.equal(file[at + 3], 0, `member ${n}: no FNAME, FCOMMENT, FEXTRA or FHCRC`);
-    assert.deepEqual(Array.from(file.subarray(at + 4, at + 8)), [0, 0, 0, 0], `member ${n}: mtime 0`);
-    assert.equal(file[at + 9], 3, `member ${n}: OS 3 (Unix)`);
-    const { buffer, engine } = inflateRawSync(file.subarray(at + 10), { info: true }) as unknown as { buffer: Buffer; engine: { bytesWritten: number } };
-    const trailer = new DataView(file.buffer, file.byteOffset + at + 10 + engine.bytesWritten, 8);
-    assert.equal(trailer.getUint32(0, true), crc32(buffer) >>> 0, `member ${n}: CRC-32`);
-    assert.equal(trailer.getUint32(4, true), buffer.length, `member ${n}: ISIZE`);
-    sizes.push(buffer.length);
-    at += 10 + engine.bytesWritten + 8;
-  }
-  return sizes;
+function singleMember(file: Uint8Array, level = 6): Buffer {
+  assert.ok(file.length >= 20, `a gzip member is at least 20 bytes, got ${file.length}`);
+  assert.deepEqual([file[0], file[1], file[2]], [0x1f, 0x8b, 8], 'magic and method');
+  assert.equal(file[3], 0, 'no FTEXT, FHCRC, FEXTRA, FNAME or FCOMMENT');
+  assert.deepEqual(Array.from(file.subarray(4, 8)), [0, 0, 0, 0], 'mtime 0');
+  assert.equal(file[8], level === 9 ? 2 : level < 2 ? 4 : 0, `XFL for level ${level}`);
+  assert.equal(file[9], 3, 'OS 3 (Unix)');
+  const { buffer, engine } = inflateRawSync(file.subarray(10), { info: true }) as unknown as { buffer: Buffer; engine: { bytesWritten: number } };
+  const end = 10 + engine.bytesWritten;
+  const trailer = new DataView(file.buffer, file.byteOffset + end, 8);
+  assert.equal(trailer.getUint32(0, true), crc32(buffer) >>> 0, 'CRC-32');
+  assert.equal(trailer.getUint32(4, true), buffer.length % 2 ** 32, 'ISIZE');
+  assert.equal(file.length, end + 8, 'the file ends after the first member\'s trailer: one single member');
+  return buffer;
 }
 
-test('gzip round trips through gzip, zcat and Python at empty, tiny and chunk-boundary sizes', async () => {
+/**
+ * Decodes the file as ONE gzip member with Python's zlib (wbits 31: gzip framing, a single
+ * member, as strict readers do), streaming, and fails if any byte follows that member.
+ * Returns the sha256 of the content.
+ */
+function pythonSingleMember(path: string): string {
+  return runOk('python3', ['-c', [
+    'import hashlib, sys, zlib',
+    'd = zlib.decompressobj(31); h = hashlib.sha256()',
+    'with open(sys.argv[1], "rb") as f:',
+    '    while not d.eof and (block := f.read(1 << 20)):',
+    '        h.update(d.decompress(block))',
+    '    rest = d.unused_data + f.read()',
+    'assert d.eof, "the member does not end"',
+    'assert rest == b"", f"{len(rest)} bytes follow the first member"',
+    'print(h.hexdigest())',
+  ].join('\n'), path]).stdout.trim();
+}
+
+/** Writes `data` in pieces of random sizes from 1 byte to 200 KiB, drawn from `seed`. */
+async function writeRandomPieces(sink: { write(data: Uint8Array): Promise<void> }, data: Uint8Array, seed: number): Promise<void> {
+  const next = seededInts(seed);
+  for (let at = 0; at < data.length;) {
+    const take = Math.min(data.length - at, 1 + next(200 * KiB));
+    await sink.write(data.subarray(at, at + take));
+    at += take;
+  }
+}
+
+test('gzip is one member that gzip, zcat, Python, tar and zlib read back at empty, tiny and chunk-boundary sizes', async () => {
   const dir = tempDir('gzip');
   try {
     const source = mixedBlock(7, 3 * CHUNK + 100);
-    for (const size of [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 2 * CHUNK, 3 * CHUNK + 17]) {
-      const data = source.subarray(0, size);
-      const path = await compressToFile(dir.path, `s${size}.gz`, (t) => gzipSink(t, { chunkSize: CHUNK }), (s) => writePieces(s, data, 10_000));
+    const mixed = new Uint8Array(1_000_003);
+    mixed.set(textBytes(400_000, 'compressible text '), 0);
+    mixed.set(seededBytes(5, 300_000), 450_000);
+    const cases: [string, Uint8Array][] = [
+      ...[0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 2 * CHUNK, 3 * CHUNK + 17].map((size): [string, Uint8Array] => [`mixed ${size}`, source.subarray(0, size)]),
+      ['text chunk-1', textBytes(CHUNK - 1)],
+      ['random chunk', seededBytes(6, CHUNK)],
+      ['text chunk+1', textBytes(CHUNK + 1)],
+      ['text, random, zeros', mixed],
+    ];
+    for (const [index, [name, data]] of cases.entries()) {
+      const path = await compressToFile(dir.path, `${index}.gz`, (t) => gzipSink(t, { chunkSize: CHUNK, threads: 3 }),
+        (s) => (index % 2 === 0 ? writePieces(s, data, 10_000) : writeRandomPieces(s, data, index)));
       const expected = sha256(data);
+      const bytes = readFileSync(path);
+      assert.ok(singleMember(bytes).equals(data), `${name}: one member whose DEFLATE stream is the whole content`);
+      assert.ok(gunzipSync(bytes).equals(data), `${name}: zlib gunzip`);
       runOk('gzip', ['-t', path]);
-      assert.equal(sha256Of(`gzip -dc ${path}`), expected, `gzip -dc, ${size} bytes`);
-      assert.equal(sha256Of(`zcat ${path}`), expected, `zcat, ${size} bytes`);
-      assert.equal(sha256Of(`python3 -c 'import gzip,sys; sys.stdout.buffer.write(gzip.open(sys.argv[1]).read())' ${path}`), expected, `python3 gzip, ${size} bytes`);
-      const expectedSizes = size === 0 ? [0] : Array.from({ length: Math.ceil(size / CHUNK) }, (_, i) => Math.min(CHUNK, size - i * CHUNK));
-      assert.deepEqual(members(readFileSync(path)), expectedSizes, `one member per ${CHUNK}-byte chunk of ${size} bytes`);
+      assert.equal(sha256Of(`gzip -dc ${path}`), expected, `gzip -dc, ${name}`);
+      assert.equal(sha256Of(`zcat ${path}`), expected, `zcat, ${name}`);
+      assert.equal(sha256Of(`python3 -c 'import gzip,sys; sys.stdout.buffer.write(gzip.open(sys.argv[1]).read())' ${path}`), expected, `python3 gzip, ${name}`);
+      assert.equal(pythonSingleMember(path), expected, `python3 zlib, one member only, ${name}`);
     }
   } finally {
     dir.remove();
+  }
+});
+
+test('empty and one-byte inputs are byte for byte what gzip -n writes, at levels 1, 6 and 9', async () => {
+  for (const level of [1, 6, 9]) {
+    for (const data of [new Uint8Array(0), Uint8Array.of(42)]) {
+      const target = new BytesSink();
+      const sink = gzipSink(target, { level });
+      await sink.write(data);
+      await sink.close();
+      const reference = runOk('gzip', ['-n', `-${level}`, '-c'], { input: data }).stdout;
+      assert.deepEqual(Array.from(target.bytes()), Array.from(Buffer.from(reference, 'latin1')), `level ${level}, ${data.length} bytes`);
+      assert.ok(singleMember(target.bytes(), level).equals(data));
+      assert.equal(sink.compressedPosition, target.bytes().length);
+    }
   }
 });
 
@@ -75,7 +129,7 @@ test('tar -xzf extracts a tar compressed by gzipSink', async () => {
   }
 });
 
-test('200 MiB of mixed data round trip through gzip -dc', async () => {
+test('200 MiB of mixed data round trip through gzip -dc as one member', async () => {
   const dir = tempDir('gzip');
   try {
     let input = '';
@@ -84,6 +138,7 @@ test('200 MiB of mixed data round trip through gzip -dc', async () => {
     });
     shell(`gzip -t ${path}`);
     assert.equal(sha256Of(`gzip -dc ${path}`), input);
+    assert.equal(pythonSingleMember(path), input, 'one member, read by a single-member reader');
   } finally {
     dir.remove();
   }
@@ -92,15 +147,18 @@ test('200 MiB of mixed data round trip through gzip -dc', async () => {
 test('gzip output depends only on the bytes: not on write sizes or thread counts', async () => {
   const small = mixedBlock(3, 5 * CHUNK + 333);
   const digests = new Set<string>();
-  for (const [piece, threads] of [[1, 1], [4 * KiB, 2], [3 * MiB, 3], [CHUNK, 1]] as const) {
+  for (const [piece, threads] of [[1, 1], [4 * KiB, 2], [3 * MiB, 3], [CHUNK, 1], [0, 4]] as const) {
     const target = new HashSink();
     const sink = gzipSink(target, { chunkSize: CHUNK, threads });
-    await writePieces(sink, small, piece);
+    if (piece === 0) await writeRandomPieces(sink, small, 11); // 1 byte to 200 KiB
+    else await writePieces(sink, small, piece);
     await sink.close();
     assert.ok(target.closed, 'close() closes the target');
+    assert.equal(sink.position, small.length);
+    assert.equal(sink.compressedPosition, target.position);
     digests.add(target.digest());
   }
-  assert.equal(digests.size, 1, 'same bytes for 1-byte, 4 KiB, 3 MiB and chunk-sized writes');
+  assert.equal(digests.size, 1, 'same bytes for 1-byte, 4 KiB, 3 MiB, chunk-sized and random-sized writes');
 
   const large = new Set<string>();
   for (const [piece, threads] of [[4 * KiB, 1], [3 * MiB, 4], [7 * MiB + 1, 2]] as const) {
@@ -111,6 +169,32 @@ test('gzip output depends only on the bytes: not on write sizes or thread counts
     large.add(target.digest());
   }
   assert.equal(large.size, 1, 'same bytes for 24 MiB written in 4 KiB, 3 MiB and 7 MiB pieces');
+});
+
+test('levels 0, 1, 6 and 9 give one valid member; each chunk is primed with the previous 32 KiB', async (t) => {
+  // Random bytes that repeat every 20 KiB: a chunk compressed without the previous 32 KiB
+  // would store its first 20 KiB literally, about 20 KiB for each of the 16 chunk starts.
+  const period = seededBytes(21, 20 * KiB);
+  const data = new Uint8Array(16 * CHUNK + 5);
+  for (let at = 0; at < data.length; at += period.length) data.set(period.subarray(0, Math.min(period.length, data.length - at)), at);
+  data.set(mixedBlock(4, 3 * CHUNK), 5 * CHUNK);
+  const sizes = new Map<number, number>();
+  for (const level of [0, 1, 6, 9]) {
+    const target = new BytesSink();
+    const sink = gzipSink(target, { level, chunkSize: CHUNK });
+    await writeRandomPieces(sink, data, level + 1);
+    await sink.close();
+    assert.ok(singleMember(target.bytes(), level).equals(data), `level ${level}: one member`);
+    assert.ok(Buffer.from(runOk('gzip', ['-dc'], { input: target.bytes() }).stdout, 'latin1').equals(data), `level ${level}: gzip -dc`);
+    sizes.set(level, target.bytes().length);
+  }
+  assert.ok(sizes.get(0)! > data.length, 'level 0 stores');
+  // Level 9 is not always smaller than 6 (here it was 1 byte larger), but never by much.
+  assert.ok(sizes.get(9)! <= sizes.get(6)! * 1.001 && sizes.get(6)! < sizes.get(1)! && sizes.get(1)! < sizes.get(0)!, `sizes by level: ${JSON.stringify([...sizes])}`);
+  // With the dictionary, cutting the stream into 17 chunks costs next to nothing against one zlib stream.
+  const whole = gzipSync(data, { level: 6 }).length;
+  t.diagnostic(`sizes by level ${JSON.stringify([...sizes])}; one zlib stream at level 6: ${whole}`);
+  assert.ok(sizes.get(6)! < whole * 1.01 + 17 * 16, `level 6: ${sizes.get(6)} bytes against ${whole} for one zlib stream`);
 });
 
 test('gzip memory stays bounded while compressing 1 GiB', async (t) => {
@@ -134,11 +218,14 @@ test('gzip memory stays bounded while compressing 1 GiB', async (t) => {
 });
 
 test('gzip options are checked and a failed or aborted sink refuses writes', async () => {
+  assert.throws(() => gzipSink(new HashSink(), { level: 10 }), /gzip level 10/);
   assert.throws(() => gzipSink(new HashSink(), { level: 10 }), UsageError);
+  assert.throws(() => gzipSink(new HashSink(), { level: -1 }), UsageError);
   assert.throws(() => gzipSink(new HashSink(), { level: 1.5 }), UsageError);
   assert.throws(() => gzipSink(new HashSink(), { chunkSize: 1000 }), UsageError);
   assert.throws(() => gzipSink(new HashSink(), { threads: 0 }), UsageError);
   assert.throws(() => gzipSink(new HashSink(), { mtime: 5 } as never), UsageError);
+  assert.throws(() => gzipSink(new HashSink(), { depth: 3 } as never), UsageError);
 
   const aborted = gzipSink(new HashSink(), { chunkSize: CHUNK });
   await aborted.write(new Uint8Array(5 * CHUNK));
@@ -165,3 +252,22 @@ test('gzip -t rejects a corrupted member (negative control)', async () => {
     dir.remove();
   }
 });
+
+test('the single-member check catches two concatenated members (negative control)', () => {
+  const two = Buffer.concat([gzipSync(Uint8Array.of(1)), gzipSync(Uint8Array.of(2))]);
+  assert.throws(() => singleMember(two), /one single member/);
+});
+
+/** Keeps everything written, for small outputs. */
+class BytesSink {
+  private readonly parts: Uint8Array[] = [];
+  position = 0;
+  async write(data: Uint8Array): Promise<void> {
+    this.parts.push(data.slice());
+    this.position += data.length;
+  }
+  async close(): Promise<void> {}
+  bytes(): Buffer {
+    return Buffer.concat(this.parts);
+  }
+}

@@ -168,7 +168,7 @@ test('building again gives the same bytes', () => {
 
 for (const name of ['grub-raw', 'grub-qcow2', 'sdboot-raw', 'sdboot-qcow2']) {
   test(`${name} boots under OVMF and the example system reports its host name`, async () => {
-    const result = await boot(images[name]!, name.endsWith('qcow2') ? 'qcow2' : 'raw');
+    const result = await boot(images[name]!, name.endsWith('qcow2') ? 'qcow2' : 'raw', 'uefi');
     const marker = MARKER.exec(result.console);
     assert.ok(marker !== null, `no marker on the console:\n${result.console.slice(-3000)}`);
     assert.deepEqual(marker.slice(1), [HOST, 'ok', 'ok', 'ok']);

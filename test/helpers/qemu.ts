@@ -1,7 +1,6 @@
 /** Boots images in QEMU (software emulation is fine) and returns what the serial console printed. */
 import { spawn } from 'node:child_process';
 import { qemuArguments } from '../../src/cli/run-qemu.js';
-import type { ContainerName } from '../../src/plan/types.js';
 
 export const MARKER = /EXAMPLE-SYSTEM-BOOTED host=(\S+) esp=(\S+) profile=(\S+) nixdb=(\S+)/;
 
@@ -11,9 +10,12 @@ export interface BootResult {
   readonly timedOut: boolean;
 }
 
-/** Boots with the same QEMU command line --run uses; the example system powers off by itself. */
-export function boot(image: string, container: ContainerName, timeoutMs = 240_000): Promise<BootResult> {
-  const args = qemuArguments(image, container, 'uefi', process.env).map((a) => (a === '-nographic' ? '-display' : a));
+/**
+ * Boots with the same QEMU command line --run uses (driveFormat as QEMU names it: raw,
+ * qcow2, vpc, vhdx, vmdk); the example system powers off by itself.
+ */
+export function boot(image: string, driveFormat: string, firmware: 'bios' | 'uefi' = 'uefi', timeoutMs = 240_000): Promise<BootResult> {
+  const args = qemuArguments(image, driveFormat, firmware, process.env).map((a) => (a === '-nographic' ? '-display' : a));
   // Serial console to stdout, no monitor, no graphics.
   const finalArgs = args.flatMap((a) => (a === '-display' ? ['-display', 'none', '-serial', 'stdio', '-monitor', 'none'] : [a]));
   return new Promise((resolve, reject) => {

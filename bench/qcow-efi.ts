@@ -5,7 +5,7 @@
  * `qemu-img convert` to qcow2), in the same run, on the same warm page cache.
  * Also measures nixos-generate's peak memory at several closure sizes.
  *
- *   node dist/bench/qcow-efi.js [--runs N]      (writes docs/benchmarks.md)
+ *   node dist/bench/qcow-efi.js [--runs N]      (writes docs/benchmarks/qcow-efi.md)
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -145,7 +145,7 @@ try {
     'the listing (one small record per file and directory).',
     '',
   ];
-  writeFileSync(join(REPO, 'docs/benchmarks.md'), lines.join('\n'));
+  writeFileSync(join(REPO, "docs/benchmarks/qcow-efi.md"), lines.join("\n"));
   process.stdout.write(lines.join('\n'));
   void basename;
 } finally {

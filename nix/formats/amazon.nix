@@ -1,27 +1,23 @@
 # amazon: Amazon EC2 image, a dynamic VHD with GPT and a BIOS boot partition (nixos-generators imports nixpkgs' amazon-image.nix).
-{ config, lib, pkgs, modulesPath, ... }:
 let
-  cfg = config.nixos-generate;
-  upstream = "${toString modulesPath}/../maintainers/scripts/ec2/amazon-image.nix";
-  hasUpstream = builtins.pathExists upstream;
+  filesystems = import ../lib/filesystems.nix;
 in
-{
-  imports = [ ../lib/image-plan.nix ] ++ lib.optional hasUpstream upstream;
-
-  config = lib.mkMerge [
-    # What the nixpkgs module sets, for nixpkgs versions (or stand-ins) without it.
-    (lib.mkIf (!hasUpstream) {
-      fileSystems."/" = {
-        device = "/dev/disk/by-label/nixos";
-        autoResize = true;
-        fsType = "ext4";
-      };
-      boot.growPartition = true;
-      boot.kernelParams = [ "console=ttyS0,115200n8" "random.trust_cpu=on" "nvme_core.io_timeout=4294967295" ];
-      boot.initrd.availableKernelModules = [ "xen-blkfront" "nvme" ];
-      boot.loader.grub.device = "/dev/xvda";
-      boot.loader.timeout = 1;
-    })
+import ../lib/format.nix {
+  upstream = "../maintainers/scripts/ec2/amazon-image.nix";
+  essentials =
+    { lib, ... }:
+    lib.mkMerge [
+      filesystems.root
+      {
+        boot.growPartition = true;
+        boot.kernelParams = [ "console=ttyS0,115200n8" "random.trust_cpu=on" "nvme_core.io_timeout=4294967295" ];
+        boot.initrd.availableKernelModules = [ "xen-blkfront" "nvme" ];
+        boot.loader.grub.device = "/dev/xvda";
+        boot.loader.timeout = 1;
+      }
+    ];
+  settings =
+    { config, ... }:
     {
       nixos-generate = {
         format = "amazon";
@@ -29,11 +25,10 @@ in
         output = {
           container = "vhd";
           vhd.subformat = "dynamic";
-          fileName = "${cfg.baseName}.vhd";
+          fileName = "${config.nixos-generate.baseName}.vhd";
           compression = "none";
           sideFiles = [ "amazon-image-info" ];
         };
       };
-    }
-  ];
+    };
 }

@@ -1,26 +1,22 @@
 # cloudstack: Apache CloudStack image, qcow2 with MBR (nixos-generators imports nixpkgs' cloudstack-config.nix).
-{ config, lib, pkgs, modulesPath, ... }:
 let
-  cfg = config.nixos-generate;
-  upstream = "${toString modulesPath}/virtualisation/cloudstack-config.nix";
-  hasUpstream = builtins.pathExists upstream;
+  filesystems = import ../lib/filesystems.nix;
 in
-{
-  imports = [ ../lib/image-plan.nix ] ++ lib.optional hasUpstream upstream;
-
-  config = lib.mkMerge [
-    # What the nixpkgs module sets, for nixpkgs versions (or stand-ins) without it.
-    (lib.mkIf (!hasUpstream) {
-      fileSystems."/" = {
-        device = "/dev/disk/by-label/nixos";
-        autoResize = true;
-        fsType = "ext4";
-      };
-      boot.growPartition = true;
-      boot.kernelParams = [ "console=tty0" ];
-      boot.loader.grub.device = "/dev/vda";
-      boot.loader.timeout = 0;
-    })
+import ../lib/format.nix {
+  upstream = "virtualisation/cloudstack-config.nix";
+  essentials =
+    { lib, ... }:
+    lib.mkMerge [
+      filesystems.root
+      {
+        boot.growPartition = true;
+        boot.kernelParams = [ "console=tty0" ];
+        boot.loader.grub.device = "/dev/vda";
+        boot.loader.timeout = 0;
+      }
+    ];
+  settings =
+    { lib, ... }:
     {
       fileSystems."/".fsType = lib.mkDefault "ext4";
       nixos-generate = {
@@ -32,6 +28,5 @@ in
           compression = "none";
         };
       };
-    }
-  ];
+    };
 }

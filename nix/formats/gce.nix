@@ -1,37 +1,32 @@
 # gce: Google Compute Engine image, disk.raw in a sparse tar.gz, MBR (nixos-generators imports nixpkgs' google-compute-image.nix).
-{ config, lib, pkgs, modulesPath, ... }:
 let
-  cfg = config.nixos-generate;
-  upstream = "${toString modulesPath}/virtualisation/google-compute-image.nix";
-  hasUpstream = builtins.pathExists upstream;
+  filesystems = import ../lib/filesystems.nix;
 in
-{
-  imports = [ ../lib/image-plan.nix ] ++ lib.optional hasUpstream upstream;
-
-  config = lib.mkMerge [
-    # What the nixpkgs module sets, for nixpkgs versions (or stand-ins) without it.
-    (lib.mkIf (!hasUpstream) {
-      fileSystems."/" = {
-        device = "/dev/disk/by-label/nixos";
-        autoResize = true;
-        fsType = "ext4";
-      };
-      boot.growPartition = true;
-      boot.kernelParams = [ "console=ttyS0" "panic=1" "boot.panic_on_fail" ];
-      boot.initrd.kernelModules = [ "virtio_scsi" "nvme" ];
-      boot.loader.grub.device = "/dev/sda";
-      boot.loader.timeout = 0;
-    })
+import ../lib/format.nix {
+  upstream = "virtualisation/google-compute-image.nix";
+  essentials =
+    { lib, ... }:
+    lib.mkMerge [
+      filesystems.root
+      {
+        boot.growPartition = true;
+        boot.kernelParams = [ "console=ttyS0" "panic=1" "boot.panic_on_fail" ];
+        boot.initrd.kernelModules = [ "virtio_scsi" "nvme" ];
+        boot.loader.grub.device = "/dev/sda";
+        boot.loader.timeout = 0;
+      }
+    ];
+  settings =
+    { config, ... }:
     {
       nixos-generate = {
         format = "gce";
         partitionTableType = "legacy";
         output = {
           container = "gce-tar";
-          fileName = "${cfg.baseName}.raw.tar.gz";
+          fileName = "${config.nixos-generate.baseName}.raw.tar.gz";
           compression = "none";
         };
       };
-    }
-  ];
+    };
 }

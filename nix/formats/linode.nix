@@ -1,16 +1,9 @@
 # linode: Linode image, a gzip-compressed bare ext4 (no partition table) whose grub.cfg Linode's own GRUB reads (nixos-generators' linode format).
-{ config, lib, pkgs, modulesPath, ... }:
-let
-  cfg = config.nixos-generate;
-  upstream = "${toString modulesPath}/virtualisation/linode-image.nix";
-  hasUpstream = builtins.pathExists upstream;
-in
-{
-  imports = [ ../lib/image-plan.nix ] ++ lib.optional hasUpstream upstream;
-
-  config = lib.mkMerge [
-    # What the nixpkgs module sets, for nixpkgs versions (or stand-ins) without it.
-    (lib.mkIf (!hasUpstream) {
+import ../lib/format.nix {
+  upstream = "virtualisation/linode-image.nix";
+  essentials =
+    { lib, ... }:
+    {
       fileSystems."/" = {
         device = "/dev/sda";
         autoResize = true;
@@ -23,21 +16,20 @@ in
         forceInstall = true;
       };
       boot.loader.timeout = lib.mkForce 10;
-    })
-    {
-      boot.growPartition = true;
-      boot.loader.grub.fsIdentifier = "label";
-      boot.loader.grub.splashImage = null;
-      services.qemuGuest.enable = true;
-      nixos-generate = {
-        format = "linode";
-        partitionTableType = "none";
-        output = {
-          container = "raw";
-          fileName = "nixos.img.gz";
-          compression = "gzip";
-        };
+    };
+  settings = {
+    boot.growPartition = true;
+    boot.loader.grub.fsIdentifier = "label";
+    boot.loader.grub.splashImage = null;
+    services.qemuGuest.enable = true;
+    nixos-generate = {
+      format = "linode";
+      partitionTableType = "none";
+      output = {
+        container = "raw";
+        fileName = "nixos.img.gz";
+        compression = "gzip";
       };
-    }
-  ];
+    };
+  };
 }

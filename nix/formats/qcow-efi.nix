@@ -8,10 +8,16 @@
   ...
 }:
 let
+  filesystems = import ../lib/filesystems.nix;
   qemuGuest = "${toString modulesPath}/profiles/qemu-guest.nix";
 in
 {
-  imports = [ ../lib/image-plan.nix ] ++ lib.optional (builtins.pathExists qemuGuest) qemuGuest;
+  imports = [
+    ../lib/image-plan.nix
+    filesystems.root
+    filesystems.esp
+  ]
+  ++ lib.optional (builtins.pathExists qemuGuest) qemuGuest;
 
   options.boot.consoles = lib.mkOption {
     default = [ "ttyS0" ];
@@ -19,16 +25,6 @@ in
   };
 
   config = {
-    fileSystems."/" = {
-      device = "/dev/disk/by-label/nixos";
-      autoResize = true;
-      fsType = "ext4";
-    };
-    fileSystems."/boot" = {
-      device = "/dev/disk/by-label/ESP";
-      fsType = "vfat";
-    };
-
     boot.growPartition = true;
     boot.kernelParams = map (c: "console=${c}") config.boot.consoles;
     boot.loader.grub = {

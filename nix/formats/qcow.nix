@@ -9,21 +9,17 @@
   ...
 }:
 let
+  filesystems = import ../lib/filesystems.nix;
   qemuGuest = "${toString modulesPath}/profiles/qemu-guest.nix";
   x86 = pkgs.stdenv.hostPlatform.system == "x86_64-linux";
 in
 {
-  imports = [ ../lib/image-plan.nix ] ++ lib.optional (builtins.pathExists qemuGuest) qemuGuest;
-
-  fileSystems."/" = {
-    device = "/dev/disk/by-label/nixos";
-    autoResize = true;
-    fsType = "ext4";
-  };
-  fileSystems."/boot" = {
-    device = "/dev/disk/by-label/ESP";
-    fsType = "vfat";
-  };
+  imports = [
+    ../lib/image-plan.nix
+    filesystems.root
+    filesystems.esp
+  ]
+  ++ lib.optional (builtins.pathExists qemuGuest) qemuGuest;
 
   boot.growPartition = true;
   boot.kernelParams = [ "console=ttyS0" ];

@@ -1,18 +1,15 @@
 # raw-efi: raw disk image, GPT with an ESP, GRUB for UEFI installed as removable
 # media (the system configuration nixos-generators' raw-efi format sets).
 { lib, ... }:
+let
+  filesystems = import ../lib/filesystems.nix;
+in
 {
-  imports = [ ../lib/image-plan.nix ];
-
-  fileSystems."/" = {
-    device = "/dev/disk/by-label/nixos";
-    autoResize = true;
-    fsType = "ext4";
-  };
-  fileSystems."/boot" = {
-    device = "/dev/disk/by-label/ESP";
-    fsType = "vfat";
-  };
+  imports = [
+    ../lib/image-plan.nix
+    filesystems.root
+    filesystems.esp
+  ];
 
   boot = {
     growPartition = true;

@@ -1,14 +1,14 @@
 # raw: raw disk image with MBR, GRUB for BIOS (the system configuration
 # nixos-generators' raw format sets).
 { lib, ... }:
+let
+  filesystems = import ../lib/filesystems.nix;
+in
 {
-  imports = [ ../lib/image-plan.nix ];
-
-  fileSystems."/" = {
-    device = "/dev/disk/by-label/nixos";
-    autoResize = true;
-    fsType = "ext4";
-  };
+  imports = [
+    ../lib/image-plan.nix
+    filesystems.root
+  ];
 
   boot = {
     growPartition = true;

@@ -1,24 +1,20 @@
 # virtualbox: VirtualBox OVA (OVF + streamOptimized VMDK), MBR (nixos-generators imports nixpkgs' virtualbox-image.nix).
-{ config, lib, pkgs, modulesPath, ... }:
 let
-  cfg = config.nixos-generate;
-  upstream = "${toString modulesPath}/virtualisation/virtualbox-image.nix";
-  hasUpstream = builtins.pathExists upstream;
+  filesystems = import ../lib/filesystems.nix;
 in
-{
-  imports = [ ../lib/image-plan.nix ] ++ lib.optional hasUpstream upstream;
-
-  config = lib.mkMerge [
-    # What the nixpkgs module sets, for nixpkgs versions (or stand-ins) without it.
-    (lib.mkIf (!hasUpstream) {
-      fileSystems."/" = {
-        device = "/dev/disk/by-label/nixos";
-        autoResize = true;
-        fsType = "ext4";
-      };
-      boot.growPartition = true;
-      boot.loader.grub.device = "/dev/sda";
-    })
+import ../lib/format.nix {
+  upstream = "virtualisation/virtualbox-image.nix";
+  essentials =
+    { lib, ... }:
+    lib.mkMerge [
+      filesystems.root
+      {
+        boot.growPartition = true;
+        boot.loader.grub.device = "/dev/sda";
+      }
+    ];
+  settings =
+    { config, pkgs, ... }:
     {
       nixos-generate = {
         format = "virtualbox";
@@ -26,7 +22,7 @@ in
         additionalSpace = 30720;
         output = {
           container = "ova";
-          fileName = "${cfg.baseName}.ova";
+          fileName = "${config.nixos-generate.baseName}.ova";
           compression = "none";
           virtualMachine = {
             name =
@@ -37,6 +33,5 @@ in
           };
         };
       };
-    }
-  ];
+    };
 }

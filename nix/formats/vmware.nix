@@ -1,33 +1,26 @@
 # vmware: VMware image, monolithicSparse VMDK with GPT and an ESP (nixos-generators imports nixpkgs' vmware-image.nix).
-{ config, lib, pkgs, modulesPath, ... }:
 let
-  cfg = config.nixos-generate;
-  upstream = "${toString modulesPath}/virtualisation/vmware-image.nix";
-  hasUpstream = builtins.pathExists upstream;
+  filesystems = import ../lib/filesystems.nix;
 in
-{
-  imports = [ ../lib/image-plan.nix ] ++ lib.optional hasUpstream upstream;
-
-  config = lib.mkMerge [
-    # What the nixpkgs module sets, for nixpkgs versions (or stand-ins) without it.
-    (lib.mkIf (!hasUpstream) {
-      fileSystems."/" = {
-        device = "/dev/disk/by-label/nixos";
-        autoResize = true;
-        fsType = "ext4";
-      };
-      fileSystems."/boot" = {
-        device = "/dev/disk/by-label/ESP";
-        fsType = "vfat";
-      };
-      boot.growPartition = true;
-      boot.loader.grub = {
-        device = "nodev";
-        efiSupport = true;
-        efiInstallAsRemovable = true;
-      };
-      virtualisation.vmware.guest.enable = true;
-    })
+import ../lib/format.nix {
+  upstream = "virtualisation/vmware-image.nix";
+  essentials =
+    { lib, ... }:
+    lib.mkMerge [
+      filesystems.root
+      filesystems.esp
+      {
+        boot.growPartition = true;
+        boot.loader.grub = {
+          device = "nodev";
+          efiSupport = true;
+          efiInstallAsRemovable = true;
+        };
+        virtualisation.vmware.guest.enable = true;
+      }
+    ];
+  settings =
+    { config, ... }:
     {
       nixos-generate = {
         format = "vmware";
@@ -35,10 +28,9 @@ in
         output = {
           container = "vmdk";
           vmdk.subformat = "monolithicSparse";
-          fileName = "${cfg.baseName}.vmdk";
+          fileName = "${config.nixos-generate.baseName}.vmdk";
           compression = "none";
         };
       };
-    }
-  ];
+    };
 }

@@ -37,6 +37,20 @@ let
     volumeId = espVolumeId ids.diskGuid;
     contents = "boot";
   };
+  # make-disk-image's root: "primary", from `start` to 1 MiB before the end of the disk.
+  rootPartition = guid: start: {
+    name = "primary";
+    type = "linux";
+    inherit guid start;
+    size = "auto";
+    filesystem = rootFs;
+  };
+  biosBootPartition = guid: start: size: {
+    name = "no-fs";
+    type = "bios-boot";
+    inherit guid start size;
+    filesystem = null;
+  };
   espPartition = {
     name = "ESP";
     type = "esp";
@@ -68,22 +82,8 @@ in
     type = "gpt";
     inherit (ids) diskGuid;
     partitions = [
-      {
-        name = "no-fs";
-        type = "bios-boot";
-        guid = ids.partition1Guid;
-        start = mib;
-        size = mib;
-        filesystem = null;
-      }
-      {
-        name = "primary";
-        type = "linux";
-        guid = ids.partition2Guid;
-        start = 2 * mib;
-        size = "auto";
-        filesystem = rootFs;
-      }
+      (biosBootPartition ids.partition1Guid mib mib)
+      (rootPartition ids.partition2Guid (2 * mib))
     ];
   };
 
@@ -92,14 +92,7 @@ in
     inherit (ids) diskGuid;
     partitions = [
       espPartition
-      {
-        name = "primary";
-        type = "linux";
-        guid = ids.rootGuid;
-        start = 257 * mib;
-        size = "auto";
-        filesystem = rootFs;
-      }
+      (rootPartition ids.rootGuid (257 * mib))
     ];
   };
 
@@ -108,22 +101,8 @@ in
     inherit (ids) diskGuid;
     partitions = [
       espPartition
-      {
-        name = "no-fs";
-        type = "bios-boot";
-        guid = ids.partition2Guid;
-        start = 34 * sector;
-        size = (2048 - 34 + 1) * sector;
-        filesystem = null;
-      }
-      {
-        name = "primary";
-        type = "linux";
-        guid = ids.rootGuid;
-        start = 257 * mib;
-        size = "auto";
-        filesystem = rootFs;
-      }
+      (biosBootPartition ids.partition2Guid (34 * sector) ((2048 - 34 + 1) * sector))
+      (rootPartition ids.rootGuid (257 * mib))
     ];
   };
 

@@ -2,7 +2,7 @@
  * qcow2 version 3 on-disk structures (qemu docs/interop/qcow2.txt; format-specs §1).
  * All integers are big-endian.
  */
-import { ImageError } from '../core/errors.js';
+import { ImageError, UsageError } from '../core/errors.js';
 import { defineStruct } from '../core/struct.js';
 
 export const QCOW2_MAGIC = 0x514649fb; // "QFI\xfb"
@@ -128,4 +128,36 @@ export function encodeQcow2Header(fields: Qcow2HeaderFields): Uint8Array {
   }, header);
   headerExtension.encode({ type: HEADER_EXTENSION_END, length: 0 }, header, HEADER_LENGTH);
   return header;
+}
+
+/** Checks a cluster_bits option (default 16, 64 KiB clusters). */
+export function checkClusterBits(value: number | undefined): number {
+  const clusterBits = value ?? 16;
+  if (!Number.isInteger(clusterBits) || clusterBits < MIN_CLUSTER_BITS || clusterBits > MAX_CLUSTER_BITS) {
+    throw new UsageError('qcow2.cluster-bits', `Cannot use qcow2 cluster bits ${clusterBits}: expected a whole number from ${MIN_CLUSTER_BITS} to ${MAX_CLUSTER_BITS}`, {
+      hint: '16 gives the usual 64 KiB clusters',
+    });
+  }
+  return clusterBits;
+}
+
+export interface Qcow2Geometry {
+  readonly clusterSize: number;
+  /** The image size rounded up to whole 512-byte sectors (qemu ignores a partial last sector). */
+  readonly virtualSize: number;
+  readonly l2Entries: number;
+  readonly l1Size: number;
+}
+
+/** Sizes of an image's mapping; refuses L1 tables larger than qemu opens. */
+export function qcow2Geometry(imageSize: number, clusterBits: number): Qcow2Geometry {
+  const clusterSize = 2 ** clusterBits;
+  const virtualSize = Math.ceil(imageSize / 512) * 512;
+  const l1Size = l1EntryCount(virtualSize, clusterBits);
+  if (l1Size * 8 > MAX_L1_BYTES) {
+    throw new UsageError('qcow2.too-large', `Cannot write a ${virtualSize}-byte qcow2 image with ${clusterSize}-byte clusters: its L1 table would exceed ${MAX_L1_BYTES} bytes`, {
+      hint: 'use larger clusters',
+    });
+  }
+  return { clusterSize, virtualSize, l2Entries: l2EntryCount(clusterBits), l1Size };
 }

@@ -19,8 +19,8 @@ import { ImageError, UsageError } from '../core/errors.js';
 import { checkpoint, throttledCheckpoint, progressReporter, type PhasedControl } from '../core/progress.js';
 import type { ByteSink } from '../core/sink.js';
 import {
-  copiedEntry, encodeQcow2Header, l1EntryCount, l2EntryCount, MAX_CLUSTER_BITS, MAX_L1_BYTES,
-  MAX_REFCOUNT_TABLE_BYTES, MIN_CLUSTER_BITS, REFCOUNT_ORDER,
+  checkClusterBits, copiedEntry, encodeQcow2Header, qcow2Geometry,
+  MAX_REFCOUNT_TABLE_BYTES, REFCOUNT_ORDER,
 } from './qcow2-format.js';
 import { encodeRefcountTable, encodeUniformRefcountBlock, refcountLayout } from './qcow2-refcount.js';
 
@@ -45,15 +45,7 @@ interface Runs {
  */
 export async function writeQcow2Stream(image: BlockImage, sink: ByteSink, options: Qcow2StreamOptions = {}, control: PhasedControl = {}): Promise<void> {
   const clusterBits = validateOptions(options);
-  const clusterSize = 2 ** clusterBits;
-  const virtualSize = Math.ceil(image.size / 512) * 512;
-  const l2Entries = l2EntryCount(clusterBits);
-  const l1Size = l1EntryCount(virtualSize, clusterBits);
-  if (l1Size * 8 > MAX_L1_BYTES) {
-    throw new UsageError('qcow2.too-large', `Cannot write a ${virtualSize}-byte qcow2 image with ${clusterSize}-byte clusters: its L1 table would exceed ${MAX_L1_BYTES} bytes`, {
-      hint: 'use larger clusters',
-    });
-  }
+  const { clusterSize, virtualSize, l2Entries, l1Size } = qcow2Geometry(image.size, clusterBits);
 
   const report = progressReporter(control, 'write qcow2', image.size);
   const step = throttledCheckpoint(control, 256);
@@ -206,11 +198,6 @@ function validateOptions(options: Qcow2StreamOptions): number {
       throw new UsageError('qcow2.unknown-option', `Cannot use qcow2 option "${key}": expected clusterBits`);
     }
   }
-  const clusterBits = options.clusterBits ?? 16;
-  if (!Number.isInteger(clusterBits) || clusterBits < MIN_CLUSTER_BITS || clusterBits > MAX_CLUSTER_BITS) {
-    throw new UsageError('qcow2.cluster-bits', `Cannot use qcow2 cluster bits ${clusterBits}: expected a whole number from ${MIN_CLUSTER_BITS} to ${MAX_CLUSTER_BITS}`, {
-      hint: '16 gives the usual 64 KiB clusters',
-    });
-  }
+  const clusterBits = checkClusterBits(options.clusterBits);
   return clusterBits;
 }

@@ -16,8 +16,8 @@ import type { OutputFile } from '../core/output-file.js';
 import { checkpoint, throttledCheckpoint, progressReporter, type PhasedControl } from '../core/progress.js';
 import { SequentialWriter } from './sequential-writer.js';
 import {
-  compressedEntry, copiedEntry, encodeQcow2Header, l1EntryCount, l2EntryCount, MAX_CLUSTER_BITS, MAX_L1_BYTES,
-  MAX_REFCOUNT_TABLE_BYTES, MIN_CLUSTER_BITS, REFCOUNT_ORDER,
+  compressedEntry, checkClusterBits, copiedEntry, encodeQcow2Header, qcow2Geometry,
+  MAX_REFCOUNT_TABLE_BYTES, REFCOUNT_ORDER,
 } from './qcow2-format.js';
 import { encodeRefcountBlock, encodeRefcountTable, RefcountCounter, refcountLayout } from './qcow2-refcount.js';
 
@@ -49,15 +49,7 @@ const COMPRESS_DEPTH = 16;
  */
 export async function writeQcow2(image: BlockImage, out: OutputFile, options: Qcow2Options = {}, control: PhasedControl = {}): Promise<void> {
   const { clusterBits, compress } = validateOptions(options);
-  const clusterSize = 2 ** clusterBits;
-  const virtualSize = Math.ceil(image.size / 512) * 512;
-  const l2Entries = l2EntryCount(clusterBits);
-  const l1Size = l1EntryCount(virtualSize, clusterBits);
-  if (l1Size * 8 > MAX_L1_BYTES) {
-    throw new UsageError('qcow2.too-large', `Cannot write a ${virtualSize}-byte qcow2 image with ${clusterSize}-byte clusters: its L1 table would exceed ${MAX_L1_BYTES} bytes`, {
-      hint: 'use larger clusters',
-    });
-  }
+  const { clusterSize, virtualSize, l2Entries, l1Size } = qcow2Geometry(image.size, clusterBits);
 
   const report = progressReporter(control, 'write qcow2', image.size);
   const step = throttledCheckpoint(control, 256);
@@ -183,12 +175,7 @@ function validateOptions(options: Qcow2Options): { clusterBits: number; compress
       throw new UsageError('qcow2.unknown-option', `Cannot use qcow2 option "${key}": expected clusterBits or compress`);
     }
   }
-  const clusterBits = options.clusterBits ?? 16;
-  if (!Number.isInteger(clusterBits) || clusterBits < MIN_CLUSTER_BITS || clusterBits > MAX_CLUSTER_BITS) {
-    throw new UsageError('qcow2.cluster-bits', `Cannot use qcow2 cluster bits ${clusterBits}: expected a whole number from ${MIN_CLUSTER_BITS} to ${MAX_CLUSTER_BITS}`, {
-      hint: '16 gives the usual 64 KiB clusters',
-    });
-  }
+  const clusterBits = checkClusterBits(options.clusterBits);
   const compress = options.compress ?? false;
   if (typeof compress !== 'boolean') {
     throw new UsageError('qcow2.compress', `Cannot use qcow2 compress "${String(compress)}": expected true or false`);

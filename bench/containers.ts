@@ -10,7 +10,8 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { exampleWithPayload, median, REPO } from './example.js';
 import type { BlockImage } from '../src/core/block-image.js';
 import { OutputFile } from '../src/core/output-file.js';
 import { outputFileSink, type ByteSink } from '../src/core/sink.js';
@@ -29,7 +30,6 @@ import { findFormat } from '../src/formats/registry.js';
 import { planForToplevel } from '../src/formats/toplevel-plan.js';
 import { queryClosure } from '../src/nix/closure.js';
 
-const REPO = resolve(new URL('../..', import.meta.url).pathname);
 const MIB = 1 << 20;
 const arg = (name: string, fallback: number): number => {
   const at = process.argv.indexOf(name);
@@ -69,19 +69,12 @@ async function toStream(path: string, wrap: (target: ByteSink) => ByteSink, writ
   });
 }
 
-function median(values: number[]): number {
-  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-}
-
 const files = arg('--files', 20_000);
 const mebibytes = arg('--mib', 1024);
 const runs = arg('--runs', 3);
 const work = mkdtempSync(join(tmpdir(), 'ngts-bench-containers-'));
 try {
-  const build = spawnSync('nix-build', ['--no-out-link', join(REPO, 'example/system.nix'), '--argstr', 'hostName', 'bench-containers',
-    '--arg', 'payloadFiles', String(files), '--arg', 'payloadMiB', String(mebibytes)], { encoding: 'utf8', env: { ...process.env, NIX_CONFIG: 'substituters =' } });
-  if (build.status !== 0) throw new Error(build.stderr);
-  const toplevel = build.stdout.trim().split('\n').at(-1)!;
+  const toplevel = exampleWithPayload('bench-containers', files, mebibytes);
   const closure = await queryClosure(toplevel);
   const plan = planForToplevel(findFormat('raw'), closure);
   const disk = await buildDiskImage(plan, closure, 1);

@@ -3,28 +3,16 @@
  * by nixos-generate and by the conventional pipeline (copy the closure into a staging
  * tree, `mkfs.ext4 -d` into the disk, FAT ESP with mkfs.vfat + mcopy, GPT with sgdisk,
  * `qemu-img convert` to qcow2), in the same run, on the same warm page cache.
- * Also measures nixos-generate's peak memory at several closure sizes.
  *
  *   node dist/bench/qcow-efi.js [--runs N]      (writes docs/benchmarks/qcow-efi.md)
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { basename, join } from 'node:path';
+import { CLI, exampleWithPayload, median, REPO, timed, type Measurement } from './example.js';
 
-const REPO = resolve(new URL('../..', import.meta.url).pathname);
-const CLI = join(REPO, 'dist/src/bin.js');
 const MIB = 1 << 20;
-
-interface Measurement { seconds: number; peakKiB: number }
-
-/** Runs a command under GNU time; returns wall seconds and peak RSS. */
-function timed(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Measurement {
-  const result = spawnSync('/usr/bin/time', ['-f', '%e %M', command, ...args], { encoding: 'utf8', env, maxBuffer: 1 << 30 });
-  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed:\n${result.stderr}`);
-  const last = result.stderr.trim().split('\n').at(-1)!.split(' ');
-  return { seconds: Number(last[0]), peakKiB: Number(last[1]) };
-}
 
 function sh(script: string): Measurement {
   return timed('bash', ['-euo', 'pipefail', '-c', script]);
@@ -34,12 +22,6 @@ function out(command: string, args: string[]): string {
   const result = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 1 << 30 });
   if (result.status !== 0) throw new Error(`${command} failed:\n${result.stderr}`);
   return result.stdout;
-}
-
-function buildExample(files: number, mebibytes: number): string {
-  const lines = out('nix-build', ['--no-out-link', join(REPO, 'example/system.nix'), '--argstr', 'hostName', 'bench',
-    '--arg', 'payloadFiles', String(files), '--arg', 'payloadMiB', String(mebibytes)]).trim().split('\n');
-  return lines.at(-1)!;
 }
 
 function closureStats(toplevel: string): { paths: string[]; files: number; bytes: number } {
@@ -81,15 +63,10 @@ function conventional(toplevel: string, paths: string[], work: string): { total:
   };
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
-
 const runs = Number(process.argv[process.argv.indexOf('--runs') + 1] ?? 3) || 3;
 const work = mkdtempSync(join(tmpdir(), 'ngts-bench-'));
 try {
-  const toplevel = buildExample(50_000, 1024);
+  const toplevel = exampleWithPayload('bench', 50_000, 1024);
   const stats = closureStats(toplevel);
   const oursRuns: Measurement[] = [];
   const convRuns: ReturnType<typeof conventional>[] = [];
@@ -102,14 +79,6 @@ try {
   const oursSize = statSync(join(work, 'ours/nixos.qcow2')).size;
   const oursWall = median(oursRuns.map((m) => m.seconds));
   const convWall = median(convRuns.map((r) => r.total.seconds));
-
-  const scaling: { files: number; mebibytes: number; peakKiB: number; seconds: number }[] = [];
-  for (const [files, mebibytes] of [[5_000, 128], [20_000, 512], [50_000, 1024]] as const) {
-    const t = buildExample(files, mebibytes);
-    const m = ours(t, join(work, `scale-${files}`));
-    rmSync(join(work, `scale-${files}`), { recursive: true, force: true });
-    scaling.push({ files, mebibytes, peakKiB: m.peakKiB, seconds: m.seconds });
-  }
 
   const cpu = readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? 'unknown CPU';
   const lines = [
@@ -135,14 +104,7 @@ try {
     '|---|---:|---:|',
     ...Object.entries(convRuns.at(-1)!.steps).map(([k, v]) => `| ${k} | ${v.seconds.toFixed(2)} | ${(v.peakKiB / 1024).toFixed(0)} |`),
     '',
-    '## nixos-generate peak memory against closure size',
-    '',
-    '| payload files | payload MiB | wall time (s) | peak memory (MiB) |',
-    '|---:|---:|---:|---:|',
-    ...scaling.map((s) => `| ${s.files.toLocaleString('en')} | ${s.mebibytes} | ${s.seconds.toFixed(2)} | ${(s.peakKiB / 1024).toFixed(0)} |`),
-    '',
-    'File contents are streamed and never held in memory; what grows is the metadata of',
-    'the listing (one small record per file and directory).',
+    'Peak memory against closure size (files and bytes separately): [memory.md](memory.md).',
     '',
   ];
   writeFileSync(join(REPO, "docs/benchmarks/qcow-efi.md"), lines.join("\n"));

@@ -44,7 +44,7 @@ export async function writeVagrantBox(image: BlockImage, out: OutputFile, option
     const vmdkFile = outputFileSink(temporary);
     const hashing = hashingSink(vmdkFile);
     await writeVmdkStream(image, hashing, { subformat: 'streamOptimized', seed: options.seed, fileName: BOX_VMDK },
-      { ...control, phase: control.phase ?? 'write vagrant box disk' });
+      { ...control, phase: control.phase === undefined ? 'write vagrant box disk' : `${control.phase}: disk` });
     await hashing.close();
     const vmdkSize = hashing.position;
     const vmdkDigest = hashing.digest();
@@ -53,7 +53,8 @@ export async function writeVagrantBox(image: BlockImage, out: OutputFile, option
     const ovf = encoder.encode(renderOvf(machine, { href: BOX_VMDK, fileSize: vmdkSize, capacity: geometry(image.size).capacity * SECTOR }));
     const manifest = encoder.encode(manifestLine('box.ovf', sha256Hex(ovf)) + manifestLine(BOX_VMDK, vmdkDigest));
 
-    const report = progressReporter(control, 'pack vagrant box', vmdkSize);
+    // Two steps, two names: progress restarting under one name would look like going back.
+    const report = progressReporter({ ...control, phase: control.phase === undefined ? 'pack vagrant box' : `${control.phase}: pack` }, 'pack vagrant box', vmdkSize);
     const step = throttledCheckpoint(control, 1);
     report(0);
     await checkpoint(control);

@@ -2,10 +2,12 @@
 import assert from 'node:assert/strict';
 import { createHash, type Hash } from 'node:crypto';
 import { join } from 'node:path';
+import type { TestContext } from 'node:test';
 import type { CompressingSink } from '../../src/compress/chunked-sink.js';
+import { ImageError } from '../../src/core/errors.js';
 import { OutputFile } from '../../src/core/output-file.js';
 import { outputFileSink, type ByteSink } from '../../src/core/sink.js';
-import { seededBytes, textBytes } from '../container/fixtures.js';
+import { seededBytes, seededInts, textBytes } from '../container/fixtures.js';
 import { run } from '../helpers/run.js';
 
 export const KiB = 1024;
@@ -77,6 +79,15 @@ export async function compressToFile(
   }
 }
 
+/** Compresses `total` bytes of mixed data (feedMixed) into `dir/name`; returns the path and the input's sha256. */
+export async function compressMixedToFile(dir: string, name: string, make: (target: ByteSink) => CompressingSink, total: number): Promise<{ path: string; input: string }> {
+  let input = '';
+  const path = await compressToFile(dir, name, make, async (s) => {
+    input = await feedMixed(s, total);
+  });
+  return { path, input };
+}
+
 /** A sink that keeps only a hash and a count of what it receives. */
 export class HashSink implements ByteSink {
   private readonly hash: Hash = createHash('sha256');
@@ -108,4 +119,96 @@ export function shell(script: string): string {
 /** sha256 of a command's stdout, computed by sha256sum. */
 export function sha256Of(command: string): string {
   return shell(`${command} | sha256sum`).split(' ')[0]!;
+}
+
+/** Writes `data` in pieces of random sizes from 1 byte to 200 KiB, drawn from `seed`. */
+export async function writeRandomPieces(sink: ByteSink, data: Uint8Array, seed: number): Promise<void> {
+  const next = seededInts(seed);
+  for (let at = 0; at < data.length;) {
+    const take = Math.min(data.length - at, 1 + next(200 * KiB));
+    await sink.write(data.subarray(at, at + take));
+    at += take;
+  }
+}
+
+/** Makes a compressing sink onto `target`; `chunkSize` undefined means the compressor's default. */
+export type MakeSink = (target: ByteSink, options: { readonly chunkSize?: number; readonly threads?: number }) => CompressingSink;
+
+/**
+ * The compressed bytes depend only on the input bytes: the same for 1-byte, 4 KiB, 3 MiB,
+ * chunk-sized and random-sized writes on 1 to 4 threads (with `chunk`-byte chunks), and for
+ * 24 MiB in 4 KiB, 3 MiB and 7 MiB + 1 pieces (default chunks). close() closes the target,
+ * and the positions count the input and the output.
+ */
+export async function assertDependsOnlyOnBytes(make: MakeSink, chunk: number): Promise<void> {
+  const small = mixedBlock(3, 5 * chunk + 333);
+  const digests = new Set<string>();
+  for (const [piece, threads] of [[1, 1], [4 * KiB, 2], [3 * MiB, 3], [chunk, 1], [0, 4]] as const) {
+    const target = new HashSink();
+    const sink = make(target, { chunkSize: chunk, threads });
+    if (piece === 0) await writeRandomPieces(sink, small, 11); // 1 byte to 200 KiB
+    else await writePieces(sink, small, piece);
+    await sink.close();
+    assert.ok(target.closed, 'close() closes the target');
+    assert.equal(sink.position, small.length);
+    assert.equal(sink.compressedPosition, target.position);
+    digests.add(target.digest());
+  }
+  assert.equal(digests.size, 1, 'same bytes for 1-byte, 4 KiB, 3 MiB, chunk-sized and random-sized writes');
+
+  const large = new Set<string>();
+  for (const [piece, threads] of [[4 * KiB, 1], [3 * MiB, 4], [7 * MiB + 1, 2]] as const) {
+    const target = new HashSink();
+    const sink = make(target, { threads });
+    await feedMixed(sink, 24 * MiB + 5, piece);
+    await sink.close();
+    large.add(target.digest());
+  }
+  assert.equal(large.size, 1, 'same bytes for 24 MiB written in 4 KiB, 3 MiB and 7 MiB pieces');
+}
+
+/**
+ * Compresses 1 GiB of mixed data in 4 MiB writes and returns the peak RSS growth in MiB,
+ * sampled every 20 ms. With `warmUp`, one byte is written before the baseline is taken, so
+ * that the start-up of the compressor's workers is not counted.
+ */
+export async function rssGrowthCompressing1GiB(t: TestContext, make: MakeSink, warmUp: boolean): Promise<number> {
+  const target = new HashSink();
+  const sink = make(target, {});
+  if (warmUp) await sink.write(new Uint8Array(1));
+  const before = process.memoryUsage().rss;
+  let peak = before;
+  const probe = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 20);
+  try {
+    await feedMixed(sink, (1 << 30) - sink.position, 4 * MiB);
+    await sink.close();
+  } finally {
+    clearInterval(probe);
+  }
+  peak = Math.max(peak, process.memoryUsage().rss);
+  const growth = (peak - before) / MiB;
+  t.diagnostic(`RSS growth ${growth.toFixed(1)} MiB`);
+  assert.equal(sink.position, 1 << 30);
+  assert.equal(target.position, sink.compressedPosition);
+  return growth;
+}
+
+/**
+ * An aborted sink refuses writes and close and leaves its target open (to its owner); a
+ * target that fails makes the write that reaches it, every later write and close fail.
+ */
+export async function assertAbortAndTargetFailure(make: MakeSink, chunk: number): Promise<void> {
+  const target = new HashSink();
+  const aborted = make(target, { chunkSize: chunk });
+  await aborted.write(new Uint8Array(10 * chunk));
+  await aborted.abort();
+  await assert.rejects(aborted.write(new Uint8Array(1)), ImageError);
+  await assert.rejects(aborted.close(), ImageError);
+  assert.equal(target.closed, false, 'abort leaves the target to its owner');
+
+  const failing: ByteSink = { position: 0, write: async () => { throw new Error('disk full'); }, close: async () => undefined };
+  const sink = make(failing, { chunkSize: chunk, threads: 1 });
+  await assert.rejects(writePieces(sink, new Uint8Array(10 * chunk), chunk), /disk full/);
+  await assert.rejects(sink.write(new Uint8Array(1)), /disk full/);
+  await assert.rejects(sink.close(), /disk full/);
 }

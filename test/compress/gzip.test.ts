@@ -4,10 +4,13 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32, gunzipSync, gzipSync, inflateRawSync } from 'node:zlib';
 import { gzipSink } from '../../src/compress/gzip.js';
-import { ImageError, UsageError } from '../../src/core/errors.js';
-import { seededBytes, seededInts, textBytes } from '../container/fixtures.js';
+import { UsageError } from '../../src/core/errors.js';
+import { seededBytes, textBytes } from '../container/fixtures.js';
 import { run, runOk, tempDir } from '../helpers/run.js';
-import { compressToFile, feedMixed, HashSink, KiB, MiB, mixedBlock, sha256, sha256Of, shell, writePieces } from './fixtures.js';
+import {
+  assertAbortAndTargetFailure, assertDependsOnlyOnBytes, compressMixedToFile, compressToFile, HashSink, KiB, MiB, mixedBlock, rssGrowthCompressing1GiB,
+  sha256, sha256Of, shell, writePieces, writeRandomPieces,
+} from './fixtures.js';
 
 const CHUNK = 64 * KiB;
 
@@ -50,16 +53,6 @@ function pythonSingleMember(path: string): string {
     'assert rest == b"", f"{len(rest)} bytes follow the first member"',
     'print(h.hexdigest())',
   ].join('\n'), path]).stdout.trim();
-}
-
-/** Writes `data` in pieces of random sizes from 1 byte to 200 KiB, drawn from `seed`. */
-async function writeRandomPieces(sink: { write(data: Uint8Array): Promise<void> }, data: Uint8Array, seed: number): Promise<void> {
-  const next = seededInts(seed);
-  for (let at = 0; at < data.length;) {
-    const take = Math.min(data.length - at, 1 + next(200 * KiB));
-    await sink.write(data.subarray(at, at + take));
-    at += take;
-  }
 }
 
 test('gzip is one member that gzip, zcat, Python, tar and zlib read back at empty, tiny and chunk-boundary sizes', async () => {
@@ -132,10 +125,7 @@ test('tar -xzf extracts a tar compressed by gzipSink', async () => {
 test('200 MiB of mixed data round trip through gzip -dc as one member', async () => {
   const dir = tempDir('gzip');
   try {
-    let input = '';
-    const path = await compressToFile(dir.path, 'big.gz', (t) => gzipSink(t), async (s) => {
-      input = await feedMixed(s, 200 * MiB + 12345);
-    });
+    const { path, input } = await compressMixedToFile(dir.path, 'big.gz', (t) => gzipSink(t), 200 * MiB + 12345);
     shell(`gzip -t ${path}`);
     assert.equal(sha256Of(`gzip -dc ${path}`), input);
     assert.equal(pythonSingleMember(path), input, 'one member, read by a single-member reader');
@@ -144,32 +134,8 @@ test('200 MiB of mixed data round trip through gzip -dc as one member', async ()
   }
 });
 
-test('gzip output depends only on the bytes: not on write sizes or thread counts', async () => {
-  const small = mixedBlock(3, 5 * CHUNK + 333);
-  const digests = new Set<string>();
-  for (const [piece, threads] of [[1, 1], [4 * KiB, 2], [3 * MiB, 3], [CHUNK, 1], [0, 4]] as const) {
-    const target = new HashSink();
-    const sink = gzipSink(target, { chunkSize: CHUNK, threads });
-    if (piece === 0) await writeRandomPieces(sink, small, 11); // 1 byte to 200 KiB
-    else await writePieces(sink, small, piece);
-    await sink.close();
-    assert.ok(target.closed, 'close() closes the target');
-    assert.equal(sink.position, small.length);
-    assert.equal(sink.compressedPosition, target.position);
-    digests.add(target.digest());
-  }
-  assert.equal(digests.size, 1, 'same bytes for 1-byte, 4 KiB, 3 MiB, chunk-sized and random-sized writes');
-
-  const large = new Set<string>();
-  for (const [piece, threads] of [[4 * KiB, 1], [3 * MiB, 4], [7 * MiB + 1, 2]] as const) {
-    const target = new HashSink();
-    const sink = gzipSink(target, { threads });
-    await feedMixed(sink, 24 * MiB + 5, piece);
-    await sink.close();
-    large.add(target.digest());
-  }
-  assert.equal(large.size, 1, 'same bytes for 24 MiB written in 4 KiB, 3 MiB and 7 MiB pieces');
-});
+test('gzip output depends only on the bytes: not on write sizes or thread counts', () =>
+  assertDependsOnlyOnBytes((target, options) => gzipSink(target, options), CHUNK));
 
 test('levels 0, 1, 6 and 9 give one valid member; each chunk is primed with the previous 32 KiB', async (t) => {
   // Random bytes that repeat every 20 KiB: a chunk compressed without the previous 32 KiB
@@ -198,26 +164,11 @@ test('levels 0, 1, 6 and 9 give one valid member; each chunk is primed with the 
 });
 
 test('gzip memory stays bounded while compressing 1 GiB', async (t) => {
-  const target = new HashSink();
-  const sink = gzipSink(target, { level: 1 });
-  const before = process.memoryUsage().rss;
-  let peak = before;
-  const probe = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 20);
-  try {
-    await feedMixed(sink, 1 << 30, 4 * MiB);
-    await sink.close();
-  } finally {
-    clearInterval(probe);
-  }
-  peak = Math.max(peak, process.memoryUsage().rss);
-  const growth = (peak - before) / MiB;
-  t.diagnostic(`RSS growth ${growth.toFixed(1)} MiB`);
+  const growth = await rssGrowthCompressing1GiB(t, (target) => gzipSink(target, { level: 1 }), false);
   assert.ok(growth < 160, `RSS grew by ${growth.toFixed(0)} MiB while compressing 1 GiB`);
-  assert.equal(sink.position, 1 << 30);
-  assert.equal(target.position, sink.compressedPosition);
 });
 
-test('gzip options are checked and a failed or aborted sink refuses writes', async () => {
+test('gzip options are checked; an aborted or failed sink refuses writes', async () => {
   assert.throws(() => gzipSink(new HashSink(), { level: 10 }), /gzip level 10/);
   assert.throws(() => gzipSink(new HashSink(), { level: 10 }), UsageError);
   assert.throws(() => gzipSink(new HashSink(), { level: -1 }), UsageError);
@@ -227,16 +178,7 @@ test('gzip options are checked and a failed or aborted sink refuses writes', asy
   assert.throws(() => gzipSink(new HashSink(), { mtime: 5 } as never), UsageError);
   assert.throws(() => gzipSink(new HashSink(), { depth: 3 } as never), UsageError);
 
-  const aborted = gzipSink(new HashSink(), { chunkSize: CHUNK });
-  await aborted.write(new Uint8Array(5 * CHUNK));
-  await aborted.abort();
-  await assert.rejects(aborted.write(new Uint8Array(1)), ImageError);
-
-  const failing = { position: 0, write: async () => { throw new Error('disk full'); }, close: async () => undefined };
-  const sink = gzipSink(failing, { chunkSize: CHUNK, threads: 1 });
-  await assert.rejects(writePieces(sink, new Uint8Array(10 * CHUNK), CHUNK), /disk full/);
-  await assert.rejects(sink.write(new Uint8Array(1)), /disk full/);
-  await assert.rejects(sink.close(), /disk full/);
+  await assertAbortAndTargetFailure((target, options) => gzipSink(target, options), CHUNK);
 });
 
 test('gzip -t rejects a corrupted member (negative control)', async () => {

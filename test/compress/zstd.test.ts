@@ -5,10 +5,13 @@ import { join } from 'node:path';
 import { xxhash64, xxhash64Portable } from '../../src/compress/xxhash64.js';
 import { readFrameHeader } from '../../src/compress/zstd-frame.js';
 import { zstdSink } from '../../src/compress/zstd.js';
-import { ImageError, UsageError } from '../../src/core/errors.js';
+import { UsageError } from '../../src/core/errors.js';
 import { seededBytes } from '../container/fixtures.js';
 import { run, runOk, tempDir } from '../helpers/run.js';
-import { compressToFile, feedMixed, HashSink, KiB, MiB, mixedBlock, sha256, sha256Of, shell, writePieces } from './fixtures.js';
+import {
+  assertAbortAndTargetFailure, assertDependsOnlyOnBytes, compressMixedToFile, compressToFile, HashSink, KiB, MiB, mixedBlock, rssGrowthCompressing1GiB,
+  sha256, sha256Of, shell, writePieces,
+} from './fixtures.js';
 
 const CHUNK = 64 * KiB;
 
@@ -103,10 +106,7 @@ test('zstd without checksums is valid too, and default frames are 4 MiB at level
 test('200 MiB of mixed data round trip through zstd -dc', async () => {
   const dir = tempDir('zstd');
   try {
-    let input = '';
-    const path = await compressToFile(dir.path, 'big.zst', (t) => zstdSink(t), async (s) => {
-      input = await feedMixed(s, 200 * MiB + 12345);
-    });
+    const { path, input } = await compressMixedToFile(dir.path, 'big.zst', (t) => zstdSink(t), 200 * MiB + 12345);
     runOk('zstd', ['-t', '-q', path]);
     assert.equal(sha256Of(`zstd -dc ${path}`), input);
     assert.equal(zstdList(path).frames, 51);
@@ -115,49 +115,13 @@ test('200 MiB of mixed data round trip through zstd -dc', async () => {
   }
 });
 
-test('zstd output depends only on the bytes: not on write sizes or thread counts', async () => {
-  const small = mixedBlock(3, 5 * CHUNK + 333);
-  const digests = new Set<string>();
-  for (const [piece, threads] of [[1, 1], [4 * KiB, 2], [3 * MiB, 3], [CHUNK, 1]] as const) {
-    const target = new HashSink();
-    const sink = zstdSink(target, { chunkSize: CHUNK, threads });
-    await writePieces(sink, small, piece);
-    await sink.close();
-    assert.ok(target.closed, 'close() closes the target');
-    digests.add(target.digest());
-  }
-  assert.equal(digests.size, 1, 'same bytes for 1-byte, 4 KiB, 3 MiB and chunk-sized writes');
-
-  const large = new Set<string>();
-  for (const [piece, threads] of [[4 * KiB, 1], [3 * MiB, 4], [7 * MiB + 1, 2]] as const) {
-    const target = new HashSink();
-    const sink = zstdSink(target, { threads });
-    await feedMixed(sink, 24 * MiB + 5, piece);
-    await sink.close();
-    large.add(target.digest());
-  }
-  assert.equal(large.size, 1, 'same bytes for 24 MiB written in 4 KiB, 3 MiB and 7 MiB pieces');
-});
+test('zstd output depends only on the bytes: not on write sizes or thread counts', () =>
+  assertDependsOnlyOnBytes((target, options) => zstdSink(target, options), CHUNK));
 
 test('zstd memory stays bounded while compressing 1 GiB', async (t) => {
-  const target = new HashSink();
-  const sink = zstdSink(target);
-  await sink.write(new Uint8Array(1)); // count the workers' start-up in the baseline below
-  const before = process.memoryUsage().rss;
-  let peak = before;
-  const probe = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 20);
-  try {
-    await feedMixed(sink, (1 << 30) - 1, 4 * MiB);
-    await sink.close();
-  } finally {
-    clearInterval(probe);
-  }
-  peak = Math.max(peak, process.memoryUsage().rss);
-  const growth = (peak - before) / MiB;
-  t.diagnostic(`RSS growth ${growth.toFixed(1)} MiB`);
+  // The warm-up byte keeps the workers' start-up out of the baseline.
+  const growth = await rssGrowthCompressing1GiB(t, (target) => zstdSink(target), true);
   assert.ok(growth < 256, `RSS grew by ${growth.toFixed(0)} MiB while compressing 1 GiB`);
-  assert.equal(sink.position, 1 << 30);
-  assert.equal(target.position, sink.compressedPosition);
 });
 
 test('XXH64 matches the published values and the checksums zstd writes', () => {
@@ -185,18 +149,7 @@ test('zstd options are checked; abort stops the workers and refuses writes', asy
   assert.throws(() => zstdSink(new HashSink(), { checksum: 'yes' } as never), UsageError);
   assert.throws(() => zstdSink(new HashSink(), { long: true } as never), UsageError);
 
-  const target = new HashSink();
-  const aborted = zstdSink(target, { chunkSize: CHUNK });
-  await aborted.write(new Uint8Array(10 * CHUNK));
-  await aborted.abort();
-  await assert.rejects(aborted.write(new Uint8Array(1)), ImageError);
-  await assert.rejects(aborted.close(), ImageError);
-  assert.equal(target.closed, false, 'abort leaves the target to its owner');
-
-  const failing = { position: 0, write: async () => { throw new Error('disk full'); }, close: async () => undefined };
-  const sink = zstdSink(failing, { chunkSize: CHUNK, threads: 1 });
-  await assert.rejects(writePieces(sink, new Uint8Array(10 * CHUNK), CHUNK), /disk full/);
-  await assert.rejects(sink.close(), /disk full/);
+  await assertAbortAndTargetFailure((target, options) => zstdSink(target, options), CHUNK);
 });
 
 test('zstd -t rejects corrupted frames; the checksum catches a flip decoding cannot see (negative control)', async () => {

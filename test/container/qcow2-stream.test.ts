@@ -1,20 +1,20 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeSync, existsSync, openSync, readFileSync, readSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSink } from '../../src/compress/gzip.js';
 import { zstdSink } from '../../src/compress/zstd.js';
-import { bytesSegment, imageFromSegments, lazySegment, type BlockImage, type Segment } from '../../src/core/block-image.js';
-import { InterruptedError, UsageError } from '../../src/core/errors.js';
+import { bytesSegment, imageFromSegments, lazySegment, type BlockImage } from '../../src/core/block-image.js';
+import { UsageError } from '../../src/core/errors.js';
 import { OutputFile } from '../../src/core/output-file.js';
-import type { ProgressEvent } from '../../src/core/progress.js';
 import { outputFileSink, type ByteSink } from '../../src/core/sink.js';
 import { writeQcow2Stream, type Qcow2StreamOptions } from '../../src/container/qcow2-stream.js';
 import { qcow2Header } from '../../src/container/qcow2-format.js';
-import { writeRaw } from '../../src/container/raw.js';
 import { HashSink } from '../compress/fixtures.js';
 import { run, runOk, tempDir } from '../helpers/run.js';
-import { assertCleanQcow2, assertSameContent, randomImage, seededBytes, sha256File, textBytes, type Qcow2Verdict } from './fixtures.js';
+import {
+  fourRegionImage, oddSizeImages, randomImage, rssGrowthWhileWriting, seededBytes, sha256File, withLazyAndFile, writeQcow2AndRaw, type Qcow2Written,
+} from './fixtures.js';
 
 const KiB = 1024;
 const MiB = 1 << 20;
@@ -42,23 +42,8 @@ async function streamTo(path: string, image: BlockImage, options: Qcow2StreamOpt
   return path;
 }
 
-async function rawOf(path: string, image: BlockImage): Promise<string> {
-  const out = OutputFile.create(path);
-  await writeRaw(image, out);
-  return out.commit();
-}
-
-interface Written extends Qcow2Verdict {
-  readonly raw: string;
-  readonly qcow2: string;
-}
-
-async function writeBoth(dir: string, name: string, image: BlockImage, options: Qcow2StreamOptions = {}, wrap: Wrap = 'plain'): Promise<Written> {
-  const raw = await rawOf(join(dir, `${name}.raw`), image);
-  const qcow2 = await streamTo(join(dir, `${name}.qcow2`), image, options, wrap);
-  const verdict = assertCleanQcow2(qcow2, Math.ceil(image.size / 512) * 512);
-  assertSameContent(raw, qcow2);
-  return { raw, qcow2, ...verdict };
+function writeBoth(dir: string, name: string, image: BlockImage, options: Qcow2StreamOptions = {}, wrap: Wrap = 'plain'): Promise<Qcow2Written> {
+  return writeQcow2AndRaw(dir, name, image, (path) => streamTo(path, image, options, wrap));
 }
 
 function header(path: string): ReturnType<typeof qcow2Header.decode> {
@@ -82,11 +67,7 @@ test('streamed qcow2 of random unaligned segments passes qemu-img check and comp
     writeFileSync(file, seededBytes(14, 2 * MiB));
     for (const seed of [11, 12, 13]) {
       const base = randomImage(seed, 13 * MiB + 4321, 20, 700 * KiB);
-      const image = imageFromSegments(base.size + 4 * MiB, [
-        ...base.segments(),
-        lazySegment(base.size + 1, MiB, () => textBytes(MiB, `lazy ${seed} `)),
-        { offset: base.size + 2 * MiB - 77, length: 2 * MiB, source: { kind: 'file', path: file, offset: 0 } },
-      ]);
+      const image = withLazyAndFile(base, seed, file, 2 * MiB, base.size + 4 * MiB);
       const result = await writeBoth(dir.path, `seed${seed}`, image);
       assert.equal(result.check['allocated-clusters'], touchedClusters(image, 64 * KiB), 'every touched cluster is allocated');
     }
@@ -154,12 +135,7 @@ test('a 20 GiB sparse streamed qcow2 holds a few data regions in a small file', 
   const dir = tempDir('qcow2s');
   try {
     const size = 20 * GiB;
-    const image = imageFromSegments(size, [
-      bytesSegment(0, seededBytes(31, 1 * MiB)),
-      bytesSegment(5 * GiB + 99, seededBytes(32, 2 * MiB + 1)),
-      bytesSegment(12 * GiB - 100, seededBytes(33, 200)), // crosses an L2 table boundary
-      bytesSegment(size - 5000, seededBytes(34, 5000)),
-    ]);
+    const image = fourRegionImage(size, 31);
     const result = await writeBoth(dir.path, 'big', image, {}, 'gzip');
     const h = header(result.qcow2);
     assert.equal(h.size, size);
@@ -175,13 +151,7 @@ test('a 20 GiB sparse streamed qcow2 holds a few data regions in a small file', 
 test('odd, tiny and empty images, and cluster sizes from 512 bytes to 2 MiB', async () => {
   const dir = tempDir('qcow2s');
   try {
-    const cases: [string, BlockImage][] = [
-      ['cluster-tail', imageFromSegments(MiB + 4096, [bytesSegment(MiB + 4000, seededBytes(41, 96))])],
-      ['odd-size', imageFromSegments(1_000_003, [bytesSegment(999_000, seededBytes(42, 1003))])],
-      ['tiny', imageFromSegments(1000, [bytesSegment(0, seededBytes(43, 1000))])],
-      ['no-data', imageFromSegments(5 * MiB, [])],
-    ];
-    for (const [name, image] of cases) {
+    for (const [name, image] of [...oddSizeImages(41), ['no-data', imageFromSegments(5 * MiB, [])] as const]) {
       const result = await writeBoth(dir.path, name, image);
       assert.equal(header(result.qcow2).size, Math.ceil(image.size / 512) * 512, name);
     }
@@ -212,73 +182,12 @@ test('stream options: compressed clusters are refused, other options checked', a
   await assert.rejects(writeQcow2Stream(image, new HashSink(), { level: 1 } as never), UsageError);
 });
 
-test('streamed qcow2 is deterministic, reads the data once in order, runs each producer once', async () => {
-  let listings = 0;
-  const produced = new Map<number, number>();
-  const segments: Segment[] = Array.from({ length: 40 }, (_, i) =>
-    lazySegment(i * 300 * KiB + 13, 200 * KiB, () => {
-      produced.set(i, (produced.get(i) ?? 0) + 1);
-      return textBytes(200 * KiB, `segment ${i} `);
-    }));
-  const image: BlockImage = { size: 12 * MiB, segments: () => (listings++, segments) };
-  const digests = new Set<string>();
-  for (let round = 0; round < 2; round++) {
-    listings = 0;
-    produced.clear();
-    const sink = new HashSink();
-    await writeQcow2Stream(image, sink);
-    assert.equal(listings, 2, 'the segment list is walked twice: layout, then data');
-    assert.equal(produced.size, 40);
-    assert.ok([...produced.values()].every((n) => n === 1), 'each producer runs once');
-    assert.equal(sink.closed, false, 'the caller closes the sink');
-    digests.add(sink.digest());
-  }
-  assert.equal(digests.size, 1);
-});
-
 test('streamed qcow2 memory does not grow with 1 GiB of image data', async (t) => {
   const segments = Array.from({ length: 1024 }, (_, i) => lazySegment(i * MiB, MiB, () => seededBytes(i + 1, MiB)));
   const image = imageFromSegments(GiB + 5 * MiB, segments);
-  const before = process.memoryUsage().rss;
-  let peak = before;
-  const sink: ByteSink = { position: 0, write: async () => { peak = Math.max(peak, process.memoryUsage().rss); }, close: async () => undefined };
-  await writeQcow2Stream(image, sink);
-  const growth = (peak - before) / MiB;
+  const growth = await rssGrowthWhileWriting((sink) => writeQcow2Stream(image, sink));
   t.diagnostic(`RSS growth ${growth.toFixed(1)} MiB`);
   assert.ok(growth < 100, `RSS grew by ${growth.toFixed(0)} MiB`);
-});
-
-test('streamed qcow2 progress and cancellation', async () => {
-  const image = imageFromSegments(256 * MiB, Array.from({ length: 200 }, (_, i) => bytesSegment(i * MiB + 7, textBytes(MiB, `p${i} `))));
-  for (const phase of [undefined, 'write nixos.qcow2.gz']) {
-    const events: ProgressEvent[] = [];
-    await writeQcow2Stream(image, new HashSink(), {}, { onProgress: (e) => events.push(e), ...(phase === undefined ? {} : { phase }) });
-    assert.ok(events.length >= 4);
-    assert.equal(events[0]!.done, 0);
-    assert.equal(events.at(-1)!.done, image.size);
-    for (const e of events) assert.equal(e.phase, phase ?? 'write qcow2');
-    for (let i = 1; i < events.length; i++) assert.ok(events[i]!.done >= events[i - 1]!.done);
-  }
-  const dir = tempDir('qcow2s');
-  try {
-    const controller = new AbortController();
-    const out = OutputFile.create(join(dir.path, 'aborted.qcow2.gz'));
-    const sink = gzipSink(outputFileSink(out));
-    let events = 0;
-    await assert.rejects(writeQcow2Stream(image, sink, {}, {
-      signal: controller.signal,
-      onProgress: () => {
-        if (++events === 2) controller.abort('SIGINT');
-      },
-    }), InterruptedError);
-    await sink.abort();
-    out.abort();
-    assert.equal(events, 2);
-    assert.equal(existsSync(out.temporaryPath), false);
-    assert.equal(existsSync(out.finalPath), false);
-  } finally {
-    dir.remove();
-  }
 });
 
 test('qemu-img compare catches a flipped data byte in a streamed qcow2 (negative control)', async () => {

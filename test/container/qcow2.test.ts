@@ -1,49 +1,24 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeSync, existsSync, openSync, readFileSync, readSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
-import {
-  bytesSegment, imageFromSegments, lazySegment, readAll, type BlockImage, type Segment,
-} from '../../src/core/block-image.js';
-import { ImageError, InterruptedError } from '../../src/core/errors.js';
+import { bytesSegment, imageFromSegments, lazySegment, readAll, type BlockImage } from '../../src/core/block-image.js';
 import { OutputFile } from '../../src/core/output-file.js';
-import type { ProgressEvent } from '../../src/core/progress.js';
 import { writeQcow2, type Qcow2Options } from '../../src/container/qcow2.js';
 import { qcow2Header } from '../../src/container/qcow2-format.js';
-import { writeRaw } from '../../src/container/raw.js';
 import { run, tempDir } from '../helpers/run.js';
 import {
-  assertCleanQcow2, assertSameContent, randomImage, seededBytes, sha256File, textBytes, type Qcow2Verdict,
+  assertCleanQcow2, assertUsageErrors, fourRegionImage, oddSizeImages, randomImage, seededBytes, textBytes, withLazyAndFile, writeQcow2AndRaw, writeTo, type Qcow2Written,
 } from './fixtures.js';
 
 const KiB = 1024;
 const MiB = 1 << 20;
 const GiB = 1 << 30;
 
-async function writeTo(path: string, write: (out: OutputFile) => Promise<void>): Promise<string> {
-  const out = OutputFile.create(path);
-  try {
-    await write(out);
-    return out.commit();
-  } catch (error) {
-    out.abort();
-    throw error;
-  }
-}
-
-interface Written extends Qcow2Verdict {
-  readonly raw: string;
-  readonly qcow2: string;
-}
-
 /** Writes `image` as raw and as qcow2 and checks the qcow2 with qemu-img against the raw. */
-async function writeBoth(dir: string, name: string, image: BlockImage, options: Qcow2Options = {}): Promise<Written> {
-  const raw = await writeTo(join(dir, `${name}.raw`), (out) => writeRaw(image, out));
-  const qcow2 = await writeTo(join(dir, `${name}.qcow2`), (out) => writeQcow2(image, out, options));
-  const verdict = assertCleanQcow2(qcow2, Math.ceil(image.size / 512) * 512);
-  assertSameContent(raw, qcow2);
-  return { raw, qcow2, ...verdict };
+function writeBoth(dir: string, name: string, image: BlockImage, options: Qcow2Options = {}): Promise<Qcow2Written> {
+  return writeQcow2AndRaw(dir, name, image, (path) => writeTo(path, (out) => writeQcow2(image, out, options)));
 }
 
 /** Reads a big-endian u64 L2/L1 entry table from our own output. */
@@ -70,11 +45,7 @@ test('qcow2 of random unaligned segments crossing clusters passes qemu-img check
     writeFileSync(file, seededBytes(14, 2 * MiB));
     for (const seed of [11, 12, 13]) {
       const base = randomImage(seed, 13 * MiB + 4321, 20, 700 * KiB);
-      const image = imageFromSegments(base.size + 4 * MiB, [
-        ...base.segments(),
-        lazySegment(base.size + 1, MiB, () => textBytes(MiB, `lazy ${seed} `)),
-        { offset: base.size + 2 * MiB - 77, length: 2 * MiB, source: { kind: 'file', path: file, offset: 0 } },
-      ]);
+      const image = withLazyAndFile(base, seed, file, 2 * MiB, base.size + 4 * MiB);
       const result = await writeBoth(dir.path, `seed${seed}`, image);
       assert.equal(result.check['compressed-clusters'] ?? 0, 0);
     }
@@ -132,12 +103,7 @@ test('a 20 GiB sparse qcow2 holds a few data regions in a small file', async () 
   const dir = tempDir('qcow2');
   try {
     const size = 20 * GiB;
-    const image = imageFromSegments(size, [
-      bytesSegment(0, seededBytes(31, 1 * MiB)),
-      bytesSegment(5 * GiB + 99, seededBytes(32, 2 * MiB + 1)),
-      bytesSegment(12 * GiB - 100, seededBytes(33, 200)), // crosses an L2 table boundary
-      bytesSegment(size - 5000, seededBytes(34, 5000)),
-    ]);
+    const image = fourRegionImage(size, 31);
     const result = await writeBoth(dir.path, 'big', image);
     const h = header(result.qcow2);
     assert.equal(h.size, size);
@@ -155,12 +121,7 @@ test('a 20 GiB sparse qcow2 holds a few data regions in a small file', async () 
 test('sizes that are not a multiple of the cluster (or of 512 bytes) round up to whole sectors', async () => {
   const dir = tempDir('qcow2');
   try {
-    const cases: [string, BlockImage][] = [
-      ['cluster-tail', imageFromSegments(MiB + 4096, [bytesSegment(MiB + 4000, seededBytes(41, 96))])],
-      ['odd-size', imageFromSegments(1_000_003, [bytesSegment(999_000, seededBytes(42, 1003))])],
-      ['tiny', imageFromSegments(1000, [bytesSegment(0, seededBytes(43, 1000))])],
-    ];
-    for (const [name, image] of cases) {
+    for (const [name, image] of oddSizeImages(41)) {
       const result = await writeBoth(dir.path, name, image);
       assert.equal(header(result.qcow2).size, Math.ceil(image.size / 512) * 512, name);
     }
@@ -314,101 +275,9 @@ test('qemu-img check catches a refcount that is too high or too low (negative co
   }
 });
 
-test('qcow2 reads the image once, in order, and runs each producer once', async () => {
-  const dir = tempDir('qcow2');
-  try {
-    let listings = 0;
-    const produced = new Map<number, number>();
-    const segments = Array.from({ length: 40 }, (_, i) =>
-      lazySegment(i * 300 * KiB + 13, 200 * KiB, () => {
-        produced.set(i, (produced.get(i) ?? 0) + 1);
-        return textBytes(200 * KiB, `segment ${i} `);
-      }));
-    const image: BlockImage = { size: 12 * MiB, segments: () => (listings++, segments) };
-    for (const compress of [false, true]) {
-      listings = 0;
-      produced.clear();
-      await writeTo(join(dir.path, `once-${compress}.qcow2`), (out) => writeQcow2(image, out, { compress }));
-      assert.equal(listings, 1);
-      assert.equal(produced.size, 40);
-      assert.ok([...produced.values()].every((n) => n === 1));
-    }
-  } finally {
-    dir.remove();
-  }
-});
-
-test('writing the same image twice gives the same bytes', async () => {
-  const dir = tempDir('qcow2');
-  try {
-    const image = randomImage(81, 9 * MiB + 17, 14, 900 * KiB);
-    for (const options of [{}, { compress: true }, { clusterBits: 12, compress: true }] as Qcow2Options[]) {
-      const a = await writeTo(join(dir.path, 'a.qcow2'), (out) => writeQcow2(image, out, options));
-      const b = await writeTo(join(dir.path, 'b.qcow2'), (out) => writeQcow2(image, out, options));
-      assert.equal(sha256File(a), sha256File(b), JSON.stringify(options));
-    }
-  } finally {
-    dir.remove();
-  }
-});
-
-test('qcow2 progress runs from 0 to the image size under the default or the given phase', async () => {
-  const dir = tempDir('qcow2');
-  try {
-    const image = imageFromSegments(100 * MiB, mebibyteSegments(80, 0));
-    for (const phase of [undefined, 'write nixos.qcow2']) {
-      const events: ProgressEvent[] = [];
-      await writeTo(join(dir.path, 'p.qcow2'), (out) =>
-        writeQcow2(image, out, {}, { onProgress: (e) => events.push(e), ...(phase === undefined ? {} : { phase }) }));
-      assert.ok(events.length >= 4, `only ${events.length} events`);
-      assert.equal(events[0]!.done, 0);
-      assert.equal(events.at(-1)!.done, image.size);
-      for (const e of events) assert.equal(e.phase, phase ?? 'write qcow2');
-      for (let i = 1; i < events.length; i++) assert.ok(events[i]!.done >= events[i - 1]!.done);
-    }
-  } finally {
-    dir.remove();
-  }
-});
-
-test('aborting a qcow2 write through the AbortSignal leaves no file behind', async () => {
-  const dir = tempDir('qcow2');
-  try {
-    const image = imageFromSegments(256 * MiB, mebibyteSegments(256, 0));
-    for (const compress of [false, true]) {
-      const controller = new AbortController();
-      const out = OutputFile.create(join(dir.path, `aborted-${compress}.qcow2`));
-      let events = 0;
-      await assert.rejects(
-        writeQcow2(image, out, { compress }, {
-          signal: controller.signal,
-          onProgress: () => {
-            if (++events === 2) controller.abort('SIGINT');
-          },
-        }),
-        InterruptedError,
-      );
-      out.abort();
-      assert.equal(events, 2, 'the writer stopped at the next checkpoint');
-      assert.equal(existsSync(out.finalPath), false);
-      assert.equal(existsSync(out.temporaryPath), false);
-    }
-  } finally {
-    dir.remove();
-  }
-});
-
 test('bad qcow2 options, and images too large for the cluster size, are rejected', async () => {
   const dir = tempDir('qcow2');
   try {
-    const image = imageFromSegments(MiB, []);
-    const bad: [unknown, RegExp][] = [
-      [{ clusterBits: 8 }, /cluster bits 8/],
-      [{ clusterBits: 22 }, /cluster bits 22/],
-      [{ clusterBits: 16.5 }, /cluster bits 16\.5/],
-      [{ compress: 'yes' }, /compress "yes"/],
-      [{ clusterSize: 65536 }, /option "clusterSize"/],
-    ];
     // 512-byte clusters map at most 128 GiB (a 32 MiB L1 table), as qemu-img create also says.
     const tooLarge = imageFromSegments(128 * GiB + 512, []);
     const out = OutputFile.create(join(dir.path, 'large.qcow2'));
@@ -416,17 +285,14 @@ test('bad qcow2 options, and images too large for the cluster size, are rejected
     out.abort();
     const limit = await writeTo(join(dir.path, 'limit.qcow2'), (o) => writeQcow2(imageFromSegments(128 * GiB, [bytesSegment(128 * GiB - 1, Uint8Array.of(1))]), o, { clusterBits: 9 }));
     assertCleanQcow2(limit, 128 * GiB);
-    for (const [options, message] of bad) {
-      const out = OutputFile.create(join(dir.path, 'bad.qcow2'));
-      await assert.rejects(writeQcow2(image, out, options as Qcow2Options), (e: unknown) => e instanceof ImageError && e.exitCode === 2 && message.test(e.message));
-      out.abort();
-    }
+    await assertUsageErrors(dir.path, 'bad.qcow2', (o, options: Qcow2Options) => writeQcow2(imageFromSegments(MiB, []), o, options), [
+      [{ clusterBits: 8 }, /cluster bits 8/],
+      [{ clusterBits: 22 }, /cluster bits 22/],
+      [{ clusterBits: 16.5 }, /cluster bits 16\.5/],
+      [{ compress: 'yes' }, /compress "yes"/],
+      [{ clusterSize: 65536 }, /option "clusterSize"/],
+    ]);
   } finally {
     dir.remove();
   }
 });
-
-/** `count` lazily produced 1 MiB segments of text, back to back from `offset`. */
-function mebibyteSegments(count: number, offset: number): Segment[] {
-  return Array.from({ length: count }, (_, i) => lazySegment(offset + i * MiB, MiB, () => textBytes(MiB, `block ${i} `)));
-}

@@ -1,45 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeSync, existsSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  bytesSegment, imageFromSegments, isAllZero, lazySegment, readAll, type Segment,
+  bytesSegment, imageFromSegments, isAllZero, lazySegment, readAll, type BlockImage,
 } from '../../src/core/block-image.js';
-import { InterruptedError } from '../../src/core/errors.js';
-import { OutputFile } from '../../src/core/output-file.js';
-import type { ProgressEvent } from '../../src/core/progress.js';
 import { writeRaw } from '../../src/container/raw.js';
 import { tempDir } from '../helpers/run.js';
-import { randomImage, seededBytes, textBytes } from './fixtures.js';
+import { randomImage, readAt, seededBytes, textBytes, writeTo } from './fixtures.js';
 
 const MiB = 1 << 20;
 const GiB = 1 << 30;
 
-async function rawFile(dir: string, name: string, image: Parameters<typeof writeRaw>[0]): Promise<string> {
-  const out = OutputFile.create(join(dir, name));
-  try {
-    await writeRaw(image, out);
-    return out.commit();
-  } catch (error) {
-    out.abort();
-    throw error;
-  }
-}
-
-/** `count` lazily produced 1 MiB segments of text, back to back from `offset`. */
-function mebibyteSegments(count: number, offset: number): Segment[] {
-  return Array.from({ length: count }, (_, i) => lazySegment(offset + i * MiB, MiB, () => textBytes(MiB, `block ${i} `)));
-}
-
-function readAt(path: string, position: number, length: number): Uint8Array {
-  const fd = openSync(path, 'r');
-  try {
-    const buffer = new Uint8Array(length);
-    assert.equal(readSync(fd, buffer, 0, length, position), length);
-    return buffer;
-  } finally {
-    closeSync(fd);
-  }
+function rawFile(dir: string, name: string, image: BlockImage): Promise<string> {
+  return writeTo(join(dir, name), (out) => writeRaw(image, out));
 }
 
 test('raw output is byte-identical to readAll for unaligned segments that cross windows', async () => {
@@ -107,54 +81,6 @@ test('an empty image gives an empty raw file', async () => {
   try {
     const path = await rawFile(dir.path, 'empty.raw', imageFromSegments(0, []));
     assert.equal(statSync(path).size, 0);
-  } finally {
-    dir.remove();
-  }
-});
-
-test('raw progress runs from 0 to the image size under the default or the given phase', async () => {
-  const dir = tempDir('raw');
-  try {
-    const image = imageFromSegments(200 * MiB + 3, mebibyteSegments(130, 0));
-    for (const phase of [undefined, 'write nixos.img']) {
-      const events: ProgressEvent[] = [];
-      const out = OutputFile.create(join(dir.path, 'p.raw'));
-      await writeRaw(image, out, { onProgress: (e) => events.push(e), ...(phase === undefined ? {} : { phase }) });
-      out.commit();
-      assert.ok(events.length >= 3, `only ${events.length} events`);
-      assert.equal(events[0]!.done, 0);
-      assert.equal(events.at(-1)!.done, image.size);
-      for (const e of events) {
-        assert.equal(e.phase, phase ?? 'write raw');
-        assert.equal(e.total, image.size);
-      }
-      for (let i = 1; i < events.length; i++) assert.ok(events[i]!.done >= events[i - 1]!.done);
-    }
-  } finally {
-    dir.remove();
-  }
-});
-
-test('aborting a raw write through the AbortSignal leaves no file behind', async () => {
-  const dir = tempDir('raw');
-  try {
-    const image = imageFromSegments(512 * MiB, mebibyteSegments(512, 0));
-    const controller = new AbortController();
-    const out = OutputFile.create(join(dir.path, 'aborted.raw'));
-    let events = 0;
-    await assert.rejects(
-      writeRaw(image, out, {
-        signal: controller.signal,
-        onProgress: () => {
-          if (++events === 2) controller.abort('SIGINT');
-        },
-      }),
-      (error: unknown) => error instanceof InterruptedError && /SIGINT/.test(error.message),
-    );
-    out.abort();
-    assert.ok(events >= 2);
-    assert.equal(existsSync(out.finalPath), false);
-    assert.equal(existsSync(out.temporaryPath), false);
   } finally {
     dir.remove();
   }

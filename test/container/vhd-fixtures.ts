@@ -1,41 +1,6 @@
-/** Helpers shared by the VHD and VHDX tests: output files, qemu-img and vhdiinfo checks. */
+/** Helpers shared by the VHD and VHDX tests: qemu-img and vhdiinfo checks. */
 import assert from 'node:assert/strict';
-import { closeSync, openSync, readSync, writeSync } from 'node:fs';
-import { OutputFile } from '../../src/core/output-file.js';
 import { run, runOk } from '../helpers/run.js';
-
-export async function writeTo(path: string, write: (out: OutputFile) => Promise<void>): Promise<string> {
-  const out = OutputFile.create(path);
-  try {
-    await write(out);
-    return out.commit();
-  } catch (error) {
-    out.abort();
-    throw error;
-  }
-}
-
-export function readAt(path: string, position: number, length: number): Uint8Array {
-  const fd = openSync(path, 'r');
-  try {
-    const buffer = new Uint8Array(length);
-    assert.equal(readSync(fd, buffer, 0, length, position), length, `${length} bytes at ${position} of ${path}`);
-    return buffer;
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** Overwrites bytes of a file in place (for negative controls). */
-export function writeAt(path: string, position: number, bytes: Uint8Array): void {
-  const fd = openSync(path, 'r+');
-  try {
-    let done = 0;
-    while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done, position + done);
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /** `qemu-img info -f FORMAT --output=json`. */
 export function qemuInfo(path: string, format: 'vpc' | 'vhdx'): Record<string, unknown> {

@@ -32,7 +32,7 @@ function closureStats(toplevel: string): { paths: string[]; files: number; bytes
 }
 
 function ours(toplevel: string, dir: string): Measurement {
-  return timed('node', [CLI, '--toplevel', toplevel, '-f', 'qcow-efi', '-o', dir]);
+  return timed(CLI, ['--toplevel', toplevel, '-f', 'qcow-efi', '-o', dir]);
 }
 
 /** The conventional pipeline, step by step; wall time summed, peak = largest step. */

@@ -157,9 +157,18 @@ export function* readWindows(image: BlockImage, windowSize: number): Generator<W
   }
 }
 
+/**
+ * A byte-string (latin1) path as the fs functions take it: ASCII paths as they are
+ * (they are their own UTF-8), others as the exact bytes.
+ */
+export function hostPath(path: string): string | Buffer {
+  // eslint-disable-next-line no-control-regex
+  return /^[\x00-\x7f]*$/.test(path) ? path : Buffer.from(path, 'latin1');
+}
+
 function openStoreFile(path: string): number {
   try {
-    return openSync(Buffer.from(path, 'latin1'), 'r');
+    return openSync(hostPath(path), 'r');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'error';
     throw new ImageError('input.unreadable', `Cannot read "${path}": ${code}`, {

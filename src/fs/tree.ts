@@ -7,6 +7,7 @@
  * round-trips and plain string comparison is byte order.
  */
 import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
+import { hostPath as toHostPath } from '../core/block-image.js';
 import { ImageError } from '../core/errors.js';
 
 export interface NodeMeta {
@@ -26,6 +27,12 @@ export interface FileNode extends NodeMeta {
   readonly kind: 'file';
   readonly size: number;
   readonly content: FileContent;
+  /**
+   * Set on files listed lazily from the host: "<dev>:<ino>" when the file has other
+   * names (a hard link), null otherwise. Unset on files of an in-memory tree, where the
+   * same object under several names is a hard link.
+   */
+  readonly linkKey?: string | null;
 }
 
 export interface SymlinkNode extends NodeMeta {
@@ -35,12 +42,23 @@ export interface SymlinkNode extends NodeMeta {
 
 export interface DirNode extends NodeMeta {
   readonly kind: 'dir';
-  /** Children by name; writers sort names themselves. */
+  /** Children by name (empty for a lazily listed directory); read them with childrenOf. */
   readonly entries: Map<string, TreeNode>;
+  /**
+   * Lists the children from the host each time it is called (sorted), so a tree as large
+   * as a closure is never held in memory; writers walk it as often as they need.
+   */
+  readonly list?: () => [string, TreeNode][];
 }
 
 /** A hard link is the same FileNode object reachable under several names. */
 export type TreeNode = FileNode | SymlinkNode | DirNode;
+
+/** A directory's children sorted by name (bytewise), listing a lazy directory from the host. */
+export function childrenOf(directory: DirNode): [string, TreeNode][] {
+  if (directory.list !== undefined) return directory.list();
+  return [...directory.entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
 
 export function dir(meta: NodeMeta, entries: Iterable<[string, TreeNode]> = []): DirNode {
   return { kind: 'dir', ...meta, entries: new Map(entries) };
@@ -70,11 +88,23 @@ const S_IFREG = 0o100000;
 const S_IFDIR = 0o040000;
 const S_IFLNK = 0o120000;
 
-/** Lists a directory tree on the host (lstat only, contents are not read). */
+/** Lists a directory tree on the host into memory (lstat only, contents are not read). */
 export function scanHostTree(path: string, options: ScanOptions): TreeNode {
+  return hostNode(path, options, false);
+}
+
+/**
+ * A host path as a tree whose directories list their children when asked, each time:
+ * memory stays flat however large the tree is. Hard links carry a linkKey.
+ */
+export function lazyHostTree(path: string, options: Omit<ScanOptions, 'inodes'>): TreeNode {
+  return hostNode(path, options, true);
+}
+
+function hostNode(path: string, options: ScanOptions, lazy: boolean): TreeNode {
   const inodes = options.inodes ?? new Map<string, FileNode>();
   const visit = (hostPath: string): TreeNode => {
-    const raw = Buffer.from(hostPath, 'latin1');
+    const raw = toHostPath(hostPath);
     let st;
     try {
       st = lstatSync(raw, { bigint: false });
@@ -94,6 +124,9 @@ export function scanHostTree(path: string, options: ScanOptions): TreeNode {
     switch (st.mode & S_IFMT) {
       case S_IFREG: {
         const key = `${st.dev}:${st.ino}`;
+        if (lazy) {
+          return { kind: 'file', ...meta, size: st.size, content: { kind: 'host', path: hostPath }, linkKey: st.nlink > 1 ? key : null };
+        }
         if (st.nlink > 1) {
           const seen = inodes.get(key);
           if (seen !== undefined) return seen;
@@ -105,21 +138,23 @@ export function scanHostTree(path: string, options: ScanOptions): TreeNode {
       case S_IFLNK:
         return { kind: 'symlink', ...meta, target: readlinkSync(raw, { encoding: 'buffer' }).toString('latin1') };
       case S_IFDIR: {
-        let names: Buffer[];
-        try {
-          names = readdirSync(raw, { encoding: 'buffer' });
-        } catch (error) {
-          const code = (error as NodeJS.ErrnoException).code ?? 'error';
-          throw new ImageError('input.unreadable', `Cannot list "${hostPath}": ${code}`, {
-            hint: 'check that the store path is readable by this user',
-            cause: error,
-          });
-        }
-        const entries = names
-          .map((n) => n.toString('latin1'))
-          .sort()
-          .map((name): [string, TreeNode] => [name, visit(`${hostPath}/${name}`)]);
-        return { kind: 'dir', ...meta, entries: new Map(entries) };
+        const list = (): [string, TreeNode][] => {
+          let names: string[];
+          try {
+            // latin1 keeps every byte of a name and makes no Buffer per name.
+            names = readdirSync(raw, { encoding: 'latin1' });
+          } catch (error) {
+            const code = (error as NodeJS.ErrnoException).code ?? 'error';
+            throw new ImageError('input.unreadable', `Cannot list "${hostPath}": ${code}`, {
+              hint: 'check that the store path is readable by this user',
+              cause: error,
+            });
+          }
+          return names
+            .sort()
+            .map((name): [string, TreeNode] => [name, visit(`${hostPath}/${name}`)]);
+        };
+        return lazy ? { kind: 'dir', ...meta, entries: new Map(), list } : { kind: 'dir', ...meta, entries: new Map(list()) };
       }
       default:
         throw new ImageError('input.unsupported-type', `Cannot copy "${hostPath}": it is neither a file, a directory nor a symlink`, {
@@ -141,19 +176,20 @@ export interface TreeStats {
 
 export function treeStats(root: TreeNode): TreeStats {
   const stats: TreeStats = { files: 0, dirs: 0, symlinks: 0, inodes: 0, fileBytes: 0 };
-  const seen = new Set<FileNode>();
+  const seen = new Set<unknown>();
   const walk = (node: TreeNode): void => {
     if (node.kind === 'dir') {
       stats.dirs++;
       stats.inodes++;
-      for (const child of node.entries.values()) walk(child);
+      for (const [, child] of childrenOf(node)) walk(child);
     } else if (node.kind === 'symlink') {
       stats.symlinks++;
       stats.inodes++;
     } else {
       stats.files++;
-      if (!seen.has(node)) {
-        seen.add(node);
+      const key = node.linkKey === undefined ? node : node.linkKey;
+      if (key === null || !seen.has(key)) {
+        if (key !== null) seen.add(key);
         stats.inodes++;
         stats.fileBytes += node.size;
       }
@@ -177,7 +213,7 @@ export function ensureDir(root: DirNode, path: string, meta: NodeMeta): DirNode 
       const created = dir(meta);
       current.entries.set(part, created);
       current = created;
-    } else if (existing.kind === 'dir') {
+    } else if (existing.kind === 'dir' && existing.list === undefined) {
       current = existing;
     } else {
       throw new ImageError('tree.not-a-directory', `Cannot create "${path}": "${part}" is not a directory`);

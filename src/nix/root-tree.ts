@@ -6,7 +6,7 @@
  */
 import { basename } from 'node:path';
 import { ImageError } from '../core/errors.js';
-import { dir, ensureDir, fileFromBytes, scanHostTree, symlink, type DirNode, type FileNode, type NodeMeta } from '../fs/tree.js';
+import { dir, ensureDir, fileFromBytes, lazyHostTree, symlink, type DirNode, type NodeMeta } from '../fs/tree.js';
 import type { PathRegistration } from './registration.js';
 import { buildStoreDatabase, NIX_SCHEMA_VERSION } from './store-db.js';
 
@@ -35,7 +35,6 @@ export async function nixosRootTree(closure: SystemClosure, epoch: number, boot?
   const store = ensureDir(root, 'nix', meta(0o755));
   const storeDir = dir(meta(0o1775, NIXBLD_GID));
   store.entries.set('store', storeDir);
-  const inodes = new Map<string, FileNode>();
   const paths = closure.registrations.map((r) => r.path).sort();
   if (!paths.includes(closure.toplevel)) {
     throw new ImageError('closure.missing-toplevel', `Cannot build the root filesystem: the closure does not contain the toplevel "${closure.toplevel}"`);
@@ -44,7 +43,8 @@ export async function nixosRootTree(closure: SystemClosure, epoch: number, boot?
     if (!path.startsWith(`${STORE_DIR}/`) || path.slice(STORE_DIR.length + 1).includes('/')) {
       throw new ImageError('closure.bad-path', `Cannot copy "${path}": closure entries must be top-level paths of ${STORE_DIR}`);
     }
-    storeDir.entries.set(basename(path), scanHostTree(path, { maxTime: epoch, uid: 0, gid: 0, inodes }));
+    // Listed lazily: the writers walk the store as often as they need, keeping nothing per file.
+    storeDir.entries.set(basename(path), lazyHostTree(path, { maxTime: epoch, uid: 0, gid: 0 }));
   }
 
   const db = ensureDir(root, 'nix/var/nix/db', meta(0o755));

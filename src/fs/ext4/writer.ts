@@ -1,33 +1,39 @@
 /**
  * The ext4 writer: lays out a tree as a complete filesystem (4 KiB blocks, extents,
  * flex_bg, 256-byte inodes, metadata_csum, a clean journal) and returns it as a sparse
- * block image. Only metadata is computed here; file contents are referenced by path and
- * read once, in order, when a container writes the image.
+ * block image. File contents are referenced by path and read once, in order, when a
+ * container writes the image.
  *
  * Layout, all deterministic: superblock and group descriptors, then each flex group's
  * bitmaps and inode tables, then the journal, then directories and files in inode order
  * (depth-first, names sorted bytewise, as `mke2fs -d` numbers them), contiguous where the
  * superblock backups allow.
+ *
+ * Memory does not grow with the tree: a first pass keeps compact arrays (inventory.ts);
+ * where blocks go is a pure function of the blocks each inode needs, so the inode tables
+ * and the data are re-derived, in disk order, by walking the tree again while writing.
  */
-import {
-  bytesSegment, lazySegment, type BlockImage, type Segment,
-} from '../../core/block-image.js';
+import { bytesSegment, lazySegment, type BlockImage, type Segment } from '../../core/block-image.js';
 import { ImageError } from '../../core/errors.js';
 import { deriveBytes } from '../../core/reproducible.js';
 import { uuidToBytes } from '../../core/guid.js';
 import { asciiBytes } from '../../core/struct.js';
-import type { DirNode, TreeNode } from '../tree.js';
+import type { DirNode } from '../tree.js';
 import {
   bitmapChecksum, checksumSeed, groupDescriptorChecksum, inodeSeed, superblockChecksum,
 } from './checksums.js';
-import { encodeDirectory, directoryBlocks, FT_DIR, FT_REG, FT_SYMLINK, type DirEntry } from './directory.js';
+import { encodeDirectory } from './directory.js';
 import { buildExtentTree, leafBlocksNeeded, MAX_EXTENT_BLOCKS, type Extent } from './extent.js';
 import {
   BlockAllocator, BLOCK_SIZE, BLOCKS_PER_GROUP, computeGeometry, groupBlocks, LOG_GROUPS_PER_FLEX,
   usedBlocksIn, type Geometry,
 } from './geometry.js';
 import { BG_INODE_UNINIT, BG_INODE_ZEROED, GROUP_DESCRIPTOR_SIZE, groupDescriptorStruct } from './group-descriptor.js';
-import { encodeInode, EXTENTS_FL, INODE_SIZE } from './inode.js';
+import { encodeInode, EXTENTS_FL, INODE_SIZE, type InodeFields } from './inode.js';
+import {
+  contentBlocks, directoryEntries, FIRST_INO, isFastSymlink, JOURNAL_INO, ROOT_INO, takeInventory, walkTree,
+  type Inventory, type WalkItem,
+} from './inventory.js';
 import { defaultJournalBlocks, encodeJournalSuperblock } from './journal.js';
 import { EXT4_MAGIC, FEATURES, SUPERBLOCK_SIZE, superblockStruct } from './superblock.js';
 
@@ -51,208 +57,70 @@ export interface Ext4Filesystem {
   readonly inodes: number;
 }
 
-const ROOT_INO = 2;
-const JOURNAL_INO = 8;
-const FIRST_INO = 11;
-const LOST_AND_FOUND_BLOCKS = 4;
 const RESERVED_PERCENT = 5;
-const MAX_NAME = 255;
-const FAST_SYMLINK_MAX = 59;
 const MAX_LINKS = 65000;
 const S_IFDIR = 0o040000;
 const S_IFREG = 0o100000;
 const S_IFLNK = 0o120000;
+const MIB_BLOCKS = (1 << 20) / BLOCK_SIZE;
 
-type RecordKind = 'dir' | 'file' | 'fast-symlink' | 'symlink' | 'journal';
-
-interface InodeRecord {
+/** Where one inode's blocks go. */
+interface Placement {
   readonly ino: number;
-  readonly kind: RecordKind;
-  readonly node: TreeNode | undefined;
-  readonly mode: number;
-  readonly uid: number;
-  readonly gid: number;
-  readonly time: number;
-  links: number;
-  readonly size: number;
-  /** Content blocks to allocate. */
-  readonly blocks: number;
-  readonly entries: DirEntry[] | undefined;
-  extents: Extent[];
-  leafBlocks: number[];
+  readonly extents: readonly Extent[];
+  readonly leafBlocks: readonly number[];
 }
 
-interface Inventory {
-  /** Index = inode number; holes for the reserved inodes the writer leaves empty. */
-  readonly records: (InodeRecord | undefined)[];
-  readonly lastIno: number;
-  readonly contentBlocks: number;
-}
-
-function fileType(node: TreeNode): number {
-  return node.kind === 'dir' ? FT_DIR : node.kind === 'symlink' ? FT_SYMLINK : FT_REG;
-}
-
-/** Numbers every inode (depth-first, sorted names) and sizes directories and files. */
-function takeInventory(root: DirNode, epoch: number): Inventory {
-  const records: (InodeRecord | undefined)[] = [];
-  const byNode = new Map<TreeNode, InodeRecord>();
-  let next = FIRST_INO + 1;
-  let contentBlocks = 0;
-
-  const checkName = (name: string, where: string): void => {
-    if (name.length === 0 || name.length > MAX_NAME || name.includes('/') || name.includes('\0') || name === '.' || name === '..') {
-      throw new ImageError('ext4.bad-name', `Cannot store "${where}/${name.slice(0, 40)}": ext4 names are 1 to ${MAX_NAME} bytes without "/" or NUL`, {
-        hint: `the name is ${name.length} bytes`,
-      });
-    }
+/**
+ * Places every inode's blocks in allocation order (the journal, then inode order) from
+ * one ascending cursor. Yields undefined once the filesystem is full.
+ */
+function* placements(inventory: Inventory, journalBlocks: number, allocator: BlockAllocator): Generator<Placement | undefined> {
+  const place = (ino: number, count: number): Placement | undefined => {
+    if (count === 0) return { ino, extents: [], leafBlocks: [] };
+    const runs = allocator.allocate(count, MAX_EXTENT_BLOCKS);
+    if (runs === undefined) return undefined;
+    let logical = 0;
+    const extents = runs.map((r) => {
+      const e = { logical, start: r.start, length: r.length };
+      logical += r.length;
+      return e;
+    });
+    const leaves = leafBlocksNeeded(extents.length, BLOCK_SIZE);
+    const leafRuns = leaves === 0 ? [] : allocator.allocate(leaves, 1);
+    if (leafRuns === undefined) return undefined;
+    return { ino, extents, leafBlocks: leafRuns.map((r) => r.start) };
   };
-
-  const add = (record: InodeRecord): InodeRecord => {
-    records[record.ino] = record;
-    if (record.node !== undefined) byNode.set(record.node, record);
-    contentBlocks += record.blocks;
-    return record;
-  };
-
-  const leafRecord = (node: Exclude<TreeNode, DirNode>, ino: number): InodeRecord => {
-    if (node.kind === 'symlink') {
-      const length = node.target.length;
-      if (length === 0 || length >= BLOCK_SIZE) {
-        throw new ImageError('ext4.bad-symlink', `Cannot store a symlink whose target is ${length} bytes: ext4 holds 1 to ${BLOCK_SIZE - 1}`);
-      }
-      const fast = length <= FAST_SYMLINK_MAX;
-      return {
-        ino, kind: fast ? 'fast-symlink' : 'symlink', node, mode: S_IFLNK | node.permissions,
-        uid: node.uid, gid: node.gid, time: node.mtime, links: 1, size: length,
-        blocks: fast ? 0 : 1, entries: undefined, extents: [], leafBlocks: [],
-      };
-    }
-    return {
-      ino, kind: 'file', node, mode: S_IFREG | node.permissions, uid: node.uid, gid: node.gid,
-      time: node.mtime, links: 1, size: node.size, blocks: Math.ceil(node.size / BLOCK_SIZE),
-      entries: undefined, extents: [], leafBlocks: [],
-    };
-  };
-
-  // Directories are recorded before their children are numbered; their entries and
-  // link counts are filled in as the walk goes.
-  const visitDir = (dir: DirNode, ino: number, parentIno: number, path: string, extraEntries: DirEntry[]): InodeRecord => {
-    const entries: DirEntry[] = [
-      { name: '.', ino, fileType: FT_DIR },
-      { name: '..', ino: parentIno, fileType: FT_DIR },
-      ...extraEntries,
-    ];
-    const record: InodeRecord = {
-      ino, kind: 'dir', node: dir, mode: S_IFDIR | dir.permissions, uid: dir.uid, gid: dir.gid,
-      time: dir.mtime, links: 2 + extraEntries.length, size: 0, blocks: 0, entries, extents: [], leafBlocks: [],
-    };
-    records[ino] = record;
-    byNode.set(dir, record);
-    const names = [...dir.entries.keys()].sort();
-    for (const name of names) {
-      if (ino === ROOT_INO && name === 'lost+found') continue;
-      checkName(name, path);
-      const child = dir.entries.get(name)!;
-      if (child.kind === 'dir') {
-        if (byNode.has(child)) {
-          throw new ImageError('ext4.dir-hard-link', `Cannot store "${path}/${name}": a directory appears twice in the tree`);
-        }
-        const childIno = next++;
-        entries.push({ name, ino: childIno, fileType: FT_DIR });
-        record.links++;
-        visitDir(child, childIno, ino, `${path}/${name}`, []);
-      } else {
-        const seen = byNode.get(child);
-        if (seen !== undefined) {
-          seen.links++;
-          entries.push({ name, ino: seen.ino, fileType: fileType(child) });
-        } else {
-          const childIno = next++;
-          entries.push({ name, ino: childIno, fileType: fileType(child) });
-          add(leafRecord(child, childIno));
-        }
-      }
-    }
-    if (record.links >= MAX_LINKS) record.links = 1;
-    const blocks = ino === FIRST_INO
-      ? Math.max(LOST_AND_FOUND_BLOCKS, directoryBlocks(entries, BLOCK_SIZE))
-      : directoryBlocks(entries, BLOCK_SIZE);
-    const sized: InodeRecord = { ...record, blocks, size: blocks * BLOCK_SIZE };
-    records[ino] = sized;
-    byNode.set(dir, sized);
-    contentBlocks += blocks;
-    return sized;
-  };
-
-  const existingLostFound = root.entries.get('lost+found');
-  const lostFound: DirNode = existingLostFound?.kind === 'dir'
-    ? existingLostFound
-    : { kind: 'dir', permissions: 0o700, uid: 0, gid: 0, mtime: epoch, entries: new Map() };
-  if (existingLostFound !== undefined && existingLostFound.kind !== 'dir') {
-    throw new ImageError('ext4.bad-lost-found', 'Cannot create "/lost+found": the tree has a non-directory of that name');
-  }
-  // The root's entries list lost+found right after "." and ".." (as mke2fs does), and
-  // lost+found takes the first non-reserved inode, before the tree is numbered.
-  const rootRecord = visitDir(root, ROOT_INO, ROOT_INO, '', [{ name: 'lost+found', ino: FIRST_INO, fileType: FT_DIR }]);
-  void rootRecord;
-  visitDir(lostFound, FIRST_INO, ROOT_INO, '/lost+found', []);
-  return { records, lastIno: next - 1, contentBlocks };
+  yield place(JOURNAL_INO, journalBlocks);
+  yield place(ROOT_INO, inventory.blocks.get(ROOT_INO));
+  for (let ino = FIRST_INO; ino <= inventory.lastIno; ino++) yield place(ino, inventory.blocks.get(ino));
 }
 
 interface Allocation {
   readonly geometry: Geometry;
-  readonly journal: InodeRecord;
+  readonly journalBlocks: number;
   readonly cursorEnd: number;
   readonly usedBlocks: number;
   readonly reservedBlocks: number;
 }
 
-/** Places every record's blocks in a filesystem of `blocks` blocks, or returns undefined. */
-function allocate(inventory: Inventory, blocks: number, epoch: number): Allocation | undefined {
+/** Lays out a filesystem of `blocks` blocks, or returns undefined when it cannot hold the tree. */
+function simulate(inventory: Inventory, blocks: number): Allocation | undefined {
   const geometry = computeGeometry(blocks, inventory.lastIno);
   if (geometry === undefined) return undefined;
   const journalBlocks = defaultJournalBlocks(blocks);
   const allocator = new BlockAllocator(geometry.fixed, blocks);
-  const place = (record: InodeRecord): boolean => {
-    if (record.blocks === 0) {
-      record.extents = [];
-      record.leafBlocks = [];
-      return true;
-    }
-    const runs = allocator.allocate(record.blocks, MAX_EXTENT_BLOCKS);
-    if (runs === undefined) return false;
-    let logical = 0;
-    record.extents = runs.map((r) => {
-      const e = { logical, start: r.start, length: r.length };
-      logical += r.length;
-      return e;
-    });
-    const leaves = leafBlocksNeeded(record.extents.length, BLOCK_SIZE);
-    const leafRuns = leaves === 0 ? [] : allocator.allocate(leaves, 1);
-    if (leafRuns === undefined) return false;
-    record.leafBlocks = leafRuns.map((r) => r.start);
-    return true;
-  };
-  const journal: InodeRecord = {
-    ino: JOURNAL_INO, kind: 'journal', node: undefined, mode: S_IFREG | 0o600, uid: 0, gid: 0, time: epoch,
-    links: 1, size: journalBlocks * BLOCK_SIZE, blocks: journalBlocks, entries: undefined, extents: [], leafBlocks: [],
-  };
-  if (!place(journal)) return undefined;
-  for (const record of inventory.records) {
-    if (record !== undefined && !place(record)) return undefined;
+  for (const placement of placements(inventory, journalBlocks, allocator)) {
+    if (placement === undefined) return undefined;
   }
-  const usedBlocks = usedBlocksIn(0, blocks, geometry.fixed, allocator.end);
   return {
     geometry,
-    journal,
+    journalBlocks,
     cursorEnd: allocator.end,
-    usedBlocks,
+    usedBlocks: usedBlocksIn(0, blocks, geometry.fixed, allocator.end),
     reservedBlocks: Math.floor((blocks * RESERVED_PERCENT) / 100),
   };
 }
-
-const MIB_BLOCKS = (1 << 20) / BLOCK_SIZE;
 
 function roundUpToMiB(blocks: number): number {
   return Math.ceil(blocks / MIB_BLOCKS) * MIB_BLOCKS;
@@ -262,17 +130,17 @@ function roundUpToMiB(blocks: number): number {
  * Smallest whole-MiB block count whose free space (after the 5 % reserved for root)
  * is at least `headroomBlocks`.
  */
-function autoSize(inventory: Inventory, headroomBlocks: number, epoch: number): { blocks: number; allocation: Allocation } {
+function autoSize(inventory: Inventory, headroomBlocks: number): { blocks: number; allocation: Allocation } {
   let blocks = roundUpToMiB(Math.ceil((inventory.contentBlocks * 1.03 + headroomBlocks + 2048) / 0.93));
   for (let attempt = 0; attempt < 64; attempt++) {
-    const allocation = allocate(inventory, blocks, epoch);
+    const allocation = simulate(inventory, blocks);
     if (allocation !== undefined) {
       const deficit = allocation.usedBlocks + allocation.reservedBlocks + headroomBlocks - blocks;
       if (deficit <= 0) {
         // Try to shrink once: the first guess is deliberately generous.
         const tighter = roundUpToMiB(allocation.usedBlocks + allocation.reservedBlocks + headroomBlocks);
         if (tighter < blocks) {
-          const again = allocate(inventory, tighter, epoch);
+          const again = simulate(inventory, tighter);
           if (again !== undefined && again.usedBlocks + again.reservedBlocks + headroomBlocks <= tighter) {
             return { blocks: tighter, allocation: again };
           }
@@ -289,32 +157,7 @@ function autoSize(inventory: Inventory, headroomBlocks: number, epoch: number): 
 
 /** The smallest size (bytes) an ext4 filesystem holding `root` can have. */
 export function ext4MinimumBytes(root: DirNode, epoch: number): number {
-  return autoSize(takeInventory(root, epoch), 0, epoch).blocks * BLOCK_SIZE;
-}
-
-export function buildExt4(root: DirNode, options: Ext4Options): Ext4Filesystem {
-  const label = asciiBytes(options.label, 16);
-  if (new TextEncoder().encode(options.label).length > 16) {
-    throw new ImageError('ext4.bad-label', `Cannot use the ext4 label "${options.label}": at most 16 bytes`);
-  }
-  const inventory = takeInventory(root, options.epoch);
-  let blocks: number;
-  let allocation: Allocation | undefined;
-  if (options.sizeBytes === undefined) {
-    const headroom = Math.ceil((options.headroomBytes ?? 0) / BLOCK_SIZE);
-    ({ blocks, allocation } = autoSize(inventory, headroom, options.epoch));
-  } else {
-    if (options.sizeBytes % BLOCK_SIZE !== 0) {
-      throw new ImageError('ext4.bad-size', `Cannot make an ext4 filesystem of ${options.sizeBytes} bytes: not a multiple of ${BLOCK_SIZE}`);
-    }
-    blocks = options.sizeBytes / BLOCK_SIZE;
-    allocation = allocate(inventory, blocks, options.epoch);
-    if (allocation === undefined || allocation.usedBlocks > blocks) {
-      const needed = autoSize(inventory, 0, options.epoch).blocks * BLOCK_SIZE;
-      throw new Ext4TooSmallError(options.sizeBytes, needed);
-    }
-  }
-  return emit(inventory, allocation, options, label);
+  return autoSize(takeInventory(root, epoch, BLOCK_SIZE), 0).blocks * BLOCK_SIZE;
 }
 
 export class Ext4TooSmallError extends ImageError {
@@ -325,18 +168,59 @@ export class Ext4TooSmallError extends ImageError {
   }
 }
 
-function emit(inventory: Inventory, allocation: Allocation, options: Ext4Options, label: Uint8Array): Ext4Filesystem {
-  const { geometry, journal } = allocation;
-  const { blocks, groups, inodesPerGroup: ipg } = geometry;
+export function buildExt4(root: DirNode, options: Ext4Options): Ext4Filesystem {
+  if (new TextEncoder().encode(options.label).length > 16) {
+    throw new ImageError('ext4.bad-label', `Cannot use the ext4 label "${options.label}": at most 16 bytes`);
+  }
+  const inventory = takeInventory(root, options.epoch, BLOCK_SIZE);
+  let blocks: number;
+  let allocation: Allocation | undefined;
+  if (options.sizeBytes === undefined) {
+    ({ blocks, allocation } = autoSize(inventory, Math.ceil((options.headroomBytes ?? 0) / BLOCK_SIZE)));
+  } else {
+    if (options.sizeBytes % BLOCK_SIZE !== 0) {
+      throw new ImageError('ext4.bad-size', `Cannot make an ext4 filesystem of ${options.sizeBytes} bytes: not a multiple of ${BLOCK_SIZE}`);
+    }
+    blocks = options.sizeBytes / BLOCK_SIZE;
+    allocation = simulate(inventory, blocks);
+    if (allocation === undefined || allocation.usedBlocks > blocks) {
+      throw new Ext4TooSmallError(options.sizeBytes, autoSize(inventory, 0).blocks * BLOCK_SIZE);
+    }
+  }
+  return emit(inventory, allocation, blocks, options);
+}
+
+/** Walks the tree and the placements in step: each inode with where its blocks go. */
+function* placedItems(inventory: Inventory, allocation: Allocation, blocks: number): Generator<{ item: WalkItem; placement: Placement }> {
+  const places = placements(inventory, allocation.journalBlocks, new BlockAllocator(allocation.geometry.fixed, blocks));
+  places.next(); // the journal, placed first
+  for (const item of walkTree(inventory, false)) {
+    const placement = places.next().value;
+    if (placement === undefined || placement.ino !== item.ino) {
+      throw new ImageError('input.changed', `Cannot write "${item.path}": the tree changed during the build`, { hint: 'rebuild' });
+    }
+    if (contentBlocks(item, inventory, BLOCK_SIZE) !== inventory.blocks.get(item.ino)) {
+      throw new ImageError('input.changed', `Cannot write "${item.path}": it changed during the build`, { hint: 'rebuild' });
+    }
+    yield { item, placement };
+  }
+}
+
+function journalPlacement(inventory: Inventory, allocation: Allocation, blocks: number): Placement {
+  const first = placements(inventory, allocation.journalBlocks, new BlockAllocator(allocation.geometry.fixed, blocks)).next().value;
+  if (first === undefined) throw new ImageError('ext4.internal', 'Internal error: the journal does not fit');
+  return first;
+}
+
+function emit(inventory: Inventory, allocation: Allocation, blocks: number, options: Ext4Options): Ext4Filesystem {
+  const { geometry } = allocation;
+  const { groups, inodesPerGroup: ipg } = geometry;
   const uuid = uuidToBytes(options.uuid);
   const seed = checksumSeed(uuid);
-  const records = inventory.records;
-  records[JOURNAL_INO] = journal;
   const lastIno = inventory.lastIno;
-
-  // Extent trees are rebuilt when needed (inode tables, leaf blocks) rather than kept per inode.
-  const treeOf = (r: InodeRecord): ReturnType<typeof buildExtentTree> =>
-    buildExtentTree(r.extents, r.leafBlocks, BLOCK_SIZE, inodeSeed(seed, r.ino, 0));
+  const journal = journalPlacement(inventory, allocation, blocks);
+  const treeOf = (ino: number, p: Placement): ReturnType<typeof buildExtentTree> =>
+    buildExtentTree(p.extents, p.leafBlocks, BLOCK_SIZE, inodeSeed(seed, ino, 0));
 
   const inodesUsedIn = (g: number): number => Math.max(0, Math.min(ipg, lastIno - g * ipg));
 
@@ -364,28 +248,46 @@ function emit(inventory: Inventory, allocation: Allocation, options: Ext4Options
     return bitmap;
   };
 
-  const inodeTable = (g: number): Uint8Array => {
-    const used = inodesUsedIn(g);
-    const out = new Uint8Array(Math.ceil((used * INODE_SIZE) / BLOCK_SIZE) * BLOCK_SIZE);
-    for (let i = 0; i < used; i++) {
-      const ino = g * ipg + i + 1;
-      const r = records[ino];
-      if (r === undefined) continue;
-      const block = r.kind === 'fast-symlink'
-        ? asciiBytes((r.node as { target: string }).target, 60)
-        : treeOf(r).root;
-      const sectors = (r.blocks + r.leafBlocks.length) * (BLOCK_SIZE / 512);
-      encodeInode(out, i * INODE_SIZE, ino, {
-        mode: r.mode, uid: r.uid, gid: r.gid, size: r.size, time: r.time, links: r.links,
-        sectors, flags: r.kind === 'fast-symlink' ? 0 : EXTENTS_FL, block,
-      }, seed);
+  const journalFields = (): InodeFields => ({
+    mode: S_IFREG | 0o600, uid: 0, gid: 0, size: allocation.journalBlocks * BLOCK_SIZE, time: options.epoch, links: 1,
+    sectors: (allocation.journalBlocks + journal.leafBlocks.length) * (BLOCK_SIZE / 512), flags: EXTENTS_FL, block: treeOf(JOURNAL_INO, journal).root,
+  });
+
+  const inodeFields = (item: WalkItem, placement: Placement): InodeFields => {
+    const node = item.node;
+    const content = inventory.blocks.get(item.ino);
+    const sectors = (content + placement.leafBlocks.length) * (BLOCK_SIZE / 512);
+    switch (node.kind) {
+      case 'dir': {
+        const subdirs = item.children.filter(([, child]) => child.kind === 'dir').length + (item.ino === ROOT_INO ? 1 : 0);
+        const links = 2 + subdirs >= MAX_LINKS ? 1 : 2 + subdirs;
+        return {
+          mode: S_IFDIR | node.permissions, uid: node.uid, gid: node.gid, size: content * BLOCK_SIZE, time: node.mtime,
+          links, sectors, flags: EXTENTS_FL, block: treeOf(item.ino, placement).root,
+        };
+      }
+      case 'symlink': {
+        const fast = isFastSymlink(node.target);
+        return {
+          mode: S_IFLNK | node.permissions, uid: node.uid, gid: node.gid, size: node.target.length, time: node.mtime, links: 1,
+          sectors: fast ? 0 : sectors, flags: fast ? 0 : EXTENTS_FL,
+          block: fast ? asciiBytes(node.target, 60) : treeOf(item.ino, placement).root,
+        };
+      }
+      case 'file': {
+        const key = node.linkKey === undefined ? node : node.linkKey;
+        const links = key === null ? 1 : (inventory.links.get(key)?.count ?? 1);
+        return {
+          mode: S_IFREG | node.permissions, uid: node.uid, gid: node.gid, size: node.size, time: node.mtime, links,
+          sectors, flags: EXTENTS_FL, block: treeOf(item.ino, placement).root,
+        };
+      }
     }
-    return out;
   };
 
   // Group descriptors and counts.
   const dirsPerGroup = new Array<number>(groups).fill(0);
-  for (const r of records) if (r?.kind === 'dir') dirsPerGroup[Math.floor((r.ino - 1) / ipg)]!++;
+  for (let ino = 1; ino <= lastIno; ino++) if (inventory.isDir.get(ino) === 1) dirsPerGroup[Math.floor((ino - 1) / ipg)]!++;
   const gdt = new Uint8Array(geometry.gdtBlocks * BLOCK_SIZE);
   let freeBlocksTotal = 0;
   let freeInodesTotal = 0;
@@ -422,13 +324,14 @@ function emit(inventory: Inventory, allocation: Allocation, options: Ext4Options
   }
 
   // Superblock, with s_jnl_blocks holding a copy of the journal inode's block map.
-  const journalTree = treeOf(journal);
   const jnlBlocks = new Uint8Array(68);
-  jnlBlocks.set(journalTree.root, 0);
+  jnlBlocks.set(treeOf(JOURNAL_INO, journal).root, 0);
+  const journalBytes = allocation.journalBlocks * BLOCK_SIZE;
   const jv = new DataView(jnlBlocks.buffer);
-  jv.setUint32(60, Math.floor(journal.size / 2 ** 32), true);
-  jv.setUint32(64, journal.size % 2 ** 32, true);
+  jv.setUint32(60, Math.floor(journalBytes / 2 ** 32), true);
+  jv.setUint32(64, journalBytes % 2 ** 32, true);
   const reserved = allocation.reservedBlocks;
+  const label = asciiBytes(options.label, 16);
   const superblock = (group: number): Uint8Array => {
     const sb = superblockStruct.encode({
       s_inodes_count: ipg * groups,
@@ -475,42 +378,60 @@ function emit(inventory: Inventory, allocation: Allocation, options: Ext4Options
     return sb;
   };
 
-  const metadata: Segment[] = [];
   const at = (block: number): number => block * BLOCK_SIZE;
-  metadata.push(bytesSegment(1024, superblock(0)));
-  metadata.push(bytesSegment(at(1), gdt));
+  const fixedMetadata: Segment[] = [bytesSegment(1024, superblock(0)), bytesSegment(at(1), gdt)];
   for (const g of geometry.backupGroups) {
     if (g === 0) continue;
-    metadata.push(bytesSegment(at(g * BLOCKS_PER_GROUP), superblock(g)));
-    metadata.push(bytesSegment(at(g * BLOCKS_PER_GROUP + 1), gdt));
-  }
-  for (let g = 0; g < groups; g++) {
-    const meta = geometry.group[g]!;
-    metadata.push(lazySegment(at(meta.blockBitmap), BLOCK_SIZE, () => blockBitmap(g)));
-    metadata.push(lazySegment(at(meta.inodeBitmap), BLOCK_SIZE, () => inodeBitmap(g)));
-    const used = inodesUsedIn(g);
-    if (used > 0) {
-      metadata.push(lazySegment(at(meta.inodeTable), Math.ceil((used * INODE_SIZE) / BLOCK_SIZE) * BLOCK_SIZE, () => inodeTable(g)));
-    }
-  }
-  metadata.sort((a, b) => a.offset - b.offset);
-
-  // Content was allocated in this order (journal, then inode order) from an ascending
-  // cursor, so this stream is already sorted by disk offset.
-  function* content(): Generator<Segment> {
-    const journalStart = journal.extents[0];
-    if (journalStart !== undefined) yield bytesSegment(at(journalStart.start), encodeJournalSuperblock(BLOCK_SIZE, journal.blocks, uuid));
-    for (const r of records) {
-      if (r === undefined || r.kind === 'journal') continue;
-      yield* contentSegments(r, seed);
-      if (r.leafBlocks.length > 0) {
-        const leaves = treeOf(r).leaves;
-        for (let i = 0; i < leaves.length; i++) yield bytesSegment(at(r.leafBlocks[i]!), leaves[i]!);
-      }
-    }
+    fixedMetadata.push(bytesSegment(at(g * BLOCKS_PER_GROUP), superblock(g)));
+    fixedMetadata.push(bytesSegment(at(g * BLOCKS_PER_GROUP + 1), gdt));
   }
 
   function* segments(): Generator<Segment> {
+    // Inode tables come before the data on the disk: they take their records from a
+    // walk of their own, in inode order, as the tables are written group by group.
+    const inodeWalk = placedItems(inventory, allocation, blocks);
+    let pending = inodeWalk.next();
+    const inodeTable = (g: number): Uint8Array => {
+      const used = inodesUsedIn(g);
+      const out = new Uint8Array(Math.ceil((used * INODE_SIZE) / BLOCK_SIZE) * BLOCK_SIZE);
+      for (let i = 0; i < used; i++) {
+        const ino = g * ipg + i + 1;
+        let fields: InodeFields | undefined;
+        if (ino === JOURNAL_INO) {
+          fields = journalFields();
+        } else if (!pending.done && pending.value.item.ino === ino) {
+          fields = inodeFields(pending.value.item, pending.value.placement);
+          pending = inodeWalk.next();
+        }
+        if (fields !== undefined) encodeInode(out, i * INODE_SIZE, ino, fields, seed);
+      }
+      return out;
+    };
+
+    const metadata: Segment[] = [...fixedMetadata];
+    for (let g = 0; g < groups; g++) {
+      const meta = geometry.group[g]!;
+      metadata.push(lazySegment(at(meta.blockBitmap), BLOCK_SIZE, () => blockBitmap(g)));
+      metadata.push(lazySegment(at(meta.inodeBitmap), BLOCK_SIZE, () => inodeBitmap(g)));
+      const used = inodesUsedIn(g);
+      if (used > 0) metadata.push(lazySegment(at(meta.inodeTable), Math.ceil((used * INODE_SIZE) / BLOCK_SIZE) * BLOCK_SIZE, () => inodeTable(g)));
+    }
+    metadata.sort((a, b) => a.offset - b.offset);
+
+    // Content was allocated in inode order from an ascending cursor, so this stream is
+    // already in disk order.
+    function* content(): Generator<Segment> {
+      const journalStart = journal.extents[0];
+      if (journalStart !== undefined) yield bytesSegment(at(journalStart.start), encodeJournalSuperblock(BLOCK_SIZE, allocation.journalBlocks, uuid));
+      for (const { item, placement } of placedItems(inventory, allocation, blocks)) {
+        yield* contentSegments(item, placement, inventory, seed);
+        if (placement.leafBlocks.length > 0) {
+          const leaves = treeOf(item.ino, placement).leaves;
+          for (let i = 0; i < leaves.length; i++) yield bytesSegment(at(placement.leafBlocks[i]!), leaves[i]!);
+        }
+      }
+    }
+
     let m = 0;
     for (const segment of content()) {
       while (m < metadata.length && metadata[m]!.offset < segment.offset) yield metadata[m++]!;
@@ -528,18 +449,18 @@ function emit(inventory: Inventory, allocation: Allocation, options: Ext4Options
   };
 }
 
-/** Segments for a record's content, one per extent, in disk order. */
-function* contentSegments(r: InodeRecord, seed: number): Generator<Segment> {
-  const node = r.node;
-  if (r.kind === 'dir') {
-    const entries = r.entries!;
+/** Segments for an inode's content, one per extent, in disk order. */
+function* contentSegments(item: WalkItem, placement: Placement, inventory: Inventory, seed: number): Generator<Segment> {
+  const node = item.node;
+  if (node.kind === 'dir') {
+    const blocks = inventory.blocks.get(item.ino);
     let cached: Uint8Array | undefined;
-    let remaining = r.extents.length;
+    let remaining = placement.extents.length;
     const content = (): Uint8Array => {
-      cached ??= encodeDirectory(entries, r.blocks, BLOCK_SIZE, inodeSeed(seed, r.ino, 0));
+      cached ??= encodeDirectory(directoryEntries(item, inventory, true), blocks, BLOCK_SIZE, inodeSeed(seed, item.ino, 0));
       return cached;
     };
-    for (const e of r.extents) {
+    for (const e of placement.extents) {
       yield lazySegment(e.start * BLOCK_SIZE, e.length * BLOCK_SIZE, () => {
         const part = content().subarray(e.logical * BLOCK_SIZE, (e.logical + e.length) * BLOCK_SIZE);
         if (--remaining === 0) cached = undefined;
@@ -548,21 +469,19 @@ function* contentSegments(r: InodeRecord, seed: number): Generator<Segment> {
     }
     return;
   }
-  if (r.kind === 'symlink' && node?.kind === 'symlink') {
-    yield bytesSegment(r.extents[0]!.start * BLOCK_SIZE, asciiBytes(node.target, node.target.length));
+  if (node.kind === 'symlink') {
+    if (!isFastSymlink(node.target)) yield bytesSegment(placement.extents[0]!.start * BLOCK_SIZE, asciiBytes(node.target, node.target.length));
     return;
   }
-  if (r.kind === 'file' && node?.kind === 'file') {
-    for (const e of r.extents) {
-      const from = e.logical * BLOCK_SIZE;
-      const length = Math.min(e.length * BLOCK_SIZE, node.size - from);
-      if (length <= 0) continue;
-      const offset = e.start * BLOCK_SIZE;
-      if (node.content.kind === 'host') {
-        yield { offset, length, source: { kind: 'file', path: node.content.path, offset: from } };
-      } else {
-        yield bytesSegment(offset, node.content.bytes.subarray(from, from + length));
-      }
+  for (const e of placement.extents) {
+    const from = e.logical * BLOCK_SIZE;
+    const length = Math.min(e.length * BLOCK_SIZE, node.size - from);
+    if (length <= 0) continue;
+    const offset = e.start * BLOCK_SIZE;
+    if (node.content.kind === 'host') {
+      yield { offset, length, source: { kind: 'file', path: node.content.path, offset: from } };
+    } else {
+      yield bytesSegment(offset, node.content.bytes.subarray(from, from + length));
     }
   }
 }

@@ -5,7 +5,7 @@
  * image is written front to back. Nothing is read or encoded here.
  */
 import { ImageError } from '../../core/errors.js';
-import type { DirNode, FileNode } from '../tree.js';
+import { childrenOf, type DirNode, type FileNode } from '../tree.js';
 import type { ClusterRun } from './fat-table.js';
 import type { FatGeometry } from './geometry.js';
 import { lfnEntryCount } from './lfn.js';
@@ -64,7 +64,8 @@ export function planFat(root: DirNode, geometry: FatGeometry, hasLabel: boolean)
   };
 
   const planDir = (node: DirNode, path: string, isRoot: boolean, parentCluster: number): PlannedDir => {
-    const raw = [...node.entries.keys()].sort();
+    const listing = childrenOf(node);
+    const raw = listing.map(([name]) => name);
     const decoded = raw.map((r) => decodeTreeName(r, `${path}/${r}`));
     const names = assignFatNames(decoded, path);
     let entries = isRoot ? (hasLabel ? 1 : 0) : 2;
@@ -91,8 +92,8 @@ export function planFat(root: DirNode, geometry: FatGeometry, hasLabel: boolean)
     const children: PlannedChild[] = [];
     const dir: PlannedDir = { kind: 'dir', node, path, isRoot, firstCluster, clusters, parentCluster, entryBytes, children };
     if (clusters > 0) objects.push(dir);
-    raw.forEach((r, i) => {
-      const child = node.entries.get(r)!;
+    raw.forEach((_, i) => {
+      const child = listing[i]![1];
       const childPath = `${path}/${decoded[i]!}`;
       const name = names[i]!;
       switch (child.kind) {

@@ -4,10 +4,10 @@ import { createHash } from 'node:crypto';
 import { readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildExt4, ext4MinimumBytes, Ext4TooSmallError } from '../../../src/fs/ext4/index.js';
-import { dir, scanHostTree, type DirNode } from '../../../src/fs/tree.js';
+import { dir, lazyHostTree, scanHostTree, type DirNode } from '../../../src/fs/tree.js';
 import { OutputFile } from '../../../src/core/output-file.js';
 import { writeRaw } from '../../../src/container/raw.js';
-import type { BlockImage } from '../../../src/core/block-image.js';
+import { readAll, type BlockImage } from '../../../src/core/block-image.js';
 import { run, runOk, tempDir } from '../../helpers/run.js';
 import { makeTortureTree, snapshotTree } from '../../helpers/tree.js';
 
@@ -207,6 +207,37 @@ test('journal superblock and group 0 layout match mke2fs for the same UUID', () 
     assert.deepEqual(journalBlock(ours), journalBlock(theirs));
     const features = (image: string): string => /Filesystem features:(.*)/.exec(runOk('dumpe2fs', ['-h', image]).stdout)![1]!;
     assert.equal(features(ours), features(theirs));
+  } finally {
+    tmp.remove();
+  }
+});
+
+test('a lazily listed tree gives the same bytes as the same tree held in memory, hard links included', () => {
+  const tmp = tempDir('ext4-lazy');
+  try {
+    const src = join(tmp.path, 'src');
+    makeTortureTree(src, { bigDirEntries: 2000 });
+    const options = { label: 'nixos', uuid: UUID, epoch: 1 } as const;
+    const inMemory = buildExt4(hostTree(src), options);
+    const lazy = lazyHostTree(src, { maxTime: 1, uid: 0, gid: 0 });
+    assert.equal(lazy.kind, 'dir');
+    const listed = buildExt4(lazy as DirNode, options);
+    assert.equal(listed.sizeBytes, inMemory.sizeBytes);
+    const hash = (image: BlockImage): string => createHash('sha256').update(readAll(image)).digest('hex');
+    assert.equal(hash(listed.image), hash(inMemory.image));
+  } finally {
+    tmp.remove();
+  }
+});
+
+test('a file that changes between the planning walk and the writing walk is reported', () => {
+  const tmp = tempDir('ext4-changed');
+  try {
+    const src = join(tmp.path, 'src');
+    makeTortureTree(src, { bigDirEntries: 10 });
+    const fs = buildExt4(lazyHostTree(src, { maxTime: 1, uid: 0, gid: 0 }) as DirNode, { label: 'nixos', uuid: UUID, epoch: 1 });
+    writeFileSync(join(src, 'one-block'), Buffer.alloc(3 * 4096, 0x43));
+    assert.throws(() => readAll(fs.image), /Cannot write ".*\/one-block": it changed during the build/);
   } finally {
     tmp.remove();
   }

@@ -1,0 +1,230 @@
+/**
+ * The walk every pass of the ext4 writer makes over the tree, and what the first pass
+ * keeps of it. Inodes are numbered depth-first, names sorted bytewise, as `mke2fs -d`
+ * numbers them: the root is 2, lost+found 11, the tree from 12. The first pass records
+ * only compact arrays (blocks per inode, which inodes are directories, each directory's
+ * children's inode numbers, hard-link groups); later passes walk the tree again and get
+ * the same numbers, so memory does not grow with the files' metadata.
+ */
+import { ImageError } from '../../core/errors.js';
+import { childrenOf, type DirNode, type TreeNode } from '../tree.js';
+import { directoryBlocks, FT_DIR, type DirEntry } from './directory.js';
+
+export const ROOT_INO = 2;
+export const JOURNAL_INO = 8;
+export const FIRST_INO = 11;
+const LOST_AND_FOUND_BLOCKS = 4;
+const MAX_NAME = 255;
+const FAST_SYMLINK_MAX = 59;
+
+/** A typed array that grows by doubling. */
+class Growable<T extends Float64Array | Uint32Array | Uint8Array> {
+  array: T;
+  length = 0;
+  constructor(private readonly make: (n: number) => T) {
+    this.array = make(1024);
+  }
+  set(index: number, value: number): void {
+    if (index >= this.array.length) {
+      const bigger = this.make(Math.max(index + 1, this.array.length * 2));
+      bigger.set(this.array);
+      this.array = bigger;
+    }
+    this.array[index] = value;
+    this.length = Math.max(this.length, index + 1);
+  }
+  get(index: number): number {
+    return index < this.length ? this.array[index]! : 0;
+  }
+}
+
+/** Files with several names share one inode; the group's first name gets it. */
+export interface LinkGroup {
+  readonly ino: number;
+  count: number;
+}
+
+export interface WalkItem {
+  readonly ino: number;
+  readonly node: TreeNode;
+  readonly parentIno: number;
+  /** Position of a directory in walk order (-1 for other nodes). */
+  readonly dirIndex: number;
+  /** A directory's children, sorted (empty for other nodes). */
+  readonly children: readonly [string, TreeNode][];
+  readonly path: string;
+}
+
+export interface Inventory {
+  readonly root: DirNode;
+  readonly lostFound: DirNode;
+  readonly lastIno: number;
+  /** Content blocks of each inode. */
+  readonly blocks: Growable<Float64Array>;
+  /** 1 for directories. */
+  readonly isDir: Growable<Uint8Array>;
+  /** Children's inode numbers of every directory, concatenated in walk order. */
+  readonly childInos: Growable<Uint32Array>;
+  /** Where each directory's children start in childInos. */
+  readonly childStart: Growable<Float64Array>;
+  readonly links: Map<unknown, LinkGroup>;
+  readonly contentBlocks: number;
+}
+
+const EMPTY: readonly [string, TreeNode][] = [];
+
+/** Hard-link identity: a host file's linkKey, or the object itself in an in-memory tree. */
+function linkKeyOf(node: TreeNode): unknown {
+  if (node.kind !== 'file') return undefined;
+  if (node.linkKey === undefined) return node;
+  return node.linkKey ?? undefined;
+}
+
+function checkName(name: string, where: string): void {
+  if (name.length === 0 || name.length > MAX_NAME || name.includes('/') || name.includes('\0') || name === '.' || name === '..') {
+    throw new ImageError('ext4.bad-name', `Cannot store "${where}/${name.slice(0, 40)}": ext4 names are 1 to ${MAX_NAME} bytes without "/" or NUL`, {
+      hint: `the name is ${name.length} bytes`,
+    });
+  }
+}
+
+/** Depth-first walk yielding every inode once, in inode order. */
+export function* walkTree(inventory: Pick<Inventory, 'root' | 'lostFound' | 'links' | 'childInos' | 'childStart'>, firstPass: boolean): Generator<WalkItem> {
+  const { root, lostFound, links, childInos, childStart } = inventory;
+  let next = FIRST_INO + 1;
+  let dirCount = 0;
+  let slotCount = 0;
+  const seenDirs = new Set<DirNode>();
+  const openDir = (children: readonly unknown[]): number => {
+    const index = dirCount++;
+    if (firstPass) {
+      childStart.set(index, slotCount);
+      slotCount += children.length;
+    }
+    return index;
+  };
+
+  function* visit(children: readonly [string, TreeNode][], parentIno: number, parentIndex: number, path: string): Generator<WalkItem> {
+    const base = childStart.get(parentIndex);
+    for (let i = 0; i < children.length; i++) {
+      const [name, child] = children[i]!;
+      if (firstPass) checkName(name, path);
+      const childPath = `${path}/${name}`;
+      if (child.kind === 'dir') {
+        if (firstPass && child.list === undefined) {
+          if (seenDirs.has(child)) throw new ImageError('ext4.dir-hard-link', `Cannot store "${childPath}": a directory appears twice in the tree`);
+          seenDirs.add(child);
+        }
+        const ino = next++;
+        if (firstPass) childInos.set(base + i, ino);
+        const grandchildren = childrenOf(child);
+        const index = openDir(grandchildren);
+        yield { ino, node: child, parentIno, dirIndex: index, children: grandchildren, path: childPath };
+        yield* visit(grandchildren, ino, index, childPath);
+        continue;
+      }
+      const key = linkKeyOf(child);
+      let ino: number;
+      let first = true;
+      if (key === undefined) {
+        ino = next++;
+      } else if (firstPass) {
+        const group = links.get(key);
+        if (group === undefined) {
+          ino = next++;
+          links.set(key, { ino, count: 1 });
+        } else {
+          group.count++;
+          ino = group.ino;
+          first = false;
+        }
+      } else {
+        const group = links.get(key);
+        if (group === undefined) throw new ImageError('input.changed', `Cannot read "${childPath}": it appeared during the build`, { hint: 'the input changed during the build; rebuild' });
+        first = group.ino === next;
+        ino = first ? next++ : group.ino;
+      }
+      if (firstPass) childInos.set(base + i, ino);
+      if (first) yield { ino, node: child, parentIno, dirIndex: -1, children: EMPTY, path: childPath };
+    }
+  }
+
+  const rootChildren = childrenOf(root).filter(([name]) => name !== 'lost+found');
+  const lostFoundChildren = childrenOf(lostFound);
+  const rootIndex = openDir(rootChildren);
+  const lostFoundIndex = openDir(lostFoundChildren);
+  yield { ino: ROOT_INO, node: root, parentIno: ROOT_INO, dirIndex: rootIndex, children: rootChildren, path: '' };
+  yield { ino: FIRST_INO, node: lostFound, parentIno: ROOT_INO, dirIndex: lostFoundIndex, children: lostFoundChildren, path: '/lost+found' };
+  yield* visit(rootChildren, ROOT_INO, rootIndex, '');
+  yield* visit(lostFoundChildren, FIRST_INO, lostFoundIndex, '/lost+found');
+}
+
+/** A directory's entries: ".", "..", lost+found in the root, then its children. */
+export function directoryEntries(item: WalkItem, inventory: Pick<Inventory, 'childInos' | 'childStart'>, withInodes: boolean): DirEntry[] {
+  const entries: DirEntry[] = [
+    { name: '.', ino: item.ino, fileType: FT_DIR },
+    { name: '..', ino: item.parentIno, fileType: FT_DIR },
+  ];
+  if (item.ino === ROOT_INO) entries.push({ name: 'lost+found', ino: FIRST_INO, fileType: FT_DIR });
+  const base = inventory.childStart.get(item.dirIndex);
+  item.children.forEach(([name, child], i) => {
+    entries.push({ name, ino: withInodes ? inventory.childInos.get(base + i) : 0, fileType: fileType(child) });
+  });
+  return entries;
+}
+
+export function fileType(node: TreeNode): number {
+  return node.kind === 'dir' ? FT_DIR : node.kind === 'symlink' ? 7 : 1;
+}
+
+export function isFastSymlink(target: string): boolean {
+  return target.length <= FAST_SYMLINK_MAX;
+}
+
+/** Blocks of content an inode needs (its data, its directory blocks, a slow symlink's block). */
+export function contentBlocks(item: WalkItem, inventory: Pick<Inventory, 'childInos' | 'childStart'>, blockSize: number): number {
+  const node = item.node;
+  switch (node.kind) {
+    case 'dir': {
+      const blocks = directoryBlocks(directoryEntries(item, inventory, false), blockSize);
+      return item.ino === FIRST_INO ? Math.max(LOST_AND_FOUND_BLOCKS, blocks) : blocks;
+    }
+    case 'symlink': {
+      const length = node.target.length;
+      if (length === 0 || length >= blockSize) {
+        throw new ImageError('ext4.bad-symlink', `Cannot store the symlink "${item.path}" whose target is ${length} bytes: ext4 holds 1 to ${blockSize - 1}`);
+      }
+      return isFastSymlink(node.target) ? 0 : 1;
+    }
+    case 'file':
+      return Math.ceil(node.size / blockSize);
+  }
+}
+
+/** The first pass: numbers every inode and keeps the compact arrays later passes need. */
+export function takeInventory(root: DirNode, epoch: number, blockSize: number): Inventory {
+  const existing = childrenOf(root).find(([name]) => name === 'lost+found')?.[1];
+  if (existing !== undefined && existing.kind !== 'dir') {
+    throw new ImageError('ext4.bad-lost-found', 'Cannot create "/lost+found": the tree has a non-directory of that name');
+  }
+  const lostFound: DirNode = existing ?? { kind: 'dir', permissions: 0o700, uid: 0, gid: 0, mtime: epoch, entries: new Map() };
+  const partial = {
+    root,
+    lostFound,
+    links: new Map<unknown, LinkGroup>(),
+    childInos: new Growable((n) => new Uint32Array(n)),
+    childStart: new Growable((n) => new Float64Array(n)),
+  };
+  const blocks = new Growable((n) => new Float64Array(n));
+  const isDir = new Growable((n) => new Uint8Array(n));
+  let lastIno = FIRST_INO;
+  let total = 0;
+  for (const item of walkTree(partial, true)) {
+    const count = contentBlocks(item, partial, blockSize);
+    blocks.set(item.ino, count);
+    if (item.node.kind === 'dir') isDir.set(item.ino, 1);
+    total += count;
+    lastIno = Math.max(lastIno, item.ino);
+  }
+  return { ...partial, lastIno, blocks, isDir, contentBlocks: total };
+}

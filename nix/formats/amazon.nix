@@ -1,13 +1,13 @@
 # amazon: Amazon EC2 image, a dynamic VHD with GPT and a BIOS boot partition (nixos-generators imports nixpkgs' amazon-image.nix).
 let
-  filesystems = import ../lib/filesystems.nix;
+  common = import ../lib/common.nix;
 in
 import ../lib/format.nix {
   upstream = "../maintainers/scripts/ec2/amazon-image.nix";
   essentials =
     { lib, ... }:
     lib.mkMerge [
-      filesystems.root
+      common.root
       {
         boot.growPartition = true;
         boot.kernelParams = [ "console=ttyS0,115200n8" "random.trust_cpu=on" "nvme_core.io_timeout=4294967295" ];

@@ -1,13 +1,13 @@
 # cloudstack: Apache CloudStack image, qcow2 with MBR (nixos-generators imports nixpkgs' cloudstack-config.nix).
 let
-  filesystems = import ../lib/filesystems.nix;
+  common = import ../lib/common.nix;
 in
 import ../lib/format.nix {
   upstream = "virtualisation/cloudstack-config.nix";
   essentials =
     { lib, ... }:
     lib.mkMerge [
-      filesystems.root
+      common.root
       {
         boot.growPartition = true;
         boot.kernelParams = [ "console=tty0" ];

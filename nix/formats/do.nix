@@ -1,13 +1,13 @@
 # do: DigitalOcean image, gzip-compressed qcow2 with MBR (nixos-generators imports nixpkgs' digital-ocean-image.nix).
 let
-  filesystems = import ../lib/filesystems.nix;
+  common = import ../lib/common.nix;
 in
 import ../lib/format.nix {
   upstream = "virtualisation/digital-ocean-image.nix";
   essentials =
     { lib, ... }:
     lib.mkMerge [
-      filesystems.root
+      common.root
       {
         boot.growPartition = true;
         boot.kernelParams = [ "console=ttyS0" "panic=1" "boot.panic_on_fail" ];

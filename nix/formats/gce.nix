@@ -1,13 +1,13 @@
 # gce: Google Compute Engine image, disk.raw in a sparse tar.gz, MBR (nixos-generators imports nixpkgs' google-compute-image.nix).
 let
-  filesystems = import ../lib/filesystems.nix;
+  common = import ../lib/common.nix;
 in
 import ../lib/format.nix {
   upstream = "virtualisation/google-compute-image.nix";
   essentials =
     { lib, ... }:
     lib.mkMerge [
-      filesystems.root
+      common.root
       {
         boot.growPartition = true;
         boot.kernelParams = [ "console=ttyS0" "panic=1" "boot.panic_on_fail" ];

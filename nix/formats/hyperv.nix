@@ -1,21 +1,17 @@
 # hyperv: Hyper-V generation 2 image, dynamic VHDX with GPT and an ESP (nixos-generators imports nixpkgs' hyperv-image.nix).
 let
-  filesystems = import ../lib/filesystems.nix;
+  common = import ../lib/common.nix;
 in
 import ../lib/format.nix {
   upstream = "virtualisation/hyperv-image.nix";
   essentials =
     { lib, ... }:
     lib.mkMerge [
-      filesystems.root
-      filesystems.esp
+      common.root
+      common.esp
+      common.grubEfiRemovable
       {
         boot.growPartition = true;
-        boot.loader.grub = {
-          device = "nodev";
-          efiSupport = true;
-          efiInstallAsRemovable = true;
-        };
         virtualisation.hypervGuest.enable = true;
       }
     ];

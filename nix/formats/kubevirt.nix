@@ -1,13 +1,13 @@
 # kubevirt: KubeVirt image, qcow2 with MBR (nixos-generators imports nixpkgs' kubevirt.nix).
 let
-  filesystems = import ../lib/filesystems.nix;
+  common = import ../lib/common.nix;
 in
 import ../lib/format.nix {
   upstream = "virtualisation/kubevirt.nix";
   essentials =
     { lib, ... }:
     lib.mkMerge [
-      filesystems.root
+      common.root
       {
         boot.growPartition = true;
         boot.kernelParams = [ "console=ttyS0" ];

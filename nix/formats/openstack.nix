@@ -1,13 +1,13 @@
 # openstack: OpenStack image, qcow2 with MBR and 1 GiB free (nixos-generators imports nixpkgs' openstack-image.nix).
 let
-  filesystems = import ../lib/filesystems.nix;
+  common = import ../lib/common.nix;
 in
 import ../lib/format.nix {
   upstream = "../maintainers/scripts/openstack/openstack-image.nix";
   essentials =
     { lib, ... }:
     lib.mkMerge [
-      filesystems.root
+      common.root
       {
         boot.growPartition = true;
         boot.kernelParams = [ "console=tty1" ];

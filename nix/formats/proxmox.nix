@@ -3,14 +3,14 @@
 # The config is rendered as nixpkgs renders it; src/container/proxmox-config.ts renders
 # the same text for --toplevel (a test keeps them equal).
 let
-  filesystems = import ../lib/filesystems.nix;
+  common = import ../lib/common.nix;
 in
 import ../lib/format.nix {
   upstream = "virtualisation/proxmox-image.nix";
   essentials =
     { lib, ... }:
     lib.mkMerge [
-      filesystems.root
+      common.root
       {
         boot.growPartition = true;
         boot.kernelParams = [ "console=ttyS0" ];

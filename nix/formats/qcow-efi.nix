@@ -8,14 +8,15 @@
   ...
 }:
 let
-  filesystems = import ../lib/filesystems.nix;
+  common = import ../lib/common.nix;
   qemuGuest = "${toString modulesPath}/profiles/qemu-guest.nix";
 in
 {
   imports = [
     ../lib/image-plan.nix
-    filesystems.root
-    filesystems.esp
+    common.root
+    common.esp
+    common.grubEfiRemovable
   ]
   ++ lib.optional (builtins.pathExists qemuGuest) qemuGuest;
 
@@ -27,11 +28,6 @@ in
   config = {
     boot.growPartition = true;
     boot.kernelParams = map (c: "console=${c}") config.boot.consoles;
-    boot.loader.grub = {
-      device = "nodev";
-      efiSupport = true;
-      efiInstallAsRemovable = true;
-    };
     boot.loader.timeout = 0;
 
     nixos-generate = {

@@ -9,15 +9,15 @@
   ...
 }:
 let
-  filesystems = import ../lib/filesystems.nix;
+  common = import ../lib/common.nix;
   qemuGuest = "${toString modulesPath}/profiles/qemu-guest.nix";
   x86 = pkgs.stdenv.hostPlatform.system == "x86_64-linux";
 in
 {
   imports = [
     ../lib/image-plan.nix
-    filesystems.root
-    filesystems.esp
+    common.root
+    common.esp
   ]
   ++ lib.optional (builtins.pathExists qemuGuest) qemuGuest;
 

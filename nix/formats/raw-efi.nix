@@ -2,23 +2,19 @@
 # media (the system configuration nixos-generators' raw-efi format sets).
 { lib, ... }:
 let
-  filesystems = import ../lib/filesystems.nix;
+  common = import ../lib/common.nix;
 in
 {
   imports = [
     ../lib/image-plan.nix
-    filesystems.root
-    filesystems.esp
+    common.root
+    common.esp
+    common.grubEfiRemovable
   ];
 
   boot = {
     growPartition = true;
     kernelParams = [ "console=ttyS0" ];
-    loader.grub = {
-      device = "nodev";
-      efiSupport = true;
-      efiInstallAsRemovable = true;
-    };
     loader.timeout = lib.mkDefault 0;
     initrd.availableKernelModules = [ "uas" ];
   };

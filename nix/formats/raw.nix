@@ -2,12 +2,12 @@
 # nixos-generators' raw format sets).
 { lib, ... }:
 let
-  filesystems = import ../lib/filesystems.nix;
+  common = import ../lib/common.nix;
 in
 {
   imports = [
     ../lib/image-plan.nix
-    filesystems.root
+    common.root
   ];
 
   boot = {

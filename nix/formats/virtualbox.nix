@@ -1,13 +1,13 @@
 # virtualbox: VirtualBox OVA (OVF + streamOptimized VMDK), MBR (nixos-generators imports nixpkgs' virtualbox-image.nix).
 let
-  filesystems = import ../lib/filesystems.nix;
+  common = import ../lib/common.nix;
 in
 import ../lib/format.nix {
   upstream = "virtualisation/virtualbox-image.nix";
   essentials =
     { lib, ... }:
     lib.mkMerge [
-      filesystems.root
+      common.root
       {
         boot.growPartition = true;
         boot.loader.grub.device = "/dev/sda";
@@ -24,13 +24,7 @@ import ../lib/format.nix {
           container = "ova";
           fileName = "${config.nixos-generate.baseName}.ova";
           compression = "none";
-          virtualMachine = {
-            name =
-              config.virtualbox.vmName
-                or "NixOS ${config.system.nixos.label} (${pkgs.stdenv.hostPlatform.system})";
-            memoryMiB = config.virtualbox.memorySize or 1536;
-            cpus = 1;
-          };
+          virtualMachine = common.virtualMachine { inherit config pkgs; };
         };
       };
     };

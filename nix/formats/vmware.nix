@@ -1,21 +1,17 @@
 # vmware: VMware image, monolithicSparse VMDK with GPT and an ESP (nixos-generators imports nixpkgs' vmware-image.nix).
 let
-  filesystems = import ../lib/filesystems.nix;
+  common = import ../lib/common.nix;
 in
 import ../lib/format.nix {
   upstream = "virtualisation/vmware-image.nix";
   essentials =
     { lib, ... }:
     lib.mkMerge [
-      filesystems.root
-      filesystems.esp
+      common.root
+      common.esp
+      common.grubEfiRemovable
       {
         boot.growPartition = true;
-        boot.loader.grub = {
-          device = "nodev";
-          efiSupport = true;
-          efiInstallAsRemovable = true;
-        };
         virtualisation.vmware.guest.enable = true;
       }
     ];

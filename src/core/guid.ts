@@ -6,10 +6,6 @@ import { ImageError } from './errors.js';
 
 const GUID_TEXT = /^([0-9a-f]{8})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{12})$/i;
 
-export function isGuidText(text: string): boolean {
-  return GUID_TEXT.test(text);
-}
-
 /** Text GUID to its 16-byte mixed-endian on-disk form. */
 export function guidToBytes(text: string): Uint8Array {
   const m = GUID_TEXT.exec(text);

@@ -103,10 +103,6 @@ export function asciiBytes(text: string, length: number, pad = 0): Uint8Array {
   return out;
 }
 
-export function alignUp(value: number, alignment: number): number {
-  return Math.ceil(value / alignment) * alignment;
-}
-
 export function ceilDiv(value: number, divisor: number): number {
   return Math.ceil(value / divisor);
 }

@@ -23,7 +23,6 @@ export const ESP_START = 8 * MIB;
 export const ESP_END = 257 * MIB;
 
 export type LayoutName = 'legacy' | 'legacy+gpt' | 'efi' | 'hybrid' | 'none';
-export const LAYOUT_NAMES: readonly LayoutName[] = ['legacy', 'legacy+gpt', 'efi', 'hybrid', 'none'];
 
 function firstHex(text: string, digits: number): string {
   return createHash('sha256').update(text).digest('hex').slice(0, digits).toUpperCase();
@@ -96,9 +95,4 @@ export function layout(name: LayoutName): PartitionTablePlan {
       return table;
     }
   }
-}
-
-/** make-disk-image's "efi" table: ESP (8-257 MiB) and the root, labelled nixos. */
-export function efiLayout(): GptTablePlan {
-  return layout('efi') as GptTablePlan;
 }

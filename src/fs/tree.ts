@@ -165,45 +165,6 @@ function hostNode(path: string, options: ScanOptions, lazy: boolean): TreeNode {
   return visit(path);
 }
 
-export interface TreeStats {
-  files: number;
-  dirs: number;
-  symlinks: number;
-  /** Distinct regular files (hard links counted once). */
-  inodes: number;
-  fileBytes: number;
-}
-
-export function treeStats(root: TreeNode): TreeStats {
-  const stats: TreeStats = { files: 0, dirs: 0, symlinks: 0, inodes: 0, fileBytes: 0 };
-  const seen = new Set<unknown>();
-  const walk = (node: TreeNode): void => {
-    if (node.kind === 'dir') {
-      stats.dirs++;
-      stats.inodes++;
-      for (const [, child] of childrenOf(node)) walk(child);
-    } else if (node.kind === 'symlink') {
-      stats.symlinks++;
-      stats.inodes++;
-    } else {
-      stats.files++;
-      const key = node.linkKey === undefined ? node : node.linkKey;
-      if (key === null || !seen.has(key)) {
-        if (key !== null) seen.add(key);
-        stats.inodes++;
-        stats.fileBytes += node.size;
-      }
-    }
-  };
-  walk(root);
-  return stats;
-}
-
-/** Type bits for a node, as stat's st_mode has them. */
-export function typeBits(node: TreeNode): number {
-  return node.kind === 'dir' ? S_IFDIR : node.kind === 'symlink' ? S_IFLNK : S_IFREG;
-}
-
 /** Walks to a directory, creating missing directories with `meta`. */
 export function ensureDir(root: DirNode, path: string, meta: NodeMeta): DirNode {
   let current = root;

@@ -8,7 +8,7 @@
  */
 import { ImageError } from '../../core/errors.js';
 import { childrenOf, type DirNode, type TreeNode } from '../tree.js';
-import { directoryBlocks, FT_DIR, type DirEntry } from './directory.js';
+import { directoryBlocks, FT_DIR, FT_REG, FT_SYMLINK, type DirEntry } from './directory.js';
 
 export const ROOT_INO = 2;
 export const JOURNAL_INO = 8;
@@ -174,7 +174,7 @@ export function directoryEntries(item: WalkItem, inventory: Pick<Inventory, 'chi
 }
 
 export function fileType(node: TreeNode): number {
-  return node.kind === 'dir' ? FT_DIR : node.kind === 'symlink' ? 7 : 1;
+  return node.kind === 'dir' ? FT_DIR : node.kind === 'symlink' ? FT_SYMLINK : FT_REG;
 }
 
 export function isFastSymlink(target: string): boolean {

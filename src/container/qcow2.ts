@@ -14,7 +14,7 @@ import { isAllZero, readWindows, type BlockImage } from '../core/block-image.js'
 import { ImageError, UsageError } from '../core/errors.js';
 import type { OutputFile } from '../core/output-file.js';
 import { checkpoint, throttledCheckpoint, progressReporter, type PhasedControl } from '../core/progress.js';
-import { SequentialWriter } from './sequential-writer.js';
+import { SequentialWriter } from '../core/sequential-writer.js';
 import {
   compressedEntry, checkClusterBits, copiedEntry, encodeQcow2Header, qcow2Geometry,
   MAX_REFCOUNT_TABLE_BYTES, REFCOUNT_ORDER,

@@ -17,7 +17,7 @@ import { uuidToBytes } from '../core/guid.js';
 import type { OutputFile } from '../core/output-file.js';
 import { checkpoint, throttledCheckpoint, progressReporter, type PhasedControl } from '../core/progress.js';
 import { deriveUuid } from '../core/reproducible.js';
-import { SequentialWriter } from './sequential-writer.js';
+import { SequentialWriter } from '../core/sequential-writer.js';
 import {
   BAT_OFFSET, BAT_UNALLOCATED, batBytes, BLOCK_BITMAP_SIZE, DISK_TYPE_DYNAMIC, DISK_TYPE_FIXED, DYNAMIC_HEADER_OFFSET,
   encodeDynamicHeader, encodeFooter, FOOTER_SIZE, VHD_BLOCK_SIZE, VHD_MAX_SIZE, VHD_SECTOR, vhdTimestamp,

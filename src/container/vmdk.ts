@@ -21,7 +21,7 @@ import { ImageError, UsageError } from '../core/errors.js';
 import type { OutputFile } from '../core/output-file.js';
 import { checkpoint, throttledCheckpoint, progressReporter, type PhasedControl } from '../core/progress.js';
 import { outputFileSink, type ByteSink } from '../core/sink.js';
-import { SequentialWriter } from './sequential-writer.js';
+import { SequentialWriter } from '../core/sequential-writer.js';
 import {
   descriptorSectors, DESCRIPTOR_SECTORS, encodeHeader, FLAG_COMPRESSED, FLAG_MARKERS, FLAG_NEWLINE_TEST, FLAG_REDUNDANT_GD,
   GD_AT_END, geometry, GRAIN_BYTES, GRAIN_SECTORS, GT_SECTORS, GTES_PER_GT, MARKER_EOS, MARKER_FOOTER, MARKER_GD,

@@ -5,6 +5,7 @@
  * plain file or a gzip/zstd stream without an intermediate file.
  */
 import type { OutputFile } from './output-file.js';
+import { SequentialWriter } from './sequential-writer.js';
 
 export interface ByteSink {
   /**
@@ -18,34 +19,18 @@ export interface ByteSink {
   close(): Promise<void>;
 }
 
-const BUFFER = 4 << 20;
-
 /** Appends to an OutputFile from `start`, gathering small writes into large ones. */
 export function outputFileSink(out: OutputFile, start = 0): ByteSink {
-  const buffer = new Uint8Array(BUFFER);
-  let flushed = start;
-  let used = 0;
-  const flush = (): void => {
-    if (used > 0) out.writeAt(flushed, buffer.subarray(0, used));
-    flushed += used;
-    used = 0;
-  };
+  const writer = new SequentialWriter(out, start);
   return {
     get position() {
-      return flushed + used - start;
+      return writer.position - start;
     },
     async write(data) {
-      if (used + data.length > buffer.length) flush();
-      if (data.length >= buffer.length) {
-        out.writeAt(flushed, data);
-        flushed += data.length;
-      } else {
-        buffer.set(data, used);
-        used += data.length;
-      }
+      writer.write(data);
     },
     async close() {
-      flush();
+      writer.flush();
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { OutputFile } from '../core/output-file.js';
+import type { OutputFile } from './output-file.js';
 
 /**
  * Appends bytes at increasing file positions, gathering them into large writes.

@@ -71,11 +71,14 @@ function defaultOutputDir(env: NodeJS.ProcessEnv, toplevel: string, label: strin
   return join(cache, 'nixos-generate', basename(toplevel), label);
 }
 
-async function generate(
-  options: CliOptions, io: CliIo, display: ProgressDisplay, signal: AbortSignal,
-  runnable: { drive: string; firmware: 'bios' | 'uefi' }[],
-): Promise<string[]> {
-  const jobs = jobsFor(options);
+/** An image written by this run. */
+interface BuiltImage {
+  readonly path: string;
+  readonly plan: ImagePlan;
+  readonly job: Job;
+}
+
+async function generate(jobs: readonly Job[], options: CliOptions, io: CliIo, display: ProgressDisplay, signal: AbortSignal): Promise<BuiltImage[]> {
   const epoch = epochFromEnvironment(io.env);
   const closures = new Map<string, SystemClosure>();
   const closureOf = async (toplevel: string): Promise<SystemClosure> => {
@@ -90,7 +93,7 @@ async function generate(
   const source = options.toplevel === undefined ? configurationSource(options, io.env) : undefined;
   const toplevel = options.toplevel === undefined ? undefined : resolveToplevel(options.toplevel);
 
-  const paths: string[] = [];
+  const built: BuiltImage[] = [];
   for (const job of jobs) {
     let plan: ImagePlan;
     if (toplevel !== undefined) {
@@ -126,17 +129,26 @@ async function generate(
     });
     display.finish();
     io.stdout.write(`${path}\n`);
-    paths.push(path);
-    const drive = qemuDriveFormat(plan.output);
-    const firmware = job.definition?.firmware ?? (plan.bootloader.type === 'systemd-boot' || (plan.bootloader.type === 'grub' && plan.bootloader.bios === null) ? 'uefi' : 'bios');
-    if (drive !== undefined && firmware !== 'none') runnable.push({ drive, firmware });
+    built.push({ path, plan, job });
   }
-  return paths;
+  return built;
+}
+
+/** Boots the first image built, for --run. */
+function runImage(image: BuiltImage, env: NodeJS.ProcessEnv): Promise<number> {
+  const { plan, job } = image;
+  const drive = qemuDriveFormat(plan.output);
+  // A custom format (--format-path) boots with UEFI unless its GRUB is for BIOS.
+  const firmware = job.definition?.firmware ?? (plan.bootloader.type === 'grub' && plan.bootloader.bios !== null ? 'bios' : 'uefi');
+  if (drive === undefined || firmware === 'none') {
+    throw new UsageError('cli.run', `Option --run cannot boot ${plan.format}: QEMU does not open ${plan.output.container} images with ${plan.output.compression} compression directly`);
+  }
+  return runQemu(image.path, drive, firmware, env);
 }
 
 /** --run needs a format QEMU can boot directly; say so before building anything. */
-function checkRunnable(options: CliOptions): void {
-  for (const job of jobsFor(options)) {
+function checkRunnable(jobs: readonly Job[]): void {
+  for (const job of jobs) {
     const definition = job.definition;
     if (definition === undefined) continue;
     const output = definition.output({ label: 'x', system: 'x' });
@@ -189,14 +201,12 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   process.on('SIGTERM', onSignal);
   const display = progressDisplay(io.stderr, io.env);
   try {
-    if (options.run) checkRunnable(options);
-    const runnable: { drive: string; firmware: 'bios' | 'uefi' }[] = [];
-    const paths = await generate(options, io, display, controller.signal, runnable);
+    const jobs = jobsFor(options);
+    if (options.run) checkRunnable(jobs);
+    const built = await generate(jobs, options, io, display, controller.signal);
     if (options.run) {
-      const plan = runnable.at(0);
-      if (plan === undefined) throw new UsageError('cli.run', 'Option --run needs an image', { hint: 'use -f NAME' });
       process.off('SIGINT', onSignal);
-      return await runQemu(paths[0]!, plan.drive, plan.firmware, io.env);
+      return await runImage(built[0]!, io.env);
     }
     return 0;
   } catch (error) {

@@ -6,6 +6,7 @@ import {
   bytesSegment, imageFromSegments, lazySegment, readAll, type BlockImage, type Segment,
 } from '../../src/core/block-image.js';
 import { ImageError } from '../../src/core/errors.js';
+import { writeTo } from '../helpers/output.js';
 import { OutputFile } from '../../src/core/output-file.js';
 import { outputFileSink } from '../../src/core/sink.js';
 import { decodeNumber, encodeHeader } from '../../src/archive/tar-header.js';
@@ -19,17 +20,12 @@ const GiB = 1 << 30;
 const EPOCH = 1_700_000_000;
 
 /** Writes an archive with `build` into `path` and returns the path. */
-async function archive(path: string, options: TarOptions, build: (tar: TarWriter) => Promise<void>): Promise<string> {
-  const out = OutputFile.create(path);
-  try {
+function archive(path: string, options: TarOptions, build: (tar: TarWriter) => Promise<void>): Promise<string> {
+  return writeTo(path, async (out) => {
     const tar = new TarWriter(outputFileSink(out), options);
     await build(tar);
     await tar.finish();
-    return out.commit();
-  } catch (error) {
-    out.abort();
-    throw error;
-  }
+  });
 }
 
 /** GNU tar with fixed owner and time, from `cwd`. */

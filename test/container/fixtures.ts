@@ -12,6 +12,7 @@ import { ImageError } from '../../src/core/errors.js';
 import { OutputFile } from '../../src/core/output-file.js';
 import type { ByteSink } from '../../src/core/sink.js';
 import { writeRaw } from '../../src/container/raw.js';
+import { writeTo } from '../helpers/output.js';
 import { run, runOk } from '../helpers/run.js';
 
 const MiB = 1 << 20;
@@ -131,20 +132,7 @@ export function assertSameContent(rawPath: string, qcow2Path: string): void {
   assert.match(result.stdout, /Images are identical\./);
 }
 
-/**
- * Writes through `write` into an OutputFile at `path` and commits it; on failure aborts it
- * and rethrows. The caller-owns-the-output pattern of the CLI (src/formats/build.ts).
- */
-export async function writeTo(path: string, write: (out: OutputFile) => Promise<void>): Promise<string> {
-  const out = OutputFile.create(path);
-  try {
-    await write(out);
-    return out.commit();
-  } catch (error) {
-    out.abort();
-    throw error;
-  }
-}
+export { writeTo };
 
 /** `length` bytes of a file from `position`. */
 export function readAt(path: string, position: number, length: number): Uint8Array {

@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { OutputFile } from '../../src/core/output-file.js';
 import { writeRaw } from '../../src/container/raw.js';
 import { proxmoxQemuServerConf } from '../../src/container/proxmox-config.js';
 import { buildDiskImage } from '../../src/formats/disk-image.js';
@@ -18,6 +17,7 @@ import { queryClosure } from '../../src/nix/closure.js';
 import type { SystemClosure } from '../../src/nix/root-tree.js';
 import { CLI, exampleToplevel } from '../helpers/example.js';
 import { extractRange, partitions } from '../helpers/disk.js';
+import { writeTo } from '../helpers/output.js';
 import { run, runOk, tempDir } from '../helpers/run.js';
 import { readVma } from '../helpers/vma-reader.js';
 import { assertVirtualBoxOvf, readOvf } from '../container/ovf-check.js';
@@ -53,9 +53,7 @@ async function twin(format: string): Promise<string> {
     const disk = await buildDiskImage(planForToplevel(findFormat(format), closure), closure, 1);
     path = join(work.path, 'twins', `${format}.raw`);
     mkdirSync(join(work.path, 'twins'), { recursive: true });
-    const out = OutputFile.create(path);
-    await writeRaw(disk.image, out);
-    out.commit();
+    await writeTo(path, (out) => writeRaw(disk.image, out));
     twins.set(format, path);
   }
   return path;

@@ -5,18 +5,16 @@ import { readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildExt4, ext4MinimumBytes, Ext4TooSmallError } from '../../../src/fs/ext4/index.js';
 import { dir, lazyHostTree, scanHostTree, type DirNode } from '../../../src/fs/tree.js';
-import { OutputFile } from '../../../src/core/output-file.js';
 import { writeRaw } from '../../../src/container/raw.js';
 import { readAll, type BlockImage } from '../../../src/core/block-image.js';
+import { writeTo } from '../../helpers/output.js';
 import { run, runOk, tempDir } from '../../helpers/run.js';
 import { makeTortureTree, snapshotTree } from '../../helpers/tree.js';
 
 const UUID = 'F222513B-DED1-49FA-B591-20CE86A2FE7F';
 
 async function writeImage(image: BlockImage, path: string): Promise<void> {
-  const out = OutputFile.create(path);
-  await writeRaw(image, out);
-  out.commit();
+  await writeTo(path, (out) => writeRaw(image, out));
 }
 
 function hostTree(path: string): DirNode {

@@ -107,3 +107,8 @@ export function storeFileName(path: string): string {
   const parts = path.replace(/^\/nix\/store\//, '').split('/');
   return parts.join('-');
 }
+
+/** How errors name a boot file of an entry: 'the kernel of the bootspec of "<toplevel>"'. */
+export function bootFileRole(file: 'kernel' | 'initrd', entry: BootEntry): string {
+  return `the ${file} of the bootspec of "${entry.toplevel}"`;
+}

@@ -1,14 +1,19 @@
 /** Helpers for building the EFI System Partition's file tree. */
 import { statSync } from 'node:fs';
 import { ImageError } from '../core/errors.js';
+import type { ClosureScope } from '../nix/closure-scope.js';
 import { ensureDir, type DirNode, type FileNode, type NodeMeta } from '../fs/tree.js';
 
 export function espMeta(epoch: number, directory = false): NodeMeta {
   return { permissions: directory ? 0o755 : 0o644, uid: 0, gid: 0, mtime: epoch };
 }
 
-/** A file of the ESP whose bytes come from the host (a kernel, an initrd, an EFI binary). */
-export function hostFile(path: string, epoch: number): FileNode {
+/**
+ * A boot file whose bytes come from the host (a kernel, an initrd, an EFI binary, a GRUB
+ * module): only from inside the closure (`role` names it in the error otherwise).
+ */
+export function hostFile(scope: ClosureScope, path: string, role: string, epoch: number): FileNode {
+  scope.require(path, role);
   let size: number;
   try {
     size = statSync(path).size;

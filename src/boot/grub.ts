@@ -12,8 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ImageError } from '../core/errors.js';
 import { dir, fileFromBytes, symlink, type DirNode } from '../fs/tree.js';
+import type { ClosureScope } from '../nix/closure-scope.js';
 import type { GrubPlan } from '../plan/types.js';
-import { commandLine, storeFileName, type BootEntry, type Bootspec } from './bootspec.js';
+import { bootFileRole, commandLine, storeFileName, type BootEntry, type Bootspec } from './bootspec.js';
 import { espMeta, hostFile, put } from './esp-tree.js';
 
 const EFI_TARGET = 'x86_64-efi';
@@ -98,7 +99,9 @@ function run(command: string, args: readonly string[]): Promise<void> {
 }
 
 /** Runs the system's grub-mkimage for `target` with an early config that finds the boot filesystem. */
-export async function makeGrubImage(grubPackage: string, target: typeof EFI_TARGET | typeof BIOS_TARGET, location: GrubLocation): Promise<Uint8Array> {
+export async function makeGrubImage(grubPackage: string, target: typeof EFI_TARGET | typeof BIOS_TARGET, location: GrubLocation, scope: ClosureScope): Promise<Uint8Array> {
+  // grub-mkimage copies its modules into the image, so the package must be the system's own.
+  scope.require(`${grubPackage}/lib/grub/${target}`, `GRUB for ${target} from the plan`);
   const work = mkdtempSync(join(tmpdir(), 'nixos-generate-grub-'));
   try {
     const early = join(work, 'early.cfg');
@@ -115,7 +118,7 @@ export async function makeGrubImage(grubPackage: string, target: typeof EFI_TARG
   }
 }
 
-function copyModules(root: DirNode, grubDir: string, grubPackage: string, target: string, epoch: number): void {
+function copyModules(root: DirNode, grubDir: string, grubPackage: string, target: string, scope: ClosureScope, epoch: number): void {
   const moduleDir = `${grubPackage}/lib/grub/${target}`;
   let modules: string[];
   try {
@@ -125,21 +128,22 @@ function copyModules(root: DirNode, grubDir: string, grubPackage: string, target
       hint: `the plan's GRUB package must contain lib/grub/${target}`,
     });
   }
-  for (const name of modules) put(root, `${grubDir}/${target}/${name}`, hostFile(`${moduleDir}/${name}`, epoch), epoch);
+  for (const name of modules) put(root, `${grubDir}/${target}/${name}`, hostFile(scope, `${moduleDir}/${name}`, `GRUB's module ${name}`, epoch), epoch);
 }
 
-export async function grubFiles(plan: GrubPlan, bootspec: Bootspec, location: GrubLocation, epoch: number): Promise<GrubFiles> {
+export async function grubFiles(plan: GrubPlan, bootspec: Bootspec, location: GrubLocation, scope: ClosureScope, epoch: number): Promise<GrubFiles> {
   const tree = dir(espMeta(epoch, true));
   // On the ESP the tree is the filesystem root; on the root filesystem it is /boot.
   const grubDir = 'grub';
   if (plan.efi !== null) {
-    put(tree, 'EFI/BOOT/BOOTX64.EFI', fileFromBytes(espMeta(epoch), await makeGrubImage(plan.efi.package, EFI_TARGET, location)), epoch);
-    copyModules(tree, grubDir, plan.efi.package, EFI_TARGET, epoch);
+    put(tree, 'EFI/BOOT/BOOTX64.EFI', fileFromBytes(espMeta(epoch), await makeGrubImage(plan.efi.package, EFI_TARGET, location, scope)), epoch);
+    copyModules(tree, grubDir, plan.efi.package, EFI_TARGET, scope, epoch);
   }
   let bios: GrubFiles['bios'];
   if (plan.bios !== null) {
-    const core = await makeGrubImage(plan.bios.package, BIOS_TARGET, location);
+    const core = await makeGrubImage(plan.bios.package, BIOS_TARGET, location, scope);
     const bootImgPath = `${plan.bios.package}/lib/grub/${BIOS_TARGET}/boot.img`;
+    scope.require(bootImgPath, "GRUB's boot.img");
     let bootImg: Uint8Array;
     try {
       bootImg = new Uint8Array(readFileSync(bootImgPath));
@@ -149,12 +153,12 @@ export async function grubFiles(plan: GrubPlan, bootspec: Bootspec, location: Gr
       });
     }
     bios = { core, bootImg };
-    copyModules(tree, grubDir, plan.bios.package, BIOS_TARGET, epoch);
+    copyModules(tree, grubDir, plan.bios.package, BIOS_TARGET, scope, epoch);
   }
   if (location.on === 'esp') {
     for (const entry of [bootspec, ...bootspec.specialisations.values()]) {
-      put(tree, `kernels/${storeFileName(entry.kernel)}`, hostFile(entry.kernel, epoch), epoch);
-      if (entry.initrd !== undefined) put(tree, `kernels/${storeFileName(entry.initrd)}`, hostFile(entry.initrd, epoch), epoch);
+      put(tree, `kernels/${storeFileName(entry.kernel)}`, hostFile(scope, entry.kernel, bootFileRole('kernel', entry), epoch), epoch);
+      if (entry.initrd !== undefined) put(tree, `kernels/${storeFileName(entry.initrd)}`, hostFile(scope, entry.initrd, bootFileRole('initrd', entry), epoch), epoch);
     }
   }
   put(tree, `${grubDir}/grub.cfg`, fileFromBytes(espMeta(epoch), grubConfig(bootspec, plan.timeout, location)), epoch);

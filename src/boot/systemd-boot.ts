@@ -4,8 +4,9 @@
  * initrds under EFI/nixos, one loader entry per generation and specialisation.
  */
 import { dir, fileFromBytes, type DirNode } from '../fs/tree.js';
+import type { ClosureScope } from '../nix/closure-scope.js';
 import type { SystemdBootPlan } from '../plan/types.js';
-import { commandLine, storeFileName, type BootEntry, type Bootspec } from './bootspec.js';
+import { bootFileRole, commandLine, storeFileName, type BootEntry, type Bootspec } from './bootspec.js';
 import { espMeta, hostFile, put } from './esp-tree.js';
 
 function entryText(entry: BootEntry, title: string, files: { kernel: string; initrd: string | undefined }): string {
@@ -20,16 +21,16 @@ function entryText(entry: BootEntry, title: string, files: { kernel: string; ini
   ].join('\n');
 }
 
-export function systemdBootTree(plan: SystemdBootPlan, bootspec: Bootspec, epoch: number): DirNode {
+export function systemdBootTree(plan: SystemdBootPlan, bootspec: Bootspec, scope: ClosureScope, epoch: number): DirNode {
   const root = dir(espMeta(epoch, true));
-  const loader = hostFile(plan.efiBinary, epoch);
+  const loader = hostFile(scope, plan.efiBinary, 'the systemd-boot binary of the plan', epoch);
   put(root, 'EFI/systemd/systemd-bootx64.efi', loader, epoch);
   put(root, 'EFI/BOOT/BOOTX64.EFI', { ...loader }, epoch);
   const addEntry = (entry: BootEntry, confName: string, title: string): void => {
     const kernel = `${storeFileName(entry.kernel)}.efi`;
     const initrd = entry.initrd === undefined ? undefined : `${storeFileName(entry.initrd)}.efi`;
-    put(root, `EFI/nixos/${kernel}`, hostFile(entry.kernel, epoch), epoch);
-    if (initrd !== undefined) put(root, `EFI/nixos/${initrd}`, hostFile(entry.initrd!, epoch), epoch);
+    put(root, `EFI/nixos/${kernel}`, hostFile(scope, entry.kernel, bootFileRole('kernel', entry), epoch), epoch);
+    if (initrd !== undefined) put(root, `EFI/nixos/${initrd}`, hostFile(scope, entry.initrd!, bootFileRole('initrd', entry), epoch), epoch);
     put(root, `loader/entries/${confName}`, fileFromBytes(espMeta(epoch), entryText(entry, title, { kernel, initrd })), epoch);
   };
   addEntry(bootspec, 'nixos-generation-1.conf', 'NixOS');

@@ -13,7 +13,7 @@ import { buildImage } from '../formats/build.js';
 import type { FormatDefinition } from '../formats/format.js';
 import { planForToplevel } from '../formats/toplevel-plan.js';
 import { findFormat, formatNames } from '../formats/registry.js';
-import { queryClosure, resolveToplevel } from '../nix/closure.js';
+import { planScope, queryClosure, resolveToplevel } from '../nix/closure.js';
 import { buildPlanWithNix, NIX_DIR, parseFlakeReference, type ConfigurationSource } from '../nix/evaluate.js';
 import type { SystemClosure } from '../nix/root-tree.js';
 import type { ImagePlan } from '../plan/types.js';
@@ -119,10 +119,13 @@ async function generate(jobs: readonly Job[], options: CliOptions, io: CliIo, di
     const outputDir = options.outLink === undefined
       ? defaultOutputDir(io.env, plan.toplevel, job.label)
       : jobs.length === 1 ? resolve(options.outLink) : join(resolve(options.outLink), job.label);
+    const closure = await closureOf(plan.toplevel);
+    const scope = await planScope(plan, closure, signal);
     display.step(`building ${plan.format} from ${plan.toplevel}`);
     const path = await buildImage({
       plan,
-      closure: await closureOf(plan.toplevel),
+      closure,
+      scope,
       outputDir,
       epoch,
       control: { signal, onProgress: (e) => display.onProgress(e) },

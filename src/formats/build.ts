@@ -23,6 +23,7 @@ import { writeVhd } from '../container/vhd.js';
 import { writeVhdx } from '../container/vhdx.js';
 import { writeVma } from '../container/vma.js';
 import { writeVmdk } from '../container/vmdk.js';
+import type { ClosureScope } from '../nix/closure-scope.js';
 import type { SystemClosure } from '../nix/root-tree.js';
 import type { ImagePlan } from '../plan/types.js';
 import { buildDiskImage } from './disk-image.js';
@@ -33,6 +34,8 @@ export interface BuildImageRequest {
   /** Directory that receives the image file (created if missing). */
   readonly outputDir: string;
   readonly epoch: number;
+  /** Where boot files may come from (default: the closure alone). */
+  readonly scope?: ClosureScope;
   readonly control?: RunControl;
 }
 
@@ -134,7 +137,7 @@ function writeAmazonImageInfo(plan: ImagePlan, outputDir: string, imagePath: str
 /** Returns the path of the finished image. */
 export async function buildImage(request: BuildImageRequest): Promise<string> {
   const { plan, control = {} } = request;
-  const disk = await buildDiskImage(plan, request.closure, request.epoch);
+  const disk = await buildDiskImage(plan, request.closure, request.epoch, request.scope);
   const finalPath = join(request.outputDir, plan.output.fileName);
   try {
     mkdirSync(dirname(finalPath), { recursive: true });

@@ -8,7 +8,8 @@
  */
 import { composeImage, imageFromBytes, imageFromSegments, type BlockImage, type Placement, type Segment } from '../core/block-image.js';
 import { ImageError } from '../core/errors.js';
-import { bootFiles, readBootspec, type BootFiles, type GrubLocation } from '../boot/index.js';
+import { bootFileRole, bootFiles, readBootspec, type BootFiles, type Bootspec, type GrubLocation } from '../boot/index.js';
+import { closureScope, type ClosureScope } from '../nix/closure-scope.js';
 import { bootCode, placedCore } from '../boot/grub-bios.js';
 import { buildExt4, ext4MinimumBytes, Ext4TooSmallError, type Ext4Filesystem } from '../fs/ext4/index.js';
 import { buildFat } from '../fs/fat/index.js';
@@ -50,11 +51,24 @@ function tailBytes(plan: ImagePlan): number {
   return plan.partitionTable.type === 'gpt' ? MIB : 0;
 }
 
-export async function buildDiskImage(plan: ImagePlan, closure: SystemClosure, epoch: number): Promise<DiskImage> {
+/** Every boot entry's kernel and initrd must be the system's own, even where only grub.cfg names them. */
+export function checkBootspecInScope(bootspec: Bootspec, scope: ClosureScope): void {
+  for (const entry of [bootspec, ...bootspec.specialisations.values()]) {
+    scope.require(entry.kernel, bootFileRole('kernel', entry));
+    if (entry.initrd !== undefined) scope.require(entry.initrd, bootFileRole('initrd', entry));
+  }
+}
+
+/**
+ * `scope` is where boot files may come from: the closure, plus the bootloader packages
+ * the plan names when Nix built them outside the system's closure.
+ */
+export async function buildDiskImage(plan: ImagePlan, closure: SystemClosure, epoch: number, scope: ClosureScope = closureScope(closure)): Promise<DiskImage> {
   if (closure.toplevel !== plan.toplevel) {
     throw new ImageError('plan.toplevel-mismatch', `Cannot build the image: the plan is for "${plan.toplevel}" but the closure is of "${closure.toplevel}"`);
   }
   const bootspec = readBootspec(plan.toplevel);
+  checkBootspecInScope(bootspec, closureScope(closure));
   const table = plan.partitionTable;
   const partitions = [...planPartitions(plan)].sort((a, b) => a.start - b.start);
   const rootPartition = partitions.find((p) => p.filesystem?.contents === 'root');
@@ -65,7 +79,7 @@ export async function buildDiskImage(plan: ImagePlan, closure: SystemClosure, ep
   const location: GrubLocation = esp !== undefined
     ? { on: 'esp', uuid: esp.volumeId }
     : { on: 'root', uuid: rootFsPlan.uuid.toLowerCase() };
-  const boot = await bootFiles(plan.bootloader, bootspec, location, epoch);
+  const boot = await bootFiles(plan.bootloader, bootspec, location, scope, epoch);
   const rootTree: DirNode = await nixosRootTree(closure, epoch, location.on === 'root' ? boot.tree : undefined);
 
   const tail = tailBytes(plan);

@@ -1,6 +1,8 @@
 /** Asks Nix for a system's closure and its registration (NAR hashes, sizes, references). */
 import { realpathSync } from 'node:fs';
 import { ImageError } from '../core/errors.js';
+import type { ImagePlan } from '../plan/types.js';
+import { closureScope, storePathOf, type ClosureScope } from './closure-scope.js';
 import { parseRegistration } from './registration.js';
 import type { SystemClosure } from './root-tree.js';
 import { runNix } from './run.js';
@@ -45,4 +47,38 @@ export async function queryClosure(toplevel: string, signal?: AbortSignal): Prom
     text += part.stdout.endsWith('\n') || part.stdout === '' ? part.stdout : `${part.stdout}\n`;
   }
   return { toplevel, registrations: parseRegistration(text, 'nix-store --dump-db') };
+}
+
+/** The host paths a plan's bootloader takes files from. */
+function bootloaderSources(plan: ImagePlan): string[] {
+  const bootloader = plan.bootloader;
+  if (bootloader.type === 'systemd-boot') return [bootloader.efiBinary];
+  return [bootloader.bios?.package, bootloader.efi?.package].filter((p): p is string => p !== undefined);
+}
+
+/**
+ * Where a plan's boot files may come from: the system's closure, and the closure of
+ * every bootloader store path the plan names that the system does not reference (Nix
+ * built it for the plan). Paths outside the store stay out; the writers refuse them.
+ */
+export async function planScope(plan: ImagePlan, closure: SystemClosure, signal?: AbortSignal): Promise<ClosureScope> {
+  const own = closureScope(closure);
+  const extra = new Set<string>();
+  for (const source of bootloaderSources(plan)) {
+    if (own.contains(source)) continue;
+    let real: string;
+    try {
+      real = realpathSync(source);
+    } catch {
+      continue;
+    }
+    const storePath = storePathOf(real);
+    if (storePath !== undefined && STORE_PATH.test(storePath)) extra.add(storePath);
+  }
+  if (extra.size === 0) return own;
+  const { stdout } = await runNix('nix-store', ['--query', '--requisites', ...extra], {
+    action: 'list the closure of the plan\'s bootloader',
+    ...(signal === undefined ? {} : { signal }),
+  });
+  return closureScope(closure, stdout.split('\n').filter((p) => p !== ''));
 }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { commandLine, readBootspec, storeFileName } from '../../src/boot/bootspec.js';
 import { grubConfig } from '../../src/boot/grub.js';
 import { systemdBootTree } from '../../src/boot/systemd-boot.js';
+import { ClosureScope } from '../../src/nix/closure-scope.js';
 import type { DirNode, FileNode } from '../../src/fs/tree.js';
 import { tempDir } from '../helpers/run.js';
 
@@ -62,7 +63,7 @@ test('systemd-boot gets one loader entry per specialisation and waits when the t
     const top = fakeToplevel(join(tmp.path, 'sys'), true);
     const efi = join(tmp.path, 'systemd-bootx64.efi');
     writeFileSync(efi, 'efi');
-    const tree = systemdBootTree({ type: 'systemd-boot', efiBinary: efi, timeout: null }, readBootspec(top), 1);
+    const tree = systemdBootTree({ type: 'systemd-boot', efiBinary: efi, timeout: null }, readBootspec(top), new ClosureScope([tmp.path]), 1);
     const loader = (tree.entries.get('loader') as DirNode);
     const entries = [...(loader.entries.get('entries') as DirNode).entries.keys()].sort();
     assert.deepEqual(entries, ['nixos-generation-1-specialisation-debug.conf', 'nixos-generation-1.conf']);

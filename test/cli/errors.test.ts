@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { CLI, EXAMPLE_DIR, EXAMPLE_NIXPKGS, exampleToplevel, exampleWithPayload } from '../helpers/example.js';
+import { CLI, EXAMPLE_DIR, EXAMPLE_NIXPKGS, REPO, exampleToplevel, exampleWithPayload } from '../helpers/example.js';
 import { run, runOk, tempDir, type RunResult } from '../helpers/run.js';
 
 function generate(args: string[], env: NodeJS.ProcessEnv = process.env): RunResult {
@@ -104,6 +104,22 @@ test('an unreadable store path in the closure is one line naming it, and no imag
     assert.equal(existsSync(join(out, 'nixos.img')), false);
   } finally {
     renameSync(hidden, payload);
+    tmp.remove();
+  }
+});
+
+test('a bootspec naming a file outside the closure is refused in one line, and nothing is written', () => {
+  const tmp = tempDir('outside-closure');
+  try {
+    for (const mode of ['shadow', 'symlink', 'stray']) {
+      const built = runOk('nix-build', ['--no-out-link', join(REPO, 'test/fixtures/outside-closure-toplevel.nix'), '--argstr', 'mode', mode]).stdout.trim().split('\n');
+      const toplevel = built[built.length - 1]!;
+      const out = join(tmp.path, mode);
+      const result = generate(['--toplevel', toplevel, '-f', 'raw-efi', '-o', out]);
+      assertOneLine(result, 1, /Cannot put the kernel of the bootspec of "\/nix\/store\/[^"]+-outside-closure-\w+" into the image: "[^"]+" is not inside the system's closure; an image holds only files of the system's store paths/);
+      assert.deepEqual(existsSync(out) ? readdirSync(out) : [], [], mode);
+    }
+  } finally {
     tmp.remove();
   }
 });

@@ -15,5 +15,14 @@
     fsType = lib.mkDefault "ext4";
   };
 
+  # A boot loader, as every NixOS configuration needs one: GRUB for BIOS on the
+  # first virtio disk and for UEFI as removable media, so that the system's
+  # closure holds both GRUB builds (images of any layout can be made from it).
+  boot.loader.grub = {
+    device = "/dev/vda";
+    efiSupport = true;
+    efiInstallAsRemovable = true;
+  };
+
   system.stateVersion = "25.05";
 }

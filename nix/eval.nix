@@ -14,9 +14,20 @@
 }:
 let
   specialArgs = builtins.fromJSON specialArgsJSON;
-  diskSizeModules =
-    if diskSize == null then [ ] else [ { virtualisation.diskSize = diskSize; } ];
-  extraModules = [ formatModule ] ++ diskSizeModules;
+  # Without --disk-size: "auto" below a value the configuration sets (even with
+  # mkDefault, 1000) and above the image modules' own defaults (mkOverride 1490).
+  # With --disk-size: the command line wins (mkForce).
+  diskSizeModule =
+    { lib, ... }:
+    {
+      _file = "nixos-generate (--disk-size)";
+      virtualisation.diskSize =
+        if diskSize == null then lib.mkOverride 1100 "auto" else lib.mkForce diskSize;
+    };
+  extraModules = [
+    formatModule
+    diskSizeModule
+  ];
   targetSystem = if system == null then builtins.currentSystem else system;
 
   fromFlake =

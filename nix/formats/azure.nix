@@ -1,33 +1,47 @@
-# azure: Azure generation 1 image, a fixed VHD (whole MiB) with MBR (nixos-generators imports nixpkgs' azure-image.nix).
+# azure: Azure image, a fixed VHD of whole MiB (nixos-generators imports nixpkgs'
+# azure-image.nix): MBR and GRUB for BIOS (generation v1, the default), or GPT with an
+# ESP and GRUB for UEFI (virtualisation.azureImage.vmGeneration = "v2").
 let
   common = import ../lib/common.nix;
 in
 import ../lib/format.nix {
   upstream = "virtualisation/azure-image.nix";
-  essentials =
-    { lib, ... }:
+  settings =
+    { config, lib, options, ... }:
+    let
+      azure = config.virtualisation.azureImage;
+      layout = if azure.vmGeneration == "v2" then "efi" else "legacy";
+    in
     lib.mkMerge [
-      common.root
+      (common.imageBoot lib {
+        partitionTableType = layout;
+        biosDevice = "/dev/sda";
+        rootDevice = "/dev/disk/by-label/${azure.label}";
+      })
       {
-        boot.growPartition = true;
-        boot.kernelParams = [ "console=ttyS0" "earlyprintk=ttyS0" "rootdelay=300" "panic=1" "boot.panic_on_fail" ];
-        boot.initrd.availableKernelModules = [ "hv_vmbus" "hv_netvsc" "hv_utils" "hv_storvsc" ];
-        boot.loader.grub.device = "/dev/sda";
-        boot.loader.timeout = 0;
+        nixos-generate = {
+          format = "azure";
+          partitionTableType = layout;
+          rootLabel = azure.label;
+          output = {
+            container = "vhd";
+            vhd.subformat = "fixed";
+            # 25.05 and later: image.fileName; 24.11 wrote disk.vhd.
+            fileName = common.optionOr options config [ "image" "fileName" ] "disk.vhd";
+            compression = "none";
+          };
+          refusals =
+            lib.optional (layout == "efi" && azure.bootSize != 256) {
+              option = "virtualisation.azureImage.bootSize";
+              value = azure.bootSize;
+              hint = "nixos-generate makes make-disk-image's default 256 MiB EFI system partition; remove the setting";
+            }
+            ++ lib.optional ((azure.contents or [ ]) != [ ]) {
+              option = "virtualisation.azureImage.contents";
+              value = map (c: c.target or "?") azure.contents;
+              hint = "copy the files in with environment.etc or a package instead";
+            };
+        };
       }
     ];
-  settings =
-    { config, ... }:
-    {
-      nixos-generate = {
-        format = "azure";
-        partitionTableType = "legacy";
-        output = {
-          container = "vhd";
-          vhd.subformat = "fixed";
-          fileName = "${config.nixos-generate.baseName}.vhd";
-          compression = "none";
-        };
-      };
-    };
 }

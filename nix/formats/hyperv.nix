@@ -1,31 +1,25 @@
-# hyperv: Hyper-V generation 2 image, dynamic VHDX with GPT and an ESP (nixos-generators imports nixpkgs' hyperv-image.nix).
+# hyperv: Hyper-V generation 2 image, dynamic VHDX with GPT and an ESP, GRUB for UEFI
+# (nixos-generators imports nixpkgs' hyperv-image.nix).
 let
   common = import ../lib/common.nix;
 in
 import ../lib/format.nix {
   upstream = "virtualisation/hyperv-image.nix";
-  essentials =
-    { lib, ... }:
+  settings =
+    { config, lib, options, ... }:
     lib.mkMerge [
-      common.root
-      common.esp
-      common.grubEfiRemovable
+      (common.imageBoot lib { partitionTableType = "efi"; })
       {
-        boot.growPartition = true;
-        virtualisation.hypervGuest.enable = true;
+        nixos-generate = {
+          format = "hyperv";
+          partitionTableType = "efi";
+          output = {
+            container = "vhdx";
+            # 25.05 and later: image.fileName; 24.11: hyperv.vmFileName.
+            fileName = common.optionOr options config [ "image" "fileName" ] (config.hyperv.vmFileName or "nixos.vhdx");
+            compression = "none";
+          };
+        };
       }
     ];
-  settings =
-    { config, ... }:
-    {
-      nixos-generate = {
-        format = "hyperv";
-        partitionTableType = "efi";
-        output = {
-          container = "vhdx";
-          fileName = "${config.nixos-generate.baseName}.vhdx";
-          compression = "none";
-        };
-      };
-    };
 }

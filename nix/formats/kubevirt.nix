@@ -4,29 +4,20 @@ let
 in
 import ../lib/format.nix {
   upstream = "virtualisation/kubevirt.nix";
-  essentials =
-    { lib, ... }:
+  settings =
+    { config, lib, options, ... }:
     lib.mkMerge [
-      common.root
+      (common.imageBoot lib { partitionTableType = "legacy"; })
       {
-        boot.growPartition = true;
-        boot.kernelParams = [ "console=ttyS0" ];
-        boot.loader.grub.device = "/dev/vda";
-        boot.loader.timeout = 0;
-        services.qemuGuest.enable = true;
+        nixos-generate = {
+          format = "kubevirt";
+          partitionTableType = "legacy";
+          output = {
+            container = "qcow2";
+            fileName = "${common.optionOr options config [ "image" "baseName" ] "nixos"}.qcow2";
+            compression = "none";
+          };
+        };
       }
     ];
-  settings =
-    { config, ... }:
-    {
-      nixos-generate = {
-        format = "kubevirt";
-        partitionTableType = "legacy";
-        output = {
-          container = "qcow2";
-          fileName = "${config.nixos-generate.baseName}.qcow2";
-          compression = "none";
-        };
-      };
-    };
 }

@@ -2,41 +2,32 @@
 # table). nixos-generators installs GRUB for BIOS only on x86_64 and leaves the ESP
 # unmounted; here GRUB is installed for BIOS and UEFI and the ESP is mounted at /boot,
 # so the image boots with either firmware and later generations reach the ESP.
-{
-  lib,
-  pkgs,
-  modulesPath,
-  ...
-}:
+{ lib, modulesPath, ... }:
 let
   common = import ../lib/common.nix;
-  qemuGuest = "${toString modulesPath}/profiles/qemu-guest.nix";
-  x86 = pkgs.stdenv.hostPlatform.system == "x86_64-linux";
 in
 {
   imports = [
     ../lib/image-plan.nix
-    common.root
-    common.esp
-  ]
-  ++ lib.optional (builtins.pathExists qemuGuest) qemuGuest;
+    "${toString modulesPath}/profiles/qemu-guest.nix"
+  ];
 
-  boot.growPartition = true;
-  boot.kernelParams = [ "console=ttyS0" ];
-  boot.loader.grub = {
-    device = if x86 then lib.mkDefault "/dev/vda" else lib.mkDefault "nodev";
-    efiSupport = lib.mkDefault true;
-    efiInstallAsRemovable = lib.mkDefault true;
-  };
-  boot.loader.timeout = 0;
+  config = lib.mkMerge [
+    (common.imageBoot lib { partitionTableType = "hybrid"; biosDeviceDefault = true; })
+    {
+      boot.growPartition = true;
+      boot.kernelParams = [ "console=ttyS0" ];
+      boot.loader.timeout = lib.mkDefault 0;
 
-  nixos-generate = {
-    format = "qcow";
-    partitionTableType = "hybrid";
-    output = {
-      container = "qcow2";
-      fileName = "nixos.qcow2";
-      compression = "none";
-    };
-  };
+      nixos-generate = {
+        format = "qcow";
+        partitionTableType = "hybrid";
+        output = {
+          container = "qcow2";
+          fileName = "nixos.qcow2";
+          compression = "none";
+        };
+      };
+    }
+  ];
 }

@@ -5,27 +5,25 @@ let
   common = import ../lib/common.nix;
 in
 {
-  imports = [
-    ../lib/image-plan.nix
-    common.root
-    common.esp
-    common.grubEfiRemovable
+  imports = [ ../lib/image-plan.nix ];
+
+  config = lib.mkMerge [
+    (common.imageBoot lib { partitionTableType = "efi"; })
+    {
+      boot.growPartition = true;
+      boot.kernelParams = [ "console=ttyS0" ];
+      boot.loader.timeout = lib.mkDefault 0;
+      boot.initrd.availableKernelModules = [ "uas" ];
+
+      nixos-generate = {
+        format = "raw-efi";
+        partitionTableType = "efi";
+        output = {
+          container = "raw";
+          fileName = "nixos.img";
+          compression = "none";
+        };
+      };
+    }
   ];
-
-  boot = {
-    growPartition = true;
-    kernelParams = [ "console=ttyS0" ];
-    loader.timeout = lib.mkDefault 0;
-    initrd.availableKernelModules = [ "uas" ];
-  };
-
-  nixos-generate = {
-    format = "raw-efi";
-    partitionTableType = "efi";
-    output = {
-      container = "raw";
-      fileName = "nixos.img";
-      compression = "none";
-    };
-  };
 }

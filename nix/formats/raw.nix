@@ -5,26 +5,25 @@ let
   common = import ../lib/common.nix;
 in
 {
-  imports = [
-    ../lib/image-plan.nix
-    common.root
+  imports = [ ../lib/image-plan.nix ];
+
+  config = lib.mkMerge [
+    (common.imageBoot lib { partitionTableType = "legacy"; biosDeviceDefault = true; })
+    {
+      boot.growPartition = true;
+      boot.kernelParams = [ "console=ttyS0" ];
+      boot.loader.timeout = lib.mkDefault 0;
+      boot.initrd.availableKernelModules = [ "uas" ];
+
+      nixos-generate = {
+        format = "raw";
+        partitionTableType = "legacy";
+        output = {
+          container = "raw";
+          fileName = "nixos.img";
+          compression = "none";
+        };
+      };
+    }
   ];
-
-  boot = {
-    growPartition = true;
-    kernelParams = [ "console=ttyS0" ];
-    loader.grub.device = lib.mkDefault "/dev/vda";
-    loader.timeout = lib.mkDefault 0;
-    initrd.availableKernelModules = [ "uas" ];
-  };
-
-  nixos-generate = {
-    format = "raw";
-    partitionTableType = "legacy";
-    output = {
-      container = "raw";
-      fileName = "nixos.img";
-      compression = "none";
-    };
-  };
 }

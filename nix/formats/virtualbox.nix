@@ -1,31 +1,29 @@
-# virtualbox: VirtualBox OVA (OVF + streamOptimized VMDK), MBR (nixos-generators imports nixpkgs' virtualbox-image.nix).
+# virtualbox: VirtualBox OVA (OVF + streamOptimized VMDK), MBR, GRUB for BIOS
+# (nixos-generators imports nixpkgs' virtualbox-image.nix).
 let
   common = import ../lib/common.nix;
+  virtualboxPlan = import ../lib/virtualbox.nix;
 in
 import ../lib/format.nix {
   upstream = "virtualisation/virtualbox-image.nix";
-  essentials =
-    { lib, ... }:
+  settings =
+    { config, lib, options, ... }:
     lib.mkMerge [
-      common.root
+      (common.imageBoot lib { partitionTableType = "legacy"; biosDevice = "/dev/sda"; })
       {
-        boot.growPartition = true;
-        boot.loader.grub.device = "/dev/sda";
+        nixos-generate = {
+          format = "virtualbox";
+          partitionTableType = "legacy";
+          additionalSpace = config.virtualbox.baseImageFreeSpace;
+          output = {
+            container = "ova";
+            # 25.05 and later: image.fileName; 24.11: virtualbox.vmFileName.
+            fileName = common.optionOr options config [ "image" "fileName" ] (config.virtualbox.vmFileName or "nixos.ova");
+            compression = "none";
+            virtualMachine = common.virtualMachine { inherit config; };
+          };
+          refusals = virtualboxPlan.refusals { inherit config lib; };
+        };
       }
     ];
-  settings =
-    { config, pkgs, ... }:
-    {
-      nixos-generate = {
-        format = "virtualbox";
-        partitionTableType = "legacy";
-        additionalSpace = 30720;
-        output = {
-          container = "ova";
-          fileName = "${config.nixos-generate.baseName}.ova";
-          compression = "none";
-          virtualMachine = common.virtualMachine { inherit config pkgs; };
-        };
-      };
-    };
 }

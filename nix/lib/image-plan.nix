@@ -1,6 +1,8 @@
 # Shared by every nixos-generate format module: declares the format's options and
 # exports system.build.imagePlan, the JSON contract the TypeScript writers consume
 # (docs/image-plan.md). Custom formats (--format-path) import this file too.
+#
+# Everything read from NixOS here is listed, per release, in docs/nixos-compat.md.
 {
   config,
   lib,
@@ -11,85 +13,142 @@
 let
   cfg = config.nixos-generate;
   layouts = import ./layouts.nix;
-  diskSizeOption = "${toString modulesPath}/virtualisation/disk-size-option.nix";
-  hasDiskSizeOption = builtins.pathExists diskSizeOption;
   grub = config.boot.loader.grub;
+  systemdBoot = config.boot.loader.systemd-boot;
   timeout = config.boot.loader.timeout;
+  hostPlatform = pkgs.stdenv.hostPlatform;
 
-  # GRUB for BIOS when it is given a device (anything but "nodev"), as NixOS installs it.
-  grubDevices = (grub.devices or [ ]) ++ lib.optional ((grub.device or "") != "") grub.device;
-  grubBios = lib.any (d: d != "nodev") grubDevices;
+  # The GRUB builds NixOS's grub module installs with (nixos/modules/system/boot/loader/grub/grub.nix):
+  # grub2 (from pkgsi686Linux with forcei686, built against ZFS with zfsSupport); the
+  # BIOS build is system.build.grub (null when the devices are only "nodev"), the EFI
+  # build is that grub2 overridden with efiSupport, which NixOS exposes nowhere else.
+  grubPkgs = if grub.forcei686 then pkgs.pkgsi686Linux else pkgs;
+  realGrub =
+    if grub.zfsSupport then
+      grubPkgs.grub2.override {
+        zfsSupport = true;
+        zfs = grub.zfsPackage;
+      }
+    else
+      grubPkgs.grub2;
+  biosGrub = config.system.build.grub or null;
+  # grubTarget is "" where GRUB has no BIOS platform (aarch64).
+  hasBiosGrub = biosGrub != null && (biosGrub.grubTarget or "") != "";
+
+  # systemd-boot as bootctl installs it: from the system's systemd, for the platform's EFI architecture.
+  systemdBootBinary = "${config.systemd.package}/lib/systemd/boot/efi/systemd-boot${hostPlatform.efiArch}.efi";
+
+  layout = layouts.${cfg.partitionTableType};
+  layoutHasEsp = builtins.elem cfg.partitionTableType [ "efi" "hybrid" ];
+  layoutBootsBios = builtins.elem cfg.partitionTableType [ "legacy" "legacy+gpt" "hybrid" ];
 
   bootloader =
-    if config.boot.loader.systemd-boot.enable or false then
+    if systemdBoot.enable then
       {
         type = "systemd-boot";
-        efiBinary = "${config.systemd.package}/lib/systemd/boot/efi/systemd-bootx64.efi";
+        efiBinary = systemdBootBinary;
         inherit timeout;
       }
     else
       {
         type = "grub";
-        bios = if grubBios then { package = "${grub.package}"; } else null;
-        efi = if grub.efiSupport or false then { package = "${grub.efiPackage}"; } else null;
+        bios = if hasBiosGrub && layoutBootsBios then { package = "${biosGrub}"; } else null;
+        efi = if grub.efiSupport && layoutHasEsp then { package = "${realGrub.override { efiSupport = true; }}"; } else null;
         inherit timeout;
       };
+
+  # What the layout needs from the boot loader, as one line that says what to change.
+  bootloaderRefusals =
+    if systemdBoot.enable then
+      lib.optional (!layoutHasEsp) {
+        option = "boot.loader.systemd-boot.enable";
+        value = true;
+        hint = "${cfg.format} boots with BIOS and has no EFI system partition; use a UEFI format (raw-efi, qcow-efi, hyperv, vmware) or GRUB";
+      }
+    else if !grub.enable then
+      [
+        {
+          option = "boot.loader.grub.enable";
+          value = false;
+          hint = "${cfg.format} installs GRUB or systemd-boot; enable one of them";
+        }
+      ]
+    else
+      lib.optional (cfg.partitionTableType != "none" && bootloader.bios == null && bootloader.efi == null) {
+        option = "boot.loader.grub.device";
+        value = grub.device;
+        hint = "${cfg.format} needs GRUB for ${if layoutHasEsp then "UEFI (boot.loader.grub.efiSupport = true)" else "BIOS (a boot.loader.grub.device other than \"nodev\")"}";
+      };
+
+  refusals = bootloaderRefusals ++ cfg.refusals;
+  showValue = value: if builtins.isString value then builtins.toJSON value else builtins.toJSON value;
+  # One line for the CLI to show (src/nix/evaluate.ts recognises the prefix).
+  refuse =
+    r: throw "nixos-generate-refusal: ${r.option} = ${showValue r.value} is not supported by the ${cfg.format} format; ${r.hint}";
 
   plan = {
     version = 1;
     inherit (cfg) format additionalSpace;
     toplevel = "${config.system.build.toplevel}";
     diskSize = config.virtualisation.diskSize;
-    partitionTable = layouts.${cfg.partitionTableType};
+    partitionTable =
+      if cfg.rootLabel == "nixos" then layout else layouts.withRootLabel cfg.rootLabel layout;
     inherit bootloader;
     output = cfg.output;
   };
 in
 {
-  imports = lib.optional hasDiskSizeOption diskSizeOption;
+  # virtualisation.diskSize ("auto" or MiB), as nixos-generators imports it (NixOS 24.11 and later).
+  imports = [ "${toString modulesPath}/virtualisation/disk-size-option.nix" ];
 
-  options = {
-    nixos-generate = {
-      format = lib.mkOption {
-        type = lib.types.str;
-        description = "Name of the image format (as in nixos-generate --list).";
-      };
-      partitionTableType = lib.mkOption {
-        type = lib.types.enum [
-          "legacy"
-          "legacy+gpt"
-          "efi"
-          "hybrid"
-          "none"
-        ];
-        description = "Partition layout, named as make-disk-image names them.";
-      };
-      additionalSpace = lib.mkOption {
-        type = lib.types.int;
-        default = 512;
-        description = "MiB of free space left in the root filesystem when the disk size is auto.";
-      };
-      output = lib.mkOption {
-        type = lib.types.attrs;
-        description = "The plan's output: container, fileName, compression and the container's settings (docs/image-plan.md).";
-      };
-      baseName = lib.mkOption {
-        type = lib.types.str;
-        readOnly = true;
-        default =
-          config.image.baseName
-            or "nixos-image-${config.system.nixos.label}-${pkgs.stdenv.hostPlatform.system}";
-        description = "nixpkgs' image.baseName, for file names (read-only).";
-      };
+  options.nixos-generate = {
+    format = lib.mkOption {
+      type = lib.types.str;
+      description = "Name of the image format (as in nixos-generate --list).";
     };
-  }
-  // lib.optionalAttrs (!hasDiskSizeOption) {
-    virtualisation.diskSize = lib.mkOption {
-      type = lib.types.either (lib.types.enum [ "auto" ]) lib.types.ints.positive;
-      default = "auto";
-      description = "Disk size in MiB, or \"auto\" to size the disk from the closure.";
+    partitionTableType = lib.mkOption {
+      type = lib.types.enum [
+        "legacy"
+        "legacy+gpt"
+        "efi"
+        "hybrid"
+        "none"
+      ];
+      description = "Partition layout, named as make-disk-image names them.";
+    };
+    rootLabel = lib.mkOption {
+      type = lib.types.str;
+      default = "nixos";
+      description = "Label of the root ext4 filesystem (azure's virtualisation.azureImage.label).";
+    };
+    additionalSpace = lib.mkOption {
+      type = lib.types.int;
+      default = 512;
+      description = "MiB of free space left in the root filesystem when the disk size is auto.";
+    };
+    output = lib.mkOption {
+      type = lib.types.attrs;
+      description = "The plan's output: container, fileName, compression and the container's settings (docs/image-plan.md).";
+    };
+    refusals = lib.mkOption {
+      type = lib.types.listOf lib.types.attrs;
+      default = [ ];
+      internal = true;
+      description = "Settings the format cannot honour: { option; value; hint; }. The first one stops the build before anything is built.";
+    };
+    baseName = lib.mkOption {
+      type = lib.types.str;
+      readOnly = true;
+      default =
+        config.image.baseName
+          or "nixos-image-${config.system.nixos.label}-${hostPlatform.system}";
+      description = "nixpkgs' image.baseName (25.05 and later), or its default on older releases; read-only.";
     };
   };
 
-  config.system.build.imagePlan = pkgs.writeText "image-plan.json" (builtins.toJSON plan);
+  config.system.build.imagePlan =
+    if refusals != [ ] then
+      refuse (builtins.head refusals)
+    else
+      pkgs.writeText "image-plan.json" (builtins.toJSON plan);
 }

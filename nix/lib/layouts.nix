@@ -59,9 +59,19 @@ let
     size = 249 * mib; # bootSize 256M, rounded up to end at 257 MiB
     filesystem = esp;
   };
+  # A layout whose root filesystem has another label (azure's virtualisation.azureImage.label).
+  withRootLabel =
+    label: table:
+    let
+      relabel = fs: if fs != null && fs.contents == "root" then fs // { inherit label; } else fs;
+    in
+    if table.type == "none" then
+      table // { filesystem = relabel table.filesystem; }
+    else
+      table // { partitions = map (p: p // { filesystem = relabel p.filesystem; }) table.partitions; };
 in
 {
-  inherit ids espVolumeId mbrSignature;
+  inherit ids espVolumeId mbrSignature withRootLabel;
 
   legacy = {
     type = "mbr";

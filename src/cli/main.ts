@@ -111,7 +111,7 @@ async function generate(jobs: readonly Job[], options: CliOptions, io: CliIo, di
           cores: options.cores,
           system: options.system,
         },
-        diskSize: options.diskSize ?? 'auto',
+        diskSize: options.diskSize,
         specialArgs: options.specialArgs,
         signal,
       });
@@ -141,8 +141,9 @@ async function generate(jobs: readonly Job[], options: CliOptions, io: CliIo, di
 function runImage(image: BuiltImage, env: NodeJS.ProcessEnv): Promise<number> {
   const { plan, job } = image;
   const drive = qemuDriveFormat(plan.output);
-  // A custom format (--format-path) boots with UEFI unless its GRUB is for BIOS.
-  const firmware = job.definition?.firmware ?? (plan.bootloader.type === 'grub' && plan.bootloader.bios !== null ? 'bios' : 'uefi');
+  // The plan's boot loader decides: a configuration may turn a BIOS format to UEFI
+  // (systemd-boot on qcow, azure's vmGeneration v2, ec2.efi).
+  const firmware = job.definition?.firmware === 'none' ? 'none' : (plan.bootloader.type === 'grub' && plan.bootloader.bios !== null ? 'bios' : 'uefi');
   if (drive === undefined || firmware === 'none') {
     throw new UsageError('cli.run', `Option --run cannot boot ${plan.format}: QEMU does not open ${plan.output.container} images with ${plan.output.compression} compression directly`);
   }
@@ -154,7 +155,7 @@ function checkRunnable(jobs: readonly Job[]): void {
   for (const job of jobs) {
     const definition = job.definition;
     if (definition === undefined) continue;
-    const output = definition.output({ label: 'x', system: 'x' });
+    const output = definition.output({ label: 'x', system: 'x' }, 'auto');
     if (qemuDriveFormat(output) === undefined || definition.firmware === 'none') {
       throw new UsageError('cli.run', `Option --run cannot boot ${definition.name}: QEMU does not open ${output.compression === 'none' ? output.container : `${output.compression}-compressed`} images directly`, {
         hint: 'use --run with raw, raw-efi, qcow, qcow-efi, amazon, azure, hyperv, vmware, cloudstack, kubevirt or openstack',

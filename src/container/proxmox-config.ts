@@ -37,8 +37,8 @@ export interface ProxmoxQemuConf {
   readonly additionalSpace?: string;
   readonly bootSize?: string;
   /**
-   * Only nixpkgs before 25.05 has qemuConf.diskSize (then "auto" by default); leave it
-   * out to match current nixpkgs.
+   * Since 24.11 qemuConf.diskSize is the renamed alias of virtualisation.diskSize, and as
+   * an option under qemuConf it is still one of the file's lines ("auto" or MiB).
    */
   readonly diskSize?: string;
   readonly net0?: string;

@@ -73,7 +73,7 @@ async function writeContainer(plan: ImagePlan, image: BlockImage, out: OutputFil
   const seed = seedOf(plan);
   if (output.compression !== 'none' || output.container === 'vma') {
     const target = outputFileSink(out);
-    const compressor = output.compression === 'gzip' ? gzipSink(target, { level: 6 })
+    const compressor = output.compression === 'gzip' ? gzipSink(target, { level: output.compressionLevel ?? 6 })
       : output.compression === 'zstd' ? zstdSink(target, { level: 3 })
       : undefined;
     const sink = compressor ?? target;
@@ -109,7 +109,7 @@ async function writeContainer(plan: ImagePlan, image: BlockImage, out: OutputFil
         seed, epoch, vmName: machine().name, memoryMiB: machine().memoryMiB, cpus: machine().cpus,
       }, control);
     case 'gce-tar':
-      return writeGceTarball(image, out, { epoch }, control);
+      return writeGceTarball(image, out, { epoch, compressionLevel: output.compressionLevel ?? 6 }, control);
   }
 }
 

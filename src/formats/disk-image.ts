@@ -54,6 +54,7 @@ function tailBytes(plan: ImagePlan): number {
 /** Every boot entry's kernel and initrd must be the system's own, even where only grub.cfg names them. */
 export function checkBootspecInScope(bootspec: Bootspec, scope: ClosureScope): void {
   for (const entry of [bootspec, ...bootspec.specialisations.values()]) {
+    scope.require(entry.toplevel, `the toplevel of the bootspec of "${bootspec.toplevel}"`);
     scope.require(entry.kernel, bootFileRole('kernel', entry));
     if (entry.initrd !== undefined) scope.require(entry.initrd, bootFileRole('initrd', entry));
   }

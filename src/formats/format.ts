@@ -27,7 +27,8 @@ export interface FormatDefinition {
   readonly firmware: Firmware;
   /** Nix module under nix/formats/. */
   readonly nixModule: string;
-  output(names: OutputNames): OutputPlan;
+  /** diskSize: the plan's, which nixpkgs writes into some outputs (Proxmox's config). */
+  output(names: OutputNames, diskSize: number | 'auto'): OutputPlan;
 }
 
 /** make-disk-image's additionalSpace default: 512 MiB free in the root filesystem. */
@@ -50,6 +51,6 @@ export function defaultPlan(
     additionalSpace: format.additionalSpace,
     partitionTable: layout(format.layout),
     bootloader: input.bootloader,
-    output: format.output(input.names),
+    output: format.output(input.names, input.diskSize),
   };
 }

@@ -38,7 +38,7 @@ export const FORMATS: readonly FormatDefinition[] = [
   format({
     name: 'gce', description: 'Google Compute Engine: disk.raw in a sparse tar.gz, MBR, GRUB for BIOS',
     layout: 'legacy', grub: BIOS, additionalSpace: SPACE, firmware: 'bios', nixModule: 'gce.nix',
-    output: (n) => ({ container: 'gce-tar', fileName: `${base(n)}.raw.tar.gz`, compression: 'none' }),
+    output: (n) => ({ container: 'gce-tar', fileName: `${base(n)}.raw.tar.gz`, compression: 'none', compressionLevel: 6 }),
   }),
   format({
     name: 'hyperv', description: 'Hyper-V (generation 2): dynamic VHDX, GPT with ESP, GRUB for UEFI',
@@ -53,7 +53,7 @@ export const FORMATS: readonly FormatDefinition[] = [
   format({
     name: 'linode', description: 'Linode: gzip-compressed bare ext4 (no partition table), grub.cfg for Linode\'s GRUB',
     layout: 'none', grub: { bios: false, efi: false }, additionalSpace: SPACE, firmware: 'none', nixModule: 'linode.nix',
-    output: () => ({ container: 'raw', fileName: 'nixos.img.gz', compression: 'gzip' }),
+    output: () => ({ container: 'raw', fileName: 'nixos.img.gz', compression: 'gzip', compressionLevel: 6 }),
   }),
   format({
     name: 'openstack', description: 'OpenStack: qcow2, MBR, GRUB for BIOS, 1 GiB free',
@@ -63,11 +63,11 @@ export const FORMATS: readonly FormatDefinition[] = [
   format({
     name: 'proxmox', description: 'Proxmox VE: zstd-compressed VMA backup with its qemu-server.conf, MBR, GRUB for BIOS (SeaBIOS)',
     layout: 'legacy', grub: BIOS, additionalSpace: SPACE, firmware: 'bios', nixModule: 'proxmox.nix',
-    output: (n) => ({
+    output: (n, diskSize) => ({
       container: 'vma',
       fileName: `vzdump-qemu-nixos-${n.label}.vma.zst`,
       compression: 'zstd',
-      proxmox: { qemuServerConf: defaultProxmoxConf(`nixos-${n.label}`) },
+      proxmox: { qemuServerConf: defaultProxmoxConf(`nixos-${n.label}`, diskSize) },
     }),
   }),
   format({
@@ -94,7 +94,8 @@ export const FORMATS: readonly FormatDefinition[] = [
     name: 'vagrant-virtualbox', description: 'Vagrant box for the VirtualBox provider (OVF + streamOptimized VMDK), MBR, GRUB for BIOS',
     layout: 'legacy', grub: BIOS, additionalSpace: 30720, firmware: 'bios', nixModule: 'vagrant-virtualbox.nix',
     output: (n) => ({
-      container: 'vagrant-box', fileName: 'virtualbox-vagrant.box', compression: 'none',
+      // <image.baseName>.box; nixpkgs 25.05 names its box <baseName>.ova (README: deliberate differences).
+      container: 'vagrant-box', fileName: `${base(n)}.box`, compression: 'none',
       virtualMachine: { name: `NixOS ${n.label} (${n.system})`, memoryMiB: 1536, cpus: 1 },
     }),
   }),
@@ -113,9 +114,12 @@ export const FORMATS: readonly FormatDefinition[] = [
   }),
 ];
 
-/** nixpkgs' proxmox.qemuConf defaults, with the VM named after the system's label. */
-function defaultProxmoxConf(name: string): string {
-  return proxmoxQemuServerConf({ qemuConf: { name } });
+/**
+ * nixpkgs' proxmox.qemuConf defaults, with the VM named after the system's label. Since
+ * 24.11 qemuConf.diskSize is an alias of virtualisation.diskSize, so its line is the disk size.
+ */
+function defaultProxmoxConf(name: string, diskSize: number | 'auto'): string {
+  return proxmoxQemuServerConf({ qemuConf: { name, diskSize: String(diskSize) } });
 }
 
 export function formatNames(): string[] {

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ImageError } from '../core/errors.js';
 import { parsePlanJson, type ImagePlan } from '../plan/index.js';
 import { runNix } from './run.js';
 
@@ -64,6 +65,16 @@ async function flakeUrl(uri: string, request: EvaluateRequest): Promise<string> 
   return typeof url === 'string' ? url : uri;
 }
 
+/** The marker nix/lib/image-plan.nix puts before a setting the format cannot honour. */
+const REFUSAL = 'nixos-generate-refusal: ';
+
+/** A format module's refusal, as one line without Nix's wrapping (nothing was built). */
+function refusalOf(error: unknown): ImageError | undefined {
+  if (!(error instanceof ImageError) || !error.message.includes(REFUSAL)) return undefined;
+  const text = error.message.slice(error.message.indexOf(REFUSAL) + REFUSAL.length);
+  return new ImageError('config.unsupported', `Cannot build the image: ${text}`, { details: error.details });
+}
+
 export async function buildPlanWithNix(request: EvaluateRequest): Promise<ImagePlan> {
   const args = [join(NIX_DIR, 'eval.nix'), '--no-out-link', '-A', 'plan', '--argstr', 'formatModule', request.formatModule];
   if (request.source.kind === 'file') {
@@ -82,11 +93,16 @@ export async function buildPlanWithNix(request: EvaluateRequest): Promise<ImageP
   }
   if (Object.keys(request.specialArgs).length > 0) args.push('--argstr', 'specialArgsJSON', JSON.stringify(request.specialArgs));
   args.push(...commonArgs(request.settings));
-  const { stdout } = await runNix('nix-build', args, {
-    action: 'evaluate and build the system',
-    ...(request.signal === undefined ? {} : { signal: request.signal }),
-    ...(request.onLog === undefined ? {} : { onLog: request.onLog }),
-  });
+  let stdout: string;
+  try {
+    ({ stdout } = await runNix('nix-build', args, {
+      action: 'evaluate and build the system',
+      ...(request.signal === undefined ? {} : { signal: request.signal }),
+      ...(request.onLog === undefined ? {} : { onLog: request.onLog }),
+    }));
+  } catch (error) {
+    throw refusalOf(error) ?? error;
+  }
   const planPath = stdout.trim().split('\n').at(-1) ?? '';
   return parsePlanJson(readFileSync(planPath, 'utf8'), planPath);
 }

@@ -35,8 +35,15 @@ export function nixErrorGist(stderr: string): string | undefined {
   if (errorLine === undefined) return lines.at(-1);
   const index = lines.indexOf(errorLine);
   let gist = errorLine.replace(/^error:\s*/, '');
+  let next = index + 1;
   // Nix 2.x puts the message on the line after "error:" when there is a trace.
-  if (gist === '' && lines[index + 1] !== undefined) gist = lines[index + 1]!;
+  if (gist === '' && lines[next] !== undefined) gist = lines[next++]!;
+  // NixOS's failed assertions: the list follows; keep every item on the one line.
+  if (gist === 'Failed assertions:') {
+    const items: string[] = [];
+    while (lines[next]?.startsWith('- ') === true) items.push(lines[next++]!.slice(2));
+    if (items.length > 0) gist = `failed assertion: ${items.join('; ')}`;
+  }
   return gist;
 }
 

@@ -154,6 +154,7 @@ export const imagePlanSchema = {
         container: { enum: ['raw', 'qcow2', 'vhd', 'vhdx', 'vmdk', 'ova', 'vagrant-box', 'gce-tar', 'vma'] },
         fileName: { type: 'string', pattern: '^[^/]+(/[^/]+)*$', description: 'Path inside the output directory.' },
         compression: { enum: ['none', 'gzip', 'zstd'], description: 'Applied to the container (raw, qcow2 and vma only).' },
+        compressionLevel: { type: 'integer', minimum: 1, maximum: 9, description: 'gzip level for gzip compression and the gce-tar container (default 6).' },
         vhd: {
           type: 'object', required: ['subformat'], additionalProperties: false,
           properties: { subformat: { enum: ['fixed', 'dynamic'] } },

@@ -93,6 +93,8 @@ export interface OutputPlan {
   readonly fileName: string;
   /** Applied to the container's bytes (raw, qcow2 and vma only). */
   readonly compression: CompressionName;
+  /** gzip level (gzip compression and gce-tar); default 6. */
+  readonly compressionLevel?: number;
   readonly vhd?: { readonly subformat: 'fixed' | 'dynamic' };
   readonly vmdk?: { readonly subformat: 'monolithicSparse' | 'streamOptimized' };
   /** The VM an OVA or Vagrant box describes. */

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { commandLine, readBootspec, storeFileName } from '../../src/boot/bootspec.js';
-import { grubConfig } from '../../src/boot/grub.js';
+import { grubConfig, specialisationMenuNames } from '../../src/boot/grub.js';
 import { systemdBootTree } from '../../src/boot/systemd-boot.js';
 import { ClosureScope } from '../../src/nix/closure-scope.js';
 import type { DirNode, FileNode } from '../../src/fs/tree.js';
@@ -49,9 +49,29 @@ test('grub.cfg has one entry per generation and specialisation, and a serial ter
     const cfg = grubConfig(spec, 5);
     assert.match(cfg, /set timeout=5/);
     assert.match(cfg, /serial --unit=0 --speed=38400/);
-    assert.match(cfg, /menuentry "NixOS - NixOS 25.05" \{\n  linux \/kernels\/\S+ init=\S+\/init console=ttyS0,38400 quiet\n  initrd \/kernels\/\S+\n\}/);
-    assert.match(cfg, /submenu "NixOS - Specialisations" \{\n  menuentry "NixOS - NixOS 25.05 debug \(debug\)"/);
+    assert.match(cfg, /menuentry "NixOS - Default" \{\n  linux \/kernels\/\S+ init=\S+\/init console=ttyS0,38400 quiet\n  initrd \/kernels\/\S+\n\}/);
+    assert.match(cfg, /\}\nmenuentry "NixOS - \(debug\)" \{\n  linux \/kernels\/\S+ init=\S+\/init debug\n/);
     assert.match(grubConfig(spec, null), /set timeout=-1/);
+    assert.match(grubConfig(readBootspec(fakeToplevel(join(tmp.path, 'plain'), false)), 1), /menuentry "NixOS" \{/, 'without specialisations the entry is "NixOS"');
+  } finally {
+    tmp.remove();
+  }
+});
+
+test('specialisations are named as install-grub names them: configuration-name, else (name - date - version)', () => {
+  const tmp = tempDir('grub-names');
+  try {
+    const top = fakeToplevel(join(tmp.path, 'sys'), true);
+    mkdirSync(join(top, 'specialisation'));
+    symlinkSync(top, join(top, 'specialisation', 'debug'));
+    writeFileSync(join(top, 'nixos-version'), '25.05.20250101.abcdef0\n');
+    const spec = readBootspec(top);
+    const scope = new ClosureScope([tmp.path]);
+    const linkDay = new Date(lstatSync(join(top, 'specialisation', 'debug')).mtimeMs).toISOString().slice(0, 10);
+    assert.deepEqual([...specialisationMenuNames(spec, scope)], [['debug', `(debug - ${linkDay} - 25.05.20250101.abcdef0)`]]);
+    writeFileSync(join(top, 'configuration-name'), 'Debug kernel\n');
+    assert.deepEqual([...specialisationMenuNames(spec, scope)], [['debug', 'Debug kernel']]);
+    assert.throws(() => specialisationMenuNames(spec, new ClosureScope([join(tmp.path, 'elsewhere')])), /outside|closure/i, 'metadata outside the closure is not read');
   } finally {
     tmp.remove();
   }

@@ -56,7 +56,7 @@ test('UEFI, custom storage, cores, memory, extras and an EFI disk', () => {
   assert.ok(lines.includes('efidisk0: ceph:vm-123-disk-1,efitype=4m'));
   assert.ok(lines.includes('scsi1: tank:vm-9999-cloudinit,media=cdrom'));
   assert.ok(lines.includes('serial0: /dev/ttyS0'));
-  assert.ok(lines.includes('diskSize: auto'), 'older nixpkgs leaked diskSize into the file');
+  assert.ok(lines.includes('diskSize: auto'), 'the diskSize alias of virtualisation.diskSize is a line too');
   assert.equal(lines.at(-2), '#qmdump#map:virtio0:drive-virtio0:ceph:raw:', 'storage is what precedes the first ":"');
   assert.equal(lines.at(-1), '');
   assert.equal(proxmoxQemuServerConf({ qemuConf: { name: 'web', bios: 'ovmf' } }).includes('efidisk0'), false, 'nixpkgs writes no efidisk0 by itself');

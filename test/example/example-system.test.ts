@@ -130,11 +130,12 @@ test('stand-in module system: priorities, mkIf, merging and NixOS defaults', { t
     let
       base = import ${evalConfig} { modules = [ (/. + ${configuration}) ]; };
       ext = base.extendModules { modules = [ ({ lib, config, ... }: {
-        networking.hostName = lib.mkForce "forced";
-        boot.loader.systemd-boot.enable = true;
-        boot.kernelParams = lib.mkMerge [ [ "a=1" ] (lib.mkIf config.boot.loader.systemd-boot.enable [ "b=2" ]) ];
-        services.demo = lib.mkIf config.boot.loader.systemd-boot.enable { enable = true; };
-        fileSystems."/".fsType = "ext4";
+        options.services.demo.enable = lib.mkEnableOption "a demonstration service";
+        config.networking.hostName = lib.mkForce "forced";
+        config.boot.loader.systemd-boot.enable = true;
+        config.boot.kernelParams = lib.mkMerge [ [ "a=1" ] (lib.mkIf config.boot.loader.systemd-boot.enable [ "b=2" ]) ];
+        config.services.demo = lib.mkIf config.boot.loader.systemd-boot.enable { enable = true; };
+        config.fileSystems."/".fsType = "ext4";
       }) ]; };
     in {
       host = base.config.networking.hostName;
@@ -164,7 +165,15 @@ test('stand-in module system: conflicting definitions name the option', { timeou
   const lib = JSON.stringify(`${exampleDir}nixpkgs/lib`);
   const expression = `
     let lib = import (/. + ${lib});
-    in (lib.evalModules { modules = [ { services.x.port = 1; } { services.x.port = 2; } ]; }).config.services.x.port`;
+      port = { options.services.x.port = lib.mkOption { type = lib.types.int; }; };
+    in (lib.evalModules { modules = [ port { services.x.port = 1; } { services.x.port = 2; } ]; }).config.services.x.port`;
   const result = runOk('sh', ['-c', 'nix-instantiate --eval --strict --expr "$1" 2>&1; true', 'sh', expression]);
   assert.match(result.stdout, /The option `services\.x\.port' has conflicting definition values/);
+});
+
+test('stand-in module system: a definition of an option nobody declares is refused, as NixOS refuses it', { timeout: BUILD_TIMEOUT_MS }, () => {
+  const evalConfig = JSON.stringify(`${exampleDir}nixpkgs/nixos/lib/eval-config.nix`);
+  const expression = `(import (/. + ${evalConfig}) { system = "x86_64-linux"; modules = [ { boot.loader.grub.package = null; } ]; }).config.system.build.toplevel.drvPath`;
+  const result = runOk('sh', ['-c', 'nix-instantiate --eval --strict --expr "$1" 2>&1; true', 'sh', expression]);
+  assert.match(result.stdout, /The option `boot\.loader\.grub\.package' does not exist\. Definition values:/);
 });

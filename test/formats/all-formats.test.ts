@@ -80,7 +80,7 @@ test('each format writes the file its nixpkgs builder or nixos-generators names'
     amazon: `${base}.vhd`, azure: `${base}.vhd`, cloudstack: 'nixos.qcow2', do: `${base}.qcow2.gz`,
     gce: `${base}.raw.tar.gz`, hyperv: `${base}.vhdx`, kubevirt: `${base}.qcow2`, linode: 'nixos.img.gz',
     openstack: `${base}.qcow2`, proxmox: `vzdump-qemu-nixos-${label}.vma.zst`, qcow: 'nixos.qcow2',
-    'qcow-efi': 'nixos.qcow2', raw: 'nixos.img', 'raw-efi': 'nixos.img', 'vagrant-virtualbox': 'virtualbox-vagrant.box',
+    'qcow-efi': 'nixos.qcow2', raw: 'nixos.img', 'raw-efi': 'nixos.img', 'vagrant-virtualbox': `${base}.box`,
     virtualbox: `${base}.ova`, vmware: `${base}.vmdk`,
   };
   assert.deepEqual(Object.keys(expected).sort(), FORMATS.map((f) => f.name).sort());

@@ -132,8 +132,38 @@ let
       in listToAttrs (map (n: { name = n; value = f n (builtins.catAttrs n sets); }) names);
     attrsets = { inherit optionalAttrs filterAttrs mapAttrsToList mapAttrs' nameValuePair genAttrs attrByPath hasAttrByPath getAttrFromPath setAttrByPath recursiveUpdate zipAttrsWith; inherit (builtins) attrNames attrValues mapAttrs; };
 
-    # --- convenience used by flake-style callers -------------------------
-    nixosSystem = args: import ../nixos/lib/eval-config.nix (removeAttrs args [ "lib" ]);
+    # --- derivations -----------------------------------------------------
+    # f's result gains `override`, which calls f again with changed arguments.
+    makeOverridable = f: args:
+      let result = f args; in
+      if isAttrs result then result // { override = changes: makeOverridable f (args // (if isFunction changes then changes args else changes)); }
+      else result;
+
+    # --- platforms ---------------------------------------------------------
+    # lib.systems.elaborate for the platforms the stand-in knows: the fields
+    # NixOS modules and image code read.
+    systems = {
+      elaborate = platform:
+        let
+          system = if isString platform then platform else platform.system;
+          cpu = head (splitString "-" system);
+          known = {
+            x86_64 = { isx86_64 = true; isx86_32 = false; isAarch64 = false; efiArch = "x64"; linuxArch = "x86_64"; };
+            i686 = { isx86_64 = false; isx86_32 = true; isAarch64 = false; efiArch = "ia32"; linuxArch = "i386"; };
+            aarch64 = { isx86_64 = false; isx86_32 = false; isAarch64 = true; efiArch = "aa64"; linuxArch = "arm64"; };
+          };
+          bits = known.${cpu} or (throw "lib.systems.elaborate: the stand-in does not know the platform ${system}");
+        in
+        bits // {
+          inherit system;
+          isLinux = hasSuffix "-linux" system;
+          isx86 = bits.isx86_64 || bits.isx86_32;
+          isAarch = bits.isAarch64;
+          isEfi = true;
+          parsed.cpu.name = cpu;
+        };
+      equals = a: b: a.system == b.system;
+    };
   };
 in
 lib

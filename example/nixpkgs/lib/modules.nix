@@ -7,9 +7,11 @@
 #  - declared options (`lib.mkOption`) form a tree; their values are merged
 #    from every definition of the highest priority (lowest number), falling
 #    back to `default` (priority 1500);
-#  - paths that nothing declares are accepted freeform: attribute sets merge
-#    recursively, lists concatenate, equal values agree, anything else is a
-#    conflict that names the option path;
+#  - a definition of a path that nothing declares is refused, as NixOS refuses
+#    it ("The option `a.b' does not exist."), unless `_module.check` is false;
+#    inside values of loosely typed options, attribute sets merge recursively,
+#    lists concatenate, equal values agree, anything else is a conflict that
+#    names the option path;
 #  - `mkIf`, `mkMerge`, `mkOverride` and `mkOrder` may appear at any level.
 #    Above a leaf they are pushed down without evaluating conditions, so
 #    `config = mkIf config.x.enable { ... }` does not recurse forever.
@@ -97,6 +99,8 @@ let
         else throw "The option `${showLoc loc}' has a value of the wrong type in ${(head bad).file}: expected ${type.description}, got ${showValue (head bad).value}.";
     in {
       defined = winners != [ ];
+      highestPrio = best;
+      definitions = map (d: d.value) winners;
       files = map (d: d.file) winners;
       userDefined = filter (d: d.file != "<default>") winners != [ ];
       value =
@@ -152,6 +156,23 @@ let
     merge = mergeAnything;
   };
 
+  # Definitions of paths no module declares, as { loc; file; value; }. Real NixOS
+  # refuses them ("The option `...' does not exist."); below a declared option the
+  # option's type decides.
+  unmatchedDefs = loc: decl: defs:
+    let
+      pushed = concatMap (d: map (v: { inherit (d) file; value = v; }) (pushDown loc d.file d.value)) defs;
+      names = attrNames (foldl' (acc: d: acc // d.value) { } pushed);
+      check = name:
+        let sub = defsOf name pushed; in
+        if !(decl ? ${name}) then map (d: { loc = loc ++ [ name ]; inherit (d) file value; }) sub
+        else if isOption decl.${name} then [ ]
+        else unmatchedDefs (loc ++ [ name ]) decl.${name} sub;
+    in concatMap check names;
+
+  showUnmatched = u:
+    "The option `${showLoc u.loc}' does not exist. Definition values:\n- In `${u.file}': ${showValue u.value}";
+
   # The `options` module argument: declarations with their merged values.
   optionsTree = loc: decl: defs:
     if isOption decl then
@@ -160,9 +181,7 @@ let
         inherit loc;
         value = r.value;
         isDefined = r.defined;
-        highestPrio = null;
-        files = r.files;
-        definitions = map (_: r.value) r.files;
+        inherit (r) highestPrio definitions files;
       }
     else
       let pushed = concatMap (d: map (v: { inherit (d) file; value = v; }) (pushDown loc d.file d.value)) defs;
@@ -196,11 +215,11 @@ let
           default = { };
           description = "Extra arguments passed to every module.";
         };
-        options._module.check = mkOption { type = lib.types.bool; default = true; description = "Ignored by the stand-in."; };
-        options._module.freeformType = mkOption { type = lib.types.anything; default = null; description = "Ignored by the stand-in: undeclared options are always accepted."; };
+        options._module.check = mkOption { type = lib.types.bool; default = true; description = "Whether definitions of undeclared options are refused."; };
+        options._module.freeformType = mkOption { type = lib.types.anything; default = null; description = "Ignored by the stand-in."; };
       };
 
-      baseArgs = { inherit lib config options specialArgs; _prefix = prefix; _class = class; } // specialArgs;
+      baseArgs = { inherit lib config options specialArgs extendModules; _prefix = prefix; _class = class; } // specialArgs;
 
       # Required arguments not in baseArgs come from config._module.args;
       # arguments with defaults keep their defaults.
@@ -230,6 +249,7 @@ let
             else fallbackKey;
           file = fileOf;
           imports = checked.imports or [ ];
+          freeformType = checked.freeformType or null;
           disabledModules = checked.disabledModules or [ ];
           options = markDecls fileOf [ ] (checked.options or { });
           config =
@@ -267,10 +287,8 @@ let
 
       config = mergeNamespace prefix declarations definitions;
       options = optionsTree prefix declarations definitions;
-    in {
-      inherit config options;
-      _module = config._module;
-      type = lib.types.submoduleWith { modules = modules; inherit specialArgs; };
+
+      # NixOS's extendModules { modules ? [ ], specialArgs ? { }, prefix ? [ ] }.
       extendModules = extension:
         evalModules {
           modules = modules ++ (extension.modules or [ ]);
@@ -278,9 +296,20 @@ let
           prefix = extension.prefix or prefix;
           inherit class;
         };
+
+      # As in NixOS: modules see the unchecked configuration; the result is checked.
+      freeform = config._module.freeformType != null || lib.any (m: m.freeformType != null) collected;
+      unmatched = if config._module.check && !freeform then unmatchedDefs prefix declarations definitions else [ ];
+      checked = if unmatched == [ ] then (x: x) else throw (showUnmatched (head unmatched));
+    in {
+      config = checked (removeAttrs config [ "_module" ]);
+      options = checked options;
+      _module = checked config._module;
+      type = lib.types.submoduleWith { modules = modules; inherit specialArgs; };
+      inherit extendModules;
     };
 in
-{
+rec {
   inherit evalModules mkOption isOption mkIf mkMerge mkOverride mkOrder
     defaultPriority defaultOrder optionDefaultPriority showLoc showValue
     mergeAnything mergeEqual mergeFreeform evalDefs;
@@ -311,24 +340,45 @@ in
     };
   mkSinkUndeclaredOptions = attrs: mkOption ({ type = anythingType; default = { }; } // attrs);
 
-  # Renamed/removed option helpers: the stand-in forwards renamed options
-  # and turns removed ones into errors only when they are defined.
-  mkRenamedOptionModule = from: to: { config, options, ... }: {
-    config = lib.setAttrByPath to (mkIf (lib.hasAttrByPath from config) (lib.getAttrFromPath from config));
-  };
-  mkAliasOptionModule = from: to: { config, ... }: {
-    config = lib.setAttrByPath to (mkIf (lib.hasAttrByPath from config) (lib.getAttrFromPath from config));
-  };
-  mkRemovedOptionModule = from: reason: { config, ... }: {
-    config.assertions = [ {
-      assertion = !(lib.hasAttrByPath from config);
-      message = "The option `${showLoc from}' can no longer be used since it's been removed. ${reason}";
-    } ];
-  };
-  mkChangedOptionModule = from: to: f: { config, ... }: {
-    config = lib.setAttrByPath to (mkIf (lib.hasAttrByPath from config) (f config));
-  };
-  mkMergedOptionModule = from: to: f: { config, ... }: { };
+  # Renamed and removed options, as NixOS declares them: the old path is an
+  # option (so defining it is not an "option does not exist" error); a renamed
+  # one forwards its value (priority not kept) with a warning, a removed one
+  # fails an assertion when defined.
+  # As upstream: the old option reads as the new one (through `apply`, so its own
+  # definitions are never forced there), and its definitions move to the new option
+  # at the priority they were given.
+  doRename = { from, to, warn ? true, sinceRelease ? null }:
+    { config, options, ... }:
+    let
+      fromOpt = lib.getAttrFromPath from options;
+      message = "The option `${showLoc from}' has been renamed to `${showLoc to}'.";
+    in {
+      options = lib.setAttrByPath from (mkOption {
+        visible = false;
+        description = "Alias of {option}`${showLoc to}`.";
+        apply = _: lib.getAttrFromPath to config;
+      });
+      config = mkMerge [
+        (lib.setAttrByPath to (mkIf fromOpt.isDefined (mkMerge (map (mkOverride fromOpt.highestPrio) fromOpt.definitions))))
+        { warnings = mkIf (warn && fromOpt.isDefined) [ message ]; }
+      ];
+    };
+  mkRenamedOptionModule = from: to: doRename { inherit from to; };
+  mkRenamedOptionModuleWith = { sinceRelease, from, to }: doRename { inherit from to sinceRelease; };
+  mkAliasOptionModule = from: to: doRename { inherit from to; warn = false; };
+  mkRemovedOptionModule = from: reason: { options, ... }:
+    let fromOpt = lib.getAttrFromPath from options; in {
+      options = lib.setAttrByPath from (mkOption { type = anythingType; visible = false; description = "Removed: ${reason}"; });
+      config.assertions = [ {
+        assertion = !fromOpt.isDefined;
+        message = "The option definition `${showLoc from}' no longer has any effect; please remove it.\n${reason}";
+      } ];
+    };
+  mkChangedOptionModule = from: to: f: { config, options, ... }:
+    let fromOpt = lib.getAttrFromPath from options; in {
+      options = lib.setAttrByPath from (mkOption { type = anythingType; visible = false; description = "Changed into `${showLoc to}'."; });
+      config = lib.setAttrByPath to (mkIf fromOpt.isDefined (f config));
+    };
 
   mkAliasDefinitions = opt: mkIf opt.isDefined opt.value;
   fixupOptionType = _: t: t;

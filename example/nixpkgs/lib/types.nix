@@ -132,8 +132,12 @@ rec {
   lazyAttrsOf = attrsOfWith true;
   loaOf = attrsOf;
 
-  uniq = t: t // { merge = mergeOne; };
-  unique = { message ? "" }: uniq;
+  uniq = unique { };
+  unique = { message ? "" }: t: t // {
+    merge = loc: defs:
+      if length defs == 1 then t.merge loc defs
+      else throw "The option `${lib.showLoc loc}' is defined multiple times while it's expected to be unique.\n${message}\nDefinition values:${concatStringsSep "" (map (d: "\n- In `${d.file}'") defs)}";
+  };
 
   nullOr = t: mkOptionType {
     name = "nullOr";

@@ -1,7 +1,8 @@
 # The Debian packages the stand-in is built from, downloaded by
 # example/fetch-debs into example/debs/ (next to this nixpkgs directory).
 let
-  dir = ../../debs;
+  # Inside this directory when it was copied as a flake input, else next to it.
+  dir = if builtins.pathExists ../debs/versions.json then ../debs else ../../debs;
   need = file:
     if builtins.pathExists (dir + "/${file}") then dir + "/${file}"
     else throw "example/debs/${file} is missing: run example/fetch-debs (as root on Debian 12, after apt-get update)";

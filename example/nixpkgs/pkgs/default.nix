@@ -48,7 +48,7 @@ let
     pkgs = pkgs;
     config = { };
     stdenv = {
-      hostPlatform = { inherit system; isLinux = true; isx86_64 = true; isx86 = true; isAarch64 = false; isEfi = true; linuxArch = "x86_64"; efiArch = "x64"; };
+      hostPlatform = lib.systems.elaborate system;
       buildPlatform = pkgs.stdenv.hostPlatform;
       targetPlatform = pkgs.stdenv.hostPlatform;
       inherit system;
@@ -115,8 +115,9 @@ let
       "hv_vmbus" "hv_storvsc" "hv_utils" "vmw_pvscsi" "mptspi" "xen_blkfront"
       # other virtual hardware
       "virtio_net" "virtio_mmio" "virtio_rng" "virtio_console" "virtio_balloon" "e1000" "e1000e" "hv_netvsc" "vmxnet3"
+      "virtio_gpu" "9pnet_virtio"
       # filesystems and their helpers
-      "ext4" "vfat" "nls_cp437" "nls_ascii" "nls_iso8859_1" "nls_utf8" "isofs" "squashfs" "overlay"
+      "ext4" "vfat" "nls_cp437" "nls_ascii" "nls_iso8859_1" "nls_utf8" "isofs" "squashfs" "overlay" "9p"
       "efivarfs" "crc32c_generic" "crc32c_intel"
     ];
     linuxPackages = { kernel = pkgs.linux; };
@@ -124,13 +125,21 @@ let
     linuxPackages_latest = pkgs.linuxPackages;
     linuxPackagesFor = kernel: { inherit kernel; };
 
-    # GRUB shaped like NixOS's grub2 packages: Debian's host tools in bin/
-    # (dynamically linked against the host's libraries) and the platform's
-    # modules and images in lib/grub/<platform>/.
-    grub2 = pkgs.callGrub { platform = "i386-pc"; platformDeb = debs.grub-pc-bin; };
-    grub2_efi = pkgs.callGrub { platform = "x86_64-efi"; platformDeb = debs.grub-efi-amd64-bin; };
-    callGrub = { platform, platformDeb }:
-      runCommand "grub-${debs.grub-common.upstreamVersion}${lib.optionalString (platform != "i386-pc") "-${platform}"}" {
+    # GRUB shaped like nixpkgs' grub2 (pkgs/by-name/gr/grub2/package.nix): one
+    # platform per build, `grubTarget` naming it, `override { efiSupport = true; }`
+    # for the EFI build (grub2_efi is exactly that, as in all-packages.nix).
+    # Debian's host tools in bin/ (dynamically linked against the host's
+    # libraries) and the platform's modules and images in lib/grub/<target>/.
+    grub2 = lib.makeOverridable pkgs.mkGrub { };
+    grub2_efi = pkgs.grub2.override { efiSupport = true; };
+    mkGrub = { efiSupport ? false, zfsSupport ? false, zfs ? null, xenSupport ? false }:
+      let
+        platform = if efiSupport then "x86_64-efi" else "i386-pc";
+        platformDeb = if efiSupport then debs.grub-efi-amd64-bin else debs.grub-pc-bin;
+      in
+      if zfsSupport then throw "The stand-in's grub2 cannot be built with ZFS support (zfsSupport = true)."
+      else if xenSupport then throw "The stand-in's grub2 cannot be built for Xen (xenSupport = true)."
+      else runCommand "grub-${debs.grub-common.upstreamVersion}${lib.optionalString efiSupport "-${platform}"}" {
         common = debs.grub-common.file;
         platformDebFile = platformDeb.file;
         inherit platform;
@@ -138,7 +147,7 @@ let
           version = debs.grub-common.upstreamVersion;
           debianVersion = debs.grub-common.version;
           grubTarget = platform;
-          efiSupport = platform != "i386-pc";
+          inherit efiSupport;
         };
       } ''
         unpackDeb "$common" root
@@ -155,6 +164,9 @@ let
         cp -R root/usr/share/grub "$out/share/grub"
         chmod -R u+w "$out"
       '';
+    # NixOS's forcei686 takes GRUB from this set; the stand-in builds x86_64 only.
+    pkgsi686Linux = throw "The stand-in nixpkgs has no pkgsi686Linux (it builds x86_64-linux only), so boot.loader.grub.forcei686 cannot be used with it.";
+    zfs = throw "The stand-in nixpkgs has no zfs package.";
 
     # Only the systemd-boot EFI binaries: what a NixOS image writer needs.
     systemd = runCommand "systemd-${debs.systemd-boot-efi.upstreamVersion}" {

@@ -1,9 +1,11 @@
-# The stand-in's nixos/lib/eval-config.nix: evaluates NixOS-style modules
-# with the stand-in's module system and package set.
+# Imitates nixos/lib/eval-config.nix (NixOS 24.11 to unstable): the same
+# arguments and defaults (system = builtins.currentSystem, set at mkDefault
+# priority as nixpkgs.system; null leaves the platform to nixpkgs.hostPlatform),
+# modulesPath a string, and a result with config, options, pkgs, lib and an
+# extendModules that returns the same shape.
 #
 #   import <nixpkgs/nixos/lib/eval-config.nix> { modules = [ ... ]; }
-#     -> { config; options; pkgs; extendModules; ... }
-{ system ? "x86_64-linux"
+{ system ? builtins.currentSystem
 , pkgs ? null
 , baseModules ? import ../modules/module-list.nix
 , extraModules ? [ ]
@@ -16,34 +18,28 @@
 , modulesLocation ? null
 }:
 let
-  hostSystem = if system == null then "x86_64-linux" else system;
-
   pkgsModule = {
     _file = toString ./eval-config.nix;
-    key = "eval-config pkgs";
-    config._module.args = extraArgs // {
-      pkgs = if pkgs != null then pkgs else import ../../pkgs { system = hostSystem; };
-    };
+    key = toString ./eval-config.nix;
+    config = lib.mkMerge [
+      (lib.mkIf (system != null) { nixpkgs.system = lib.mkDefault system; })
+      (lib.mkIf (pkgs != null) { nixpkgs.pkgs = pkgs; })
+      { _module.args = extraArgs; }
+    ];
   };
 
-  evalWith = modules': specialArgs':
-    let
-      eval = lib.evalModules {
-        modules = baseModules ++ extraModules ++ [ pkgsModule ] ++ modules';
-        specialArgs = { modulesPath = ../modules; } // specialArgs';
-        inherit prefix;
-        class = "nixos";
-      };
-    in
-    {
-      _type = "configuration";
-      class = "nixos";
-      inherit (eval) config options type;
-      inherit lib;
-      _module = eval.config._module;
-      pkgs = eval.config._module.args.pkgs;
-      extendModules = { modules ? [ ], specialArgs ? { } }:
-        evalWith (modules' ++ modules) (specialArgs' // specialArgs);
-    };
+  withExtraAttrs = eval: {
+    _type = "configuration";
+    class = "nixos";
+    inherit (eval) config options type _module;
+    inherit lib;
+    pkgs = eval._module.args.pkgs;
+    extendModules = args: withExtraAttrs (eval.extendModules args);
+  };
 in
-evalWith modules specialArgs
+withExtraAttrs (lib.evalModules {
+  modules = baseModules ++ extraModules ++ [ pkgsModule ] ++ modules;
+  specialArgs = { modulesPath = toString ../modules; } // specialArgs;
+  inherit prefix;
+  class = "nixos";
+})

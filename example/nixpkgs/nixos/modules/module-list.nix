@@ -1,8 +1,11 @@
 # The modules every configuration evaluated by the stand-in gets.
 [
   ./misc/assertions.nix
+  ./misc/nixpkgs.nix
   ./misc/version.nix
+  ./config/users-groups.nix
   ./config/networking.nix
+  ./config/swap.nix
   ./config/system-path.nix
   ./system/etc/etc.nix
   ./system/boot/kernel.nix
@@ -13,5 +16,14 @@
   ./system/boot/loader/grub/grub.nix
   ./system/boot/loader/systemd-boot/systemd-boot.nix
   ./tasks/filesystems.nix
+  ./services/networking/ssh/sshd.nix
+  ./services/ttys/getty.nix
+  ./virtualisation/amazon-options.nix
+  ./virtualisation/nixos-containers.nix
+  ./virtualisation/openstack-options.nix
+  ./virtualisation/qemu-guest-agent.nix
+  ./virtualisation/hyperv-guest.nix
+  ./virtualisation/vmware-guest.nix
+  ./virtualisation/virtualbox-guest.nix
   ./system/activation/top-level.nix
 ]

@@ -1,4 +1,4 @@
-# system.path (the toplevel's sw/): busybox's applets plus the bin/ of
+# Imitates nixos/modules/config/system-path.nix: system.path (the toplevel's sw/): busybox's applets plus the bin/ of
 # environment.systemPackages.
 { config, lib, pkgs, ... }:
 {

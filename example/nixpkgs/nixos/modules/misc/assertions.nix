@@ -1,3 +1,5 @@
+# Imitates nixos/modules/misc/assertions.nix: the assertions and warnings options
+# (checked when system.build.toplevel is evaluated, as in NixOS).
 { lib, ... }:
 {
   options = {

@@ -1,3 +1,5 @@
+# Imitates nixos/modules/misc/version.nix and label.nix: system.nixos.* and
+# system.stateVersion (the stand-in's release is 25.05; version 25.05pre-example).
 { config, lib, ... }:
 let
   cfg = config.system.nixos;

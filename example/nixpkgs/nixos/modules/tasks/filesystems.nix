@@ -1,3 +1,5 @@
+# Imitates nixos/modules/tasks/filesystems.nix: fileSystems by mount point (the stand-in's
+# type is looser: attributes of any value) and the root filesystem assertion.
 { config, lib, ... }:
 {
   options.fileSystems = lib.mkOption {

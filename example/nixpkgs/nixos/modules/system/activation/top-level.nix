@@ -1,27 +1,47 @@
-# system.build.toplevel: the NixOS-shaped system store path
-# nixos-system-<hostName>-<label>.
-{ config, lib, pkgs, ... }:
+# Imitates nixos/modules/system/activation/top-level.nix, bootspec.nix and
+# specialisation.nix: system.build.toplevel is nixos-system-<hostName>-<label>
+# with NixOS's entries (boot.json as bootspec v1 with every specialisation's
+# document under org.nixos.specialisation.v1, specialisation/<name> links,
+# nixos-version holding the label, bin/switch-to-configuration referencing the
+# boot loader's installer, so the loader is in the closure as in NixOS).
+# Specialisations are evaluated with extendModules, as NixOS does.
+{ config, lib, pkgs, extendModules, ... }:
 let
   inherit (lib) mkOption types;
-  kernel = config.boot.kernelPackages.kernel;
-  initrd = config.system.build.initialRamdisk;
-  kernelPath = "${kernel}/${config.system.boot.loader.kernelFile}";
-  initrdPath = "${initrd}/${config.system.boot.loader.initrdFile}";
   out = builtins.placeholder "out";
-  grubCfg = config.boot.loader.grub;
 
-  bootspec = {
-    "org.nixos.bootspec.v1" = {
-      system = pkgs.stdenv.hostPlatform.system;
-      init = "${out}/init";
-      initrd = initrdPath;
-      kernel = kernelPath;
-      kernelParams = config.boot.kernelParams;
-      label = "${config.system.nixos.distroName} ${config.system.nixos.codeName} ${config.system.nixos.label} (Linux ${kernel.modDirVersion})";
-      toplevel = out;
+  # The bootspec document of a configuration whose toplevel is `toplevel`.
+  bootspecOf = cfg: toplevel: specialisations:
+    let kernel = cfg.boot.kernelPackages.kernel; in
+    {
+      "org.nixos.bootspec.v1" = {
+        system = pkgs.stdenv.hostPlatform.system;
+        init = "${toplevel}/init";
+        initrd = "${cfg.system.build.initialRamdisk}/${cfg.system.boot.loader.initrdFile}";
+        kernel = "${kernel}/${cfg.system.boot.loader.kernelFile}";
+        kernelParams = cfg.boot.kernelParams;
+        label = "${cfg.system.nixos.distroName} ${cfg.system.nixos.codeName} ${cfg.system.nixos.label} (Linux ${kernel.modDirVersion})";
+        inherit toplevel;
+      };
+      "org.nixos.specialisation.v1" = specialisations;
     };
-    "org.nixos.specialisation.v1" = { };
-  };
+
+  # Each specialisation: the configuration extended with its module, without
+  # specialisations of its own (NixOS's no-clone.nix).
+  children = lib.mapAttrs (name: spec:
+    (extendModules {
+      modules = [
+        spec.configuration
+        { specialisation = lib.mkOverride 0 { }; isSpecialisation = true; }
+      ];
+    }).config) config.specialisation;
+  childToplevel = child: "${child.system.build.toplevel}";
+  specialisationDocs = lib.mapAttrs (_: child: bootspecOf child (childToplevel child) { }) children;
+
+  kernel = config.boot.kernelPackages.kernel;
+  kernelPath = "${kernel}/${config.system.boot.loader.kernelFile}";
+  initrdPath = "${config.system.build.initialRamdisk}/${config.system.boot.loader.initrdFile}";
+  bootspec = bootspecOf config out specialisationDocs;
 
   failedAssertions = map (a: a.message) (lib.filter (a: !a.assertion) config.assertions);
   withChecks = drv:
@@ -44,25 +64,23 @@ let
     bootJson = builtins.toJSON bootspec;
     extraDependencies = config.system.extraDependencies;
     extraSystemBuilderCmds = config.system.extraSystemBuilderCmds;
-    # A NixOS system's closure contains its boot loaders: the stub below
-    # names them, as NixOS's switch-to-configuration/install-grub do.
+    # As in NixOS, switch-to-configuration runs the boot loader's installer,
+    # which is how the loader's packages belong to the system's closure.
     switchToConfiguration = ''
       #!${pkgs.busybox}/bin/sh
-      # switch-to-configuration of the example system: a stub. A real NixOS
-      # system installs its boot loader from here; the example names the
-      # packages it would use so that they belong to the system's closure.
-      grub=${grubCfg.package}
-      grubEfi=${grubCfg.efiPackage}
-      systemd=${config.systemd.package}
-      echo "switch-to-configuration: the example system cannot switch or install boot loaders (grub $grub, grub-efi $grubEfi, systemd $systemd)" >&2
+      # switch-to-configuration of the example system: it cannot switch. NixOS
+      # runs the boot loader's installer from here:
+      # ${config.system.build.installBootLoader}
+      echo "switch-to-configuration: the example system cannot switch configurations" >&2
       exit 1
     '';
+    specialisationLinks = lib.concatStringsSep "\n" (lib.mapAttrsToList (name: child: "${name} ${childToplevel child}") children);
     activateScript = ''
       #!${pkgs.busybox}/bin/sh
       # The example system has no activation: its stage 2 only reports.
       exit 0
     '';
-    passAsFile = [ "bootJson" "switchToConfiguration" "activateScript" "extraSystemBuilderCmds" ];
+    passAsFile = [ "bootJson" "switchToConfiguration" "activateScript" "extraSystemBuilderCmds" "specialisationLinks" ];
   } ''
     mkdir -p "$out/bin" "$out/specialisation"
     ln -s "$kernelPath" "$out/kernel"
@@ -75,6 +93,9 @@ let
     printf '%s' "$nixosLabel" >"$out/nixos-version"
     printf '%s' "$systemName" >"$out/system"
     printf '%s' systemd >"$out/init-interface-version"
+    while read -r name path || [ -n "$name" ]; do
+      [ -n "$name" ] && ln -s "$path" "$out/specialisation/$name"
+    done <"$specialisationLinksPath"
     cp "$bootJsonPath" "$out/boot.json"
     echo >>"$out/boot.json"
 
@@ -94,20 +115,46 @@ let
 in
 {
   options.system.build = mkOption {
-    type = types.lazyAttrsOf types.unspecified;
+    type = types.lazyAttrsOf (types.uniq types.unspecified);
     default = { };
-    description = "Derivations and values built from the configuration (toplevel, initialRamdisk, kernel, ...).";
+    description = "Attribute set of derivations used to set up the system (toplevel, initialRamdisk, grub, installBootLoader, ...).";
   };
   options.system.extraDependencies = mkOption {
     type = types.listOf types.package;
     default = [ ];
-    description = "Store paths added to the system's closure.";
+    description = "A list of paths that should be included in the system closure but generally not visible to users.";
   };
   options.system.extraSystemBuilderCmds = mkOption {
     type = types.lines;
+    internal = true;
     default = "";
-    description = "Shell commands appended to the toplevel's builder (busybox sh).";
+    description = "Shell commands appended to the toplevel's builder (busybox sh in the stand-in).";
+  };
+  options.specialisation = mkOption {
+    type = types.attrsOf (types.submodule {
+      options.configuration = mkOption { type = types.anything; default = { }; description = "Arbitrary NixOS configuration."; };
+      options.inheritParentConfig = mkOption { type = types.bool; default = true; description = "Include the entire system's configuration (the stand-in always does)."; };
+    });
+    default = { };
+    description = "Additional configurations to build, each booted from its own boot entry.";
+  };
+  options.isSpecialisation = mkOption {
+    type = types.bool;
+    internal = true;
+    default = false;
+    description = "Whether this configuration is a specialisation of another.";
   };
 
-  config.system.build.toplevel = withChecks toplevel;
+  config = {
+    system.build.toplevel = withChecks toplevel;
+    # One boot loader at a time: a second definition is a "defined multiple times" error, as in NixOS.
+    system.build.installBootLoader = lib.mkOptionDefault (pkgs.writeScript "no-bootloader" ''
+      #!${pkgs.busybox}/bin/sh
+      echo 'Warning: do not know how to make this configuration bootable; please enable a boot loader.' 1>&2
+    '');
+    assertions = map (name: {
+      assertion = !(lib.hasInfix "/" name);
+      message = "Specialisation names must not contain forward slashes (${name}).";
+    }) (lib.attrNames config.specialisation);
+  };
 }

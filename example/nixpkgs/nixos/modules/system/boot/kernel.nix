@@ -1,3 +1,5 @@
+# Imitates nixos/modules/system/boot/kernel.nix: the kernel package set, kernel
+# parameters and the initrd's module lists (the stand-in's kernel is Debian's).
 { config, lib, pkgs, ... }:
 let
   inherit (lib) mkOption types;

@@ -1,3 +1,5 @@
+# Imitates the systemd.package option of nixos/modules/system/boot/systemd.nix (in the
+# stand-in the package holds only systemd-boot's EFI binaries).
 { lib, pkgs, ... }:
 {
   options.systemd.package = lib.mkOption {

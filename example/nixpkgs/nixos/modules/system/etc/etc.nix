@@ -1,4 +1,4 @@
-# system.build.etc (the toplevel's etc/): environment.etc.<name>.text or
+# Imitates nixos/modules/system/etc/etc.nix: system.build.etc (the toplevel's etc/): environment.etc.<name>.text or
 # .source, plus hostname and os-release.
 { config, lib, pkgs, ... }:
 let

@@ -1,3 +1,5 @@
+# Imitates nixos/modules/system/boot/loader/loader.nix and efi.nix: boot.loader.timeout,
+# boot.loader.efi.* and system.boot.loader.{kernelFile,initrdFile}.
 { lib, ... }:
 let inherit (lib) mkOption types; in
 {

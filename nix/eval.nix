@@ -60,4 +60,6 @@ in
     build.imagePlan
       or (throw "nixos-generate: the format module does not define system.build.imagePlan; custom formats must import nix/lib/image-plan.nix from nixos-generate");
   toplevel = build.toplevel;
+  # The evaluated configuration, for inspecting what a format made of it.
+  inherit (evaluated) config;
 }

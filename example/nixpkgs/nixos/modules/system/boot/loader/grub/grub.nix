@@ -7,6 +7,9 @@
 # realGrub.override { efiSupport = true; } (exposed nowhere but the installer's
 # configuration). The installer here only names both builds, so they belong to
 # the system's closure as they do in NixOS; it installs nothing.
+# Like NixOS, it writes configurationName to the toplevel's configuration-name
+# (NixOS through system.systemBuilderCommands, the stand-in through
+# extraSystemBuilderCmds), the menu name install-grub gives a specialisation.
 # Differences: no NixOS artwork in the stand-in, so splashImage defaults to null.
 { config, lib, pkgs, ... }:
 let
@@ -64,6 +67,7 @@ in
     extraConfig = mkOption { type = types.lines; default = ""; description = "Commands added to grub.cfg before the entries."; };
     extraEntries = mkOption { type = types.lines; default = ""; description = "Additional menu entries."; };
     extraInstallCommands = mkOption { type = types.lines; default = ""; description = "Commands run after installing GRUB."; };
+    configurationName = mkOption { type = types.str; default = ""; example = "Stable 2.6.21"; description = "Menu name of this configuration when it is a specialisation (empty: NixOS's generated name)."; };
     configurationLimit = mkOption { type = types.int; default = 100; description = "Maximum number of configurations in the menu."; };
   };
 
@@ -75,6 +79,9 @@ in
         { path = "/boot"; inherit (cfg) devices; inherit (efi) efiSysMountPoint; }
       ];
       system.build.grub = grub;
+      system.extraSystemBuilderCmds = ''
+        printf '%s' ${lib.escapeShellArg cfg.configurationName} > $out/configuration-name
+      '';
       system.build.installBootLoader = pkgs.writeScript "install-grub.sh" ''
         #!${pkgs.busybox}/bin/sh
         # The stand-in installs nothing; NixOS runs install-grub.pl with this configuration.

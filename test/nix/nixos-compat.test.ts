@@ -139,8 +139,8 @@ test('every stand-in module names the nixpkgs file it imitates, and that file is
   for (const file of nixFiles(root)) {
     const where = relative(root, file);
     if (where === 'modules/module-list.nix' || where === 'default.nix') continue;
-    const header = readFileSync(file, 'utf8').split('\n').filter((l) => l.startsWith('#')).join(' ');
-    const named = /Imitates (?:the \S+ options? of |options of |the options of |the enable option of )?`?(nixos\/[\w./-]+\.nix)/.exec(header);
+    const header = readFileSync(file, 'utf8').split('\n').filter((l) => l.startsWith('#')).map((l) => l.replace(/^#\s?/, '')).join(' ');
+    const named = /Imitates [^]*?`?(nixos\/[\w./-]+\.nix)/.exec(header);
     if (named === null) {
       problems.push(`${where}: the header does not say which nixpkgs file it imitates`);
       continue;

@@ -240,7 +240,7 @@ test('proxmox: a zstd VMA whose config is the qemu-server.conf and whose disk re
   const contents = readVma(vma, () => restored);
   assert.deepEqual(contents.devices.map((d) => d.name), ['drive-virtio0']);
   assert.deepEqual(contents.configs.map((c) => c.name), ['qemu-server.conf']);
-  assert.equal(new TextDecoder().decode(contents.configs[0]!.data), proxmoxQemuServerConf({ qemuConf: { name: `nixos-${label}` } }));
+  assert.equal(new TextDecoder().decode(contents.configs[0]!.data), proxmoxQemuServerConf({ qemuConf: { name: `nixos-${label}`, diskSize: 'auto' } }));
   assert.equal(sha256(restored), sha256(await twin('proxmox')));
 });
 

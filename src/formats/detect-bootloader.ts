@@ -3,7 +3,8 @@
  * closure: a NixOS system's closure holds the GRUB it installs with, and its toplevel
  * links the systemd whose systemd-boot it would install.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { efiArchOf } from '../boot/efi-arch.js';
 import { UsageError } from '../core/errors.js';
 import type { BootloaderPlan } from '../plan/types.js';
 import type { SystemClosure } from '../nix/root-tree.js';
@@ -11,7 +12,8 @@ import type { SystemClosure } from '../nix/root-tree.js';
 export type BootloaderName = 'grub' | 'systemd-boot';
 export const BOOTLOADER_NAMES: readonly BootloaderName[] = ['grub', 'systemd-boot'];
 
-const SYSTEMD_BOOT = 'lib/systemd/boot/efi/systemd-bootx64.efi';
+/** Where systemd's package keeps systemd-boot for an EFI architecture, as bootctl finds it. */
+const systemdBootPath = (arch: string): string => `lib/systemd/boot/efi/systemd-boot${arch}.efi`;
 
 function findGrub(closure: SystemClosure, target: 'x86_64-efi' | 'i386-pc'): string | undefined {
   const marker = target === 'i386-pc' ? 'boot.img' : 'kernel.img';
@@ -21,11 +23,20 @@ function findGrub(closure: SystemClosure, target: 'x86_64-efi' | 'i386-pc'): str
     .find((p) => existsSync(`${p}/bin/grub-mkimage`) && existsSync(`${p}/lib/grub/${target}/${marker}`));
 }
 
-function findSystemdBoot(closure: SystemClosure): string | undefined {
-  const linked = `${closure.toplevel}/systemd/${SYSTEMD_BOOT}`;
+function findSystemdBoot(closure: SystemClosure, relative: string): string | undefined {
+  const linked = `${closure.toplevel}/systemd/${relative}`;
   if (existsSync(linked)) return linked;
-  const owner = closure.registrations.map((r) => r.path).sort().find((p) => existsSync(`${p}/${SYSTEMD_BOOT}`));
-  return owner === undefined ? undefined : `${owner}/${SYSTEMD_BOOT}`;
+  const owner = closure.registrations.map((r) => r.path).sort().find((p) => existsSync(`${p}/${relative}`));
+  return owner === undefined ? undefined : `${owner}/${relative}`;
+}
+
+/** The toplevel's system ("x86_64-linux"), as NixOS writes it; x86_64-linux when absent. */
+function systemOf(closure: SystemClosure): string {
+  try {
+    return readFileSync(`${closure.toplevel}/system`, 'utf8').trim() || 'x86_64-linux';
+  } catch {
+    return 'x86_64-linux';
+  }
 }
 
 function missing(what: string, closure: SystemClosure): never {
@@ -48,7 +59,8 @@ export function detectBootloader(
     if (!targets.efi || targets.bios) {
       throw new UsageError('bootloader.unsupported', 'Cannot use systemd-boot for this format: it boots with BIOS', { hint: 'use a UEFI format (raw-efi, qcow-efi, hyperv, vmware)' });
     }
-    const efiBinary = findSystemdBoot(closure) ?? missing('systemd-boot (systemd-bootx64.efi)', closure);
+    const relative = systemdBootPath(efiArchOf(systemOf(closure)));
+    const efiBinary = findSystemdBoot(closure, relative) ?? missing(`systemd-boot (${relative})`, closure);
     return { type: 'systemd-boot', efiBinary, timeout };
   }
   const efi = targets.efi ? { package: findGrub(closure, 'x86_64-efi') ?? missing('GRUB for x86_64-efi', closure) } : null;

@@ -140,7 +140,7 @@ export const imagePlanSchema = {
           additionalProperties: false,
           properties: {
             type: { const: 'systemd-boot' },
-            efiBinary: { type: 'string', pattern: STORE_PATH, description: 'systemd-bootx64.efi from the system\'s systemd.' },
+            efiBinary: { type: 'string', pattern: STORE_PATH, description: 'systemd-boot<efiArch>.efi (x64, ia32, aa64, ...) from the system\'s systemd, as bootctl installs it.' },
             timeout,
           },
         },

@@ -3,4 +3,3 @@ export { chunkedSink, type ChunkCodec, type CompressingSink } from './chunked-si
 export { gzipSink, GZIP_DEFAULT_CHUNK, GZIP_DEFAULT_LEVEL, type GzipSinkOptions } from './gzip.js';
 export { zstdSink, ZSTD_DEFAULT_CHUNK, ZSTD_DEFAULT_LEVEL, type ZstdSinkOptions } from './zstd.js';
 export { readFrameHeader, type FrameHeader } from './zstd-frame.js';
-export { xxhash64 } from './xxhash64.js';

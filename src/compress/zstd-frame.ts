@@ -1,37 +1,15 @@
 /**
- * zstd frame details (RFC 8878 §3.1.1). A frame is: magic 0xFD2FB528 (little-endian), the
- * frame header descriptor byte, optional window descriptor, dictionary id and frame content
- * size, the blocks, and an optional 4-byte content checksum: the low 32 bits of XXH64
- * (seed 0) of the decompressed content, little-endian.
- *
- * ZSTD_compress writes the content size but no checksum; `finishFrame` adds the checksum
- * by setting Content_Checksum_flag (bit 2 of the descriptor) and appending the 4 bytes,
- * which is what the zstd command line does by default. Nothing else in the frame depends
- * on that flag.
+ * Reads zstd frame headers (RFC 8878 §3.1.1), for tests and inspection. A frame is: magic
+ * 0xFD2FB528 (little-endian), the frame header descriptor byte, optional window
+ * descriptor, dictionary id and frame content size, the blocks, and an optional 4-byte
+ * content checksum (the low 32 bits of XXH64 of the decompressed content).
  */
 import { ImageError } from '../core/errors.js';
-import { xxhash64 } from './xxhash64.js';
 
 export const ZSTD_MAGIC = 0xfd2fb528;
 /** Offset of the frame header descriptor. */
 const DESCRIPTOR = 4;
 const CHECKSUM_FLAG = 0x04;
-
-/** Returns `frame`, with the content checksum of `content` added when `checksum` is set. */
-export function finishFrame(frame: Uint8Array, content: Uint8Array, checksum: boolean): Uint8Array {
-  const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
-  if (frame.length < 6 || view.getUint32(0, true) !== ZSTD_MAGIC) {
-    throw new ImageError('zstd.frame', 'Internal error: the zstd encoder did not return a zstd frame');
-  }
-  if (!checksum) return frame;
-  if ((frame[DESCRIPTOR]! & CHECKSUM_FLAG) !== 0) return frame;
-  const out = new Uint8Array(frame.length + 4);
-  out.set(frame);
-  out[DESCRIPTOR] = frame[DESCRIPTOR]! | CHECKSUM_FLAG;
-  const [, low] = xxhash64(content);
-  new DataView(out.buffer).setUint32(frame.length, low, true);
-  return out;
-}
 
 export interface FrameHeader {
   /** Frame content size, when the header carries it. */

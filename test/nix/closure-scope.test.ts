@@ -86,12 +86,13 @@ test('the systemd-boot writer refuses a loader or a kernel from outside the scop
   const tmp = tempDir('scope-sdboot');
   try {
     const top = toplevelNaming(join(tmp.path, 'sys'), join(tmp.path, 'sys/bzImage'));
-    const efi = join(tmp.path, 'elsewhere.efi');
+    mkdirSync(join(tmp.path, 'elsewhere'));
+    const efi = join(tmp.path, 'elsewhere/systemd-bootx64.efi');
     writeFileSync(efi, 'efi');
     const spec = readBootspec(top);
     assert.throws(
       () => systemdBootTree({ type: 'systemd-boot', efiBinary: efi, timeout: 0 }, spec, new ClosureScope([top]), 1),
-      /Cannot put the systemd-boot binary of the plan into the image: ".*elsewhere\.efi"/,
+      /Cannot put the systemd-boot binary of the plan into the image: ".*elsewhere\/systemd-bootx64\.efi"/,
     );
     writeFileSync(join(top, 'systemd-bootx64.efi'), 'efi');
     const tree = systemdBootTree({ type: 'systemd-boot', efiBinary: join(top, 'systemd-bootx64.efi'), timeout: 0 }, spec, new ClosureScope([top]), 1);

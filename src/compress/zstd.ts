@@ -2,8 +2,10 @@
  * Parallel, deterministic zstd (RFC 8878) as a ByteSink, with Node's own zstd
  * (`node:zlib`, the reference library). The input is cut into chunks of a fixed size;
  * each becomes one independent zstd frame (content size in its header, and by default an
- * XXH64 content checksum as the zstd command line writes), compressed on libuv's thread
- * pool, several at a time; the frames are written in order. Concatenated frames are one
+ * XXH64 content checksum as the zstd command line writes), compressed on a pool of worker
+ * threads, one per core; the frames are written in order. Workers rather than zlib's
+ * asynchronous calls: those hand every output piece back to this thread and gather the
+ * frame here, which made this thread the bottleneck (docs/formats/compression.md). Concatenated frames are one
  * valid zstd stream: `zstd -t`, `zstd -dc` and `vma`'s restore pipeline read them.
  *
  * The bytes depend only on the input, the level, the chunk size and the checksum setting
@@ -11,10 +13,11 @@
  * sizes.
  */
 import { availableParallelism } from 'node:os';
-import { constants, zstdCompress } from 'node:zlib';
+import { Worker } from 'node:worker_threads';
 import { ImageError, UsageError } from '../core/errors.js';
 import type { ByteSink } from '../core/sink.js';
 import { checkChunkSize, checkThreads, chunkedSink, type ChunkCodec, type CompressingSink } from './chunked-sink.js';
+import type { ZstdJob, ZstdReply } from './zstd-worker.js';
 
 export interface ZstdSinkOptions {
   /** zstd level 1 to 19; default 3, the zstd command line's default (and so vzdump's). */
@@ -30,22 +33,85 @@ export interface ZstdSinkOptions {
 export const ZSTD_DEFAULT_LEVEL = 3;
 export const ZSTD_DEFAULT_CHUNK = 4 << 20;
 
-/** One chunk into one frame, with the content size in its header. */
-function compressFrame(chunk: Uint8Array, level: number, checksum: boolean): Promise<Uint8Array> {
-  return new Promise((resolve, reject) => {
-    zstdCompress(chunk, {
-      // Without it the streaming encoder leaves the content size out of the header.
-      pledgedSrcSize: chunk.length,
-      params: {
-        [constants.ZSTD_c_compressionLevel]: level,
-        [constants.ZSTD_c_checksumFlag]: checksum ? 1 : 0,
-        [constants.ZSTD_c_contentSizeFlag]: 1,
-      },
-    }, (error, frame) => {
-      if (error === null) resolve(new Uint8Array(frame.buffer, frame.byteOffset, frame.byteLength));
-      else reject(new ImageError('zstd.failed', `Cannot compress with zstd: ${error.message}`, { cause: error }));
+const WORKER_URL = new URL('./zstd-worker.js', import.meta.url);
+
+interface Pending {
+  readonly resolve: (value: { output: Uint8Array; buffer: Uint8Array }) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** A pool of zstd worker threads that keeps the process alive only while jobs are pending. */
+class ZstdPool {
+  private readonly workers: { worker: Worker; pending: Map<number, Pending> }[] = [];
+  private nextId = 0;
+  private closed = false;
+  /** Set when a worker died: every later job fails with it. */
+  private failure: ImageError | undefined;
+
+  constructor(private readonly size: number, private readonly level: number, private readonly checksum: boolean) {}
+
+  compress(buffer: Uint8Array, length: number): Promise<{ output: Uint8Array; buffer: Uint8Array }> {
+    if (this.closed) return Promise.reject(new ImageError('zstd.closed', 'Internal error: zstd pool used after close'));
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    const slot = this.leastBusy();
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      slot.pending.set(id, { resolve, reject });
+      slot.worker.ref();
+      const plain = buffer.byteOffset === 0 && buffer.byteLength === buffer.buffer.byteLength ? buffer.buffer as ArrayBuffer : buffer.slice().buffer;
+      const job: ZstdJob = { id, buffer: plain, length, level: this.level, checksum: this.checksum };
+      slot.worker.postMessage(job, [plain]);
     });
-  });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const failure = new ImageError('zstd.closed', 'zstd compression was stopped');
+    await Promise.all(this.workers.map(async ({ worker, pending }) => {
+      for (const job of pending.values()) job.reject(failure);
+      pending.clear();
+      await worker.terminate();
+    }));
+    this.workers.length = 0;
+  }
+
+  private leastBusy(): { worker: Worker; pending: Map<number, Pending> } {
+    if (this.workers.length < this.size) {
+      const idle = this.workers.find((w) => w.pending.size === 0);
+      if (idle !== undefined) return idle;
+      return this.spawn();
+    }
+    return this.workers.reduce((best, w) => (w.pending.size < best.pending.size ? w : best));
+  }
+
+  private spawn(): { worker: Worker; pending: Map<number, Pending> } {
+    const worker = new Worker(WORKER_URL);
+    const slot = { worker, pending: new Map<number, Pending>() };
+    const failAll = (error: ImageError): void => {
+      this.failure ??= error;
+      for (const job of slot.pending.values()) job.reject(error);
+      slot.pending.clear();
+    };
+    worker.on('message', (reply: ZstdReply) => {
+      const job = slot.pending.get(reply.id);
+      if (job === undefined) return;
+      slot.pending.delete(reply.id);
+      if (slot.pending.size === 0) worker.unref();
+      if ('error' in reply) {
+        job.reject(new ImageError('zstd.failed', `Cannot compress with zstd: ${reply.error}`));
+      } else {
+        job.resolve({ output: new Uint8Array(reply.frame), buffer: new Uint8Array(reply.buffer) });
+      }
+    });
+    worker.on('error', (error) => failAll(new ImageError('zstd.failed', `Cannot compress with zstd: the worker failed: ${error.message}`, { cause: error })));
+    worker.on('exit', (code) => {
+      if (!this.closed) failAll(new ImageError('zstd.failed', `Cannot compress with zstd: the worker exited with status ${code}`));
+    });
+    worker.unref();
+    this.workers.push(slot);
+    return slot;
+  }
 }
 
 /**
@@ -68,9 +134,10 @@ export function zstdSink(target: ByteSink, options: ZstdSinkOptions = {}): Compr
   }
   const chunkSize = checkChunkSize('zstd', options.chunkSize ?? ZSTD_DEFAULT_CHUNK);
   const threads = checkThreads('zstd', options.threads ?? availableParallelism());
+  const pool = new ZstdPool(threads, level, checksum);
   const codec: ChunkCodec = {
-    compress: async (buffer, length) => ({ output: await compressFrame(buffer.subarray(0, length), level, checksum), buffer }),
-    close: async () => {},
+    compress: (buffer, length) => pool.compress(buffer, length),
+    close: () => pool.close(),
   };
   return chunkedSink(target, codec, { chunkSize, depth: threads + 1, name: 'zstd' });
 }

@@ -74,6 +74,9 @@ export function gzipSink(target: ByteSink, options: GzipSinkOptions = {}): Compr
         deflateRaw(data, {
           level,
           finishFlush: last ? zlib.Z_FINISH : zlib.Z_SYNC_FLUSH,
+          // The whole piece in one output buffer: with the default 16 KiB, every piece of
+          // output is a round trip between the thread pool and this thread.
+          chunkSize: length + (length >> 8) + 65536,
           ...(preset === undefined ? {} : { dictionary: preset }),
         }, (error, piece) => {
           if (error !== null) {
@@ -88,7 +91,7 @@ export function gzipSink(target: ByteSink, options: GzipSinkOptions = {}): Compr
     },
     close: async () => undefined,
   };
-  return chunkedSink(target, codec, { chunkSize, depth: threads + 1, name: 'gzip' });
+  return chunkedSink(target, codec, { chunkSize, depth: threads * 8, name: 'gzip' });
 }
 
 /** Magic, deflate, no flags, mtime 0, zlib's extra flags for the level, OS 3 (Unix). */

@@ -22,7 +22,7 @@ import type { ZstdJob, ZstdReply } from './zstd-worker.js';
 export interface ZstdSinkOptions {
   /** zstd level 1 to 19; default 3, the zstd command line's default (and so vzdump's). */
   readonly level?: number;
-  /** Input bytes per zstd frame; default 4 MiB. Part of the output's identity. */
+  /** Input bytes per zstd frame; default 1 MiB (faster than larger frames: buffers stay in cache). Part of the output's identity. */
   readonly chunkSize?: number;
   /** Chunks compressed at once; default the number of cores. Does not change the output. */
   readonly threads?: number;
@@ -31,7 +31,7 @@ export interface ZstdSinkOptions {
 }
 
 export const ZSTD_DEFAULT_LEVEL = 3;
-export const ZSTD_DEFAULT_CHUNK = 4 << 20;
+export const ZSTD_DEFAULT_CHUNK = 1 << 20;
 
 const WORKER_URL = new URL('./zstd-worker.js', import.meta.url);
 
@@ -139,5 +139,5 @@ export function zstdSink(target: ByteSink, options: ZstdSinkOptions = {}): Compr
     compress: (buffer, length) => pool.compress(buffer, length),
     close: () => pool.close(),
   };
-  return chunkedSink(target, codec, { chunkSize, depth: threads + 1, name: 'zstd' });
+  return chunkedSink(target, codec, { chunkSize, depth: threads * 8, name: 'zstd' });
 }

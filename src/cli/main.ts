@@ -122,7 +122,7 @@ async function generate(jobs: readonly Job[], options: CliOptions, io: CliIo, di
     const closure = await closureOf(plan.toplevel);
     const scope = await planScope(plan, closure, signal);
     display.step(`building ${plan.format} from ${plan.toplevel}`);
-    const path = await buildImage({
+    const files = await buildImage({
       plan,
       closure,
       scope,
@@ -131,8 +131,8 @@ async function generate(jobs: readonly Job[], options: CliOptions, io: CliIo, di
       control: { signal, onProgress: (e) => display.onProgress(e) },
     });
     display.finish();
-    io.stdout.write(`${path}\n`);
-    built.push({ path, plan, job });
+    io.stdout.write(`${files.image.path}\n`);
+    built.push({ path: files.image.path, plan, job });
   }
   return built;
 }

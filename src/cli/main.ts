@@ -1,7 +1,7 @@
 /**
  * nixos-generate: builds images of a NixOS configuration. Stdout carries exactly one
- * line per image, its path; everything else goes to stderr. Exit status: 0 success,
- * 1 build failure, 2 usage error, 130 interrupted.
+ * line per image, its path; everything else (progress, the summary, errors) goes to
+ * stderr. Exit status: 0 success, 1 build failure, 2 usage error, 130 interrupted.
  */
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -9,7 +9,7 @@ import { basename, join, resolve } from 'node:path';
 import { ImageError, InterruptedError, UsageError } from '../core/errors.js';
 import { abortAllOutputs } from '../core/output-file.js';
 import { epochFromEnvironment } from '../core/reproducible.js';
-import { buildImage } from '../formats/build.js';
+import { buildImage, type BuiltImageFiles } from '../formats/build.js';
 import type { FormatDefinition } from '../formats/format.js';
 import { planForToplevel } from '../formats/toplevel-plan.js';
 import { findFormat, formatNames } from '../formats/registry.js';
@@ -20,6 +20,7 @@ import type { ImagePlan } from '../plan/types.js';
 import { parseArguments, usage, type CliOptions } from './options.js';
 import { progressDisplay, type ProgressDisplay } from './progress.js';
 import { qemuDriveFormat, runQemu } from './run-qemu.js';
+import { summaryLines } from './summary.js';
 
 export interface CliIo {
   readonly stdout: NodeJS.WriteStream;
@@ -73,9 +74,10 @@ function defaultOutputDir(env: NodeJS.ProcessEnv, toplevel: string, label: strin
 
 /** An image written by this run. */
 interface BuiltImage {
-  readonly path: string;
+  readonly files: BuiltImageFiles;
   readonly plan: ImagePlan;
   readonly job: Job;
+  readonly milliseconds: number;
 }
 
 async function generate(jobs: readonly Job[], options: CliOptions, io: CliIo, display: ProgressDisplay, signal: AbortSignal): Promise<BuiltImage[]> {
@@ -95,6 +97,7 @@ async function generate(jobs: readonly Job[], options: CliOptions, io: CliIo, di
 
   const built: BuiltImage[] = [];
   for (const job of jobs) {
+    const started = performance.now();
     let plan: ImagePlan;
     if (toplevel !== undefined) {
       const closure = await closureOf(toplevel);
@@ -132,7 +135,7 @@ async function generate(jobs: readonly Job[], options: CliOptions, io: CliIo, di
     });
     display.finish();
     io.stdout.write(`${files.image.path}\n`);
-    built.push({ path: files.image.path, plan, job });
+    built.push({ files, plan, job, milliseconds: performance.now() - started });
   }
   return built;
 }
@@ -147,7 +150,7 @@ function runImage(image: BuiltImage, env: NodeJS.ProcessEnv): Promise<number> {
   if (drive === undefined || firmware === 'none') {
     throw new UsageError('cli.run', `Option --run cannot boot ${plan.format}: QEMU does not open ${plan.output.container} images with ${plan.output.compression} compression directly`);
   }
-  return runQemu(image.path, drive, firmware, env);
+  return runQemu(image.files.image.path, drive, firmware, env);
 }
 
 /** --run needs a format QEMU can boot directly; say so before building anything. */
@@ -208,6 +211,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     const jobs = jobsFor(options);
     if (options.run) checkRunnable(jobs);
     const built = await generate(jobs, options, io, display, controller.signal);
+    io.stderr.write(summaryLines(built.map((b) => ({ label: b.job.label, image: b.files.image, milliseconds: b.milliseconds }))));
     if (options.run) {
       process.off('SIGINT', onSignal);
       return await runImage(built[0]!, io.env);

@@ -1,7 +1,8 @@
 /**
  * nixos-generate: builds images of a NixOS configuration. Stdout carries exactly one
- * line per image, its path; everything else (progress, the summary, errors) goes to
- * stderr. Exit status: 0 success, 1 build failure, 2 usage error, 130 interrupted.
+ * line per image, its path, or with --json one JSON document; everything else (progress,
+ * the summary, errors) goes to stderr. Exit status: 0 success, 1 build failure, 2 usage
+ * error, 130 interrupted.
  */
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -10,6 +11,7 @@ import { ImageError, InterruptedError, UsageError } from '../core/errors.js';
 import { abortAllOutputs } from '../core/output-file.js';
 import { epochFromEnvironment } from '../core/reproducible.js';
 import { buildImage, type BuiltImageFiles } from '../formats/build.js';
+import { bootFirmware } from '../formats/firmware.js';
 import type { FormatDefinition } from '../formats/format.js';
 import { planForToplevel } from '../formats/toplevel-plan.js';
 import { findFormat, formatNames } from '../formats/registry.js';
@@ -17,6 +19,7 @@ import { planScope, queryClosure, resolveToplevel } from '../nix/closure.js';
 import { buildPlanWithNix, NIX_DIR, parseFlakeReference, type ConfigurationSource } from '../nix/evaluate.js';
 import type { SystemClosure } from '../nix/root-tree.js';
 import type { ImagePlan } from '../plan/types.js';
+import { jsonReport } from './json-report.js';
 import { parseArguments, usage, type CliOptions } from './options.js';
 import { progressDisplay, type ProgressDisplay } from './progress.js';
 import { qemuDriveFormat, runQemu } from './run-qemu.js';
@@ -134,7 +137,8 @@ async function generate(jobs: readonly Job[], options: CliOptions, io: CliIo, di
       control: { signal, onProgress: (e) => display.onProgress(e) },
     });
     display.finish();
-    io.stdout.write(`${files.image.path}\n`);
+    // With --json the paths are in the document, printed once every image is built.
+    if (!options.json) io.stdout.write(`${files.image.path}\n`);
     built.push({ files, plan, job, milliseconds: performance.now() - started });
   }
   return built;
@@ -144,9 +148,7 @@ async function generate(jobs: readonly Job[], options: CliOptions, io: CliIo, di
 function runImage(image: BuiltImage, env: NodeJS.ProcessEnv): Promise<number> {
   const { plan, job } = image;
   const drive = qemuDriveFormat(plan.output);
-  // The plan's boot loader decides: a configuration may turn a BIOS format to UEFI
-  // (systemd-boot on qcow, azure's vmGeneration v2, ec2.efi).
-  const firmware = job.definition?.firmware === 'none' ? 'none' : (plan.bootloader.type === 'grub' && plan.bootloader.bios !== null ? 'bios' : 'uefi');
+  const firmware = bootFirmware(plan, job.definition);
   if (drive === undefined || firmware === 'none') {
     throw new UsageError('cli.run', `Option --run cannot boot ${plan.format}: QEMU does not open ${plan.output.container} images with ${plan.output.compression} compression directly`);
   }
@@ -212,6 +214,10 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     if (options.run) checkRunnable(jobs);
     const built = await generate(jobs, options, io, display, controller.signal);
     io.stderr.write(summaryLines(built.map((b) => ({ label: b.job.label, image: b.files.image, milliseconds: b.milliseconds }))));
+    if (options.json) {
+      const report = jsonReport(built.map((b) => ({ plan: b.plan, definition: b.job.definition, files: b.files })));
+      io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    }
     if (options.run) {
       process.off('SIGINT', onSignal);
       return await runImage(built[0]!, io.env);

@@ -1,5 +1,5 @@
 /** Library API: plan, build and write NixOS images without the CLI. */
-export { buildImage, type BuildImageRequest } from './formats/build.js';
+export { buildImage, type BuildImageRequest, type BuiltImageFiles, type WrittenFile } from './formats/build.js';
 export { buildDiskImage, type DiskImage } from './formats/disk-image.js';
 export { FORMATS, findFormat, formatNames } from './formats/registry.js';
 export type { FormatDefinition } from './formats/format.js';

@@ -1,7 +1,8 @@
 /**
  * nixos-generate: builds images of a NixOS configuration. Stdout carries exactly one
- * line per image, its path; everything else goes to stderr. Exit status: 0 success,
- * 1 build failure, 2 usage error, 130 interrupted.
+ * line per image, its path, or with --json one JSON document; everything else (progress,
+ * the summary, errors) goes to stderr. Exit status: 0 success, 1 build failure, 2 usage
+ * error, 130 interrupted.
  */
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -9,7 +10,8 @@ import { basename, join, resolve } from 'node:path';
 import { ImageError, InterruptedError, UsageError } from '../core/errors.js';
 import { abortAllOutputs } from '../core/output-file.js';
 import { epochFromEnvironment } from '../core/reproducible.js';
-import { buildImage } from '../formats/build.js';
+import { buildImage, type BuiltImageFiles } from '../formats/build.js';
+import { bootFirmware } from '../formats/firmware.js';
 import type { FormatDefinition } from '../formats/format.js';
 import { planForToplevel } from '../formats/toplevel-plan.js';
 import { findFormat, formatNames } from '../formats/registry.js';
@@ -17,9 +19,11 @@ import { planScope, queryClosure, resolveToplevel } from '../nix/closure.js';
 import { buildPlanWithNix, NIX_DIR, parseFlakeReference, type ConfigurationSource } from '../nix/evaluate.js';
 import type { SystemClosure } from '../nix/root-tree.js';
 import type { ImagePlan } from '../plan/types.js';
+import { jsonReport } from './json-report.js';
 import { parseArguments, usage, type CliOptions } from './options.js';
 import { progressDisplay, type ProgressDisplay } from './progress.js';
 import { qemuDriveFormat, runQemu } from './run-qemu.js';
+import { summaryLines } from './summary.js';
 
 export interface CliIo {
   readonly stdout: NodeJS.WriteStream;
@@ -73,9 +77,10 @@ function defaultOutputDir(env: NodeJS.ProcessEnv, toplevel: string, label: strin
 
 /** An image written by this run. */
 interface BuiltImage {
-  readonly path: string;
+  readonly files: BuiltImageFiles;
   readonly plan: ImagePlan;
   readonly job: Job;
+  readonly milliseconds: number;
 }
 
 async function generate(jobs: readonly Job[], options: CliOptions, io: CliIo, display: ProgressDisplay, signal: AbortSignal): Promise<BuiltImage[]> {
@@ -95,6 +100,7 @@ async function generate(jobs: readonly Job[], options: CliOptions, io: CliIo, di
 
   const built: BuiltImage[] = [];
   for (const job of jobs) {
+    const started = performance.now();
     let plan: ImagePlan;
     if (toplevel !== undefined) {
       const closure = await closureOf(toplevel);
@@ -122,7 +128,7 @@ async function generate(jobs: readonly Job[], options: CliOptions, io: CliIo, di
     const closure = await closureOf(plan.toplevel);
     const scope = await planScope(plan, closure, signal);
     display.step(`building ${plan.format} from ${plan.toplevel}`);
-    const path = await buildImage({
+    const files = await buildImage({
       plan,
       closure,
       scope,
@@ -131,8 +137,9 @@ async function generate(jobs: readonly Job[], options: CliOptions, io: CliIo, di
       control: { signal, onProgress: (e) => display.onProgress(e) },
     });
     display.finish();
-    io.stdout.write(`${path}\n`);
-    built.push({ path, plan, job });
+    // With --json the paths are in the document, printed once every image is built.
+    if (!options.json) io.stdout.write(`${files.image.path}\n`);
+    built.push({ files, plan, job, milliseconds: performance.now() - started });
   }
   return built;
 }
@@ -141,13 +148,11 @@ async function generate(jobs: readonly Job[], options: CliOptions, io: CliIo, di
 function runImage(image: BuiltImage, env: NodeJS.ProcessEnv): Promise<number> {
   const { plan, job } = image;
   const drive = qemuDriveFormat(plan.output);
-  // The plan's boot loader decides: a configuration may turn a BIOS format to UEFI
-  // (systemd-boot on qcow, azure's vmGeneration v2, ec2.efi).
-  const firmware = job.definition?.firmware === 'none' ? 'none' : (plan.bootloader.type === 'grub' && plan.bootloader.bios !== null ? 'bios' : 'uefi');
+  const firmware = bootFirmware(plan, job.definition);
   if (drive === undefined || firmware === 'none') {
     throw new UsageError('cli.run', `Option --run cannot boot ${plan.format}: QEMU does not open ${plan.output.container} images with ${plan.output.compression} compression directly`);
   }
-  return runQemu(image.path, drive, firmware, env);
+  return runQemu(image.files.image.path, drive, firmware, env);
 }
 
 /** --run needs a format QEMU can boot directly; say so before building anything. */
@@ -208,6 +213,11 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     const jobs = jobsFor(options);
     if (options.run) checkRunnable(jobs);
     const built = await generate(jobs, options, io, display, controller.signal);
+    io.stderr.write(summaryLines(built.map((b) => ({ label: b.job.label, image: b.files.image, milliseconds: b.milliseconds }))));
+    if (options.json) {
+      const report = jsonReport(built.map((b) => ({ plan: b.plan, definition: b.job.definition, files: b.files })));
+      io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    }
     if (options.run) {
       process.off('SIGINT', onSignal);
       return await runImage(built[0]!, io.env);

@@ -1,6 +1,6 @@
 /**
  * Command-line options: the flags of nixos-generators' `nixos-generate --help`, plus
- * --toplevel, --bootloader and comma-separated formats. Usage errors exit with 2.
+ * --toplevel, --bootloader, --json and comma-separated formats. Usage errors exit with 2.
  */
 import { UsageError } from '../core/errors.js';
 import { BOOTLOADER_NAMES, type BootloaderName } from '../formats/detect-bootloader.js';
@@ -9,6 +9,7 @@ export interface CliOptions {
   readonly help: boolean;
   readonly list: boolean;
   readonly run: boolean;
+  readonly json: boolean;
   readonly configuration: string | undefined;
   readonly flake: string | undefined;
   readonly toplevel: string | undefined;
@@ -41,6 +42,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { names: ['--format-path'], values: ['PATH'], help: 'a custom format module (it must import nix/lib/image-plan.nix)' },
   { names: ['--list'], values: [], help: 'list the available formats, one per line' },
   { names: ['--run'], values: [], help: 'boot the built image in QEMU with the serial console on this terminal' },
+  { names: ['--json'], values: [], help: 'print one JSON document describing the images (path, size, sha256, firmware, ...) on stdout instead of their paths' },
   { names: ['--show-trace'], values: [], help: 'show Nix\'s evaluation trace on errors' },
   { names: ['--system'], values: ['SYSTEM'], help: 'the target system, for example x86_64-linux' },
   { names: ['-o', '--out-link'], values: ['PATH'], help: 'output directory for the image (with several formats, one subdirectory per format)' },
@@ -65,7 +67,7 @@ function parseDiskSize(value: string): number | 'auto' {
 }
 
 export function parseArguments(argv: readonly string[]): CliOptions {
-  let help = false, list = false, run = false, showTrace = false;
+  let help = false, list = false, run = false, json = false, showTrace = false;
   let configuration: string | undefined, flake: string | undefined, toplevel: string | undefined;
   let formatPath: string | undefined, outLink: string | undefined, system: string | undefined;
   let cores: number | undefined, diskSize: number | 'auto' | undefined, bootloader: BootloaderName | undefined;
@@ -104,6 +106,7 @@ export function parseArguments(argv: readonly string[]): CliOptions {
       case '--format-path': formatPath = first; break;
       case '--list': list = true; break;
       case '--run': run = true; break;
+      case '--json': json = true; break;
       case '--show-trace': showTrace = true; break;
       case '--system': system = first; break;
       case '-o': outLink = first; break;
@@ -131,17 +134,25 @@ export function parseArguments(argv: readonly string[]): CliOptions {
   if (bootloader !== undefined && toplevel === undefined) {
     throw new UsageError('cli.conflict', 'Option --bootloader only applies with --toplevel', { hint: 'with -c or --flake the configuration chooses the bootloader' });
   }
+  if (json && run) {
+    throw new UsageError('cli.conflict', 'Options --json and --run cannot be used together', { hint: 'the serial console of --run goes to stdout, where the JSON document goes' });
+  }
   if (formatPath !== undefined && toplevel !== undefined) {
     throw new UsageError('cli.conflict', 'Options --format-path and --toplevel cannot be used together', { hint: 'a format module needs an evaluation; use -c or --flake' });
   }
   return {
-    help, list, run, configuration, flake, toplevel, formats, formatPath, bootloader, outLink, showTrace,
+    help, list, run, json, configuration, flake, toplevel, formats, formatPath, bootloader, outLink, showTrace,
     system, cores, diskSize, searchPath, nixOptions, specialArgs,
   };
 }
 
 export function usage(): string {
-  const lines = ['Usage: nixos-generate [options]', '', 'Builds NixOS images; prints the path of each image, one per line.', '', 'Options:', ''];
+  const lines = [
+    'Usage: nixos-generate [options]', '',
+    'Builds NixOS images; prints the path of each image, one per line (or, with --json, one JSON document).',
+    'Each image\'s directory gets a SHA256SUMS for "sha256sum -c". Progress and a summary go to stderr.', '',
+    'Options:', '',
+  ];
   for (const f of FLAGS) {
     lines.push(`* ${f.names.join(', ')}${f.values.length > 0 ? ` ${f.values.join(' ')}` : ''}`);
     lines.push(`    ${f.help}`);

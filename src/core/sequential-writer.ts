@@ -42,6 +42,7 @@ export class SequentialWriter {
       this.used += gap;
     } else {
       this.flush();
+      this.out.skipZeros(this.start, gap);
       this.start = target;
     }
   }

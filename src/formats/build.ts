@@ -1,13 +1,15 @@
 /**
  * Builds one image from a plan and the system closure: assembles the disk, writes it in
- * the plan's container (and compression) under a temporary name, renames it into place
- * when complete, and writes the format's side files.
+ * the plan's container (and compression) and the format's side files, each with its
+ * SHA-256 (computed while writing where the writer goes in order), then SHA256SUMS, all
+ * under temporary names renamed into place when complete.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { BlockImage } from '../core/block-image.js';
 import { ImageError } from '../core/errors.js';
 import { OutputFile } from '../core/output-file.js';
+import { SHA256SUMS, sha256sumsText } from '../core/sha256sums.js';
 import type { RunControl, PhasedControl } from '../core/progress.js';
 import { outputFileSink, type ByteSink } from '../core/sink.js';
 import { gzipSink } from '../compress/gzip.js';
@@ -27,6 +29,7 @@ import type { ClosureScope } from '../nix/closure-scope.js';
 import type { SystemClosure } from '../nix/root-tree.js';
 import type { ImagePlan } from '../plan/types.js';
 import { buildDiskImage } from './disk-image.js';
+import { nixosVersion } from './toplevel-plan.js';
 
 export interface BuildImageRequest {
   readonly plan: ImagePlan;
@@ -114,50 +117,98 @@ async function writeContainer(plan: ImagePlan, image: BlockImage, out: OutputFil
 }
 
 /** nix-support/image-info.json, as nixpkgs' amazon image writes it. */
-function writeAmazonImageInfo(plan: ImagePlan, outputDir: string, imagePath: string, virtualSize: number, system: string): void {
-  let label: string;
-  try {
-    label = readFileSync(join(plan.toplevel, 'nixos-version'), 'utf8').trim();
-  } catch {
-    label = '';
-  }
+function amazonImageInfo(plan: ImagePlan, imagePath: string, virtualSize: number, system: string): string {
   const bootMode = plan.bootloader.type === 'grub' && plan.bootloader.bios !== null ? 'legacy-bios' : 'uefi';
   const info = {
-    label,
+    label: nixosVersion(plan.toplevel) ?? '',
     boot_mode: bootMode,
     system,
     logical_bytes: String(virtualSize),
     file: imagePath,
     disks: { root: { logical_bytes: String(virtualSize), file: imagePath } },
   };
-  mkdirSync(join(outputDir, 'nix-support'), { recursive: true });
-  writeFileSync(join(outputDir, 'nix-support/image-info.json'), `${JSON.stringify(info, null, 2)}\n`);
+  return `${JSON.stringify(info, null, 2)}\n`;
 }
 
-/** Returns the path of the finished image. */
-export async function buildImage(request: BuildImageRequest): Promise<string> {
-  const { plan, control = {} } = request;
-  const disk = await buildDiskImage(plan, request.closure, request.epoch, request.scope);
-  const finalPath = join(request.outputDir, plan.output.fileName);
+/** A file a build wrote, with what SHA256SUMS and --json say about it. */
+export interface WrittenFile {
+  readonly path: string;
+  /** Path relative to the output directory, as SHA256SUMS names it. */
+  readonly name: string;
+  readonly size: number;
+  /** Lower-case hex SHA-256. */
+  readonly sha256: string;
+}
+
+export interface BuiltImageFiles {
+  readonly image: WrittenFile;
+  /** Files the format writes next to the image (amazon: nix-support/image-info.json). */
+  readonly sideFiles: readonly WrittenFile[];
+  /** The SHA256SUMS covering the image and its side files. */
+  readonly checksums: string;
+  /** The system the bootspec names, for example x86_64-linux. */
+  readonly system: string;
+}
+
+function makeDirectory(path: string): void {
   try {
-    mkdirSync(dirname(finalPath), { recursive: true });
+    mkdirSync(path, { recursive: true });
   } catch (error) {
-    throw new ImageError('output.unwritable', `Cannot create the output directory "${dirname(finalPath)}": ${(error as NodeJS.ErrnoException).code ?? 'error'}`, {
+    throw new ImageError('output.unwritable', `Cannot create the output directory "${path}": ${(error as NodeJS.ErrnoException).code ?? 'error'}`, {
       hint: 'choose another place with -o',
     });
   }
-  const out = OutputFile.create(finalPath);
-  let path: string;
+}
+
+function removeStale(path: string): void {
   try {
-    const phase = `write ${plan.output.fileName} (${plan.format})`;
-    await writeContainer(plan, disk.image, out, request.epoch, { ...control, phase });
-    path = out.commit();
+    rmSync(path, { force: true });
   } catch (error) {
-    out.abort();
+    throw new ImageError('output.rename', `Cannot replace "${path}": ${(error as NodeJS.ErrnoException).code ?? 'error'}`, {
+      hint: 'remove what is in the way or choose another place with -o',
+    });
+  }
+}
+
+/**
+ * Writes the image, its side files and their SHA256SUMS, each under a temporary name,
+ * and renames them into place only when all are complete; on failure none is left.
+ */
+export async function buildImage(request: BuildImageRequest): Promise<BuiltImageFiles> {
+  const { plan, outputDir, control = {} } = request;
+  const disk = await buildDiskImage(plan, request.closure, request.epoch, request.scope);
+  const imagePath = join(outputDir, plan.output.fileName);
+  makeDirectory(dirname(imagePath));
+  const outputs: { readonly name: string; readonly out: OutputFile }[] = [];
+  const create = (name: string): OutputFile => {
+    const out = OutputFile.create(join(outputDir, name), { sha256: true });
+    outputs.push({ name, out });
+    return out;
+  };
+  try {
+    const image = create(plan.output.fileName);
+    const phase = `write ${plan.output.fileName} (${plan.format})`;
+    await writeContainer(plan, disk.image, image, request.epoch, { ...control, phase });
+    if (plan.output.sideFiles?.includes('amazon-image-info') === true) {
+      makeDirectory(join(outputDir, 'nix-support'));
+      create('nix-support/image-info.json').writeAt(0, new TextEncoder().encode(amazonImageInfo(plan, imagePath, disk.image.size, disk.system)));
+    }
+    const written: WrittenFile[] = [];
+    for (const { name, out } of outputs) {
+      const digest = await out.sha256(control);
+      written.push({ path: out.finalPath, name, size: digest.size, sha256: digest.sha256 });
+    }
+    const checksumsPath = join(outputDir, SHA256SUMS);
+    const checksums = OutputFile.create(checksumsPath);
+    outputs.push({ name: SHA256SUMS, out: checksums });
+    checksums.writeAt(0, new TextEncoder().encode(sha256sumsText(written)));
+    // The old SHA256SUMS goes first and the new one comes last, so a SHA256SUMS that is
+    // there always matches the files beside it, even if a rename fails in between.
+    removeStale(checksumsPath);
+    for (const { out } of outputs) out.commit();
+    return { image: written[0]!, sideFiles: written.slice(1), checksums: checksumsPath, system: disk.system };
+  } catch (error) {
+    for (const { out } of outputs) out.abort();
     throw error;
   }
-  if (plan.output.sideFiles?.includes('amazon-image-info') === true) {
-    writeAmazonImageInfo(plan, request.outputDir, path, disk.image.size, disk.system);
-  }
-  return path;
 }

@@ -11,14 +11,17 @@ import type { ImagePlan } from '../plan/types.js';
 import { detectBootloader, type BootloaderName } from './detect-bootloader.js';
 import { defaultPlan, type FormatDefinition, type OutputNames } from './format.js';
 
-export function toplevelNames(toplevel: string): OutputNames {
-  let label: string;
+/** The system's nixos-version (system.nixos.label), or undefined when it has none. */
+export function nixosVersion(toplevel: string): string | undefined {
   try {
-    label = readFileSync(join(toplevel, 'nixos-version'), 'utf8').trim();
+    return readFileSync(join(toplevel, 'nixos-version'), 'utf8').trim();
   } catch {
-    label = 'unknown';
+    return undefined;
   }
-  return { label, system: readBootspec(toplevel).system };
+}
+
+export function toplevelNames(toplevel: string): OutputNames {
+  return { label: nixosVersion(toplevel) ?? 'unknown', system: readBootspec(toplevel).system };
 }
 
 export function planForToplevel(

@@ -5,7 +5,7 @@
  */
 
 const GUID = '^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$';
-const STORE_PATH = '^/nix/store/[0-9a-z]{32}-[^/]+(/.*)?$';
+export const STORE_PATH = '^/nix/store/[0-9a-z]{32}-[^/]+(/.*)?$';
 
 const ext4 = {
   type: 'object',

@@ -1,5 +1,6 @@
 /**
- * A small JSON Schema validator covering the keywords the image plan schema uses
+ * A small JSON Schema validator covering the keywords the image plan schema and the
+ * --json document's schema (src/cli/json-report.ts) use
  * (type, const, enum, properties, required, additionalProperties, items, min/maxItems,
  * minLength/maxLength, minimum, pattern, oneOf). Reports the first problem with its path.
  */

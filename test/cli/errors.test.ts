@@ -44,6 +44,7 @@ test('a missing format or a bad --disk-size is a usage error', () => {
   assertOneLine(generate(['-c', join(EXAMPLE_DIR, 'configuration.nix')]), 2, /Missing format; use -f NAME; formats: amazon, azure, /);
   assertOneLine(generate(['-f', 'raw-efi', '--disk-size', '12G']), 2, /Invalid --disk-size "12G"; give a whole number of MiB, or "auto"/);
   assertOneLine(generate(['--toplevel', '/tmp', '-c', 'x.nix', '-f', 'raw-efi']), 2, /Options -c and --toplevel cannot be used together/);
+  assertOneLine(generate(['--json', '--run', '-f', 'raw-efi']), 2, /Options --json and --run cannot be used together; the serial console of --run goes to stdout/);
 });
 
 test('nixpkgs missing from the search path is one line with the fix', () => {

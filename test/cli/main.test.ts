@@ -1,6 +1,7 @@
-/** The CLI contract: --help, --list, one path per image on stdout, --run. */
+/** The CLI contract: --help, --list, one path per image on stdout (--json: test/cli/json-output.test.ts), --run. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FLAGS } from '../../src/cli/options.js';
 import { CLI, exampleToplevel } from '../helpers/example.js';
@@ -18,7 +19,7 @@ test('--help lists every nixos-generators flag and the new ones', () => {
   const help = runOk('node', [CLI, '--help']).stdout;
   for (const flag of ['-c, --configuration', '--flake', '-f, --format', '--format-path', '--list', '--run', '--show-trace',
     '--system', '-o, --out-link', '--cores', '--option NAME VALUE', '--special-arg NAME VALUE', '-I KEY=VALUE', '--disk-size',
-    '--help', '--toplevel', '--bootloader']) {
+    '--help', '--toplevel', '--bootloader', '--json']) {
     assert.ok(help.includes(flag), flag);
   }
   assert.equal(FLAGS.length, help.split('\n').filter((l) => l.startsWith('* ')).length);
@@ -30,6 +31,9 @@ test('$(nixos-generate ...) captures the image path: stdout holds only paths', (
     const result = runOk('node', [CLI, '--toplevel', exampleToplevel('stdout-host'), '-f', 'qcow-efi', '-o', join(tmp.path, 'out')]);
     assert.equal(result.stdout, `${join(tmp.path, 'out', 'nixos.qcow2')}\n`);
     assert.match(result.stderr, /nixos-generate: building qcow-efi/);
+    // The summary is the last line on stderr; SHA256SUMS is beside the image.
+    assert.match(result.stderr, new RegExp(`\\nnixos-generate: built qcow-efi in [0-9.]+ s: ${join(tmp.path, 'out', 'nixos.qcow2')} \\([0-9.]+ MiB\\)\\n$`));
+    assert.equal(readFileSync(join(tmp.path, 'out', 'SHA256SUMS'), 'utf8'), runOk('sha256sum', ['nixos.qcow2'], { cwd: join(tmp.path, 'out') }).stdout);
   } finally {
     tmp.remove();
   }

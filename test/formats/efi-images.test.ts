@@ -45,7 +45,7 @@ test('stdout carries exactly one path per image, named as nixos-generators names
   assert.equal(images['grub-raw'], join(work.path, 'grub/raw-efi/nixos.img'));
   assert.equal(images['grub-qcow2'], join(work.path, 'grub/qcow-efi/nixos.qcow2'));
   for (const path of Object.values(images)) assert.ok(existsSync(path), path);
-  assert.deepEqual(readdirSync(join(work.path, 'grub/raw-efi')), ['nixos.img']);
+  assert.deepEqual(readdirSync(join(work.path, 'grub/raw-efi')).sort(), ['SHA256SUMS', 'nixos.img']);
 });
 
 test('the partition table is make-disk-image\'s efi layout and passes sgdisk -v and fdisk -l', () => {

@@ -39,6 +39,9 @@ const DEFLATE_OPTIONS: ZlibOptions = {
   strategy: zlibConstants.Z_DEFAULT_STRATEGY,
 };
 
+/** Bytes read at once: clusters are taken from windows this large. */
+const BATCH = 1 << 20;
+
 /** Clusters being compressed at once on the zlib thread pool. */
 const COMPRESS_DEPTH = 16;
 
@@ -52,7 +55,7 @@ export async function writeQcow2(image: BlockImage, out: OutputFile, options: Qc
   const { clusterSize, virtualSize, l2Entries, l1Size } = qcow2Geometry(image.size, clusterBits);
 
   const report = progressReporter(control, 'write qcow2', image.size);
-  const step = throttledCheckpoint(control, 256);
+  const step = throttledCheckpoint(control, 16);
   report(0);
   await checkpoint(control);
 
@@ -95,21 +98,43 @@ export async function writeQcow2(image: BlockImage, out: OutputFile, options: Qc
     placeCompressed(job.index, job.data, await job.stream);
   };
 
-  for (const window of readWindows(image, clusterSize)) {
-    if (!isAllZero(window.data)) {
+  // Read in batches of clusters; a run of non-zero clusters is written as one piece (its
+  // host clusters are consecutive too), so the cost per cluster is only its L2 entry.
+  const batch = Math.max(clusterSize, BATCH);
+  const perBatch = batch / clusterSize;
+  for (const window of readWindows(image, batch)) {
+    let runStart = -1;
+    const endRun = (k: number): void => {
+      if (runStart < 0) return;
+      writer.alignTo(clusterSize);
+      const at = writer.position;
+      writer.write(window.data.subarray(runStart * clusterSize, k * clusterSize));
+      for (let c = runStart; c < k; c++) {
+        refcounts.addClusters(at / clusterSize + (c - runStart));
+        setL2(window.index * perBatch + c, copiedEntry(at + (c - runStart) * clusterSize));
+      }
+      runStart = -1;
+    };
+    for (let k = 0; k < perBatch; k++) {
+      const data = window.data.subarray(k * clusterSize, (k + 1) * clusterSize);
+      if (isAllZero(data)) {
+        endRun(k);
+        continue;
+      }
       if (compress) {
-        const data = window.data.slice();
-        const stream = deflateCluster(data);
+        const copy = data.slice();
+        const stream = deflateCluster(copy);
         stream.catch(() => undefined); // a failure surfaces when the job is settled, not as an unhandled rejection
-        pending.push({ index: window.index, data, stream });
+        pending.push({ index: window.index * perBatch + k, data: copy, stream });
         if (pending.length >= COMPRESS_DEPTH) await settleOldest();
-      } else {
-        placeCluster(window.index, window.data);
+      } else if (runStart < 0) {
+        runStart = k;
       }
     }
+    endRun(perBatch);
     const pause = step();
     if (pause !== undefined) {
-      report((window.index + 1) * clusterSize);
+      report((window.index + 1) * batch);
       await pause;
     }
   }

@@ -28,6 +28,9 @@ import {
   MARKER_GT, markerSector, SECTOR, validateDescriptorOptions, type VmdkAdapterType, type VmdkSubformat,
 } from './vmdk-format.js';
 
+/** Bytes read at once (sparse writer): grains are taken from windows this large. */
+const BATCH = 1 << 20;
+
 export interface VmdkOptions {
   readonly subformat: VmdkSubformat;
   /** Identifiers (the CID) are derived from it. */
@@ -69,7 +72,7 @@ export async function writeVmdk(image: BlockImage, out: OutputFile, options: Vmd
   if (overHead > MAX_SECTOR) throw tooLarge(image.size);
 
   const report = progressReporter(control, 'write vmdk', image.size);
-  const step = throttledCheckpoint(control, 256);
+  const step = throttledCheckpoint(control, 16);
   report(0);
   await checkpoint(control);
 
@@ -101,22 +104,35 @@ export async function writeVmdk(image: BlockImage, out: OutputFile, options: Vmd
     tableUsed = false;
   };
 
-  for (const window of readWindows(image, GRAIN_BYTES)) {
-    if (!isAllZero(window.data)) {
-      const t = Math.floor(window.index / GTES_PER_GT);
+  // Read in batches of grains; a run of non-zero grains is written as one piece. A batch
+  // lies inside one grain table (a table covers 32 MiB).
+  const perBatch = BATCH / GRAIN_BYTES;
+  for (const window of readWindows(image, BATCH)) {
+    const t = Math.floor((window.index * perBatch) / GTES_PER_GT);
+    let runStart = -1;
+    const endRun = (k: number): void => {
+      if (runStart < 0) return;
+      const sector = writer.position / SECTOR;
+      if (sector + (k - runStart) * GRAIN_SECTORS - 1 > MAX_SECTOR) throw tooLarge(image.size);
       if (t !== tableIndex) {
         flushTable();
         tableIndex = t;
       }
-      const sector = writer.position / SECTOR;
-      if (sector + GRAIN_SECTORS - 1 > MAX_SECTOR) throw tooLarge(image.size);
-      writer.write(window.data);
-      table.setUint32((window.index % GTES_PER_GT) * 4, sector, true);
+      writer.write(window.data.subarray(runStart * GRAIN_BYTES, k * GRAIN_BYTES));
+      for (let grain = runStart; grain < k; grain++) {
+        table.setUint32(((window.index * perBatch + grain) % GTES_PER_GT) * 4, sector + (grain - runStart) * GRAIN_SECTORS, true);
+      }
       tableUsed = true;
+      runStart = -1;
+    };
+    for (let k = 0; k < perBatch; k++) {
+      if (isAllZero(window.data.subarray(k * GRAIN_BYTES, (k + 1) * GRAIN_BYTES))) endRun(k);
+      else if (runStart < 0) runStart = k;
     }
+    endRun(perBatch);
     const pause = step();
     if (pause !== undefined) {
-      report((window.index + 1) * GRAIN_BYTES);
+      report((window.index + 1) * BATCH);
       await pause;
     }
   }

@@ -1,8 +1,12 @@
 import type { OutputFile } from './output-file.js';
 
+/** Pieces at least this large go to the file as they are: copying them would only cost. */
+const DIRECT_WRITE = 256 << 10;
+
 /**
- * Appends bytes at increasing file positions, gathering them into large writes.
- * The writer owns the file region from `start` onwards until `flush` is called.
+ * Appends bytes at increasing file positions, gathering small pieces into large writes
+ * and writing large ones directly. The writer owns the file region from `start` onwards
+ * until `flush` is called.
  */
 export class SequentialWriter {
   private readonly out: OutputFile;
@@ -22,8 +26,8 @@ export class SequentialWriter {
   }
 
   write(data: Uint8Array): void {
-    if (this.used + data.length > this.buffer.length) this.flush();
-    if (data.length >= this.buffer.length) {
+    if (this.used + data.length > this.buffer.length || (data.length >= DIRECT_WRITE && this.used > 0)) this.flush();
+    if (data.length >= DIRECT_WRITE || data.length >= this.buffer.length) {
       this.out.writeAt(this.start, data);
       this.start += data.length;
       return;

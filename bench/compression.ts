@@ -5,10 +5,10 @@
  * file by everyone; outputs go to fresh files after a `sync`, so no run pays for another's
  * writeback.
  *
- *   node dist/bench/compression.js [--files N] [--mib N] [--runs N]   (writes docs/benchmarks/compression.md)
+ *   node dist/bench/compression.js [--files N] [--mib N] [--runs N] [--disk 1]   (writes docs/benchmarks/compression.md)
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exampleWithPayload, median, REPO } from './example.js';
@@ -73,7 +73,10 @@ const files = arg('--files', 20_000);
 const mebibytes = arg('--mib', 1024);
 const runs = arg('--runs', 3);
 const cores = availableParallelism();
-const work = mkdtempSync(join(tmpdir(), 'ngts-bench-compression-'));
+// Outputs on tmpfs when there is one: on this kind of machine the disk's own noise
+// (ext4's online discard, writeback) is larger than the differences being measured.
+const scratch = arg('--disk', 0) === 1 || !existsSync('/dev/shm') ? tmpdir() : '/dev/shm';
+const work = mkdtempSync(join(scratch, 'ngts-bench-compression-'));
 try {
   const toplevel = exampleWithPayload('bench-containers', files, mebibytes);
   const closure = await queryClosure(toplevel);
@@ -125,6 +128,7 @@ try {
     const refCell = row.references.map((r, k) => `${r.name}: ${theirTimes[k]!.toFixed(2)} s, ${size(r.file).toFixed(1)} MiB`).join('; ');
     results.push(`| ${row.what} | ${ourTime!.toFixed(2)} s, ${size(row.ours.file).toFixed(1)} MiB | ${refCell} | ${timeRatio.toFixed(2)}x | ${((sizeRatio - 1) * 100).toFixed(2)} % |`);
     process.stderr.write(`${results.at(-1)}\n`);
+    for (const contender of everyone) rmSync(contender.file, { force: true });
   }
 
   const cpu = readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? 'unknown CPU';
@@ -135,7 +139,7 @@ try {
     '',
     `Machine: ${cpu}, ${cores} cores; Node ${process.version} (zlib ${process.versions.zlib}, zstd ${process.versions['zstd'] ?? '?'}).`,
     `Input: the raw disk of the example system with a payload of ${files.toLocaleString('en')} random files (${mebibytes} MiB),`,
-    `${inputMiB.toFixed(0)} MiB read from one file in the page cache by everyone; each output is a fresh file after a \`sync\`.`,
+    `${inputMiB.toFixed(0)} MiB read from one file in the page cache by everyone; each output is a fresh file on ${work.startsWith('/dev/shm') ? 'tmpfs' : 'the disk'} after a \`sync\`.`,
     `Median of ${runs} runs, alternating who goes first. Ratios are ours against the first reference tool.`,
     '',
     '| compression | this project | reference tools | time ratio | size difference |',

@@ -7,11 +7,10 @@
  *
  *   node dist/bench/compression.js [--files N] [--mib N] [--runs N] [--disk 1]   (writes docs/benchmarks/compression.md)
  */
-import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { closeSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { exampleWithPayload, median, REPO } from './example.js';
+import { exampleWithPayload, freshOutput, median, numberArg, REPO, runShell, scratchDir } from './example.js';
 import { gzipSink } from '../src/compress/gzip.js';
 import { zstdSink } from '../src/compress/zstd.js';
 import type { CompressingSink } from '../src/compress/chunked-sink.js';
@@ -24,26 +23,8 @@ import { planForToplevel } from '../src/formats/toplevel-plan.js';
 import { queryClosure } from '../src/nix/closure.js';
 
 const MIB = 1 << 20;
-const arg = (name: string, fallback: number): number => {
-  const at = process.argv.indexOf(name);
-  return at >= 0 ? Number(process.argv[at + 1]) : fallback;
-};
-
 function seconds(start: bigint): number {
   return Number(process.hrtime.bigint() - start) / 1e9;
-}
-
-/** Fresh output, nothing dirty in the page cache: then the clock starts. */
-function prepare(output: string): void {
-  rmSync(output, { force: true });
-  spawnSync('sync');
-}
-
-function shell(script: string): number {
-  const start = process.hrtime.bigint();
-  const result = spawnSync('bash', ['-euo', 'pipefail', '-c', script], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`${script} failed: ${result.stderr}`);
-  return seconds(start);
 }
 
 /** Our sink fed the input file in 4 MiB reads, as the raw stream writer feeds it. */
@@ -69,14 +50,11 @@ async function ours(input: string, output: string, wrap: (target: ByteSink) => C
   return seconds(start);
 }
 
-const files = arg('--files', 20_000);
-const mebibytes = arg('--mib', 1024);
-const runs = arg('--runs', 3);
+const files = numberArg('--files', 20_000);
+const mebibytes = numberArg('--mib', 1024);
+const runs = numberArg('--runs', 3);
 const cores = availableParallelism();
-// Outputs on tmpfs when there is one: on this kind of machine the disk's own noise
-// (ext4's online discard, writeback) is larger than the differences being measured.
-const scratch = arg('--disk', 0) === 1 || !existsSync('/dev/shm') ? tmpdir() : '/dev/shm';
-const work = mkdtempSync(join(scratch, 'ngts-bench-compression-'));
+const work = scratchDir('compression');
 try {
   const toplevel = exampleWithPayload('bench-containers', files, mebibytes);
   const closure = await queryClosure(toplevel);
@@ -86,7 +64,7 @@ try {
   await writeRaw(disk.image, rawOut);
   rawOut.commit();
   // Everyone reads a file without holes, from the page cache.
-  shell(`cp --sparse=never ${raw} ${raw}.full && mv ${raw}.full ${raw} && cat ${raw} > /dev/null`);
+  runShell(`cp --sparse=never ${raw} ${raw}.full && mv ${raw}.full ${raw} && cat ${raw} > /dev/null`);
   const inputMiB = statSync(raw).size / MIB;
   const out = (name: string): string => join(work, name);
 
@@ -97,14 +75,14 @@ try {
       what: 'gzip -6',
       ours: { name: 'gzipSink level 6', file: out('o.gz'), run: () => ours(raw, out('o.gz'), (t) => gzipSink(t, { level: 6 })) },
       references: [
-        { name: `pigz -6 -p ${cores}`, file: out('pigz.gz'), run: async () => shell(`pigz -6 -p ${cores} -c ${raw} > ${out('pigz.gz')}`) },
-        { name: 'gzip -6', file: out('gzip.gz'), run: async () => shell(`gzip -6 -c ${raw} > ${out('gzip.gz')}`) },
+        { name: `pigz -6 -p ${cores}`, file: out('pigz.gz'), run: async () => runShell(`pigz -6 -p ${cores} -c ${raw} > ${out('pigz.gz')}`) },
+        { name: 'gzip -6', file: out('gzip.gz'), run: async () => runShell(`gzip -6 -c ${raw} > ${out('gzip.gz')}`) },
       ],
     },
     {
       what: 'zstd -3',
       ours: { name: 'zstdSink level 3', file: out('o.zst'), run: () => ours(raw, out('o.zst'), (t) => zstdSink(t, { level: 3 })) },
-      references: [{ name: `zstd -3 -T${cores}`, file: out('ref.zst'), run: async () => shell(`zstd -q -3 -T${cores} -c ${raw} > ${out('ref.zst')}`) }],
+      references: [{ name: `zstd -3 -T${cores}`, file: out('ref.zst'), run: async () => runShell(`zstd -q -3 -T${cores} -c ${raw} > ${out('ref.zst')}`) }],
     },
   ];
 
@@ -117,7 +95,7 @@ try {
       // Alternate who goes first.
       const order = i % 2 === 0 ? everyone.map((_, k) => k) : everyone.map((_, k) => k).reverse();
       for (const k of order) {
-        prepare(everyone[k]!.file);
+        freshOutput(everyone[k]!.file);
         times[k]!.push(await everyone[k]!.run());
       }
     }

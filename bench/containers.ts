@@ -10,10 +10,9 @@
  *   node dist/bench/containers.js [--files N] [--mib N] [--runs N] [--disk 1]   (writes docs/benchmarks/containers.md)
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { exampleWithPayload, median, REPO } from './example.js';
+import { exampleWithPayload, freshOutput, median, numberArg, REPO, runShell, runTool, scratchDir } from './example.js';
 import type { BlockImage } from '../src/core/block-image.js';
 import { OutputFile } from '../src/core/output-file.js';
 import { outputFileSink, type ByteSink } from '../src/core/sink.js';
@@ -33,28 +32,6 @@ import { planForToplevel } from '../src/formats/toplevel-plan.js';
 import { queryClosure } from '../src/nix/closure.js';
 
 const MIB = 1 << 20;
-const arg = (name: string, fallback: number): number => {
-  const at = process.argv.indexOf(name);
-  return at >= 0 ? Number(process.argv[at + 1]) : fallback;
-};
-
-function tool(command: string, args: string[]): number {
-  const start = process.hrtime.bigint();
-  const result = spawnSync(command, args, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${result.stderr}`);
-  return Number(process.hrtime.bigint() - start) / 1e9;
-}
-
-function shell(script: string): number {
-  return tool('bash', ['-euo', 'pipefail', '-c', script]);
-}
-
-/** Fresh output, nothing dirty in the page cache: then the clock starts. */
-function prepare(output: string): void {
-  rmSync(output, { force: true });
-  spawnSync('sync');
-}
-
 async function timed(action: () => Promise<unknown>): Promise<number> {
   const start = process.hrtime.bigint();
   await action();
@@ -77,13 +54,10 @@ async function toStream(path: string, wrap: (target: ByteSink) => ByteSink, writ
   });
 }
 
-const files = arg('--files', 20_000);
-const mebibytes = arg('--mib', 1024);
-const runs = arg('--runs', 3);
-// Outputs on tmpfs when there is one: on this kind of machine the disk's own noise
-// (ext4's online discard, writeback) is larger than the differences being measured.
-const scratch = arg('--disk', 0) === 1 || !existsSync('/dev/shm') ? tmpdir() : '/dev/shm';
-const work = mkdtempSync(join(scratch, 'ngts-bench-containers-'));
+const files = numberArg('--files', 20_000);
+const mebibytes = numberArg('--mib', 1024);
+const runs = numberArg('--runs', 3);
+const work = scratchDir('containers');
 try {
   const toplevel = exampleWithPayload('bench-containers', files, mebibytes);
   const closure = await queryClosure(toplevel);
@@ -99,27 +73,27 @@ try {
   interface Row { readonly what: string; readonly ours: () => Promise<unknown>; readonly oursFile: string; readonly references: readonly Reference[]; readonly container?: true }
   const rows: Row[] = [
     { what: 'raw (sparse)', ours: () => toFile(out('o.raw'), (o) => writeRaw(image, o)), oursFile: out('o.raw'),
-      references: [{ name: 'cp --sparse=always', run: () => tool('cp', ['--sparse=always', raw, out('r.raw')]), file: out('r.raw') }] },
+      references: [{ name: 'cp --sparse=always', run: () => runTool('cp', ['--sparse=always', raw, out('r.raw')]), file: out('r.raw') }] },
     { what: 'qcow2', container: true, ours: () => toFile(out('o.qcow2'), (o) => writeQcow2(image, o)), oursFile: out('o.qcow2'),
-      references: [{ name: 'qemu-img convert -O qcow2', run: () => tool('qemu-img', ['convert', '-f', 'raw', '-O', 'qcow2', raw, out('r.qcow2')]), file: out('r.qcow2') }] },
+      references: [{ name: 'qemu-img convert -O qcow2', run: () => runTool('qemu-img', ['convert', '-f', 'raw', '-O', 'qcow2', raw, out('r.qcow2')]), file: out('r.qcow2') }] },
     { what: 'VHD dynamic', container: true, ours: () => toFile(out('o-dyn.vhd'), (o) => writeVhd(image, o, { subformat: 'dynamic', seed, epoch: 1 })), oursFile: out('o-dyn.vhd'),
-      references: [{ name: 'qemu-img convert -O vpc', run: () => tool('qemu-img', ['convert', '-f', 'raw', '-O', 'vpc', '-o', 'subformat=dynamic,force_size=on', raw, out('r-dyn.vhd')]), file: out('r-dyn.vhd') }] },
+      references: [{ name: 'qemu-img convert -O vpc', run: () => runTool('qemu-img', ['convert', '-f', 'raw', '-O', 'vpc', '-o', 'subformat=dynamic,force_size=on', raw, out('r-dyn.vhd')]), file: out('r-dyn.vhd') }] },
     { what: 'VHD fixed', container: true, ours: () => toFile(out('o-fix.vhd'), (o) => writeVhd(image, o, { subformat: 'fixed', seed, epoch: 1 })), oursFile: out('o-fix.vhd'),
-      references: [{ name: 'qemu-img convert -O vpc (fixed)', run: () => tool('qemu-img', ['convert', '-f', 'raw', '-O', 'vpc', '-o', 'subformat=fixed,force_size=on', raw, out('r-fix.vhd')]), file: out('r-fix.vhd') }] },
+      references: [{ name: 'qemu-img convert -O vpc (fixed)', run: () => runTool('qemu-img', ['convert', '-f', 'raw', '-O', 'vpc', '-o', 'subformat=fixed,force_size=on', raw, out('r-fix.vhd')]), file: out('r-fix.vhd') }] },
     { what: 'VHDX', container: true, ours: () => toFile(out('o.vhdx'), (o) => writeVhdx(image, o, { seed })), oursFile: out('o.vhdx'),
-      references: [{ name: 'qemu-img convert -O vhdx', run: () => tool('qemu-img', ['convert', '-f', 'raw', '-O', 'vhdx', '-o', 'subformat=dynamic', raw, out('r.vhdx')]), file: out('r.vhdx') }] },
+      references: [{ name: 'qemu-img convert -O vhdx', run: () => runTool('qemu-img', ['convert', '-f', 'raw', '-O', 'vhdx', '-o', 'subformat=dynamic', raw, out('r.vhdx')]), file: out('r.vhdx') }] },
     { what: 'VMDK monolithicSparse', container: true, ours: () => toFile(out('o.vmdk'), (o) => writeVmdk(image, o, { subformat: 'monolithicSparse', seed })), oursFile: out('o.vmdk'),
-      references: [{ name: 'qemu-img convert -O vmdk', run: () => tool('qemu-img', ['convert', '-f', 'raw', '-O', 'vmdk', raw, out('r.vmdk')]), file: out('r.vmdk') }] },
+      references: [{ name: 'qemu-img convert -O vmdk', run: () => runTool('qemu-img', ['convert', '-f', 'raw', '-O', 'vmdk', raw, out('r.vmdk')]), file: out('r.vmdk') }] },
     { what: 'VMDK streamOptimized', ours: () => toStream(out('o-s.vmdk'), (t) => t, (s) => writeVmdkStream(image, s, { subformat: 'streamOptimized', seed })), oursFile: out('o-s.vmdk'),
-      references: [{ name: 'qemu-img convert -O vmdk (streamOptimized)', run: () => tool('qemu-img', ['convert', '-f', 'raw', '-O', 'vmdk', '-o', 'subformat=streamOptimized', raw, out('r-s.vmdk')]), file: out('r-s.vmdk') }] },
+      references: [{ name: 'qemu-img convert -O vmdk (streamOptimized)', run: () => runTool('qemu-img', ['convert', '-f', 'raw', '-O', 'vmdk', '-o', 'subformat=streamOptimized', raw, out('r-s.vmdk')]), file: out('r-s.vmdk') }] },
     { what: 'raw + gzip -6', ours: () => toStream(out('o.img.gz'), (t) => gzipSink(t, { level: 6 }), (s) => writeRawStream(image, s)), oursFile: out('o.img.gz'),
       references: [
-        { name: 'pigz -6', run: () => shell(`pigz -6 -c ${raw} > ${out('r-pigz.img.gz')}`), file: out('r-pigz.img.gz') },
+        { name: 'pigz -6', run: () => runShell(`pigz -6 -c ${raw} > ${out('r-pigz.img.gz')}`), file: out('r-pigz.img.gz') },
       ] },
     { what: 'raw + zstd -3', ours: () => toStream(out('o.img.zst'), (t) => zstdSink(t, { level: 3 }), (s) => writeRawStream(image, s)), oursFile: out('o.img.zst'),
-      references: [{ name: 'zstd -3 -T0', run: () => shell(`zstd -q -3 -T0 -c ${raw} > ${out('r.img.zst')}`), file: out('r.img.zst') }] },
+      references: [{ name: 'zstd -3 -T0', run: () => runShell(`zstd -q -3 -T0 -c ${raw} > ${out('r.img.zst')}`), file: out('r.img.zst') }] },
     { what: 'GCE disk.raw.tar.gz', ours: () => toFile(out('o.tar.gz'), (o) => writeGceTarball(image, o, { epoch: 1 })), oursFile: out('o.tar.gz'),
-      references: [{ name: 'tar -S | pigz -6', run: () => shell(`cd ${work} && tar -cS disk.raw | pigz -6 > ${out('r.tar.gz')}`), file: out('r.tar.gz') }] },
+      references: [{ name: 'tar -S | pigz -6', run: () => runShell(`cd ${work} && tar -cS disk.raw | pigz -6 > ${out('r.tar.gz')}`), file: out('r.tar.gz') }] },
     { what: 'Proxmox VMA + zstd', ours: () => toStream(out('o.vma.zst'), (t) => zstdSink(t, { level: 3 }), (s) => writeVma(image, s, { config: proxmoxQemuServerConf({ qemuConf: { name: 'bench' } }), deviceName: 'drive-virtio0', seed, epoch: 1 })), oursFile: out('o.vma.zst'),
       references: [] },
   ];
@@ -131,11 +105,11 @@ try {
     const ours: number[] = [];
     const theirs: number[][] = row.references.map(() => []);
     const runOurs = async (): Promise<void> => {
-      prepare(row.oursFile);
+      freshOutput(row.oursFile);
       ours.push(await timed(row.ours));
     };
     const runReferences = (): void => row.references.forEach((r, k) => {
-      prepare(r.file);
+      freshOutput(r.file);
       theirs[k]!.push(r.run());
     });
     for (let i = 0; i < runs; i++) {

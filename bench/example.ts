@@ -1,5 +1,7 @@
 /** Shared by the benchmarks: the example system with a payload, and timed commands. */
 import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export const REPO = resolve(new URL('../..', import.meta.url).pathname);
@@ -29,4 +31,39 @@ export function timed(command: string, args: readonly string[]): Measurement {
 
 export function median(values: readonly number[]): number {
   return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+}
+
+/** A numeric command-line option of a benchmark (`--runs 3`), or `fallback`. */
+export function numberArg(name: string, fallback: number): number {
+  const at = process.argv.indexOf(name);
+  return at >= 0 ? Number(process.argv[at + 1]) : fallback;
+}
+
+/** Runs a reference tool; returns its wall seconds. */
+export function runTool(command: string, args: readonly string[]): number {
+  const start = process.hrtime.bigint();
+  const result = spawnSync(command, args, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${result.stderr}`);
+  return Number(process.hrtime.bigint() - start) / 1e9;
+}
+
+/** Runs a shell pipeline (bash, errexit and pipefail); returns its wall seconds. */
+export function runShell(script: string): number {
+  return runTool('bash', ['-euo', 'pipefail', '-c', script]);
+}
+
+/** Fresh output, nothing dirty in the page cache: then the clock starts. */
+export function freshOutput(output: string): void {
+  rmSync(output, { force: true });
+  spawnSync('sync');
+}
+
+/**
+ * A scratch directory for a benchmark's files: on tmpfs when there is one (on this kind of
+ * machine the disk's own noise, ext4's online discard and writeback, is larger than the
+ * differences being measured), on the disk with `--disk 1`.
+ */
+export function scratchDir(name: string): string {
+  const base = numberArg('--disk', 0) === 1 || !existsSync('/dev/shm') ? tmpdir() : '/dev/shm';
+  return mkdtempSync(join(base, `ngts-bench-${name}-`));
 }

@@ -28,6 +28,8 @@ export interface ChunkCodec {
    * memory, when it crossed a thread) with the compressed bytes.
    */
   compress(buffer: Uint8Array, length: number, last: boolean): Promise<{ readonly output: Uint8Array; readonly buffer: Uint8Array }>;
+  /** Hands back a compress call's output once it is written, for the codec to reuse its memory. */
+  recycle?(output: Uint8Array): void;
   /** Releases threads or other resources; no compress calls follow. */
   close(): Promise<void>;
 }
@@ -85,6 +87,7 @@ export function chunkedSink(target: ByteSink, codec: ChunkCodec, options: Chunke
     if (spare.length < depth) spare.push(buffer);
     await target.write(output);
     compressedPosition += output.length;
+    codec.recycle?.(output);
   };
 
   const submit = async (last: boolean): Promise<void> => {

@@ -1,5 +1,6 @@
 /**
- * Reads zstd frame headers (RFC 8878 §3.1.1), for tests and inspection. A frame is: magic
+ * Reads zstd frame headers (RFC 8878 §3.1.1), for tests and inspection, and bounds a
+ * frame's size for the buffers that receive one. A frame is: magic
  * 0xFD2FB528 (little-endian), the frame header descriptor byte, optional window
  * descriptor, dictionary id and frame content size, the blocks, and an optional 4-byte
  * content checksum (the low 32 bits of XXH64 of the decompressed content).
@@ -16,6 +17,11 @@ export interface FrameHeader {
   readonly contentSize: number | undefined;
   readonly checksum: boolean;
   readonly singleSegment: boolean;
+}
+
+/** Room for one frame of `length` input bytes: zstd's worst case (length + length/256 + header) with margin. */
+export function zstdFrameBound(length: number): number {
+  return length + (length >> 7) + 65536;
 }
 
 /** Decodes the frame header at the start of `frame` (for tests and inspection). */

@@ -1,49 +1,48 @@
 /**
  * Worker thread of zstdSink: compresses one chunk per message into one zstd frame with
- * Node's zstd (the reference library): content size in the header, the XXH64 content
- * checksum when asked, no dictionary. The input buffer travels here and back without
- * copies.
+ * Node's zstd (the reference library). Both the input and the output buffer travel here
+ * and back without copies, and the encoder lives as long as the worker, so nothing is
+ * allocated per frame.
  */
 import { parentPort } from 'node:worker_threads';
-import { constants, zstdCompressSync } from 'node:zlib';
+import { oneShotEncoder, persistentEncoder, type FrameEncoder } from './zstd-encoder.js';
+import type { zstdFrameBound } from './zstd-frame.js';
 
 export interface ZstdJob {
   readonly id: number;
   readonly buffer: ArrayBuffer;
   readonly length: number;
+  /** Receives the frame; at least {@link zstdFrameBound}(length) bytes. */
+  readonly output: ArrayBuffer;
   readonly level: number;
   readonly checksum: boolean;
 }
 
 export type ZstdReply =
-  | { readonly id: number; readonly buffer: ArrayBuffer; readonly frame: ArrayBuffer }
-  | { readonly id: number; readonly buffer: ArrayBuffer; readonly error: string };
+  | { readonly id: number; readonly buffer: ArrayBuffer; readonly output: ArrayBuffer; readonly frameLength: number }
+  | { readonly id: number; readonly buffer: ArrayBuffer; readonly output: ArrayBuffer; readonly error: string };
+
+const encoders = new Map<string, FrameEncoder>();
+function encoderFor(level: number, checksum: boolean): FrameEncoder {
+  const key = `${level}/${checksum}`;
+  let encoder = encoders.get(key);
+  if (encoder === undefined) {
+    encoder = persistentEncoder(level, checksum) ?? oneShotEncoder(level, checksum);
+    encoders.set(key, encoder);
+  }
+  return encoder;
+}
 
 const port = parentPort;
 if (port === null) throw new Error('zstd-worker.js runs only as a worker thread');
 
 port.on('message', (job: ZstdJob) => {
+  let reply: ZstdReply;
   try {
-    const input = new Uint8Array(job.buffer, 0, job.length);
-    const compressed = zstdCompressSync(input, {
-      // Without it the encoder leaves the content size out of the header.
-      pledgedSrcSize: job.length,
-      // One output buffer for the whole frame instead of 16 KiB pieces gathered after.
-      chunkSize: job.length + (job.length >> 7) + 65536,
-      params: {
-        [constants.ZSTD_c_compressionLevel]: job.level,
-        [constants.ZSTD_c_checksumFlag]: job.checksum ? 1 : 0,
-        [constants.ZSTD_c_contentSizeFlag]: 1,
-      },
-    });
-    // A buffer of its own, so that it can be transferred (small results share a pool).
-    const frame = compressed.byteOffset === 0 && compressed.byteLength === compressed.buffer.byteLength
-      ? compressed.buffer as ArrayBuffer
-      : compressed.buffer.slice(compressed.byteOffset, compressed.byteOffset + compressed.byteLength) as ArrayBuffer;
-    const reply: ZstdReply = { id: job.id, buffer: job.buffer, frame };
-    port.postMessage(reply, [job.buffer, frame]);
+    const frameLength = encoderFor(job.level, job.checksum)(new Uint8Array(job.buffer, 0, job.length), new Uint8Array(job.output));
+    reply = { id: job.id, buffer: job.buffer, output: job.output, frameLength };
   } catch (error) {
-    const reply: ZstdReply = { id: job.id, buffer: job.buffer, error: error instanceof Error ? error.message : String(error) };
-    port.postMessage(reply, [job.buffer]);
+    reply = { id: job.id, buffer: job.buffer, output: job.output, error: error instanceof Error ? error.message : String(error) };
   }
+  port.postMessage(reply, [job.buffer, job.output]);
 });

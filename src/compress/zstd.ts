@@ -17,6 +17,7 @@ import { Worker } from 'node:worker_threads';
 import { ImageError, UsageError } from '../core/errors.js';
 import type { ByteSink } from '../core/sink.js';
 import { checkChunkSize, checkThreads, chunkedSink, type ChunkCodec, type CompressingSink } from './chunked-sink.js';
+import { zstdFrameBound } from './zstd-frame.js';
 import type { ZstdJob, ZstdReply } from './zstd-worker.js';
 
 export interface ZstdSinkOptions {
@@ -40,15 +41,30 @@ interface Pending {
   readonly reject: (error: unknown) => void;
 }
 
-/** A pool of zstd worker threads that keeps the process alive only while jobs are pending. */
+/**
+ * A pool of zstd worker threads that keeps the process alive only while jobs are pending.
+ * Input and output buffers go to a worker and come back; the sink reuses both, so a long
+ * stream allocates nothing after its first chunks.
+ */
 class ZstdPool {
   private readonly workers: { worker: Worker; pending: Map<number, Pending> }[] = [];
   private nextId = 0;
   private closed = false;
   /** Set when a worker died: every later job fails with it. */
   private failure: ImageError | undefined;
+  /** Output buffers of frameBound bytes, handed back once their frame is written. */
+  private readonly outputs: ArrayBuffer[] = [];
+  private readonly frameBound: number;
 
-  constructor(private readonly size: number, private readonly level: number, private readonly checksum: boolean) {}
+  constructor(private readonly size: number, private readonly level: number, private readonly checksum: boolean,
+    chunkSize: number, private readonly keepOutputs: number) {
+    this.frameBound = zstdFrameBound(chunkSize);
+  }
+
+  /** Takes back the memory of a frame the sink has written. */
+  recycle(frame: Uint8Array): void {
+    if (frame.buffer.byteLength === this.frameBound && this.outputs.length < this.keepOutputs) this.outputs.push(frame.buffer as ArrayBuffer);
+  }
 
   compress(buffer: Uint8Array, length: number): Promise<{ output: Uint8Array; buffer: Uint8Array }> {
     if (this.closed) return Promise.reject(new ImageError('zstd.closed', 'Internal error: zstd pool used after close'));
@@ -59,8 +75,10 @@ class ZstdPool {
       slot.pending.set(id, { resolve, reject });
       slot.worker.ref();
       const plain = buffer.byteOffset === 0 && buffer.byteLength === buffer.buffer.byteLength ? buffer.buffer as ArrayBuffer : buffer.slice().buffer;
-      const job: ZstdJob = { id, buffer: plain, length, level: this.level, checksum: this.checksum };
-      slot.worker.postMessage(job, [plain]);
+      // A chunk is never longer than chunkSize, so frameBound bytes always hold its frame.
+      const output = this.outputs.pop() ?? new ArrayBuffer(this.frameBound);
+      const job: ZstdJob = { id, buffer: plain, length, output, level: this.level, checksum: this.checksum };
+      slot.worker.postMessage(job, [plain, output]);
     });
   }
 
@@ -101,7 +119,7 @@ class ZstdPool {
       if ('error' in reply) {
         job.reject(new ImageError('zstd.failed', `Cannot compress with zstd: ${reply.error}`));
       } else {
-        job.resolve({ output: new Uint8Array(reply.frame), buffer: new Uint8Array(reply.buffer) });
+        job.resolve({ output: new Uint8Array(reply.output, 0, reply.frameLength), buffer: new Uint8Array(reply.buffer) });
       }
     });
     worker.on('error', (error) => failAll(new ImageError('zstd.failed', `Cannot compress with zstd: the worker failed: ${error.message}`, { cause: error })));
@@ -134,10 +152,12 @@ export function zstdSink(target: ByteSink, options: ZstdSinkOptions = {}): Compr
   }
   const chunkSize = checkChunkSize('zstd', options.chunkSize ?? ZSTD_DEFAULT_CHUNK);
   const threads = checkThreads('zstd', options.threads ?? availableParallelism());
-  const pool = new ZstdPool(threads, level, checksum);
+  const depth = threads * 8;
+  const pool = new ZstdPool(threads, level, checksum, chunkSize, depth);
   const codec: ChunkCodec = {
     compress: (buffer, length) => pool.compress(buffer, length),
+    recycle: (output) => pool.recycle(output),
     close: () => pool.close(),
   };
-  return chunkedSink(target, codec, { chunkSize, depth: threads * 8, name: 'zstd' });
+  return chunkedSink(target, codec, { chunkSize, depth, name: 'zstd' });
 }

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readFrameHeader } from '../../src/compress/zstd-frame.js';
+import { constants, zstdCompressSync } from 'node:zlib';
+import { readFrameHeader, zstdFrameBound } from '../../src/compress/zstd-frame.js';
 import { zstdSink } from '../../src/compress/zstd.js';
 import { UsageError } from '../../src/core/errors.js';
 import { seededBytes } from '../container/fixtures.js';
@@ -97,6 +98,29 @@ test('zstd without checksums is valid too, and default frames are 1 MiB at level
     await sink.close();
     const ratio = one.position / Number(reference);
     assert.ok(ratio > 0.95 && ratio < 1.05, `one frame is within 5% of zstd -3 (${one.position} vs ${reference} bytes)`);
+  } finally {
+    dir.remove();
+  }
+});
+
+test('every frame is what Node\'s one-shot zstd makes of its chunk: the reused encoder carries nothing from frame to frame', async () => {
+  const dir = tempDir('zstd');
+  try {
+    // Compressible and incompressible chunks alternate, so state left by one would change the next.
+    const data = Buffer.concat([mixedBlock(3, 2 * CHUNK), seededBytes(9, CHUNK), mixedBlock(5, CHUNK + 321)]);
+    for (const [level, checksum] of [[3, true], [9, false]] as const) {
+      const path = await compressToFile(dir.path, `l${level}.zst`, (t) => zstdSink(t, { chunkSize: CHUNK, level, checksum, threads: 1 }), (s) => writePieces(s, data, 50_000));
+      const oneShot = [];
+      for (let at = 0; at < data.length; at += CHUNK) {
+        const chunk = data.subarray(at, Math.min(at + CHUNK, data.length));
+        oneShot.push(zstdCompressSync(chunk, {
+          pledgedSrcSize: chunk.length,
+          chunkSize: zstdFrameBound(chunk.length),
+          params: { [constants.ZSTD_c_compressionLevel]: level, [constants.ZSTD_c_checksumFlag]: checksum ? 1 : 0 },
+        }));
+      }
+      assert.equal(sha256(readFileSync(path)), sha256(Buffer.concat(oneShot)), `level ${level}, checksum ${checksum}`);
+    }
   } finally {
     dir.remove();
   }

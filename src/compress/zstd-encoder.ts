@@ -1,0 +1,77 @@
+/**
+ * Encoders of whole zstd frames for zstdSink's workers: content size in the header, the
+ * XXH64 content checksum when asked, no dictionary, byte for byte what Node's
+ * zstdCompressSync writes with pledgedSrcSize. The persistent encoder is reused for every
+ * frame and writes into the caller's buffer: a fresh encoder and output buffer per frame
+ * cost more than the compression (new memory is slow to touch).
+ */
+import { constants, createZstdCompress, zstdCompressSync } from 'node:zlib';
+import { zstdFrameBound } from './zstd-frame.js';
+
+/**
+ * Compresses `input` as one whole frame into `output`, returning the frame's length.
+ * `output` must hold zstdFrameBound(input.length) bytes: with that much room zstd
+ * compresses in one pass, and its bytes differ (slightly) from those it writes through a
+ * smaller buffer, so the room is part of the output's identity.
+ */
+export type FrameEncoder = (input: Uint8Array, output: Uint8Array) => number;
+
+function zstdParams(level: number, checksum: boolean): Record<number, number> {
+  return {
+    [constants.ZSTD_c_compressionLevel]: level,
+    [constants.ZSTD_c_checksumFlag]: checksum ? 1 : 0,
+    [constants.ZSTD_c_contentSizeFlag]: 1,
+  };
+}
+
+function checkRoom(input: Uint8Array, output: Uint8Array): void {
+  if (output.length < zstdFrameBound(input.length)) {
+    throw new Error(`the output buffer holds ${output.length} bytes, less than the ${zstdFrameBound(input.length)} a frame of ${input.length} bytes needs`);
+  }
+}
+
+/** The engine inside Node's zstd stream, as node:zlib's own synchronous calls drive it. */
+interface ZstdEngine {
+  writeSync(flush: number, input: Uint8Array, inOffset: number, inLength: number, output: Uint8Array, outOffset: number, outLength: number): void;
+  reset(): void;
+  onerror: (message: string, errno: number) => void;
+}
+
+/**
+ * An encoder reused for every frame. One call with the whole input and ZSTD_e_end writes a
+ * complete frame with the input's size in its header and leaves the encoder ready for the
+ * next frame: byte for byte what zstdCompressSync writes with pledgedSrcSize and an
+ * output chunk of the same room. That call is
+ * only reachable through the stream's engine; where a Node release lacks it, each frame
+ * falls back to zstdCompressSync (same bytes, slower).
+ */
+export function persistentEncoder(level: number, checksum: boolean): FrameEncoder | undefined {
+  const stream = createZstdCompress({ params: zstdParams(level, checksum) }) as unknown as { _handle?: Partial<ZstdEngine>; _writeState?: Uint32Array };
+  const engine = stream._handle;
+  const state = stream._writeState;
+  if (typeof engine?.writeSync !== 'function' || typeof engine.reset !== 'function' || !(state instanceof Uint32Array)) return undefined;
+  let failure: string | undefined;
+  engine.onerror = (message) => { failure = message; };
+  return (input, output) => {
+    checkRoom(input, output);
+    failure = undefined;
+    engine.writeSync!(constants.ZSTD_e_end, input, 0, input.length, output, 0, output.length);
+    const [outputLeft, inputLeft] = state;
+    if (failure !== undefined || inputLeft !== 0 || outputLeft === 0) {
+      engine.reset!();
+      throw new Error(failure ?? 'the frame did not fit its output buffer');
+    }
+    return output.length - outputLeft!;
+  };
+}
+
+/** A fresh zstdCompressSync per frame, through one output buffer as large as the persistent encoder's. */
+export function oneShotEncoder(level: number, checksum: boolean): FrameEncoder {
+  return (input, output) => {
+    checkRoom(input, output);
+    const frame = zstdCompressSync(input, { pledgedSrcSize: input.length, chunkSize: zstdFrameBound(input.length), params: zstdParams(level, checksum) });
+    if (frame.length > output.length) throw new Error('the frame did not fit its output buffer');
+    output.set(frame);
+    return frame.length;
+  };
+}

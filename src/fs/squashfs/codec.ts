@@ -1,0 +1,109 @@
+/**
+ * The block compressors squashfs readers accept, as mksquashfs writes them: zstd frames
+ * as ZSTD_compressCCtx makes them (content size in the header, no checksum), zlib-wrapped
+ * deflate (the kernel's zlib_wrapper inflates with the zlib header), LZ4 block format.
+ * "none" is mksquashfs's -noI -noD -noF -noX: gzip's id with every table stored raw.
+ * Also the compressor options block that follows the superblock when settings differ from
+ * the reader's defaults (always for lz4: the kernel requires its version field).
+ */
+import { constants, deflateSync, zstdCompressSync } from 'node:zlib';
+import { UsageError } from '../../core/errors.js';
+import { lz4CompressBlock } from './lz4.js';
+import { COMPRESSION_ID } from './superblock.js';
+
+export type SquashfsCompression = 'zstd' | 'gzip' | 'xz' | 'lz4' | 'none';
+export type BlockCodecName = 'zstd' | 'gzip' | 'lz4' | 'none';
+
+export interface BlockCodec {
+  readonly name: BlockCodecName;
+  readonly level: number;
+}
+
+/** mksquashfs's defaults, the levels it writes no options for. */
+const MKSQUASHFS_DEFAULT_LEVEL = { zstd: 15, gzip: 9 } as const;
+/** nixpkgs' iso-image.nix compresses the store with zstd -Xcompression-level 19. */
+export const DEFAULT_LEVEL = { zstd: 19, gzip: 9, lz4: 0, none: 0 } as const;
+const LZ4_LEGACY = 1;
+
+export function blockCodec(compression: SquashfsCompression, level: number | undefined): BlockCodec {
+  switch (compression) {
+    case 'zstd':
+      return { name: 'zstd', level: checkLevel('zstd', level ?? DEFAULT_LEVEL.zstd, 1, 22) };
+    case 'gzip':
+      return { name: 'gzip', level: checkLevel('gzip', level ?? DEFAULT_LEVEL.gzip, 1, 9) };
+    case 'lz4':
+    case 'none':
+      if (level !== undefined) {
+        throw new UsageError('squashfs.level', `Cannot use compression level ${level} with ${compression}: it has no levels`, { hint: 'leave the level unset' });
+      }
+      return { name: compression, level: 0 };
+    default:
+      throw new UsageError('squashfs.compression', `Cannot write squashfs with "${String(compression)}" compression: supported are zstd, gzip, lz4 and none`, {
+        hint: 'Node has no xz encoder; zstd -Xcompression-level 19 is what nixpkgs uses for ISOs',
+      });
+  }
+}
+
+function checkLevel(name: string, level: number, low: number, high: number): number {
+  if (!Number.isInteger(level) || level < low || level > high) {
+    throw new UsageError('squashfs.level', `Cannot use ${name} level ${level}: expected a whole number from ${low} to ${high}`);
+  }
+  return level;
+}
+
+export function compressionId(codec: BlockCodec): number {
+  return codec.name === 'none' ? COMPRESSION_ID.gzip : COMPRESSION_ID[codec.name];
+}
+
+/** The compressor options payload, or undefined when mksquashfs would write none. */
+export function compressorOptions(codec: BlockCodec): Uint8Array | undefined {
+  const view = (length: number): DataView => new DataView(new ArrayBuffer(length));
+  switch (codec.name) {
+    case 'zstd': {
+      if (codec.level === MKSQUASHFS_DEFAULT_LEVEL.zstd) return undefined;
+      const options = view(4);
+      options.setUint32(0, codec.level, true);
+      return new Uint8Array(options.buffer);
+    }
+    case 'gzip': {
+      if (codec.level === MKSQUASHFS_DEFAULT_LEVEL.gzip) return undefined;
+      const options = view(8);
+      options.setUint32(0, codec.level, true);
+      options.setUint16(4, 15, true); // window bits, zlib's default
+      options.setUint16(6, 0, true); // no strategies chosen
+      return new Uint8Array(options.buffer);
+    }
+    case 'lz4': {
+      const options = view(8);
+      options.setUint32(0, LZ4_LEGACY, true);
+      options.setUint32(4, 0, true); // not high-compression
+      return new Uint8Array(options.buffer);
+    }
+    case 'none':
+      return undefined;
+  }
+}
+
+/**
+ * Compresses one block on this thread, or returns undefined for "none". The caller stores
+ * the input instead when the result is not smaller.
+ */
+export function compressBlockSync(codec: BlockCodec, input: Uint8Array): Uint8Array | undefined {
+  switch (codec.name) {
+    case 'zstd':
+      return zstdCompressSync(input, {
+        pledgedSrcSize: input.length,
+        params: {
+          [constants.ZSTD_c_compressionLevel]: codec.level,
+          [constants.ZSTD_c_checksumFlag]: 0,
+          [constants.ZSTD_c_contentSizeFlag]: 1,
+        },
+      });
+    case 'gzip':
+      return deflateSync(input, { level: codec.level });
+    case 'lz4':
+      return lz4CompressBlock(input);
+    case 'none':
+      return undefined;
+  }
+}

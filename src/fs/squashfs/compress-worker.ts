@@ -1,0 +1,50 @@
+/**
+ * Worker thread of the data block pool: compresses one block per message with the
+ * filesystem's codec. zstd reuses one encoder for the worker's life (src/compress/
+ * zstd-encoder.ts, without the content checksum, as mksquashfs's ZSTD_compressCCtx
+ * writes frames); gzip and lz4 compress with node:zlib and lz4.ts.
+ */
+import { parentPort } from 'node:worker_threads';
+import { oneShotEncoder, persistentEncoder, type FrameEncoder } from '../../compress/zstd-encoder.js';
+import { zstdFrameBound } from '../../compress/zstd-frame.js';
+import { compressBlockSync, type BlockCodec } from './codec.js';
+
+export interface BlockJob {
+  readonly id: number;
+  readonly codec: BlockCodec;
+  readonly input: ArrayBuffer;
+  readonly length: number;
+}
+
+export type BlockReply =
+  | { readonly id: number; readonly input: ArrayBuffer; readonly output: Uint8Array }
+  | { readonly id: number; readonly input: ArrayBuffer; readonly error: string };
+
+let zstd: { level: number; encode: FrameEncoder; room: Uint8Array } | undefined;
+
+function compress(codec: BlockCodec, input: Uint8Array): Uint8Array {
+  if (codec.name !== 'zstd') return compressBlockSync(codec, input) ?? input;
+  if (zstd?.level !== codec.level) {
+    zstd = { level: codec.level, encode: persistentEncoder(codec.level, false) ?? oneShotEncoder(codec.level, false), room: new Uint8Array(0) };
+  }
+  const bound = zstdFrameBound(input.length);
+  if (zstd.room.length < bound) zstd.room = new Uint8Array(bound);
+  // The room is part of a frame's identity (zstd-encoder.ts): always the bound of this input.
+  const length = zstd.encode(input, zstd.room.subarray(0, bound));
+  return zstd.room.slice(0, length);
+}
+
+const port = parentPort;
+if (port === null) throw new Error('compress-worker.js runs only as a worker thread');
+
+port.on('message', (job: BlockJob) => {
+  let reply: BlockReply;
+  try {
+    const output = compress(job.codec, new Uint8Array(job.input, 0, job.length));
+    reply = { id: job.id, input: job.input, output };
+  } catch (error) {
+    reply = { id: job.id, input: job.input, error: error instanceof Error ? error.message : String(error) };
+  }
+  // The input goes back for reuse; the output (one block) is copied.
+  port.postMessage(reply, [job.input]);
+});

@@ -33,7 +33,7 @@ async function assertBoots(image: string, drive: string, firmware: 'bios' | 'uef
   const result = await boot(image, drive, firmware);
   const marker = MARKER.exec(result.console);
   assert.ok(marker !== null, `${image} printed no marker:\n${result.console.slice(-3000)}`);
-  assert.deepEqual(marker.slice(1), [host, esp, 'ok', 'ok']);
+  assert.deepEqual(marker.slice(1), [host, esp, 'ok', 'ok', 'root']);
   return result.console;
 }
 

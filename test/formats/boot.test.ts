@@ -35,7 +35,7 @@ for (const c of CASES) {
     const result = await boot(images.get(c.format)!, c.drive, c.firmware);
     const marker = MARKER.exec(result.console);
     assert.ok(marker !== null, `no marker on the console:\n${result.console.slice(-3000)}`);
-    assert.deepEqual(marker.slice(1), [HOST, c.esp, 'ok', 'ok']);
+    assert.deepEqual(marker.slice(1), [HOST, c.esp, 'ok', 'ok', 'root']);
     assert.match(result.console, /Booting `NixOS'/, 'GRUB (on its serial terminal) booted the entry');
   });
 }

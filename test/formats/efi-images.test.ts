@@ -171,7 +171,7 @@ for (const name of ['grub-raw', 'grub-qcow2', 'sdboot-raw', 'sdboot-qcow2']) {
     const result = await boot(images[name]!, name.endsWith('qcow2') ? 'qcow2' : 'raw', 'uefi');
     const marker = MARKER.exec(result.console);
     assert.ok(marker !== null, `no marker on the console:\n${result.console.slice(-3000)}`);
-    assert.deepEqual(marker.slice(1), [HOST, 'ok', 'ok', 'ok']);
+    assert.deepEqual(marker.slice(1), [HOST, 'ok', 'ok', 'ok', 'root']);
     assert.equal(result.timedOut, false);
   });
 }

@@ -2,7 +2,8 @@
 import { spawn } from 'node:child_process';
 import { qemuArguments } from '../../src/cli/run-qemu.js';
 
-export const MARKER = /EXAMPLE-SYSTEM-BOOTED host=(\S+) esp=(\S+) profile=(\S+) nixdb=(\S+)/;
+/** host, esp, profile, nixdb, and store: "root" for a disk, "overlay+squashfs" for a live system. */
+export const MARKER = /EXAMPLE-SYSTEM-BOOTED host=(\S+) esp=(\S+) profile=(\S+) nixdb=(\S+) store=(\S+)/;
 
 export interface BootResult {
   readonly console: string;

@@ -23,4 +23,6 @@ in
   grub-pc-bin = deb "grub-pc-bin";
   grub-efi-amd64-bin = deb "grub-efi-amd64-bin";
   systemd-boot-efi = deb "systemd-boot-efi";
+  isolinux = deb "isolinux";
+  syslinux-common = deb "syslinux-common";
 }

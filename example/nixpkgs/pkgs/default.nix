@@ -179,6 +179,25 @@ let
       cp -R root/usr/lib/systemd/boot/efi "$out/lib/systemd/boot/efi"
     '';
 
+    # syslinux shaped like nixpkgs' (pkgs/os-specific/linux/syslinux): the BIOS
+    # binaries in share/syslinux, as iso-image.nix copies them to /isolinux.
+    # (Debian's version "6.04~git…+dfsg1": store names cannot hold "~".)
+    syslinux = runCommand "syslinux-${builtins.head (lib.splitString "~" debs.syslinux-common.upstreamVersion)}" {
+      isolinuxDeb = debs.isolinux.file;
+      commonDeb = debs.syslinux-common.file;
+      passthru = { version = debs.syslinux-common.upstreamVersion; debianVersion = debs.syslinux-common.version; };
+    } ''
+      unpackDeb "$isolinuxDeb" root
+      unpackDeb "$commonDeb" root
+      mkdir -p "$out/share/syslinux"
+      for f in isolinux.bin isohdpfx.bin; do
+        [ -f "root/usr/lib/ISOLINUX/$f" ] || die "no $f in the isolinux package"
+        cp "root/usr/lib/ISOLINUX/$f" "$out/share/syslinux/$f"
+      done
+      [ -f root/usr/lib/syslinux/modules/bios/ldlinux.c32 ] || die "no ldlinux.c32 in the syslinux-common package"
+      cp root/usr/lib/syslinux/modules/bios/*.c32 "$out/share/syslinux/"
+    '';
+
     makeInitrd = import ./build-support/make-initrd.nix { inherit lib runCommand; inherit (pkgs) busybox; };
   };
 in

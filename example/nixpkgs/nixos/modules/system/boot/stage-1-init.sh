@@ -1,8 +1,8 @@
 #!/bin/sh
 # Stage 1 of the example system (the initrd's /init, busybox sh).
-# Loads the initrd's kernel modules, finds the root filesystem by its label,
-# mounts it read-write (and the ESP on /boot when present), then hands over
-# to the stage 2 init named by init= on the kernel command line.
+# Loads the initrd's kernel modules, mounts the filesystems needed for boot
+# (fileSystems, in mount point order; the ESP on /boot too when present), then
+# hands over to the stage 2 init named by init= on the kernel command line.
 export PATH=/bin
 umask 022
 
@@ -12,8 +12,7 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 [ -c /dev/console ] && exec </dev/console >/dev/console 2>&1
 
-rootLabel=nixos
-rootFsType=ext4
+fileSystems=
 espLabel=ESP
 timeout=30
 kernelVersion=
@@ -42,9 +41,11 @@ info "example system stage 1 (kernel $(uname -r))"
 
 init=
 debug1=
+rootParam=
 for opt in $(cat /proc/cmdline); do
   case "$opt" in
     init=*) init="${opt#init=}" ;;
+    root=*) rootParam="${opt#root=}" ;;
     boot.debug1 | boot.debug1mounts) debug1="${opt#boot.}" ;;
   esac
 done
@@ -63,22 +64,72 @@ while read -r module; do
 done </etc/modules-load
 [ -z "$notLoaded" ] || info "modules not loaded (no such hardware/CPU feature):$notLoaded"
 
-# The root filesystem, by label (devtmpfs creates the nodes; findfs probes).
-info "waiting for the root filesystem (label $rootLabel)"
-rootDevice=
-deadline=$(($(date +%s) + timeout))
-while :; do
-  rootDevice="$(findfs "LABEL=$rootLabel" 2>/dev/null)" && [ -n "$rootDevice" ] && break
-  rootDevice=
-  [ "$(date +%s)" -lt "$deadline" ] || break
-  usleep 200000
-done
-[ -n "$rootDevice" ] || fail "no filesystem with label $rootLabel appeared within $timeout s (disks: $(cut -c26- /proc/partitions | tail -n +3 | tr '\n' ' '))"
+# A device named as fileSystems names it, resolved the way udev's links would:
+# by label or UUID (findfs probes), /dev/root (the root= kernel parameter), a
+# file on a filesystem mounted before (mounted through a loop device), or a node.
+resolveDevice() {
+  case "$1" in
+    /dev/disk/by-label/*) findfs "LABEL=${1#/dev/disk/by-label/}" 2>/dev/null ;;
+    /dev/disk/by-uuid/*) findfs "UUID=${1#/dev/disk/by-uuid/}" 2>/dev/null ;;
+    /dev/root) [ -n "$rootParam" ] && resolveDevice "$rootParam" ;;
+    LABEL=*) resolveDevice "/dev/disk/by-label/${1#LABEL=}" ;;
+    UUID=*) resolveDevice "/dev/disk/by-uuid/${1#UUID=}" ;;
+    /dev/*) [ -b "$1" ] && echo "$1" ;;
+    /*) [ -e "/mnt-root$1" ] && echo "/mnt-root$1" ;;
+    *) echo "$1" ;;
+  esac
+}
+
+waitDevice() {
+  deadline=$(($(date +%s) + timeout))
+  while :; do
+    found="$(resolveDevice "$1")" && [ -n "$found" ] && { echo "$found"; return 0; }
+    [ "$(date +%s)" -lt "$deadline" ] || return 1
+    usleep 200000
+  done
+}
+
+# Overlay directories are paths of the new root: prefix them, and create the
+# upper and work directories as NixOS's stage 1 does.
+overlayOptions() {
+  out=
+  for option in $(echo "$1" | tr , ' '); do
+    case "$option" in
+      lowerdir=*) option="lowerdir=$(echo "${option#lowerdir=}" | sed 's|^|/mnt-root|; s|:|:/mnt-root|g')" ;;
+      upperdir=* | workdir=*) mkdir -p "/mnt-root${option#*=}"; option="${option%%=*}=/mnt-root${option#*=}" ;;
+    esac
+    out="${out:+$out,}$option"
+  done
+  echo "$out"
+}
 
 mkdir -p /mnt-root
-mount -t "$rootFsType" -o rw "$rootDevice" /mnt-root ||
-  fail "cannot mount $rootDevice (label $rootLabel) as $rootFsType on /"
-info "mounted $rootDevice (label $rootLabel) on /"
+echo "$fileSystems" | while IFS="$(printf '\t')" read -r mountPoint device fsType options; do
+  [ -n "$mountPoint" ] || continue
+  case "$fsType" in
+    tmpfs | overlay | proc | sysfs) source="$device" ;;
+    *)
+      info "waiting for $device (for $mountPoint)"
+      source="$(waitDevice "$device")" ||
+        fail "$device (for $mountPoint) did not appear within $timeout s (disks: $(cut -c26- /proc/partitions | tail -n +3 | tr '\n' ' '))"
+      ;;
+  esac
+  [ "$options" != - ] || options=
+  [ "$fsType" != overlay ] || options="$(overlayOptions "$options")"
+  case "$source" in /mnt-root/*) [ -f "$source" ] && options="${options:+$options,}loop" ;; esac
+  mkdir -p "/mnt-root$mountPoint"
+  typeArg="-t $fsType"
+  [ "$fsType" != auto ] || typeArg=
+  # shellcheck disable=SC2086
+  mount $typeArg -o "rw${options:+,$options}" "$source" "/mnt-root$mountPoint" ||
+    fail "cannot mount $source as $fsType on $mountPoint"
+  info "mounted $source ($fsType) on $mountPoint"
+done || exit 1
+grep -q " /mnt-root " /proc/mounts || fail "nothing was mounted on / (fileSystems has no root filesystem needed for boot)"
+rootDevice="$(awk '$2 == "/mnt-root" { print $1 }' /proc/mounts)"
+storeType="$(awk '$2 == "/mnt-root/nix/store" { print $3 }' /proc/mounts)"
+readOnlyStore="$(awk '$2 == "/mnt-root/nix/.ro-store" { print $3 " " $1 }' /proc/mounts)"
+info "the store is ${storeType:+a $storeType on /nix/store}${storeType:-on /}${readOnlyStore:+ over the $readOnlyStore}"
 
 espDevice="$(findfs "LABEL=$espLabel" 2>/dev/null)" || espDevice=
 if [ -n "$espDevice" ]; then

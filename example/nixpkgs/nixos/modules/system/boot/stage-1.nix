@@ -1,16 +1,38 @@
 # Imitates nixos/modules/system/boot/stage-1.nix, much smaller: the initrd is a static busybox, the initrd kernel modules and ./stage-1-init.sh.
+# As in NixOS, stage 1 mounts the filesystems needed for boot (neededForBoot, or a mount point
+# NixOS always mounts in stage 1) from fileSystems, in mount point order, under /mnt-root.
 { config, lib, pkgs, ... }:
 let
+  # nixos/lib/utils.nix pathsNeededForBoot.
+  pathsNeededForBoot = [ "/" "/nix" "/nix/store" "/var" "/var/log" "/var/lib" "/var/lib/nixos" "/etc" "/usr" ];
+  neededForBoot = mountPoint: fs: (fs.neededForBoot or false) || lib.elem mountPoint pathsNeededForBoot;
+
+  deviceOf = fs:
+    if (fs.device or null) != null then fs.device
+    else if (fs.label or null) != null then "/dev/disk/by-label/${fs.label}"
+    else if (fs.overlay or null) != null then "overlay"
+    else "none";
+  fsTypeOf = fs: if (fs.overlay or null) != null then "overlay" else fs.fsType or "auto";
+  # fileSystems.<name>.overlay (nixos/modules/tasks/filesystems/overlayfs.nix) as mount options.
+  overlayOptions = o: [
+    "lowerdir=${lib.concatStringsSep ":" o.lowerdir}"
+  ] ++ lib.optionals ((o.upperdir or null) != null) [ "upperdir=${o.upperdir}" "workdir=${o.workdir}" ];
+  optionsOf = fs: lib.filter (o: o != "defaults") ((fs.options or [ ]) ++ lib.optionals ((fs.overlay or null) != null) (overlayOptions fs.overlay));
+
+  bootFileSystems = lib.sort (a: b: a.mountPoint < b.mountPoint)
+    (lib.mapAttrsToList (mountPoint: fs: fs // { inherit mountPoint; }) (lib.filterAttrs neededForBoot config.fileSystems));
+  # One line each: mount point, device, type, options (tab-separated; "-" for none).
+  fstab = lib.concatMapStrings (fs:
+    let options = optionsOf fs; in
+    "${fs.mountPoint}\t${deviceOf fs}\t${fsTypeOf fs}\t${if options == [ ] then "-" else lib.concatStringsSep "," options}\n") bootFileSystems;
+
   labelOf = fs: fallback:
     let m = if (fs.device or null) != null then builtins.match "/dev/disk/by-label/(.+)" fs.device else null;
     in if m != null then builtins.head m else if (fs.label or null) != null then fs.label else fallback;
-  rootFs = config.fileSystems."/" or { };
   espFs = config.fileSystems.${config.boot.loader.efi.efiSysMountPoint} or { };
-  # What the example's stage 1 needs to know (NixOS's stage 1 is generated from fileSystems too).
-  rootLabel = labelOf rootFs "nixos";
-  rootFsType = let t = rootFs.fsType or "ext4"; in if t == "auto" then "ext4" else t;
+  # The example's stage 1 also mounts the ESP (NixOS mounts it in stage 2, which the example does not have).
   espLabel = labelOf espFs "ESP";
-  # Seconds to wait for the root device, and for Enter (a shell) before powering off after an error.
+  # Seconds to wait for a device, and for Enter (a shell) before powering off after an error.
   timeout = 30;
 in
 {
@@ -21,8 +43,7 @@ in
     modules = config.boot.initrd.availableKernelModules ++ config.boot.initrd.kernelModules;
     init = ./stage-1-init.sh;
     config = ''
-      rootLabel=${lib.escapeShellArg rootLabel}
-      rootFsType=${lib.escapeShellArg rootFsType}
+      fileSystems=${lib.escapeShellArg fstab}
       espLabel=${lib.escapeShellArg espLabel}
       timeout=${toString timeout}
     '';

@@ -5,16 +5,24 @@ export PATH=@systemPath@/bin
 [ -e /proc/self ] || { mkdir -p /proc; mount -t proc proc /proc; }
 
 esp=none
+store=root
+readOnlyStore=
 while read -r _device mountPoint fsType _rest; do
   if [ "$mountPoint" = /boot ] && [ "$fsType" = vfat ]; then esp=ok; fi
+  if [ "$mountPoint" = /nix/store ]; then store="$fsType"; fi
+  if [ "$mountPoint" = /nix/.ro-store ]; then readOnlyStore="$fsType"; fi
 done </proc/mounts
+# A live system's store: an overlay over the squashfs, as NixOS's ISOs mount it.
+[ -z "$readOnlyStore" ] || store="$store+$readOnlyStore"
 
 profile=missing
 [ "$(readlink -f /nix/var/nix/profiles/system 2>/dev/null)" = "@toplevel@" ] && profile=ok
 
+# A disk image carries the Nix database; a live system the registration NixOS loads at boot.
 nixdb=missing
 [ -e /nix/var/nix/db/db.sqlite ] && nixdb=ok
+[ "$nixdb" = ok ] || { [ -s /nix/store/nix-path-registration ] && nixdb=registration; }
 
-echo "EXAMPLE-SYSTEM-BOOTED host=@hostName@ esp=$esp profile=$profile nixdb=$nixdb"
+echo "EXAMPLE-SYSTEM-BOOTED host=@hostName@ esp=$esp profile=$profile nixdb=$nixdb store=$store"
 sync
 poweroff -f

@@ -161,6 +161,8 @@ let
           isAarch = bits.isAarch64;
           isEfi = true;
           parsed.cpu.name = cpu;
+          # As lib/systems uname.processor for these platforms: the CPU name.
+          uname.processor = cpu;
         };
       equals = a: b: a.system == b.system;
     };

@@ -4,8 +4,10 @@
  * bit 24 of its size set; an all-zero block is sparse: size 0, nothing written). A file's
  * tail (size modulo the block size), and a whole file smaller than a block, is packed into
  * fragment blocks shared by many files. Files with the same size and SHA-256 are stored
- * once: the later copy's blocks are dropped (the write position goes back) and its tail
- * is never packed. Files are read once, a block at a time, in tree order.
+ * once: while a file's blocks match those of an earlier file of its size (SHA-256 per
+ * block) they are held back, so a copy writes nothing; one that differs after all is
+ * read again from where it was held back (rare: same size and same leading blocks).
+ * Files are read once otherwise, a block at a time, in tree order.
  */
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
@@ -31,21 +33,30 @@ export interface StoredFile {
 
 type Action = () => void;
 
+const DIGEST = 32;
+
+/** SHA-256 of each full block and of the tail, to find copies of a file. */
+interface ContentDigests {
+  readonly blocks: Uint8Array;
+  tail: Uint8Array | undefined;
+}
+
 export class DataWriter {
   readonly files: StoredFile[] = [];
   readonly fragments: FragmentEntry[] = [];
   /** Where the next block goes (from the filesystem's start). */
   private position: number;
-  /** The furthest byte written, which a dropped duplicate can leave past `position`. */
-  private highWater: number;
   private readonly queue: Promise<Action>[] = [];
   private readonly depth: number;
   private readonly pool: BlockPool | undefined;
   private readonly spare: Uint8Array[] = [];
   private readonly fragment: Uint8Array;
   private fragmentFill = 0;
-  private readonly seen = new Map<string, number>();
+  /** Files stored so far by size, and the digests of each (undefined for copies and empty files). */
+  private readonly bySize = new Map<number, number[]>();
+  private readonly digests: (ContentDigests | undefined)[] = [];
   private readonly zeros: Uint8Array;
+  private readonly zeroDigest: Uint8Array;
   bytesRead = 0;
 
   constructor(
@@ -57,11 +68,11 @@ export class DataWriter {
     threads: number,
   ) {
     this.position = dataStart;
-    this.highWater = dataStart;
     this.pool = codec.name === 'none' ? undefined : new BlockPool(codec, threads);
     this.depth = Math.max(4, threads * 4);
     this.fragment = new Uint8Array(blockSize);
     this.zeros = new Uint8Array(blockSize);
+    this.zeroDigest = createHash('sha256').update(this.zeros).digest();
   }
 
   /** Reads and stores one file; returns its index in `files`. */
@@ -69,44 +80,77 @@ export class DataWriter {
     const ordinal = this.files.length;
     const record: StoredFile = { blocksStart: 0, size: node.size, blockSizes: [], fragmentIndex: NO_FRAGMENT, fragmentOffset: 0, sparseBytes: 0 };
     this.files.push(record);
-    if (node.size === 0) return ordinal;
+    if (node.size === 0) {
+      this.digests.push(undefined);
+      return ordinal;
+    }
     await this.enqueue(Promise.resolve(() => { record.blocksStart = this.position; }));
-    const hash = createHash('sha256');
     const fullBlocks = Math.floor(node.size / this.blockSize);
     const tailLength = node.size % this.blockSize;
+    const digests: ContentDigests = { blocks: new Uint8Array(DIGEST * fullBlocks), tail: undefined };
+    // Earlier files of this size whose blocks match so far: while any is left, this file's
+    // blocks are held back (not written), and read again should it differ after all.
+    let candidates = this.bySize.get(node.size) ?? [];
+    let submitted = 0;
     const reader = contentReader(node, path);
+    const submit = async (buffer: Uint8Array): Promise<void> => {
+      await this.enqueue(this.storeBlock(buffer, this.blockSize, (sizeWord, sparse) => {
+        record.blockSizes.push(sizeWord);
+        record.sparseBytes += sparse;
+      }));
+    };
+    const submitHeldBack = async (upTo: number): Promise<void> => {
+      for (; submitted < upTo; submitted++) {
+        const again = this.spare.pop() ?? new Uint8Array(this.blockSize);
+        reader.read(again, this.blockSize, submitted * this.blockSize);
+        await submit(again);
+      }
+    };
     try {
       for (let block = 0; block < fullBlocks; block++) {
         const buffer = this.spare.pop() ?? new Uint8Array(this.blockSize);
         reader.read(buffer, this.blockSize, block * this.blockSize);
-        hash.update(buffer);
-        await this.enqueue(this.storeBlock(buffer, this.blockSize, (sizeWord, sparse) => {
-          record.blockSizes.push(sizeWord);
-          record.sparseBytes += sparse;
-        }));
+        // All-zero blocks (sparse files) are common and cheaper to compare than to hash.
+        const digest = Buffer.compare(buffer, this.zeros) === 0 ? this.zeroDigest : createHash('sha256').update(buffer).digest();
+        digests.blocks.set(digest, block * DIGEST);
+        if (candidates.length > 0) {
+          candidates = candidates.filter((earlier) => Buffer.compare(this.digests[earlier]!.blocks.subarray(block * DIGEST, (block + 1) * DIGEST), digest) === 0);
+          if (candidates.length > 0) {
+            this.recycle(buffer);
+            continue;
+          }
+          await submitHeldBack(block);
+        }
+        await submit(buffer);
+        submitted = block + 1;
       }
       let tail: Uint8Array | undefined;
       if (tailLength > 0) {
         tail = new Uint8Array(tailLength);
         reader.read(tail, tailLength, fullBlocks * this.blockSize);
-        hash.update(tail);
+        digests.tail = createHash('sha256').update(tail).digest();
+        candidates = candidates.filter((earlier) => Buffer.compare(this.digests[earlier]!.tail!, digests.tail!) === 0);
       }
       this.bytesRead += node.size;
-      const key = `${node.size}:${hash.digest('hex')}`;
-      const original = this.seen.get(key);
+      const original = candidates[0];
       if (original !== undefined) {
+        // The same size and the same SHA-256 for every block and the tail: stored once.
         const first = this.files[original]!;
         await this.enqueue(Promise.resolve(() => {
-          this.position = record.blocksStart;
           record.blocksStart = first.blocksStart;
           record.blockSizes = first.blockSizes;
           record.sparseBytes = first.sparseBytes;
         }));
         record.fragmentIndex = first.fragmentIndex;
         record.fragmentOffset = first.fragmentOffset;
+        this.digests.push(undefined);
         return ordinal;
       }
-      this.seen.set(key, ordinal);
+      await submitHeldBack(fullBlocks);
+      this.digests.push(digests);
+      const sameSize = this.bySize.get(node.size);
+      if (sameSize === undefined) this.bySize.set(node.size, [ordinal]);
+      else sameSize.push(ordinal);
       if (tail !== undefined) await this.addTail(record, tail);
       return ordinal;
     } finally {
@@ -115,11 +159,11 @@ export class DataWriter {
   }
 
   /** Writes the last fragment block and waits for every block; returns the end of the data. */
-  async finish(): Promise<{ end: number; highWater: number }> {
+  async finish(): Promise<number> {
     if (this.fragmentFill > 0) await this.flushFragment();
     while (this.queue.length > 0) await this.drainOne();
     await this.pool?.close();
-    return { end: this.position, highWater: this.highWater };
+    return this.position;
   }
 
   async abort(): Promise<void> {
@@ -160,7 +204,6 @@ export class DataWriter {
       const at = this.position;
       this.out.writeAt(this.start + at, stored);
       this.position += stored.length;
-      this.highWater = Math.max(this.highWater, this.position);
       this.recycle(owner);
       done(sizeWord, 0, at);
     };

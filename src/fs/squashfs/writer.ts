@@ -90,7 +90,7 @@ export async function writeSquashfs(root: DirNode, out: OutputFile, start: numbe
     await data.abort();
     throw error;
   }
-  const { end: dataEnd, highWater } = await data.finish();
+  const dataEnd = await data.finish();
   await checkpoint(control);
 
   // Second walk: inodes and directories.
@@ -200,12 +200,9 @@ export async function writeSquashfs(root: DirNode, out: OutputFile, start: numbe
   }));
   if (optionsBlock !== undefined) out.writeAt(start + SUPERBLOCK.size, rawMetadataBlock(optionsBlock));
 
-  // Zeros to the 4 KiB boundary, and over whatever a dropped duplicate left beyond it.
+  // Zeros to the 4 KiB boundary, as mksquashfs pads.
   const padded = Math.ceil(bytesUsed / PAD) * PAD;
-  const clearTo = Math.max(padded, highWater);
-  for (let from = bytesUsed; from < clearTo; from += 1 << 20) {
-    out.writeAt(start + from, new Uint8Array(Math.min(1 << 20, clearTo - from)));
-  }
+  if (padded > bytesUsed) out.writeAt(start + bytesUsed, new Uint8Array(padded - bytesUsed));
   return { bytes: padded, inodes: inodeCount };
 }
 

@@ -18,7 +18,7 @@ import { OutputFile } from '../src/core/output-file.js';
 import { outputFileSink, type ByteSink } from '../src/core/sink.js';
 import { writeRaw } from '../src/container/raw.js';
 import { buildDiskImage } from '../src/formats/disk-image.js';
-import { findFormat } from '../src/formats/registry.js';
+import { findDiskFormat } from '../src/formats/registry.js';
 import { planForToplevel } from '../src/formats/toplevel-plan.js';
 import { queryClosure } from '../src/nix/closure.js';
 
@@ -58,7 +58,7 @@ const work = scratchDir('compression');
 try {
   const toplevel = exampleWithPayload('bench-containers', files, mebibytes);
   const closure = await queryClosure(toplevel);
-  const disk = await buildDiskImage(planForToplevel(findFormat('raw'), closure), closure, 1);
+  const disk = await buildDiskImage(planForToplevel(findDiskFormat('raw'), closure), closure, 1);
   const raw = join(work, 'disk.raw');
   const rawOut = OutputFile.create(raw);
   await writeRaw(disk.image, rawOut);

@@ -27,7 +27,7 @@ import { writeVma } from '../src/container/vma.js';
 import { writeVmdk, writeVmdkStream } from '../src/container/vmdk.js';
 import { proxmoxQemuServerConf } from '../src/container/proxmox-config.js';
 import { buildDiskImage } from '../src/formats/disk-image.js';
-import { findFormat } from '../src/formats/registry.js';
+import { findDiskFormat } from '../src/formats/registry.js';
 import { planForToplevel } from '../src/formats/toplevel-plan.js';
 import { queryClosure } from '../src/nix/closure.js';
 
@@ -61,7 +61,7 @@ const work = scratchDir('containers');
 try {
   const toplevel = exampleWithPayload('bench-containers', files, mebibytes);
   const closure = await queryClosure(toplevel);
-  const plan = planForToplevel(findFormat('raw'), closure);
+  const plan = planForToplevel(findDiskFormat('raw'), closure);
   const disk = await buildDiskImage(plan, closure, 1);
   const image: BlockImage = disk.image;
   const raw = join(work, 'disk.raw');

@@ -119,7 +119,8 @@ export function grubConfig(
   return `${lines.join('\n')}\n`;
 }
 
-function run(command: string, args: readonly string[]): Promise<void> {
+/** Runs one of the system's GRUB tools, failing with its stderr. */
+export function runGrubTool(command: string, args: readonly string[]): Promise<void> {
   return new Promise((resolve, reject) => {
     execFile(command, args, { env: { ...process.env, SOURCE_DATE_EPOCH: process.env['SOURCE_DATE_EPOCH'] ?? '1' } }, (error, _stdout, stderr) => {
       if (error === null) return resolve();
@@ -143,7 +144,7 @@ export async function makeGrubImage(grubPackage: string, target: typeof EFI_TARG
     writeFileSync(early, `search --no-floppy --fs-uuid --set=root ${location.uuid}\nset prefix=($root)${prefix}\n`);
     const output = join(work, 'grub.img');
     const modules = target === EFI_TARGET ? GRUB_EFI_MODULES : GRUB_BIOS_MODULES;
-    await run(`${grubPackage}/bin/grub-mkimage`, [
+    await runGrubTool(`${grubPackage}/bin/grub-mkimage`, [
       '-O', target, '-d', `${grubPackage}/lib/grub/${target}`, '-p', prefix, '-c', early, '-o', output, ...modules,
     ]);
     return new Uint8Array(readFileSync(output));

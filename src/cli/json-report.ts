@@ -5,10 +5,10 @@
  */
 import type { BuiltImageFiles, WrittenFile } from '../formats/build.js';
 import { bootFirmware } from '../formats/firmware.js';
-import type { Firmware, FormatDefinition } from '../formats/format.js';
+import type { AnyFormatDefinition, Firmware } from '../formats/format.js';
 import { nixosVersion } from '../formats/toplevel-plan.js';
 import { STORE_PATH } from '../plan/schema.js';
-import type { ImagePlan } from '../plan/types.js';
+import { isLivePlan, type AnyImagePlan, type ImagePlan } from '../plan/types.js';
 
 const ABSOLUTE_PATH = '^/';
 const SHA256_HEX = '^[0-9a-f]{64}$';
@@ -35,7 +35,7 @@ const image = {
     format: { type: 'string', minLength: 1, description: 'The format (the name given to -f, or the plan\'s own for --format-path).' },
     ...fileProperties,
     firmware: { enum: ['bios', 'uefi', 'none'], description: 'What boots the image: BIOS when it has GRUB\'s BIOS core, else UEFI; none when the platform brings its own loader (linode).' },
-    partitionTable: { enum: ['gpt', 'mbr', 'none'], description: 'The disk\'s partition table; none for a bare filesystem.' },
+    partitionTable: { enum: ['gpt', 'mbr', 'none'], description: 'The disk\'s partition table; none for a bare filesystem. For an ISO, its isohybrid table (gpt when it also boots by EFI), none without one.' },
     toplevel: { type: 'string', pattern: STORE_PATH, description: 'The NixOS system in the image.' },
     label: {
       oneOf: [{ type: 'string', minLength: 1 }, { type: 'null' }],
@@ -85,8 +85,8 @@ export interface JsonReport {
 
 /** An image as the CLI built it. */
 export interface ReportedImage {
-  readonly plan: ImagePlan;
-  readonly definition: FormatDefinition | undefined;
+  readonly plan: AnyImagePlan;
+  readonly definition: AnyFormatDefinition | undefined;
   readonly files: BuiltImageFiles;
 }
 
@@ -100,6 +100,13 @@ function labelOf(toplevel: string): string | null {
   return version === undefined || version === '' ? null : version;
 }
 
+/** A live ISO's hybrid tables: a GPT (with its protective MBR) when it boots by EFI too, else an MBR; none without isohybrid. */
+function partitionTableOf(plan: AnyImagePlan): ImagePlan['partitionTable']['type'] {
+  if (!isLivePlan(plan)) return plan.partitionTable.type;
+  if (!plan.live.usb) return 'none';
+  return plan.live.efi !== null ? 'gpt' : 'mbr';
+}
+
 export function jsonReport(images: readonly ReportedImage[]): JsonReport {
   return {
     version: 1,
@@ -107,7 +114,7 @@ export function jsonReport(images: readonly ReportedImage[]): JsonReport {
       format: plan.format,
       ...reportFile(files.image),
       firmware: bootFirmware(plan, definition),
-      partitionTable: plan.partitionTable.type,
+      partitionTable: partitionTableOf(plan),
       toplevel: plan.toplevel,
       label: labelOf(plan.toplevel),
       system: files.system,

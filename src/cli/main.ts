@@ -12,13 +12,14 @@ import { abortAllOutputs } from '../core/output-file.js';
 import { epochFromEnvironment } from '../core/reproducible.js';
 import { buildImage, type BuiltImageFiles } from '../formats/build.js';
 import { bootFirmware } from '../formats/firmware.js';
-import type { FormatDefinition } from '../formats/format.js';
+import { isLiveFormat, type AnyFormatDefinition } from '../formats/format.js';
+import { livePlanForToplevel } from '../formats/live-plan.js';
 import { planForToplevel } from '../formats/toplevel-plan.js';
 import { findFormat, formatNames } from '../formats/registry.js';
 import { planScope, queryClosure, resolveToplevel } from '../nix/closure.js';
 import { buildPlanWithNix, NIX_DIR, parseFlakeReference, type ConfigurationSource } from '../nix/evaluate.js';
 import type { SystemClosure } from '../nix/root-tree.js';
-import type { ImagePlan } from '../plan/types.js';
+import { isLivePlan, type AnyImagePlan } from '../plan/types.js';
 import { jsonReport } from './json-report.js';
 import { parseArguments, usage, type CliOptions } from './options.js';
 import { progressDisplay, type ProgressDisplay } from './progress.js';
@@ -37,7 +38,7 @@ export const BUNDLED_CONFIGURATION = resolve(NIX_DIR, '..', 'configuration.nix')
 interface Job {
   /** Format name for output directories (the plan's own name for --format-path). */
   readonly label: string;
-  readonly definition: FormatDefinition | undefined;
+  readonly definition: AnyFormatDefinition | undefined;
   readonly modulePath: string | undefined;
 }
 
@@ -78,7 +79,7 @@ function defaultOutputDir(env: NodeJS.ProcessEnv, toplevel: string, label: strin
 /** An image written by this run. */
 interface BuiltImage {
   readonly files: BuiltImageFiles;
-  readonly plan: ImagePlan;
+  readonly plan: AnyImagePlan;
   readonly job: Job;
   readonly milliseconds: number;
 }
@@ -101,10 +102,13 @@ async function generate(jobs: readonly Job[], options: CliOptions, io: CliIo, di
   const built: BuiltImage[] = [];
   for (const job of jobs) {
     const started = performance.now();
-    let plan: ImagePlan;
+    let plan: AnyImagePlan;
     if (toplevel !== undefined) {
       const closure = await closureOf(toplevel);
-      plan = planForToplevel(job.definition!, closure, { bootloader: options.bootloader, diskSize: options.diskSize });
+      const definition = job.definition!;
+      plan = isLiveFormat(definition)
+        ? livePlanForToplevel(definition, closure)
+        : planForToplevel(definition, closure, { bootloader: options.bootloader, diskSize: options.diskSize });
     } else {
       display.step(`evaluating and building the system for ${job.label} with Nix`);
       plan = await buildPlanWithNix({
@@ -147,7 +151,7 @@ async function generate(jobs: readonly Job[], options: CliOptions, io: CliIo, di
 /** Boots the first image built, for --run. */
 function runImage(image: BuiltImage, env: NodeJS.ProcessEnv): Promise<number> {
   const { plan, job } = image;
-  const drive = qemuDriveFormat(plan.output);
+  const drive = isLivePlan(plan) ? (plan.output.compression === 'none' ? 'cdrom' : undefined) : qemuDriveFormat(plan.output);
   const firmware = bootFirmware(plan, job.definition);
   if (drive === undefined || firmware === 'none') {
     throw new UsageError('cli.run', `Option --run cannot boot ${plan.format}: QEMU does not open ${plan.output.container} images with ${plan.output.compression} compression directly`);
@@ -160,10 +164,11 @@ function checkRunnable(jobs: readonly Job[]): void {
   for (const job of jobs) {
     const definition = job.definition;
     if (definition === undefined) continue;
+    if (isLiveFormat(definition)) continue; // a live ISO boots as a CD
     const output = definition.output({ label: 'x', system: 'x' }, 'auto');
     if (qemuDriveFormat(output) === undefined || definition.firmware === 'none') {
       throw new UsageError('cli.run', `Option --run cannot boot ${definition.name}: QEMU does not open ${output.compression === 'none' ? output.container : `${output.compression}-compressed`} images directly`, {
-        hint: 'use --run with raw, raw-efi, qcow, qcow-efi, amazon, azure, hyperv, vmware, cloudstack, kubevirt or openstack',
+        hint: 'use --run with iso, raw, raw-efi, qcow, qcow-efi, amazon, azure, hyperv, vmware, cloudstack, kubevirt or openstack',
       });
     }
   }

@@ -37,7 +37,8 @@ export function qemuArguments(image: string, driveFormat: string, firmware: Excl
   const accel = env['NIXOS_GENERATE_ACCEL'];
   args.push('-accel', accel !== undefined && accel !== '' ? accel : 'tcg');
   if (firmware === 'uefi') args.push('-bios', findOvmf(env));
-  args.push('-drive', `file=${image},format=${driveFormat},if=virtio,snapshot=on`);
+  // "cdrom": a live ISO in a CD drive (AHCI on q35), as firmware boots it from a disc.
+  args.push('-drive', driveFormat === 'cdrom' ? `file=${image},format=raw,media=cdrom,readonly=on` : `file=${image},format=${driveFormat},if=virtio,snapshot=on`);
   return args;
 }
 

@@ -27,12 +27,14 @@ import { writeVma } from '../container/vma.js';
 import { writeVmdk } from '../container/vmdk.js';
 import type { ClosureScope } from '../nix/closure-scope.js';
 import type { SystemClosure } from '../nix/root-tree.js';
-import type { ImagePlan } from '../plan/types.js';
+import { isLivePlan, type AnyImagePlan, type ImagePlan } from '../plan/types.js';
+import { closureScope } from '../nix/closure-scope.js';
+import { writeLiveIso } from './live-image.js';
 import { buildDiskImage } from './disk-image.js';
 import { nixosVersion } from './toplevel-plan.js';
 
 export interface BuildImageRequest {
-  readonly plan: ImagePlan;
+  readonly plan: AnyImagePlan;
   readonly closure: SystemClosure;
   /** Directory that receives the image file (created if missing). */
   readonly outputDir: string;
@@ -176,7 +178,7 @@ function removeStale(path: string): void {
  */
 export async function buildImage(request: BuildImageRequest): Promise<BuiltImageFiles> {
   const { plan, outputDir, control = {} } = request;
-  const disk = await buildDiskImage(plan, request.closure, request.epoch, request.scope);
+  const disk = isLivePlan(plan) ? undefined : await buildDiskImage(plan, request.closure, request.epoch, request.scope);
   const imagePath = join(outputDir, plan.output.fileName);
   makeDirectory(dirname(imagePath));
   const outputs: { readonly name: string; readonly out: OutputFile }[] = [];
@@ -188,10 +190,17 @@ export async function buildImage(request: BuildImageRequest): Promise<BuiltImage
   try {
     const image = create(plan.output.fileName);
     const phase = `write ${plan.output.fileName} (${plan.format})`;
-    await writeContainer(plan, disk.image, image, request.epoch, { ...control, phase });
-    if (plan.output.sideFiles?.includes('amazon-image-info') === true) {
-      makeDirectory(join(outputDir, 'nix-support'));
-      create('nix-support/image-info.json').writeAt(0, new TextEncoder().encode(amazonImageInfo(plan, imagePath, disk.image.size, disk.system)));
+    let system: string;
+    if (isLivePlan(plan)) {
+      const scope = request.scope ?? closureScope(request.closure);
+      ({ system } = await writeLiveIso(plan, request.closure, scope, image, request.epoch, { ...control, phase }));
+    } else {
+      await writeContainer(plan, disk!.image, image, request.epoch, { ...control, phase });
+      if (plan.output.sideFiles?.includes('amazon-image-info') === true) {
+        makeDirectory(join(outputDir, 'nix-support'));
+        create('nix-support/image-info.json').writeAt(0, new TextEncoder().encode(amazonImageInfo(plan, imagePath, disk!.image.size, disk!.system)));
+      }
+      system = disk!.system;
     }
     const written: WrittenFile[] = [];
     for (const { name, out } of outputs) {
@@ -206,7 +215,7 @@ export async function buildImage(request: BuildImageRequest): Promise<BuiltImage
     // there always matches the files beside it, even if a rename fails in between.
     removeStale(checksumsPath);
     for (const { out } of outputs) out.commit();
-    return { image: written[0]!, sideFiles: written.slice(1), checksums: checksumsPath, system: disk.system };
+    return { image: written[0]!, sideFiles: written.slice(1), checksums: checksumsPath, system };
   } catch (error) {
     for (const { out } of outputs) out.abort();
     throw error;

@@ -15,7 +15,7 @@ export const BOOTLOADER_NAMES: readonly BootloaderName[] = ['grub', 'systemd-boo
 /** Where systemd's package keeps systemd-boot for an EFI architecture, as bootctl finds it. */
 const systemdBootPath = (arch: string): string => `lib/systemd/boot/efi/systemd-boot${arch}.efi`;
 
-function findGrub(closure: SystemClosure, target: 'x86_64-efi' | 'i386-pc'): string | undefined {
+export function findGrub(closure: SystemClosure, target: 'x86_64-efi' | 'i386-pc'): string | undefined {
   const marker = target === 'i386-pc' ? 'boot.img' : 'kernel.img';
   return closure.registrations
     .map((r) => r.path)
@@ -31,7 +31,7 @@ function findSystemdBoot(closure: SystemClosure, relative: string): string | und
 }
 
 /** The toplevel's system ("x86_64-linux"), as NixOS writes it; x86_64-linux when absent. */
-function systemOf(closure: SystemClosure): string {
+export function systemOf(closure: SystemClosure): string {
   try {
     return readFileSync(`${closure.toplevel}/system`, 'utf8').trim() || 'x86_64-linux';
   } catch {

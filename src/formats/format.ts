@@ -3,7 +3,7 @@
  * that configures the system for it. One generic builder turns that into the plan used
  * with --toplevel; the Nix module computes the same plan for -c/--flake (a test checks).
  */
-import type { BootloaderPlan, ImagePlan, OutputPlan } from '../plan/types.js';
+import type { BootloaderPlan, ImagePlan, LivePlan, OutputPlan } from '../plan/types.js';
 import { layout, type LayoutName } from './layouts.js';
 
 export type Firmware = 'bios' | 'uefi' | 'none';
@@ -53,4 +53,24 @@ export function defaultPlan(
     bootloader: input.bootloader,
     output: format.output(input.names, input.diskSize),
   };
+}
+
+/** A live ISO format (nixpkgs' iso-image.nix): no disk, no partition layout. */
+export interface LiveFormatDefinition {
+  readonly kind: 'live';
+  readonly name: string;
+  readonly description: string;
+  /** How --run and the boot tests boot it (as a CD). */
+  readonly firmware: Firmware;
+  /** Nix module under nix/formats/. */
+  readonly nixModule: string;
+  /** What the format module sets, as nixos-generators does (isoImage.makeEfiBootable, makeUsbBootable). */
+  readonly live: { readonly efi: boolean; readonly usb: boolean };
+  output(names: OutputNames): LivePlan['output'];
+}
+
+export type AnyFormatDefinition = FormatDefinition | LiveFormatDefinition;
+
+export function isLiveFormat(format: AnyFormatDefinition): format is LiveFormatDefinition {
+  return 'kind' in format && format.kind === 'live';
 }

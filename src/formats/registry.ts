@@ -5,7 +5,7 @@
  */
 import { UsageError } from '../core/errors.js';
 import { proxmoxQemuServerConf } from '../container/proxmox-config.js';
-import { DEFAULT_ADDITIONAL_SPACE_MIB as SPACE, nixpkgsBaseName as base, type FormatDefinition } from './format.js';
+import { DEFAULT_ADDITIONAL_SPACE_MIB as SPACE, nixpkgsBaseName as base, isLiveFormat, type AnyFormatDefinition, type FormatDefinition, type LiveFormatDefinition } from './format.js';
 
 const BIOS = { bios: true, efi: false } as const;
 const EFI = { bios: false, efi: true } as const;
@@ -14,7 +14,11 @@ function format(definition: FormatDefinition): FormatDefinition {
   return definition;
 }
 
-export const FORMATS: readonly FormatDefinition[] = [
+function live(definition: Omit<LiveFormatDefinition, 'kind'>): LiveFormatDefinition {
+  return { kind: 'live', ...definition };
+}
+
+export const FORMATS: readonly AnyFormatDefinition[] = [
   format({
     name: 'amazon', description: 'Amazon EC2: dynamic VHD, GPT with a BIOS boot partition, GRUB for BIOS',
     layout: 'legacy+gpt', grub: BIOS, additionalSpace: SPACE, firmware: 'bios', nixModule: 'amazon.nix',
@@ -44,6 +48,12 @@ export const FORMATS: readonly FormatDefinition[] = [
     name: 'hyperv', description: 'Hyper-V (generation 2): dynamic VHDX, GPT with ESP, GRUB for UEFI',
     layout: 'efi', grub: EFI, additionalSpace: SPACE, firmware: 'uefi', nixModule: 'hyperv.nix',
     output: (n) => ({ container: 'vhdx', fileName: `${base(n)}.vhdx`, compression: 'none' }),
+  }),
+  live({
+    name: 'iso', description: 'live ISO: the store in a squashfs, isolinux for BIOS, GRUB for UEFI, isohybrid for USB sticks',
+    firmware: 'bios', nixModule: 'iso.nix', live: { efi: true, usb: true },
+    // iso-image.nix's image.baseName: nixos[-<edition>]-<label>-<system>.
+    output: (n) => ({ container: 'iso', fileName: `iso/nixos-${n.label}-${n.system}.iso`, compression: 'none' }),
   }),
   format({
     name: 'kubevirt', description: 'KubeVirt: qcow2, MBR, GRUB for BIOS',
@@ -126,12 +136,19 @@ export function formatNames(): string[] {
   return FORMATS.map((f) => f.name).sort();
 }
 
-export function findFormat(name: string): FormatDefinition {
+export function findFormat(name: string): AnyFormatDefinition {
   const format = FORMATS.find((f) => f.name === name);
   if (format === undefined) {
     throw new UsageError('format.unknown', `Unknown format "${name}"`, {
       hint: `run "nixos-generate --list" to see the formats (${formatNames().join(', ')})`,
     });
   }
+  return format;
+}
+
+/** A disk format by name (benchmarks and tools that need a disk plan). */
+export function findDiskFormat(name: string): FormatDefinition {
+  const format = findFormat(name);
+  if (isLiveFormat(format)) throw new UsageError('format.not-disk', `Cannot use "${name}" here: it is a live ISO, not a disk image`);
   return format;
 }

@@ -1,7 +1,7 @@
 /** Asks Nix for a system's closure and its registration (NAR hashes, sizes, references). */
 import { realpathSync } from 'node:fs';
 import { ImageError } from '../core/errors.js';
-import type { ImagePlan } from '../plan/types.js';
+import { isLivePlan, type AnyImagePlan } from '../plan/types.js';
 import { closureScope, storePathOf, type ClosureScope } from './closure-scope.js';
 import { parseRegistration } from './registration.js';
 import type { SystemClosure } from './root-tree.js';
@@ -49,8 +49,12 @@ export async function queryClosure(toplevel: string, signal?: AbortSignal): Prom
   return { toplevel, registrations: parseRegistration(text, 'nix-store --dump-db') };
 }
 
-/** The host paths a plan's bootloader takes files from. */
-function bootloaderSources(plan: ImagePlan): string[] {
+/** The host paths a plan's bootloader (and a live plan's ISO contents) take files from. */
+function bootloaderSources(plan: AnyImagePlan): string[] {
+  if (isLivePlan(plan)) {
+    const { live } = plan;
+    return [...live.contents.map((c) => c.source), ...(live.bios === null ? [] : [live.bios.syslinux]), ...(live.efi === null ? [] : [live.efi.grub])];
+  }
   const bootloader = plan.bootloader;
   if (bootloader.type === 'systemd-boot') return [bootloader.efiBinary];
   return [bootloader.bios?.package, bootloader.efi?.package].filter((p): p is string => p !== undefined);
@@ -58,10 +62,10 @@ function bootloaderSources(plan: ImagePlan): string[] {
 
 /**
  * Where a plan's boot files may come from: the system's closure, and the closure of
- * every bootloader store path the plan names that the system does not reference (Nix
- * built it for the plan). Paths outside the store stay out; the writers refuse them.
+ * every bootloader (or ISO contents) store path the plan names that the system does not
+ * reference (Nix built it for the plan). Paths outside the store stay out; the writers refuse them.
  */
-export async function planScope(plan: ImagePlan, closure: SystemClosure, signal?: AbortSignal): Promise<ClosureScope> {
+export async function planScope(plan: AnyImagePlan, closure: SystemClosure, signal?: AbortSignal): Promise<ClosureScope> {
   const own = closureScope(closure);
   const extra = new Set<string>();
   for (const source of bootloaderSources(plan)) {

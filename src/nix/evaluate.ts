@@ -8,7 +8,7 @@ import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ImageError } from '../core/errors.js';
-import { parsePlanJson, type ImagePlan } from '../plan/index.js';
+import { parsePlanJson, type AnyImagePlan } from '../plan/index.js';
 import { runNix } from './run.js';
 
 /** The nix/ directory shipped with the package. */
@@ -75,7 +75,7 @@ function refusalOf(error: unknown): ImageError | undefined {
   return new ImageError('config.unsupported', `Cannot build the image: ${text}`, { details: error.details });
 }
 
-export async function buildPlanWithNix(request: EvaluateRequest): Promise<ImagePlan> {
+export async function buildPlanWithNix(request: EvaluateRequest): Promise<AnyImagePlan> {
   const args = [join(NIX_DIR, 'eval.nix'), '--no-out-link', '-A', 'plan', '--argstr', 'formatModule', request.formatModule];
   if (request.source.kind === 'file') {
     args.push('--arg', 'configuration', request.source.path);

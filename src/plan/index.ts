@@ -1,10 +1,11 @@
 /** Parsing and checking image plans. */
 import { ImageError } from '../core/errors.js';
 import { imagePlanSchema } from './schema.js';
-import type { ImagePlan, PartitionPlan } from './types.js';
+import { isLivePlan, type AnyImagePlan, type ImagePlan, type LivePlan, type PartitionPlan } from './types.js';
 import { validate, type JsonSchema } from './validate.js';
 
 export type * from './types.js';
+export { isLivePlan } from './types.js';
 export { imagePlanSchema } from './schema.js';
 
 /** The plan's partitions in table order ([] for a bare filesystem). */
@@ -13,7 +14,7 @@ export function planPartitions(plan: Pick<ImagePlan, 'partitionTable'>): readonl
 }
 
 /** Validates a parsed plan against the schema and the rules a schema cannot say. */
-export function checkPlan(value: unknown, origin: string): ImagePlan {
+export function checkPlan(value: unknown, origin: string): AnyImagePlan {
   const fail = (message: string): never => {
     throw new ImageError('plan.invalid', `Cannot use the image plan from ${origin}: ${message}`, {
       hint: 'see docs/image-plan.md for the fields',
@@ -21,7 +22,9 @@ export function checkPlan(value: unknown, origin: string): ImagePlan {
   };
   const error = validate(value, imagePlanSchema as unknown as JsonSchema);
   if (error !== undefined) fail(error);
-  const plan = value as ImagePlan;
+  const any = value as AnyImagePlan;
+  if (isLivePlan(any)) return checkLivePlan(any, fail);
+  const plan = any;
   const partitions = planPartitions(plan);
   if (partitions.length > 0) {
     const last = [...partitions].sort((a, b) => a.start - b.start).at(-1)!;
@@ -59,7 +62,19 @@ export function checkPlan(value: unknown, origin: string): ImagePlan {
   return plan;
 }
 
-export function parsePlanJson(text: string, origin: string): ImagePlan {
+function checkLivePlan(plan: LivePlan, fail: (message: string) => never): LivePlan {
+  const { live } = plan;
+  if (live.usb && live.bios === null) fail('live.usb needs live.bios: the isohybrid MBR starts isolinux');
+  const targets = new Set<string>();
+  for (const { target } of live.contents) {
+    if (target.split('/').some((part) => part === '..')) fail(`live.contents target "${target}" leaves the ISO's root`);
+    if (targets.has(target)) fail(`live.contents names the target "${target}" twice`);
+    targets.add(target);
+  }
+  return plan;
+}
+
+export function parsePlanJson(text: string, origin: string): AnyImagePlan {
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -77,15 +77,14 @@ const timeout = {
   description: 'Seconds before the default entry boots; null waits for a choice.',
 } as const;
 
-export const imagePlanSchema = {
-  $schema: 'https://json-schema.org/draft/2020-12/schema',
-  $id: 'https://github.com/nixos-generate-ts/image-plan.schema.json',
-  title: 'nixos-generate image plan',
+const diskPlanSchema = {
   type: 'object',
+  description: 'A disk image: partitions, filesystems and a boot loader, in a container.',
   required: ['version', 'format', 'toplevel', 'diskSize', 'additionalSpace', 'partitionTable', 'bootloader', 'output'],
   additionalProperties: false,
   properties: {
     version: { const: 1 },
+    kind: { const: 'disk', description: 'Optional: a plan without a kind is a disk plan.' },
     format: { type: 'string', minLength: 1 },
     toplevel: { type: 'string', pattern: STORE_PATH },
     diskSize: {
@@ -176,4 +175,97 @@ export const imagePlanSchema = {
       },
     },
   },
+} as const;
+
+const squashfsCompression = {
+  type: 'object',
+  required: ['algorithm', 'level', 'blockSize'],
+  additionalProperties: false,
+  properties: {
+    algorithm: { enum: ['zstd', 'gzip', 'xz', 'lz4', 'none'] },
+    level: { oneOf: [{ type: 'integer', minimum: 1 }, { type: 'null' }], description: 'null: the algorithm\'s default.' },
+    blockSize: { type: 'integer', minimum: 4096, description: 'Bytes; nixpkgs\' make-squashfs passes -b 1048576.' },
+  },
+} as const;
+
+const livePlanSchema = {
+  type: 'object',
+  description: 'A live ISO (nixpkgs\' iso-image.nix): the closure in a squashfs inside an ISO 9660 filesystem, booted by isolinux and GRUB.',
+  required: ['version', 'kind', 'format', 'toplevel', 'live', 'output'],
+  additionalProperties: false,
+  properties: {
+    version: { const: 1 },
+    kind: { const: 'live' },
+    format: { type: 'string', minLength: 1 },
+    toplevel: { type: 'string', pattern: STORE_PATH },
+    live: {
+      type: 'object',
+      required: ['volumeId', 'squashfs', 'contents', 'bios', 'efi', 'usb', 'menu'],
+      additionalProperties: false,
+      properties: {
+        volumeId: { type: 'string', minLength: 1, maxLength: 32, description: 'isoImage.volumeID; root=LABEL=<volumeId> finds the ISO at boot.' },
+        squashfs: squashfsCompression,
+        contents: {
+          type: 'array',
+          description: 'isoImage.contents without the files this project writes itself (isolinux.cfg, /EFI, /boot/efi.img).',
+          items: {
+            type: 'object', required: ['source', 'target'], additionalProperties: false,
+            properties: { source: { type: 'string', pattern: STORE_PATH }, target: { type: 'string', pattern: '^/' } },
+          },
+        },
+        bios: {
+          oneOf: [
+            { type: 'object', required: ['syslinux'], additionalProperties: false, properties: { syslinux: { type: 'string', pattern: STORE_PATH, description: 'syslinux, with share/syslinux/{isolinux.bin,isohdpfx.bin,ldlinux.c32}.' } } },
+            { type: 'null' },
+          ],
+        },
+        efi: {
+          oneOf: [
+            {
+              type: 'object', required: ['grub', 'efiArch'], additionalProperties: false,
+              properties: {
+                grub: { type: 'string', pattern: STORE_PATH, description: 'GRUB built for EFI (grub2_efi), with bin/grub-mkimage and lib/grub/<target>.' },
+                efiArch: { enum: ['x64', 'ia32', 'aa64'] },
+              },
+            },
+            { type: 'null' },
+          ],
+        },
+        usb: { type: 'boolean', description: 'isohybrid: an MBR (and with EFI a GPT) so the file boots as a disk.' },
+        menu: {
+          type: 'object',
+          required: ['timeout', 'distroName', 'label', 'prepend', 'append', 'configurationName', 'showConfiguration', 'syslinuxTheme', 'forceTextMode'],
+          additionalProperties: false,
+          properties: {
+            timeout,
+            distroName: { type: 'string' },
+            label: { type: 'string', description: 'system.nixos.label' },
+            prepend: { type: 'string' },
+            append: { type: 'string' },
+            configurationName: { oneOf: [{ type: 'string' }, { type: 'null' }] },
+            showConfiguration: { type: 'boolean' },
+            syslinuxTheme: { type: 'string' },
+            forceTextMode: { type: 'boolean' },
+          },
+        },
+      },
+    },
+    output: {
+      type: 'object',
+      required: ['container', 'fileName', 'compression'],
+      additionalProperties: false,
+      properties: {
+        container: { const: 'iso' },
+        fileName: { type: 'string', pattern: '^[^/]+(/[^/]+)*$', description: 'Path inside the output directory.' },
+        compression: { enum: ['none', 'zstd'], description: 'zstd of the finished ISO (isoImage.compressImage).' },
+      },
+    },
+  },
+} as const;
+
+export const imagePlanSchema = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  $id: 'https://github.com/nixos-generate-ts/image-plan.schema.json',
+  title: 'nixos-generate image plan',
+  oneOf: [diskPlanSchema, livePlanSchema],
 } as const;

@@ -105,8 +105,10 @@ export interface OutputPlan {
   readonly sideFiles?: readonly 'amazon-image-info'[];
 }
 
+/** A disk image plan. */
 export interface ImagePlan {
   readonly version: 1;
+  readonly kind?: 'disk';
   readonly format: string;
   readonly toplevel: string;
   readonly diskSize: number | 'auto';
@@ -114,4 +116,48 @@ export interface ImagePlan {
   readonly partitionTable: PartitionTablePlan;
   readonly bootloader: BootloaderPlan;
   readonly output: OutputPlan;
+}
+
+export type SquashfsAlgorithm = 'zstd' | 'gzip' | 'xz' | 'lz4' | 'none';
+
+/** The boot menus of a live ISO, from isoImage.* and boot.loader.timeout. */
+export interface LiveMenuPlan {
+  readonly timeout: number | null;
+  readonly distroName: string;
+  /** system.nixos.label */
+  readonly label: string;
+  readonly prepend: string;
+  readonly append: string;
+  readonly configurationName: string | null;
+  readonly showConfiguration: boolean;
+  readonly syslinuxTheme: string;
+  readonly forceTextMode: boolean;
+}
+
+/** What nixpkgs' iso-image.nix makes: the closure in a squashfs inside an ISO 9660 filesystem. */
+export interface LiveIsoPlan {
+  readonly volumeId: string;
+  readonly squashfs: { readonly algorithm: SquashfsAlgorithm; readonly level: number | null; readonly blockSize: number };
+  /** isoImage.contents without what this project writes itself. */
+  readonly contents: readonly { readonly source: string; readonly target: string }[];
+  readonly bios: { readonly syslinux: string } | null;
+  readonly efi: { readonly grub: string; readonly efiArch: 'x64' | 'ia32' | 'aa64' } | null;
+  readonly usb: boolean;
+  readonly menu: LiveMenuPlan;
+}
+
+export interface LivePlan {
+  readonly version: 1;
+  readonly kind: 'live';
+  readonly format: string;
+  readonly toplevel: string;
+  readonly live: LiveIsoPlan;
+  readonly output: { readonly container: 'iso'; readonly fileName: string; readonly compression: 'none' | 'zstd' };
+}
+
+/** Either kind of plan a format module exports. */
+export type AnyImagePlan = ImagePlan | LivePlan;
+
+export function isLivePlan(plan: AnyImagePlan): plan is LivePlan {
+  return 'kind' in plan && plan.kind === 'live';
 }

@@ -51,11 +51,19 @@ export function validate(value: unknown, schema: JsonSchema, path = '$'): string
       if (error === undefined) return undefined;
       errors.push(error);
     }
-    // When a branch matches the discriminating "type" field, its error is the useful one.
-    if (typeof value === 'object' && value !== null && 'type' in value) {
-      const tag = (value as { type: unknown }).type;
-      const index = schema.oneOf.findIndex((b) => b.properties?.['type']?.const === tag);
-      if (index >= 0) return errors[index];
+    // When a branch matches a discriminating field ("type", or a plan's "kind"), its error is the useful one.
+    if (typeof value === 'object' && value !== null) {
+      for (const field of ['type', 'kind']) {
+        if (!(field in value)) continue;
+        const tag = (value as Record<string, unknown>)[field];
+        const index = schema.oneOf.findIndex((b) => b.properties?.[field]?.const === tag);
+        if (index >= 0) return errors[index];
+      }
+      // A plan without a kind is a disk plan: the branch whose kind is optional.
+      if (!('kind' in value)) {
+        const index = schema.oneOf.findIndex((b) => b.properties?.['kind'] !== undefined && !(b.required ?? []).includes('kind'));
+        if (index >= 0) return errors[index];
+      }
     }
     // Likewise when only one branch has the value's JSON type.
     const actual = typeOf(value);

@@ -11,7 +11,11 @@ import { basename, join } from 'node:path';
 import { writeRaw } from '../../src/container/raw.js';
 import { proxmoxQemuServerConf } from '../../src/container/proxmox-config.js';
 import { buildDiskImage } from '../../src/formats/disk-image.js';
-import { FORMATS, findFormat } from '../../src/formats/registry.js';
+import { isLiveFormat } from '../../src/formats/format.js';
+import { FORMATS as ALL_FORMATS, findDiskFormat } from '../../src/formats/registry.js';
+
+/** The disk formats (live ISOs have their own tests: test/formats/iso.test.ts). */
+const FORMATS = ALL_FORMATS.filter((f) => !isLiveFormat(f));
 import { planForToplevel, toplevelNames } from '../../src/formats/toplevel-plan.js';
 import { queryClosure } from '../../src/nix/closure.js';
 import type { SystemClosure } from '../../src/nix/root-tree.js';
@@ -50,7 +54,7 @@ function readBytes(path: string, position: number, length: number): Buffer {
 async function twin(format: string): Promise<string> {
   let path = twins.get(format);
   if (path === undefined) {
-    const disk = await buildDiskImage(planForToplevel(findFormat(format), closure), closure, 1);
+    const disk = await buildDiskImage(planForToplevel(findDiskFormat(format), closure), closure, 1);
     path = join(work.path, 'twins', `${format}.raw`);
     mkdirSync(join(work.path, 'twins'), { recursive: true });
     await writeTo(path, (out) => writeRaw(disk.image, out));

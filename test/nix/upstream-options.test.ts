@@ -5,6 +5,7 @@
  * with the same format's plan without the setting; each refusal goes through the CLI,
  * and the same configuration without the refused setting evaluates (or builds) fine.
  */
+import { diskPlan } from '../helpers/plans.js';
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -49,7 +50,7 @@ function planWith(format: string, settings = '', diskSize?: number): Promise<Ima
   const key = JSON.stringify([format, settings, diskSize]);
   let plan = plans.get(key);
   if (plan === undefined) {
-    plan = buildPlanWithNix(request(format, settings, diskSize === undefined ? {} : { diskSize }));
+    plan = buildPlanWithNix(request(format, settings, diskSize === undefined ? {} : { diskSize })).then(diskPlan);
     plans.set(key, plan);
   }
   return plan;

@@ -4,13 +4,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkPlan, imagePlanSchema, parsePlanJson } from '../../src/plan/index.js';
 import { defaultPlan } from '../../src/formats/format.js';
-import { findFormat } from '../../src/formats/registry.js';
+import { findDiskFormat } from '../../src/formats/registry.js';
 
 const TOPLEVEL = '/nix/store/5lvsfcyh5kj8c825l525nmbc7a13a62g-nixos-system-foo-25.05pre-example';
 const GRUB = '/nix/store/vi15dvrcnmcvnzswg5gy6wjy995x6aaj-grub-2.06-x86_64-efi';
 
 function validPlan(): Record<string, unknown> {
-  return JSON.parse(JSON.stringify(defaultPlan(findFormat('raw-efi'), {
+  return JSON.parse(JSON.stringify(defaultPlan(findDiskFormat('raw-efi'), {
     toplevel: TOPLEVEL, bootloader: { type: 'grub', bios: null, efi: { package: GRUB }, timeout: 0 }, diskSize: 'auto', names: { label: 'x', system: 'x86_64-linux' },
   })));
 }

@@ -129,7 +129,11 @@ grep -q " /mnt-root " /proc/mounts || fail "nothing was mounted on / (fileSystem
 rootDevice="$(awk '$2 == "/mnt-root" { print $1 }' /proc/mounts)"
 storeType="$(awk '$2 == "/mnt-root/nix/store" { print $3 }' /proc/mounts)"
 readOnlyStore="$(awk '$2 == "/mnt-root/nix/.ro-store" { print $3 " " $1 }' /proc/mounts)"
-info "the store is ${storeType:+a $storeType on /nix/store}${storeType:-on /}${readOnlyStore:+ over the $readOnlyStore}"
+if [ -n "$storeType" ]; then
+  info "the store is an $storeType on /nix/store${readOnlyStore:+ over the $readOnlyStore}"
+else
+  info "the store is on /"
+fi
 
 espDevice="$(findfs "LABEL=$espLabel" 2>/dev/null)" || espDevice=
 if [ -n "$espDevice" ]; then

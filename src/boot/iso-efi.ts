@@ -1,0 +1,70 @@
+/**
+ * The EFI side of a live ISO, as nixpkgs' iso-image.nix (25.05) builds it: GRUB made by
+ * the system's grub-mkimage with the prefix /EFI/BOOT and the modules it lists, and the El
+ * Torito EFI image /boot/efi.img: a FAT volume labelled EFIBOOT (volume ID 1234-5678) that
+ * holds only EFI/BOOT/{grub.cfg,BOOT<ARCH>.EFI}, dated 2000-01-01, sized as nixpkgs sizes
+ * it (110 % of the contents, in whole MiB, plus 1 MiB).
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readAll } from '../core/block-image.js';
+import { buildFat } from '../fs/fat/index.js';
+import { dir, fileFromBytes, type NodeMeta } from '../fs/tree.js';
+import type { ClosureScope } from '../nix/closure-scope.js';
+import { runGrubTool } from './grub.js';
+
+/** iso-image.nix's GRUB modules (efi_uga is added where the platform has it). */
+export const ISO_GRUB_MODULES = [
+  'fat', 'iso9660', 'part_gpt', 'part_msdos', 'normal', 'boot', 'linux', 'configfile', 'loopback', 'chain', 'halt',
+  'efifwsetup', 'efi_gop', 'ls', 'search', 'search_label', 'search_fs_uuid', 'search_fs_file', 'echo', 'serial',
+  'gfxmenu', 'gfxterm', 'gfxterm_background', 'gfxterm_menu', 'test', 'loadenv', 'all_video', 'videoinfo', 'png',
+] as const;
+
+const GRUB_TARGET_BY_EFI_ARCH = { x64: 'x86_64-efi', ia32: 'i386-efi', aa64: 'arm64-efi' } as const;
+export type IsoEfiArch = keyof typeof GRUB_TARGET_BY_EFI_ARCH;
+
+/** 2000-01-01 00:00:00 UTC: every date in nixpkgs' efi.img. */
+const EFI_IMAGE_TIME = 946684800;
+const MIB = 1 << 20;
+
+/** "BOOTX64.EFI": the removable-media name firmware looks for. */
+export function removableEfiName(efiArch: IsoEfiArch): string {
+  return `BOOT${efiArch.toUpperCase()}.EFI`;
+}
+
+/** GRUB for the ISO, from the plan's EFI GRUB package (which must be inside the image's scope). */
+export async function isoGrubEfi(grubPackage: string, efiArch: IsoEfiArch, scope: ClosureScope): Promise<Uint8Array> {
+  const target = GRUB_TARGET_BY_EFI_ARCH[efiArch];
+  const moduleDir = `${grubPackage}/lib/grub/${target}`;
+  scope.require(moduleDir, `GRUB for ${target} from the plan`);
+  const modules = [...ISO_GRUB_MODULES, ...(existsSync(`${moduleDir}/efi_uga.mod`) ? ['efi_uga'] : [])];
+  const work = mkdtempSync(join(tmpdir(), 'nixos-generate-iso-grub-'));
+  try {
+    const output = join(work, removableEfiName(efiArch));
+    await runGrubTool(`${grubPackage}/bin/grub-mkimage`, ['--directory', moduleDir, '-o', output, '-p', '/EFI/BOOT', '-O', target, ...modules]);
+    return new Uint8Array(readFileSync(output));
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** nixpkgs' efi.img size: the contents in MiB (rounded up) + 10 %, cut to whole MiB, plus 1 MiB. */
+export function efiImageSize(contentBytes: number): number {
+  const usage = Math.ceil(contentBytes / MIB) * MIB;
+  const withMargin = Math.floor((usage * 110) / 100);
+  return (Math.floor(withMargin / MIB) + 1) * MIB;
+}
+
+/** /boot/efi.img holding GRUB and its grub.cfg. */
+export function efiBootImage(grubEfi: Uint8Array, grubCfg: string, efiArch: IsoEfiArch): Uint8Array {
+  const meta = (permissions: number): NodeMeta => ({ permissions, uid: 0, gid: 0, mtime: EFI_IMAGE_TIME });
+  const cfg = new TextEncoder().encode(grubCfg);
+  const boot = dir(meta(0o755), [
+    ['grub.cfg', fileFromBytes(meta(0o644), cfg)],
+    [removableEfiName(efiArch), fileFromBytes(meta(0o644), grubEfi)],
+  ]);
+  const root = dir(meta(0o755), [['EFI', dir(meta(0o755), [['BOOT', boot]])]]);
+  const size = efiImageSize(grubEfi.length + cfg.length);
+  return readAll(buildFat(root, { sizeBytes: size, label: 'EFIBOOT', volumeId: 0x12345678 }));
+}

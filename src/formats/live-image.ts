@@ -1,0 +1,132 @@
+/**
+ * Builds a live ISO from a live plan, as nixpkgs' iso-image.nix and make-iso9660-image
+ * lay it out, in one pass into the output file: the ISO 9660 tree (the plan's contents,
+ * the isolinux and GRUB menus generated from the bootspec, GRUB for EFI and its El Torito
+ * image /boot/efi.img), then the closure as /nix-store.squashfs, written straight into the
+ * ISO as its last file (no intermediate file).
+ */
+import { readFileSync } from 'node:fs';
+import { ImageError } from '../core/errors.js';
+import type { OutputFile } from '../core/output-file.js';
+import type { PhasedControl } from '../core/progress.js';
+import { readBootspec, type Bootspec } from '../boot/bootspec.js';
+import { efiBootImage, isoGrubEfi, removableEfiName } from '../boot/iso-efi.js';
+import { isoGrubConfig, isolinuxConfig } from '../boot/iso-menus.js';
+import { writeIso, type IsoOptions } from '../fs/iso9660/index.js';
+import { writeSquashfs } from '../fs/squashfs/index.js';
+import { dir, ensureDir, fileFromBytes, lazyHostTree, scanHostTree, type DirNode, type NodeMeta, type TreeNode } from '../fs/tree.js';
+import type { ClosureScope } from '../nix/closure-scope.js';
+import { formatRegistration } from '../nix/registration.js';
+import { STORE_DIR, type SystemClosure } from '../nix/root-tree.js';
+import type { LivePlan } from '../plan/types.js';
+
+/** The squashfs on the ISO, as iso-image.nix's /nix/.ro-store mount names it. */
+export const SQUASHFS_PATH = 'nix-store.squashfs';
+
+function meta(permissions: number, epoch: number): NodeMeta {
+  return { permissions, uid: 0, gid: 0, mtime: epoch };
+}
+
+/** Puts `node` at `target` ("/isolinux", "/boot//nix/store/…/bzImage"), merging directories. */
+function place(root: DirNode, target: string, node: TreeNode, epoch: number): void {
+  const parts = target.split('/').filter((p) => p !== '');
+  const name = parts.pop();
+  if (name === undefined) throw new ImageError('live.contents', `Cannot put a file at "${target}": it names the ISO's root`);
+  const parent = ensureDir(root, parts.join('/'), meta(0o755, epoch));
+  const existing = parent.entries.get(name);
+  if (existing?.kind === 'dir' && node.kind === 'dir') {
+    for (const [child, value] of node.entries) place(existing, child, value, epoch);
+    return;
+  }
+  parent.entries.set(name, node);
+}
+
+/** The ISO 9660 tree without the squashfs. */
+async function isoTree(plan: LivePlan, bootspec: Bootspec, scope: ClosureScope, epoch: number): Promise<DirNode> {
+  const { live } = plan;
+  const root = dir(meta(0o755, epoch));
+  for (const { source, target } of live.contents) {
+    scope.require(source, `the file for "${target}" (isoImage.contents)`);
+    // Owned by root, as xorriso -r makes them.
+    place(root, target, scanHostTree(source, { maxTime: epoch, uid: 0, gid: 0 }), epoch);
+  }
+  if (live.bios !== null) {
+    for (const file of ['isolinux.bin', 'ldlinux.c32']) {
+      const path = `${live.bios.syslinux}/share/syslinux/${file}`;
+      scope.require(path, `syslinux's ${file}`);
+    }
+    if (!live.contents.some((c) => c.target === '/isolinux')) {
+      place(root, '/isolinux', scanHostTree(`${live.bios.syslinux}/share/syslinux`, { maxTime: epoch, uid: 0, gid: 0 }), epoch);
+    }
+    place(root, '/isolinux/isolinux.cfg', fileFromBytes(meta(0o444, epoch), isolinuxConfig(bootspec, live.menu)), epoch);
+  }
+  if (live.efi !== null) {
+    const grubCfg = isoGrubConfig(bootspec, live.menu);
+    const grubEfi = await isoGrubEfi(live.efi.grub, live.efi.efiArch, scope);
+    place(root, '/EFI/nixos-installer-image', fileFromBytes(meta(0o444, epoch), new Uint8Array()), epoch);
+    place(root, `/EFI/BOOT/${removableEfiName(live.efi.efiArch)}`, fileFromBytes(meta(0o444, epoch), grubEfi), epoch);
+    place(root, '/EFI/BOOT/grub.cfg', fileFromBytes(meta(0o444, epoch), grubCfg), epoch);
+    place(root, '/boot/efi.img', fileFromBytes(meta(0o444, epoch), efiBootImage(grubEfi, grubCfg, live.efi.efiArch)), epoch);
+  }
+  return root;
+}
+
+/** The squashfs root: each store path of the closure, and nix-path-registration. */
+function storeTree(closure: SystemClosure, epoch: number): DirNode {
+  const root = dir(meta(0o755, epoch));
+  for (const path of closure.registrations.map((r) => r.path).sort()) {
+    if (!path.startsWith(`${STORE_DIR}/`) || path.slice(STORE_DIR.length + 1).includes('/')) {
+      throw new ImageError('closure.bad-path', `Cannot copy "${path}": closure entries must be top-level paths of ${STORE_DIR}`);
+    }
+    root.entries.set(path.slice(STORE_DIR.length + 1), lazyHostTree(path, { maxTime: epoch, uid: 0, gid: 0 }));
+  }
+  root.entries.set('nix-path-registration', fileFromBytes(meta(0o444, epoch), formatRegistration(closure.registrations)));
+  return root;
+}
+
+/** An upper bound of the squashfs's size (every byte stored, plus metadata), for the ISO's directory records. */
+function squashfsBound(closure: SystemClosure): number {
+  const stored = closure.registrations.reduce((sum, r) => sum + r.narSize, 0);
+  return Math.ceil(stored * 1.1) + (64 << 20);
+}
+
+/** Writes the ISO into `out`; returns the system the bootspec names. */
+export async function writeLiveIso(plan: LivePlan, closure: SystemClosure, scope: ClosureScope, out: OutputFile, epoch: number, control: PhasedControl): Promise<{ system: string }> {
+  const bootspec = readBootspec(plan.toplevel);
+  const { live } = plan;
+  const root = await isoTree(plan, bootspec, scope, epoch);
+  const bios = live.bios;
+  const options: IsoOptions = {
+    volumeId: live.volumeId,
+    mtime: epoch,
+    applicationId: 'nixos',
+    publisherId: 'nixos',
+    ...(bios === null ? {} : { bios: { bootImage: 'isolinux/isolinux.bin', bootInfoTable: true, loadSectors: 4 } }),
+    ...(live.efi === null ? {} : { efi: { bootImage: 'boot/efi.img' } }),
+    ...(live.usb && bios !== null
+      ? { hybrid: { mbrCode: isohybridMbr(`${bios.syslinux}/share/syslinux/isohdpfx.bin`, scope), gpt: live.efi !== null } }
+      : {}),
+  };
+  const store = storeTree(closure, epoch);
+  const { squashfs } = live;
+  await writeIso(root, out, options, {
+    path: SQUASHFS_PATH,
+    mode: 0o444,
+    maxBytes: squashfsBound(closure),
+    write: async (file, start) => (await writeSquashfs(store, file, start, {
+      compression: squashfs.algorithm,
+      ...(squashfs.level === null ? {} : { level: squashfs.level }),
+      blockSize: squashfs.blockSize,
+      mtime: epoch,
+    }, control)).bytes,
+  }, control);
+  return { system: bootspec.system };
+}
+
+/** The 432 bytes of syslinux's isohdpfx.bin that xorriso -isohybrid-mbr puts in sector 0. */
+function isohybridMbr(path: string, scope: ClosureScope): Uint8Array {
+  scope.require(path, 'syslinux\'s isohdpfx.bin');
+  const bytes = new Uint8Array(readFileSync(path));
+  if (bytes.length < 432) throw new ImageError('live.isohdpfx', `Cannot use "${path}" as the isohybrid MBR: it is ${bytes.length} bytes, expected at least 432`);
+  return bytes.subarray(0, 432);
+}

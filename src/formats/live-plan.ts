@@ -1,0 +1,74 @@
+/**
+ * The live plan for an already-built system (--toplevel), with iso-image.nix's defaults:
+ * volume ID nixos-<release>-<cpu>, the kernel and initrd of the system and of each
+ * specialisation under /boot/<store path>/, isolinux from the syslinux and GRUB from the
+ * EFI GRUB found in the system's closure (iso-image.nix puts both there), zstd level 19
+ * squashfs in 1 MiB blocks, boot.loader.timeout 10.
+ */
+import { existsSync } from 'node:fs';
+import { readBootspec, type BootEntry } from '../boot/bootspec.js';
+import { isoBootPath } from '../boot/iso-menus.js';
+import { UsageError } from '../core/errors.js';
+import type { SystemClosure } from '../nix/root-tree.js';
+import type { LivePlan } from '../plan/types.js';
+import { findGrub } from './detect-bootloader.js';
+import type { LiveFormatDefinition } from './format.js';
+import { nixosVersion, toplevelNames } from './toplevel-plan.js';
+
+/** nixpkgs' isoImage.syslinuxTheme default. */
+export function defaultSyslinuxTheme(distroName: string): string {
+  return [
+    `MENU TITLE ${distroName}`, 'MENU RESOLUTION 800 600', 'MENU CLEAR', 'MENU ROWS 6', 'MENU CMDLINEROW -4', 'MENU TIMEOUTROW -3',
+    'MENU TABMSGROW  -2', 'MENU HELPMSGROW -1', 'MENU HELPMSGENDROW -1', 'MENU MARGIN 0', '',
+  ].join('\n');
+}
+
+function findSyslinux(closure: SystemClosure): string | undefined {
+  return closure.registrations.map((r) => r.path).sort().find((p) => existsSync(`${p}/share/syslinux/isolinux.bin`) && existsSync(`${p}/share/syslinux/ldlinux.c32`));
+}
+
+function bootFiles(entry: BootEntry): { source: string; target: string }[] {
+  return [entry.kernel, ...(entry.initrd === undefined ? [] : [entry.initrd])].map((file) => ({ source: file, target: isoBootPath(file) }));
+}
+
+export function livePlanForToplevel(format: LiveFormatDefinition, closure: SystemClosure): LivePlan {
+  const bootspec = readBootspec(closure.toplevel);
+  const names = toplevelNames(closure.toplevel);
+  const label = nixosVersion(closure.toplevel) ?? names.label;
+  const release = /^\d+\.\d+/.exec(label)?.[0] ?? label;
+  const syslinux = findSyslinux(closure);
+  if (syslinux === undefined) {
+    throw new UsageError('bootloader.not-found', `Cannot find syslinux (share/syslinux/isolinux.bin) in the closure of "${closure.toplevel}"`, {
+      hint: 'build the system with the iso format\'s module (nixos-generate -f iso -c ...), which adds syslinux, or from the configuration with -c or --flake',
+    });
+  }
+  const grub = format.live.efi ? findGrub(closure, 'x86_64-efi') : undefined;
+  if (format.live.efi && grub === undefined) {
+    throw new UsageError('bootloader.not-found', `Cannot find GRUB for x86_64-efi in the closure of "${closure.toplevel}"`, {
+      hint: 'build the system from the configuration with -c or --flake',
+    });
+  }
+  const entries = [bootspec, ...[...bootspec.specialisations].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, e]) => e)];
+  const seen = new Set<string>();
+  const contents = entries.flatMap(bootFiles).filter((c) => !seen.has(c.target) && seen.add(c.target) !== undefined);
+  contents.push({ source: `${syslinux}/share/syslinux`, target: '/isolinux' });
+  return {
+    version: 1,
+    kind: 'live',
+    format: format.name,
+    toplevel: closure.toplevel,
+    live: {
+      volumeId: `nixos-${release}-${names.system.split('-')[0]}`.slice(0, 32),
+      squashfs: { algorithm: 'zstd', level: 19, blockSize: 1 << 20 },
+      contents,
+      bios: { syslinux },
+      efi: grub === undefined ? null : { grub, efiArch: 'x64' },
+      usb: format.live.usb,
+      menu: {
+        timeout: 10, distroName: 'NixOS', label, prepend: '', append: ' Installer',
+        configurationName: null, showConfiguration: true, syslinuxTheme: defaultSyslinuxTheme('NixOS'), forceTextMode: false,
+      },
+    },
+    output: format.output(names),
+  };
+}

@@ -160,9 +160,12 @@ export class DataWriter {
 
   /** Writes the last fragment block and waits for every block; returns the end of the data. */
   async finish(): Promise<number> {
-    if (this.fragmentFill > 0) await this.flushFragment();
-    while (this.queue.length > 0) await this.drainOne();
-    await this.pool?.close();
+    try {
+      if (this.fragmentFill > 0) await this.flushFragment();
+      while (this.queue.length > 0) await this.drainOne();
+    } finally {
+      await this.pool?.close();
+    }
     return this.position;
   }
 

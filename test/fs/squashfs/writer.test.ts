@@ -44,9 +44,8 @@ function modeString(path: string): string {
   return type + triple(6, 0o4000, 's') + triple(3, 0o2000, 's') + triple(0, 0o1000, 't');
 }
 
-function checkListing(image: string, source: string, offset = 0): void {
-  const listed = listImage(image, offset);
-  const expected = snapshotTree(source);
+function checkListing(image: string, source: string, expected = snapshotTree(source)): void {
+  const listed = listImage(image);
   assert.deepEqual([...listed.keys()].sort(), [...expected.keys()].sort());
   for (const [path, entry] of expected) {
     const got = listed.get(path)!;
@@ -63,6 +62,8 @@ test('zstd: the torture tree with a 5 GiB sparse file lists, extracts byte for b
   try {
     const source = join(work.path, 'source');
     makeSource(source, 10000);
+    // Snapshot before the sparse file joins, so that 5 GiB of zeros are not hashed.
+    const snapshot = snapshotTree(source);
     const sparse = join(source, 'sparse');
     const fd = openSync(sparse, 'w');
     ftruncateSync(fd, 5 * GiB);
@@ -84,13 +85,13 @@ test('zstd: the torture tree with a 5 GiB sparse file lists, extracts byte for b
     assert.match(facts, /Duplicates are removed/);
     assert.match(facts, /Number of ids 1\n/);
     // Every entry is an inode, except the two extra names of the hard-linked file.
-    assert.equal(inodes, snapshotTree(source).size - 2);
+    assert.equal(inodes, snapshot.size + 1 - 2);
 
     // The sparse file cost almost nothing: 5 GiB of holes, two pieces of data.
     assert.ok(bytes < 8 * MiB, `image of ${bytes} bytes`);
     assert.ok(seconds < 240, `took ${seconds} s`);
 
-    checkListing(image, source);
+    checkListing(image, source, new Map([...snapshot, ['sparse', { type: 'file', mode: 0o644, size: 5 * GiB, content: '' }]]));
     const extracted = join(work.path, 'extracted');
     extract(image, extracted);
 

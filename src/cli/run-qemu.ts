@@ -29,7 +29,7 @@ export function qemuDriveFormat(output: Pick<OutputPlan, 'container' | 'compress
   return formats[output.container];
 }
 
-/** The QEMU command line --run and the boot tests use. */
+/** The QEMU command line --run and the boot tests use; driveFormat "cdrom" and "usb" boot a raw image as a CD or a USB stick. */
 export function qemuArguments(image: string, driveFormat: string, firmware: Exclude<Firmware, 'none'>, env: NodeJS.ProcessEnv): string[] {
   const args = ['-machine', 'q35', '-m', '1024', '-nographic', '-no-reboot'];
   // Software emulation unless asked otherwise: a present /dev/kvm can still be unusable
@@ -37,8 +37,15 @@ export function qemuArguments(image: string, driveFormat: string, firmware: Excl
   const accel = env['NIXOS_GENERATE_ACCEL'];
   args.push('-accel', accel !== undefined && accel !== '' ? accel : 'tcg');
   if (firmware === 'uefi') args.push('-bios', findOvmf(env));
-  // "cdrom": a live ISO in a CD drive (AHCI on q35), as firmware boots it from a disc.
-  args.push('-drive', driveFormat === 'cdrom' ? `file=${image},format=raw,media=cdrom,readonly=on` : `file=${image},format=${driveFormat},if=virtio,snapshot=on`);
+  if (driveFormat === 'cdrom') {
+    // A live ISO in a CD drive (AHCI on q35), as firmware boots it from a disc.
+    args.push('-drive', `file=${image},format=raw,media=cdrom,readonly=on`);
+  } else if (driveFormat === 'usb') {
+    // An isohybrid image written to a USB stick (XHCI), as firmware boots it from a disk.
+    args.push('-drive', `file=${image},format=raw,if=none,id=stick,snapshot=on`, '-device', 'qemu-xhci', '-device', 'usb-storage,drive=stick,bootindex=0');
+  } else {
+    args.push('-drive', `file=${image},format=${driveFormat},if=virtio,snapshot=on`);
+  }
   return args;
 }
 

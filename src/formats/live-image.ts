@@ -1,8 +1,9 @@
 /**
  * Builds a live ISO from a live plan, as nixpkgs' iso-image.nix and make-iso9660-image
- * lay it out, in one pass into the output file: the ISO 9660 tree (the plan's contents,
- * the isolinux and GRUB menus generated from the bootspec, GRUB for EFI and its El Torito
- * image /boot/efi.img), then the closure as /nix-store.squashfs, written straight into the
+ * lay it out, in one pass into the output file: the ISO 9660 tree (the plan's contents;
+ * what iso-image.nix generates, written here: /version.txt, the isolinux and GRUB menus
+ * from the bootspec, GRUB for EFI, its El Torito image /boot/efi.img and
+ * /boot/grub/loopback.cfg), then the closure as /nix-store.squashfs, written straight into the
  * ISO as its last file (no intermediate file).
  */
 import { readFileSync } from 'node:fs';
@@ -50,6 +51,8 @@ async function isoTree(plan: LivePlan, bootspec: Bootspec, scope: ClosureScope, 
     // Owned by root, as xorriso -r makes them.
     place(root, target, scanHostTree(source, { maxTime: epoch, uid: 0, gid: 0 }), epoch);
   }
+  // iso-image.nix's /version.txt: the system's label.
+  place(root, '/version.txt', fileFromBytes(meta(0o444, epoch), live.menu.label), epoch);
   if (live.bios !== null) {
     for (const file of ['isolinux.bin', 'ldlinux.c32']) {
       const path = `${live.bios.syslinux}/share/syslinux/${file}`;
@@ -66,6 +69,8 @@ async function isoTree(plan: LivePlan, bootspec: Bootspec, scope: ClosureScope, 
     place(root, '/EFI/nixos-installer-image', fileFromBytes(meta(0o444, epoch), new Uint8Array()), epoch);
     place(root, `/EFI/BOOT/${removableEfiName(live.efi.efiArch)}`, fileFromBytes(meta(0o444, epoch), grubEfi), epoch);
     place(root, '/EFI/BOOT/grub.cfg', fileFromBytes(meta(0o444, epoch), grubCfg), epoch);
+    // For GRUBs that boot the ISO file itself (loopback), as iso-image.nix provides.
+    place(root, '/boot/grub/loopback.cfg', fileFromBytes(meta(0o444, epoch), 'source /EFI/BOOT/grub.cfg'), epoch);
     place(root, '/boot/efi.img', fileFromBytes(meta(0o444, epoch), efiBootImage(grubEfi, grubCfg, live.efi.efiArch)), epoch);
   }
   return root;

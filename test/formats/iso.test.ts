@@ -1,0 +1,143 @@
+/**
+ * The iso format end to end: the example configuration evaluated with nixpkgs'
+ * iso-image.nix (the stand-in's), written natively, checked by xorriso, isoinfo, fdisk,
+ * sgdisk and unsquashfs (the squashfs extracted and compared with the closure byte for
+ * byte), booted under SeaBIOS and OVMF as a CD and as a USB stick, and built twice.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { queryClosure } from '../../src/nix/closure.js';
+import { formatRegistration } from '../../src/nix/registration.js';
+import { CLI, EXAMPLE_DIR, EXAMPLE_NIXPKGS } from '../helpers/example.js';
+import { boot, MARKER } from '../helpers/qemu.js';
+import { run, runOk, tempDir } from '../helpers/run.js';
+
+const HOST = 'live-test';
+const VOLUME_ID = 'nixos-25.05-x86_64';
+const work = tempDir('iso');
+after(() => work.remove());
+
+function configuration(name: string, extra: string): string {
+  const path = join(work.path, `${name}.nix`);
+  writeFileSync(path, `{ lib, ... }: {
+  imports = [ ${join(EXAMPLE_DIR, 'configuration.nix')} ];
+  networking.hostName = "${HOST}";
+  # The menus wait 10 s by default (iso-image.nix); the boot tests need not.
+  boot.loader.timeout = lib.mkForce 1;
+  ${extra}
+}
+`);
+  return path;
+}
+
+function buildIso(config: string, out: string): ReturnType<typeof run> {
+  return run('node', [CLI, '-f', 'iso', '-c', config, '-I', `nixpkgs=${EXAMPLE_NIXPKGS}`, '-o', join(work.path, out)]);
+}
+
+let iso = '';
+before(() => {
+  const result = buildIso(configuration('live', ''), 'out');
+  assert.equal(result.status, 0, result.stderr);
+  iso = result.stdout.trim();
+});
+
+test('the ISO is iso/<image.baseName>.iso, beside its SHA256SUMS', () => {
+  assert.match(iso, /\/out\/iso\/nixos-25\.05pre-example-x86_64-linux\.iso$/);
+  runOk('sha256sum', ['-c', 'SHA256SUMS'], { cwd: join(work.path, 'out') });
+});
+
+test('xorriso sees the El Torito entries of nixpkgs\' layout and the isohybrid MBR and GPT', () => {
+  const torito = runOk('xorriso', ['-indev', iso, '-report_el_torito', 'plain']).stdout;
+  assert.match(torito, /El Torito cat path : \/\.boot\.cat/);
+  assert.match(torito, /El Torito boot img :\s+1\s+BIOS\s+y\s+none\s+0x0000\s+0x00\s+4\s/);
+  assert.match(torito, /El Torito img path :\s+1\s+\/isolinux\/isolinux\.bin/);
+  assert.match(torito, /El Torito img opts :\s+1\s+boot-info-table/);
+  assert.match(torito, /El Torito boot img :\s+2\s+UEFI\s+y\s+none/);
+  assert.match(torito, /El Torito img path :\s+2\s+\/boot\/efi\.img/);
+  const area = runOk('xorriso', ['-indev', iso, '-report_system_area', 'plain']).stdout;
+  assert.match(area, /System area summary: MBR isohybrid cyl-align-on GPT/);
+  assert.match(area, /GPT partname local :\s+2\s+ISOHybrid1/);
+  const info = runOk('isoinfo', ['-d', '-i', iso]).stdout;
+  assert.match(info, new RegExp(`Volume id: ${VOLUME_ID}\\n`));
+  assert.match(info, /Rock Ridge signatures version 1 found/);
+  assert.match(info, /Joliet with UCS level 3 found/);
+  const fdisk = runOk('fdisk', ['-l', iso]).stdout;
+  assert.match(fdisk, /EFI \(FAT-12\/16\/32\)/);
+  // sgdisk reports what it reports for every xorriso isohybrid with a GPT: the MBR's
+  // partitions overlap, and the GPT's table lies inside partition 1 (64 blocks).
+  const verify = run('sgdisk', ['-v', iso]).stdout;
+  assert.match(verify, /MBR partitions 1 and 2 overlap/);
+  assert.match(verify, /Main partition table overlaps the first partition by 64 blocks/);
+});
+
+test('the tree holds the boot files where nixpkgs puts them, and menus generated from the bootspec', () => {
+  const listing = runOk('isoinfo', ['-R', '-f', '-i', iso]).stdout.split('\n');
+  for (const path of ['/version.txt', '/isolinux/isolinux.bin', '/isolinux/ldlinux.c32', '/isolinux/isolinux.cfg', '/EFI/BOOT/BOOTX64.EFI', '/EFI/BOOT/grub.cfg', '/EFI/nixos-installer-image', '/boot/efi.img', '/boot/grub/loopback.cfg', '/nix-store.squashfs']) {
+    assert.ok(listing.includes(path), `${path} is on the ISO`);
+  }
+  assert.ok(listing.some((p) => /^\/boot\/nix\/store\/[0-9a-z]{32}-linux-[^/]+\/bzImage$/.test(p)), 'the kernel under /boot/<store path>/');
+  runOk('osirrox', ['-indev', iso, '-extract', '/isolinux/isolinux.cfg', join(work.path, 'isolinux.cfg')]);
+  const isolinux = readFileSync(join(work.path, 'isolinux.cfg'), 'utf8');
+  assert.match(isolinux, /^TIMEOUT 10$/m);
+  assert.match(isolinux, /^MENU LABEL NixOS 25\.05pre-example Installer$/m);
+  assert.match(isolinux, /^LINUX \/boot\/\/nix\/store\/[0-9a-z]{32}-linux-[^/]+\/bzImage$/m);
+  assert.match(isolinux, new RegExp(`^APPEND init=/nix/store/[0-9a-z]{32}-nixos-system-${HOST}-[^ ]+/init .*root=LABEL=${VOLUME_ID} boot\\.shell_on_fail( |$)`, 'm'));
+});
+
+test('the squashfs holds the closure byte for byte and its registration, as make-squashfs lays it out', async () => {
+  const squashfs = join(work.path, 'store.squashfs');
+  runOk('osirrox', ['-indev', iso, '-extract', '/nix-store.squashfs', squashfs]);
+  const superblock = runOk('unsquashfs', ['-s', squashfs]).stdout;
+  assert.match(superblock, /Compression zstd/);
+  assert.match(superblock, /Block size 1048576/);
+  const extracted = join(work.path, 'store');
+  runOk('unsquashfs', ['-q', '-no-xattrs', '-d', extracted, squashfs]);
+  const toplevel = /init=(\/nix\/store\/[^ ]+)\/init/.exec(readFileSync(join(work.path, 'isolinux.cfg'), 'utf8'))![1]!;
+  const closure = await queryClosure(toplevel);
+  const names = closure.registrations.map((r) => r.path.slice('/nix/store/'.length)).sort();
+  assert.deepEqual(readdirSync(extracted).sort(), [...names, 'nix-path-registration'].sort());
+  for (const name of names) {
+    const diff = run('diff', ['-r', '--no-dereference', join('/nix/store', name), join(extracted, name)]);
+    assert.equal(diff.status, 0, `${name} differs:\n${diff.stdout.slice(0, 2000)}`);
+  }
+  assert.equal(readFileSync(join(extracted, 'nix-path-registration'), 'utf8'), formatRegistration(closure.registrations));
+});
+
+const BOOTS = [
+  ['a CD under SeaBIOS', 'cdrom', 'bios'],
+  ['a CD under OVMF', 'cdrom', 'uefi'],
+  ['a USB stick under SeaBIOS', 'usb', 'bios'],
+  ['a USB stick under OVMF', 'usb', 'uefi'],
+] as const;
+
+for (const [what, drive, firmware] of BOOTS) {
+  test(`the ISO boots as ${what} into the live system: its store an overlay over the squashfs`, async () => {
+    const result = await boot(iso, drive, firmware);
+    const marker = MARKER.exec(result.console);
+    assert.ok(marker !== null, `no marker on the console:\n${result.console.slice(-3000)}`);
+    assert.deepEqual(marker.slice(1), [HOST, 'none', 'missing', 'registration', 'overlay+squashfs']);
+    assert.match(result.console, /stage 1: mounted \S+ \(\S+\) on \/iso/);
+  });
+}
+
+test('building the ISO again gives the same bytes', () => {
+  const again = buildIso(configuration('live', ''), 'again');
+  assert.equal(again.status, 0, again.stderr);
+  assert.equal(runOk('sha256sum', [again.stdout.trim()]).stdout.split(' ')[0], runOk('sha256sum', [iso]).stdout.split(' ')[0]);
+});
+
+test('bad settings stop the build with one line and leave nothing at the output path', () => {
+  const cases = [
+    ['long-volume', 'isoImage.volumeID = "this-volume-id-is-longer-than-32-characters";', /isoImage\.volumeID this-volume-id-is-longer-than-32-characters is 43 characters/],
+    ['compressed', 'isoImage.compressImage = true;', /isoImage\.compressImage = true is not supported by the iso format/],
+    ['xz', 'isoImage.squashfsCompression = "xz -Xdict-size 100%";', /isoImage\.squashfsCompression = "xz -Xdict-size 100%" is not supported by the iso format/],
+  ] as const;
+  for (const [name, setting, message] of cases) {
+    const result = buildIso(configuration(name, setting), name);
+    assert.notEqual(result.status, 0, name);
+    assert.match(result.stderr, message, name);
+    assert.ok(!existsSync(join(work.path, name, 'iso')) || readdirSync(join(work.path, name, 'iso')).length === 0, `${name}: nothing written`);
+  }
+});

@@ -122,6 +122,23 @@ for (const [what, drive, firmware] of BOOTS) {
   });
 }
 
+test('--toplevel of a system built with the iso module makes its ISO from the closure\'s syslinux and GRUB, and --run boots it as a CD', () => {
+  const cfg = join(work.path, 'toplevel-isolinux.cfg');
+  runOk('osirrox', ['-indev', iso, '-extract', '/isolinux/isolinux.cfg', cfg]);
+  const toplevel = /init=(\/nix\/store\/[^ ]+)\/init/.exec(readFileSync(cfg, 'utf8'))?.[1];
+  assert.ok(toplevel !== undefined, 'isolinux.cfg names the system');
+  const result = run('node', [CLI, '--toplevel', toplevel, '-f', 'iso', '-o', join(work.path, 'from-toplevel'), '--run'], {
+    env: { ...process.env, NIXOS_GENERATE_ACCEL: 'tcg' },
+  });
+  assert.equal(result.status, 0, result.stderr.slice(-3000));
+  const marker = MARKER.exec(result.stdout);
+  assert.ok(marker !== null, result.stdout.slice(-3000));
+  assert.deepEqual(marker.slice(1), [HOST, 'none', 'missing', 'registration', 'overlay+squashfs']);
+  const torito = runOk('xorriso', ['-indev', result.stdout.split('\n')[0]!, '-report_el_torito', 'plain']).stdout;
+  assert.match(torito, /El Torito img path :\s+1\s+\/isolinux\/isolinux\.bin/);
+  assert.match(torito, /El Torito img path :\s+2\s+\/boot\/efi\.img/);
+});
+
 test('building the ISO again gives the same bytes', () => {
   const again = buildIso(configuration('live', ''), 'again');
   assert.equal(again.status, 0, again.stderr);

@@ -1,5 +1,5 @@
 # Imitates nixos/modules/config/system-path.nix: system.path (the toplevel's sw/): busybox's applets plus the bin/ of
-# environment.systemPackages.
+# environment.systemPackages, every one of which is in the system's closure.
 { config, lib, pkgs, ... }:
 {
   options.environment.systemPackages = lib.mkOption {
@@ -15,6 +15,9 @@
     packages = [ pkgs.busybox ] ++ config.environment.systemPackages;
   } ''
     mkdir -p "$out/bin"
+    # Every package is part of the system's closure, as with NixOS's buildEnv (which
+    # links share/, lib/ and more); the stand-in links only bin/ and lists the rest.
+    for p in $packages; do echo "$p"; done >"$out/packages"
     for p in $packages; do
       [ -d "$p/bin" ] || continue
       for f in "$p"/bin/*; do

@@ -87,7 +87,7 @@ async function main(): Promise<void> {
       const tree = join(work, 'tree');
       if (level === 19) {
         await writeOurs(planFile, ours);
-        runShell(`osirrox -indev ${ourIso} -extract / ${tree} 2>/dev/null && chmod -R u+w ${tree} && rm ${tree}/nix-store.squashfs ${tree}/.boot.cat`);
+        runShell(`osirrox -indev ${ourIso} -extract / ${tree} 2>/dev/null && chmod -R u+w ${tree} && rm -f ${tree}/nix-store.squashfs ${tree}/.boot.cat`);
       }
       const refSquashfs = join(work, 'nix-store.squashfs');
       const refIso = join(work, 'ref.iso');

@@ -55,6 +55,16 @@ export const FORMATS: readonly AnyFormatDefinition[] = [
     // iso-image.nix's image.baseName: nixos[-<edition>]-<label>-<system>.
     output: (n) => ({ container: 'iso', fileName: `iso/nixos-${n.label}-${n.system}.iso`, compression: 'none' }),
   }),
+  live({
+    name: 'install-iso', description: 'installation ISO (nixpkgs\' installation-cd-base): the iso format plus the installer profiles, sshd and wpa_supplicant started',
+    firmware: 'bios', nixModule: 'install-iso.nix', live: { efi: true, usb: true },
+    output: (n) => ({ container: 'iso', fileName: `iso/nixos-${n.label}-${n.system}.iso`, compression: 'none' }),
+  }),
+  live({
+    name: 'install-iso-hyperv', description: 'install-iso with the Hyper-V guest support (wpa_supplicant not started)',
+    firmware: 'bios', nixModule: 'install-iso-hyperv.nix', live: { efi: true, usb: true },
+    output: (n) => ({ container: 'iso', fileName: `iso/nixos-${n.label}-${n.system}.iso`, compression: 'none' }),
+  }),
   format({
     name: 'kubevirt', description: 'KubeVirt: qcow2, MBR, GRUB for BIOS',
     layout: 'legacy', grub: BIOS, additionalSpace: SPACE, firmware: 'bios', nixModule: 'kubevirt.nix',

@@ -10,7 +10,7 @@ import { runOk, tempDir } from '../helpers/run.js';
 
 test('--list prints one format name per line', () => {
   assert.equal(runOk('node', [CLI, '--list']).stdout, [
-    'amazon', 'azure', 'cloudstack', 'do', 'gce', 'hyperv', 'iso', 'kubevirt', 'linode', 'openstack', 'proxmox',
+    'amazon', 'azure', 'cloudstack', 'do', 'gce', 'hyperv', 'install-iso', 'install-iso-hyperv', 'iso', 'kubevirt', 'linode', 'openstack', 'proxmox',
     'qcow', 'qcow-efi', 'raw', 'raw-efi', 'vagrant-virtualbox', 'virtualbox', 'vmware',
   ].map((f) => `${f}\n`).join(''));
 });

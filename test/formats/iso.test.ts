@@ -2,7 +2,8 @@
  * The iso format end to end: the example configuration evaluated with nixpkgs'
  * iso-image.nix (the stand-in's), written natively, checked by xorriso, isoinfo, fdisk,
  * sgdisk and unsquashfs (the squashfs extracted and compared with the closure byte for
- * byte), booted under SeaBIOS and OVMF as a CD and as a USB stick, and built twice.
+ * byte), booted under SeaBIOS and OVMF as a CD and as a USB stick, and built twice; and
+ * install-iso and install-iso-hyperv, nixos-generators' installation ISOs.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,7 +11,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { queryClosure } from '../../src/nix/closure.js';
 import { formatRegistration } from '../../src/nix/registration.js';
-import { CLI, EXAMPLE_DIR, EXAMPLE_NIXPKGS } from '../helpers/example.js';
+import { CLI, EXAMPLE_DIR, EXAMPLE_NIXPKGS, REPO } from '../helpers/example.js';
 import { boot, MARKER } from '../helpers/qemu.js';
 import { run, runOk, tempDir } from '../helpers/run.js';
 
@@ -137,6 +138,35 @@ test('--toplevel of a system built with the iso module makes its ISO from the cl
   const torito = runOk('xorriso', ['-indev', result.stdout.split('\n')[0]!, '-report_el_torito', 'plain']).stdout;
   assert.match(torito, /El Torito img path :\s+1\s+\/isolinux\/isolinux\.bin/);
   assert.match(torito, /El Torito img path :\s+2\s+\/boot\/efi\.img/);
+});
+
+/** A value of the system's configuration with a format module, as Nix evaluates it. */
+function configValue(format: string, config: string, attribute: string): unknown {
+  return JSON.parse(runOk('nix-instantiate', ['--eval', '--strict', '--json', join(REPO, 'nix/eval.nix'), '-A', `config.${attribute}`,
+    '--arg', 'configuration', config, '--argstr', 'formatModule', join(REPO, 'nix/formats', `${format}.nix`), '-I', `nixpkgs=${EXAMPLE_NIXPKGS}`]).stdout);
+}
+
+test('install-iso and install-iso-hyperv: the installation CD configuration with nixos-generators\' services, and each boots', async () => {
+  const config = configuration('install', '');
+  assert.deepEqual(configValue('install-iso', config, 'systemd.services.sshd.wantedBy'), ['multi-user.target']);
+  assert.deepEqual(configValue('install-iso', config, 'systemd.services.wpa_supplicant.wantedBy'), ['multi-user.target']);
+  assert.deepEqual(configValue('install-iso-hyperv', config, 'systemd.services.wpa_supplicant.wantedBy'), [], 'mkOverride 40 beats install-iso\'s mkForce');
+  assert.equal(configValue('install-iso', config, 'services.getty.autologinUser'), 'nixos');
+  assert.equal(configValue('iso', config, 'services.getty.autologinUser'), null, 'the plain iso has no installer profile');
+  assert.equal(configValue('install-iso-hyperv', config, 'virtualisation.hypervGuest.enable'), true);
+  const result = run('node', [CLI, '-f', 'install-iso,install-iso-hyperv', '-c', config, '-I', `nixpkgs=${EXAMPLE_NIXPKGS}`, '-o', join(work.path, 'install')]);
+  assert.equal(result.status, 0, result.stderr);
+  const [installIso, hypervIso] = result.stdout.trim().split('\n');
+  assert.match(installIso!, /\/install\/install-iso\/iso\/nixos-25\.05pre-example-x86_64-linux\.iso$/);
+  const cfg = join(work.path, 'hyperv-isolinux.cfg');
+  runOk('osirrox', ['-indev', hypervIso!, '-extract', '/isolinux/isolinux.cfg', cfg]);
+  assert.match(readFileSync(cfg, 'utf8'), /^APPEND init=.* elevator=noop( |$)/m, 'the Hyper-V guest\'s kernel parameter in the menu');
+  for (const [image, firmware] of [[installIso!, 'bios'], [hypervIso!, 'uefi']] as const) {
+    const booted = await boot(image, 'cdrom', firmware);
+    const marker = MARKER.exec(booted.console);
+    assert.ok(marker !== null, `${image}: no marker on the console:\n${booted.console.slice(-3000)}`);
+    assert.deepEqual(marker.slice(1), [HOST, 'none', 'missing', 'registration', 'overlay+squashfs']);
+  }
 });
 
 test('building the ISO again gives the same bytes', () => {

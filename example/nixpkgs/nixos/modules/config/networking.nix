@@ -1,6 +1,7 @@
-# Imitates the networking.hostName and networking.useDHCP options of
-# nixos/modules/tasks/network-interfaces.nix (accepted; the example system
-# configures no network).
+# Imitates the networking.hostName, hostId and useDHCP options of
+# nixos/modules/tasks/network-interfaces.nix and networking.wireless.enable of
+# nixos/modules/services/networking/wpa_supplicant.nix (accepted; the example
+# system configures no network).
 { lib, ... }:
 {
   options.networking = {
@@ -9,6 +10,12 @@
       default = "nixos";
       description = "The machine's host name (also part of the toplevel's store path name).";
     };
+    hostId = lib.mkOption {
+      type = lib.types.nullOr (lib.types.strMatching "[0-9a-f]{8}");
+      default = null;
+      description = "The 32-bit host ID (ZFS wants one).";
+    };
+    wireless.enable = lib.mkEnableOption "wpa_supplicant";
     useDHCP = lib.mkOption {
       type = lib.types.bool;
       default = true;

@@ -87,7 +87,7 @@ async function main(): Promise<void> {
       const tree = join(work, 'tree');
       if (level === 19) {
         await writeOurs(planFile, ours);
-        runShell(`osirrox -indev ${ourIso} -extract / ${tree} 2>/dev/null && chmod -R u+w ${tree} && rm -f ${tree}/nix-store.squashfs ${tree}/.boot.cat`);
+        runShell(`osirrox -indev stdio:${ourIso} -extract / ${tree} && chmod -R u+w ${tree} && rm -f ${tree}/nix-store.squashfs ${tree}/.boot.cat`);
       }
       const refSquashfs = join(work, 'nix-store.squashfs');
       const refIso = join(work, 'ref.iso');
@@ -102,7 +102,7 @@ async function main(): Promise<void> {
           '-full-iso9660-filenames', '-joliet', '-eltorito-boot', 'isolinux/isolinux.bin', '-eltorito-catalog', '.boot.cat', '-no-emul-boot',
           '-boot-load-size', '4', '-boot-info-table', '--sort-weight', '1', '/isolinux', '-isohybrid-mbr', `${syslinux}/share/syslinux/isohdpfx.bin`,
           '-eltorito-alt-boot', '-e', 'boot/efi.img', '-no-emul-boot', '-isohybrid-gpt-basdat', '-r', '-quiet',
-          `/=${tree}`, `/nix-store.squashfs=${refSquashfs}`, '-output', refIso]);
+          `/=${tree}`, `/nix-store.squashfs=${refSquashfs}`, '-output', `stdio:${refIso}`]);
         return { seconds: squash.seconds + iso.seconds, peakKiB: Math.max(squash.peakKiB, iso.peakKiB) };
       };
       const ourRun = (): Measurement => {

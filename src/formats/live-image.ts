@@ -114,6 +114,13 @@ export async function writeLiveIso(plan: LivePlan, closure: SystemClosure, scope
   };
   const store = storeTree(closure, epoch);
   const { squashfs } = live;
+  // The squashfs writer counts the bytes it has read; the closure's NAR size is about all it will read.
+  const closureBytes = closure.registrations.reduce((sum, r) => sum + r.narSize, 0);
+  const onProgress = control.onProgress;
+  const squashfsControl: PhasedControl = {
+    ...control,
+    ...(onProgress === undefined ? {} : { onProgress: (event) => onProgress({ ...event, total: Math.max(event.done, closureBytes) }) }),
+  };
   await writeIso(root, out, options, {
     path: SQUASHFS_PATH,
     mode: 0o444,
@@ -123,7 +130,7 @@ export async function writeLiveIso(plan: LivePlan, closure: SystemClosure, scope
       ...(squashfs.level === null ? {} : { level: squashfs.level }),
       blockSize: squashfs.blockSize,
       mtime: epoch,
-    }, control)).bytes,
+    }, squashfsControl)).bytes,
   }, control);
   return { system: bootspec.system };
 }

@@ -5,6 +5,7 @@
  * byte), booted under SeaBIOS and OVMF as a CD and as a USB stick, and built twice; and
  * install-iso and install-iso-hyperv, nixos-generators' installation ISOs.
  */
+import { spawn } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -167,6 +168,32 @@ test('install-iso and install-iso-hyperv: the installation CD configuration with
     assert.ok(marker !== null, `${image}: no marker on the console:\n${booted.console.slice(-3000)}`);
     assert.deepEqual(marker.slice(1), [HOST, 'none', 'missing', 'registration', 'overlay+squashfs']);
   }
+});
+
+test('SIGINT while the squashfs is written stops the build, exits 130 and leaves no file at the output path', async () => {
+  const cfg = join(work.path, 'sigint-isolinux.cfg');
+  runOk('osirrox', ['-indev', iso, '-extract', '/isolinux/isolinux.cfg', cfg]);
+  const toplevel = /init=(\/nix\/store\/[^ ]+)\/init/.exec(readFileSync(cfg, 'utf8'))![1]!;
+  const out = join(work.path, 'interrupted');
+  const child = spawn('node', [CLI, '--toplevel', toplevel, '-f', 'iso', '-o', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  let stdout = '';
+  let signalled = false;
+  child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d;
+    if (!signalled && /write squashfs/.test(stderr)) {
+      signalled = true;
+      setTimeout(() => child.kill('SIGINT'), 200);
+    }
+  });
+  const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  assert.ok(signalled, stderr);
+  assert.equal(status, 130, stderr);
+  assert.equal(stdout, '');
+  assert.match(stderr, /nixos-generate: error: Build interrupted by SIGINT; no partial output was left at the output path/);
+  const files = existsSync(out) ? readdirSync(out, { recursive: true, withFileTypes: true }).filter((e) => !e.isDirectory()) : [];
+  assert.deepEqual(files.map((e) => e.name), []);
 });
 
 test('building the ISO again gives the same bytes', () => {

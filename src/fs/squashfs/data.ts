@@ -46,7 +46,9 @@ export class DataWriter {
   readonly fragments: FragmentEntry[] = [];
   /** Where the next block goes (from the filesystem's start). */
   private position: number;
-  private readonly queue: Promise<Action>[] = [];
+  /** Actions in output order; `block` marks those holding a block buffer (a compression in flight). */
+  private readonly queue: { readonly action: Promise<Action>; readonly block: boolean }[] = [];
+  private blocksQueued = 0;
   private readonly depth: number;
   private readonly pool: BlockPool | undefined;
   private readonly spare: Uint8Array[] = [];
@@ -84,7 +86,7 @@ export class DataWriter {
       this.digests.push(undefined);
       return ordinal;
     }
-    await this.enqueue(Promise.resolve(() => { record.blocksStart = this.position; }));
+    await this.enqueue(false, Promise.resolve(() => { record.blocksStart = this.position; }));
     const fullBlocks = Math.floor(node.size / this.blockSize);
     const tailLength = node.size % this.blockSize;
     const digests: ContentDigests = { blocks: new Uint8Array(DIGEST * fullBlocks), tail: undefined };
@@ -94,7 +96,7 @@ export class DataWriter {
     let submitted = 0;
     const reader = contentReader(node, path);
     const submit = async (buffer: Uint8Array): Promise<void> => {
-      await this.enqueue(this.storeBlock(buffer, this.blockSize, (sizeWord, sparse) => {
+      await this.enqueue(true, this.storeBlock(buffer, this.blockSize, (sizeWord, sparse) => {
         record.blockSizes.push(sizeWord);
         record.sparseBytes += sparse;
       }));
@@ -136,7 +138,7 @@ export class DataWriter {
       if (original !== undefined) {
         // The same size and the same SHA-256 for every block and the tail: stored once.
         const first = this.files[original]!;
-        await this.enqueue(Promise.resolve(() => {
+        await this.enqueue(false, Promise.resolve(() => {
           record.blocksStart = first.blocksStart;
           record.blockSizes = first.blockSizes;
           record.sparseBytes = first.sparseBytes;
@@ -187,7 +189,7 @@ export class DataWriter {
     this.fragments.push({ start: 0, sizeWord: 0 });
     const buffer = this.fragment.slice(0, this.fragmentFill);
     this.fragmentFill = 0;
-    await this.enqueue(this.storeBlock(buffer, buffer.length, (sizeWord, _sparse, start) => {
+    await this.enqueue(true, this.storeBlock(buffer, buffer.length, (sizeWord, _sparse, start) => {
       this.fragments[index] = { start, sizeWord };
     }, false));
   }
@@ -220,18 +222,28 @@ export class DataWriter {
     if (buffer.length === this.blockSize && this.spare.length < this.depth) this.spare.push(buffer);
   }
 
-  private async enqueue(item: Promise<Action>): Promise<void> {
+  /**
+   * Queues an action in output order. Only block compressions count against the depth:
+   * the bookkeeping of thousands of small files between two fragment blocks must not keep
+   * the next block from being compressed meanwhile (that left one core idle).
+   */
+  private async enqueue(block: boolean, action: Promise<Action>): Promise<void> {
     // Keeps a rejected job from being reported as unhandled before its turn comes.
-    item.catch(() => undefined);
-    this.queue.push(item);
-    while (this.queue.length > this.depth) await this.drainOne();
+    action.catch(() => undefined);
+    this.queue.push({ action, block });
+    if (block) this.blocksQueued++;
+    while (this.blocksQueued > this.depth || this.queue.length > MAX_QUEUED_ACTIONS) await this.drainOne();
   }
 
   private async drainOne(): Promise<void> {
-    const action = await this.queue.shift()!;
-    action();
+    const { action, block } = this.queue.shift()!;
+    if (block) this.blocksQueued--;
+    (await action)();
   }
 }
+
+/** Bound on queued bookkeeping actions (each is a closure of a few words). */
+const MAX_QUEUED_ACTIONS = 1 << 16;
 
 interface ContentReader {
   read(into: Uint8Array, length: number, position: number): void;

@@ -23,15 +23,15 @@ export class BlockPool {
 
   constructor(private readonly codec: BlockCodec, private readonly size: number) {}
 
-  /** Compresses `input` (which travels to the worker and comes back as `input`). */
-  compress(input: Uint8Array): Promise<{ input: Uint8Array; output: Uint8Array }> {
+  /** Compresses `input[0, length)` (the buffer travels to the worker and comes back as `input`). */
+  compress(input: Uint8Array, length = input.length): Promise<{ input: Uint8Array; output: Uint8Array }> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     const slot = this.leastBusy();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       slot.pending.set(id, { resolve, reject });
       const plain = input.byteOffset === 0 && input.byteLength === input.buffer.byteLength ? input.buffer as ArrayBuffer : input.slice().buffer;
-      const job: BlockJob = { id, codec: this.codec, input: plain, length: input.length };
+      const job: BlockJob = { id, codec: this.codec, input: plain, length };
       slot.worker.postMessage(job, [plain]);
     });
   }

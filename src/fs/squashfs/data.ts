@@ -53,9 +53,12 @@ export class DataWriter {
   private readonly pool: BlockPool | undefined;
   private readonly spare: Uint8Array[] = [];
   private readonly fragment: Uint8Array;
+  private readonly tailScratch: Uint8Array;
   private fragmentFill = 0;
-  /** Files stored so far by size, and the digests of each (undefined for copies and empty files). */
+  /** Files of at least one block stored so far by size, and the digests of each (undefined for copies and empty files). */
   private readonly bySize = new Map<number, number[]>();
+  /** Files stored so far by size and digests (contentKey). */
+  private readonly byContent = new Map<string, number>();
   private readonly digests: (ContentDigests | undefined)[] = [];
   private readonly zeros: Uint8Array;
   private readonly zeroDigest: Uint8Array;
@@ -73,6 +76,7 @@ export class DataWriter {
     this.pool = codec.name === 'none' ? undefined : new BlockPool(codec, threads);
     this.depth = Math.max(4, threads * 4);
     this.fragment = new Uint8Array(blockSize);
+    this.tailScratch = new Uint8Array(blockSize);
     this.zeros = new Uint8Array(blockSize);
     this.zeroDigest = createHash('sha256').update(this.zeros).digest();
   }
@@ -92,7 +96,7 @@ export class DataWriter {
     const digests: ContentDigests = { blocks: new Uint8Array(DIGEST * fullBlocks), tail: undefined };
     // Earlier files of this size whose blocks match so far: while any is left, this file's
     // blocks are held back (not written), and read again should it differ after all.
-    let candidates = this.bySize.get(node.size) ?? [];
+    let candidates = fullBlocks > 0 ? this.bySize.get(node.size) ?? [] : [];
     let submitted = 0;
     const reader = contentReader(node, path);
     const submit = async (buffer: Uint8Array): Promise<void> => {
@@ -128,13 +132,16 @@ export class DataWriter {
       }
       let tail: Uint8Array | undefined;
       if (tailLength > 0) {
-        tail = new Uint8Array(tailLength);
+        // Read into one reused buffer: fresh memory per small file costs more than reading it.
+        tail = this.tailScratch.subarray(0, tailLength);
         reader.read(tail, tailLength, fullBlocks * this.blockSize);
         digests.tail = createHash('sha256').update(tail).digest();
-        candidates = candidates.filter((earlier) => Buffer.compare(this.digests[earlier]!.tail!, digests.tail!) === 0);
       }
       this.bytesRead += node.size;
-      const original = candidates[0];
+      // Found by its digests in one lookup: comparing against every earlier file of the
+      // same size is quadratic in a closure of many equal-sized files.
+      const key = contentKey(node.size, digests);
+      const original = fullBlocks === 0 || candidates.length > 0 ? this.byContent.get(key) : undefined;
       if (original !== undefined) {
         // The same size and the same SHA-256 for every block and the tail: stored once.
         const first = this.files[original]!;
@@ -150,9 +157,12 @@ export class DataWriter {
       }
       await submitHeldBack(fullBlocks);
       this.digests.push(digests);
-      const sameSize = this.bySize.get(node.size);
-      if (sameSize === undefined) this.bySize.set(node.size, [ordinal]);
-      else sameSize.push(ordinal);
+      this.byContent.set(key, ordinal);
+      if (fullBlocks > 0) {
+        const sameSize = this.bySize.get(node.size);
+        if (sameSize === undefined) this.bySize.set(node.size, [ordinal]);
+        else sameSize.push(ordinal);
+      }
       if (tail !== undefined) await this.addTail(record, tail);
       return ordinal;
     } finally {
@@ -187,9 +197,11 @@ export class DataWriter {
     const index = this.fragments.length;
     // A placeholder keeps the table's order; the entry is filled when the block is written.
     this.fragments.push({ start: 0, sizeWord: 0 });
-    const buffer = this.fragment.slice(0, this.fragmentFill);
+    const length = this.fragmentFill;
+    const buffer = this.spare.pop() ?? new Uint8Array(this.blockSize);
+    buffer.set(this.fragment.subarray(0, length));
     this.fragmentFill = 0;
-    await this.enqueue(true, this.storeBlock(buffer, buffer.length, (sizeWord, _sparse, start) => {
+    await this.enqueue(true, this.storeBlock(buffer, length, (sizeWord, _sparse, start) => {
       this.fragments[index] = { start, sizeWord };
     }, false));
   }
@@ -213,7 +225,7 @@ export class DataWriter {
       done(sizeWord, 0, at);
     };
     if (this.pool === undefined) return Promise.resolve(write(input, length | UNCOMPRESSED_BLOCK, buffer));
-    return this.pool.compress(buffer).then(({ input: back, output }) => (output.length < length
+    return this.pool.compress(buffer, length).then(({ input: back, output }) => (output.length < length
       ? write(output, output.length, back)
       : write(back.subarray(0, length), length | UNCOMPRESSED_BLOCK, back)));
   }
@@ -240,6 +252,11 @@ export class DataWriter {
     if (block) this.blocksQueued--;
     (await action)();
   }
+}
+
+/** Size and every block's and the tail's SHA-256: equal keys, equal contents. */
+function contentKey(size: number, digests: ContentDigests): string {
+  return `${size}:${Buffer.from(digests.blocks.buffer, digests.blocks.byteOffset, digests.blocks.byteLength).toString('base64')}:${digests.tail === undefined ? '' : Buffer.from(digests.tail).toString('base64')}`;
 }
 
 /** Bound on queued bookkeeping actions (each is a closure of a few words). */

@@ -12,7 +12,7 @@ import type { OutputFile } from '../core/output-file.js';
 import type { PhasedControl } from '../core/progress.js';
 import { readBootspec, type Bootspec } from '../boot/bootspec.js';
 import { efiBootImage, isoGrubEfi, removableEfiName } from '../boot/iso-efi.js';
-import { isoGrubConfig, isolinuxConfig } from '../boot/iso-menus.js';
+import { isoBootPath, isoGrubConfig, isolinuxConfig } from '../boot/iso-menus.js';
 import { writeIso, type IsoOptions } from '../fs/iso9660/index.js';
 import { writeSquashfs } from '../fs/squashfs/index.js';
 import { dir, ensureDir, fileFromBytes, lazyHostTree, scanHostTree, type DirNode, type NodeMeta, type TreeNode } from '../fs/tree.js';
@@ -42,6 +42,15 @@ function place(root: DirNode, target: string, node: TreeNode, epoch: number): vo
   parent.entries.set(name, node);
 }
 
+function hasPath(root: DirNode, target: string): boolean {
+  let node: TreeNode | undefined = root;
+  for (const part of target.split('/').filter((p) => p !== '')) {
+    if (node?.kind !== 'dir') return false;
+    node = node.entries.get(part);
+  }
+  return node !== undefined;
+}
+
 /** The ISO 9660 tree without the squashfs. */
 async function isoTree(plan: LivePlan, bootspec: Bootspec, scope: ClosureScope, epoch: number): Promise<DirNode> {
   const { live } = plan;
@@ -50,6 +59,17 @@ async function isoTree(plan: LivePlan, bootspec: Bootspec, scope: ClosureScope, 
     scope.require(source, `the file for "${target}" (isoImage.contents)`);
     // Owned by root, as xorriso -r makes them.
     place(root, target, scanHostTree(source, { maxTime: epoch, uid: 0, gid: 0 }), epoch);
+  }
+  // The menus load each entry's kernel and initrd from /boot/<store path>/ (iso-image.nix
+  // 25.05+ puts them there through isoImage.contents; 24.11 used /boot/bzImage): make
+  // sure every file a menu names is on the ISO.
+  for (const entry of [bootspec, ...bootspec.specialisations.values()]) {
+    for (const file of [entry.kernel, ...(entry.initrd === undefined ? [] : [entry.initrd])]) {
+      if (!hasPath(root, isoBootPath(file))) {
+        scope.require(file, `the boot file "${file}" of "${entry.toplevel}"`);
+        place(root, isoBootPath(file), scanHostTree(file, { maxTime: epoch, uid: 0, gid: 0 }), epoch);
+      }
+    }
   }
   // iso-image.nix's /version.txt: the system's label.
   place(root, '/version.txt', fileFromBytes(meta(0o444, epoch), live.menu.label), epoch);

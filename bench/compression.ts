@@ -7,10 +7,10 @@
  *
  *   node dist/bench/compression.js [--files N] [--mib N] [--runs N] [--disk 1]   (writes docs/benchmarks/compression.md)
  */
-import { closeSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { exampleWithPayload, freshOutput, median, numberArg, REPO, runShell, scratchDir } from './example.js';
+import { cpuModel, exampleWithPayload, freshOutput, median, numberArg, REPO, runShell, scratchDir } from './example.js';
 import { gzipSink } from '../src/compress/gzip.js';
 import { zstdSink } from '../src/compress/zstd.js';
 import type { CompressingSink } from '../src/compress/chunked-sink.js';
@@ -109,7 +109,7 @@ try {
     for (const contender of everyone) rmSync(contender.file, { force: true });
   }
 
-  const cpu = readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? 'unknown CPU';
+  const cpu = cpuModel();
   const lines = [
     '# Compression against the reference tools',
     '',

@@ -10,9 +10,9 @@
  *   node dist/bench/containers.js [--files N] [--mib N] [--runs N] [--disk 1]   (writes docs/benchmarks/containers.md)
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { exampleWithPayload, freshOutput, median, numberArg, REPO, runShell, runTool, scratchDir } from './example.js';
+import { cpuModel, exampleWithPayload, freshOutput, median, numberArg, REPO, runShell, runTool, scratchDir } from './example.js';
 import type { BlockImage } from '../src/core/block-image.js';
 import { OutputFile } from '../src/core/output-file.js';
 import { outputFileSink, type ByteSink } from '../src/core/sink.js';
@@ -134,7 +134,7 @@ try {
     for (const file of [row.oursFile, ...row.references.map((r) => r.file)]) rmSync(file, { force: true });
   }
 
-  const cpu = readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? 'unknown CPU';
+  const cpu = cpuModel();
   const lines = [
     '# Container writers against the reference tools',
     '',

@@ -1,6 +1,6 @@
 /** Shared by the benchmarks: the example system with a payload, and timed commands. */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -66,4 +66,9 @@ export function freshOutput(output: string): void {
 export function scratchDir(name: string): string {
   const base = numberArg('--disk', 0) === 1 || !existsSync('/dev/shm') ? tmpdir() : '/dev/shm';
   return mkdtempSync(join(base, `ngts-bench-${name}-`));
+}
+
+/** The machine's CPU model, for the results' header. */
+export function cpuModel(): string {
+  return readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? 'unknown CPU';
 }

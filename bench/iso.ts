@@ -13,9 +13,7 @@ import { availableParallelism } from 'node:os';
 import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { exampleWithPayload, freshOutput, median, numberArg, REPO, runShell, scratchDir, timed, type Measurement } from './example.js';
-import { isoBootPath } from '../src/boot/iso-menus.js';
-import { readBootspec } from '../src/boot/bootspec.js';
+import { cpuModel, exampleWithPayload, freshOutput, type Measurement, median, numberArg, REPO, runShell, scratchDir, timed } from './example.js';
 import { buildImage } from '../src/formats/build.js';
 import { defaultSyslinuxTheme } from '../src/formats/live-plan.js';
 import { planScope, queryClosure } from '../src/nix/closure.js';
@@ -41,18 +39,16 @@ function nixBuild(attribute: string): string {
   return result.stdout.trim().split('\n').at(-1)!;
 }
 
-/** The iso format's plan for a system built without it: its kernel and the stand-in's syslinux and EFI GRUB. */
+/** The iso format's plan for a system built without it: the stand-in's syslinux and EFI GRUB. */
 function livePlan(toplevel: string, level: number): LivePlan {
-  const bootspec = readBootspec(toplevel);
   const syslinux = nixBuild('syslinux');
   const grub = nixBuild('grub2_efi');
-  const files = [bootspec.kernel, ...(bootspec.initrd === undefined ? [] : [bootspec.initrd])];
   return {
     version: 1, kind: 'live', format: 'iso', toplevel,
     live: {
       volumeId: 'nixos-25.05-x86_64',
       squashfs: { algorithm: 'zstd', level, blockSize: MIB },
-      contents: [...files.map((f) => ({ source: f, target: isoBootPath(f) })), { source: `${syslinux}/share/syslinux`, target: '/isolinux' }],
+      contents: [],
       bios: { syslinux },
       efi: { grub, efiArch: 'x64' },
       usb: true,
@@ -123,7 +119,7 @@ async function main(): Promise<void> {
       rows.push(`| zstd ${level} | ${ourSeconds.toFixed(2)} s, ${ourSize.toFixed(1)} MiB, peak ${ourPeak.toFixed(0)} MiB | ${refSeconds.toFixed(2)} s, ${refSize.toFixed(1)} MiB, peak ${refPeak.toFixed(0)} MiB | ${(ourSeconds / refSeconds).toFixed(2)}x | ${((ourSize / refSize - 1) * 100).toFixed(2)} % |`);
       process.stderr.write(`${rows.at(-1)}\n`);
     }
-    const cpu = readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? 'unknown CPU';
+    const cpu = cpuModel();
     const version = (command: string, args: string[]): string => spawnSync(command, args, { encoding: 'utf8' }).stdout.split('\n')[0]!.trim();
     const lines = [
       '# Live ISO against nixpkgs\' pipeline',

@@ -5,10 +5,10 @@
  *
  *   node dist/bench/memory.js      (writes docs/benchmarks/memory.md)
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI, exampleWithPayload, REPO, timed, type Measurement } from './example.js';
+import { CLI, cpuModel, exampleWithPayload, type Measurement, REPO, timed } from './example.js';
 
 /** Peak RSS and wall time of one qcow-efi build. */
 function measure(toplevel: string, dir: string): Measurement {
@@ -37,7 +37,7 @@ try {
     rows.push(`| ${c.axis} | ${c.files.toLocaleString('en')} | ${c.mebibytes} | ${(m.peakKiB / 1024).toFixed(0)} | ${m.seconds.toFixed(2)} |`);
     process.stderr.write(`${rows.at(-1)}\n`);
   }
-  const cpu = readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? 'unknown CPU';
+  const cpu = cpuModel();
   const lines = [
     '# Peak memory against the closure',
     '',

@@ -7,10 +7,10 @@
  *   node dist/bench/qcow-efi.js [--runs N]      (writes docs/benchmarks/qcow-efi.md)
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { CLI, exampleWithPayload, median, REPO, timed, type Measurement } from './example.js';
+import { CLI, cpuModel, exampleWithPayload, type Measurement, median, REPO, timed } from './example.js';
 
 const MIB = 1 << 20;
 
@@ -80,7 +80,7 @@ try {
   const oursWall = median(oursRuns.map((m) => m.seconds));
   const convWall = median(convRuns.map((r) => r.total.seconds));
 
-  const cpu = readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? 'unknown CPU';
+  const cpu = cpuModel();
   const lines = [
     '# Benchmarks',
     '',

@@ -11,6 +11,19 @@ in
 {
   inherit optionOr;
 
+  # system.build.imagePlan: the plan as a JSON file, or, when the format cannot honour a
+  # setting ({ option; value; hint; }), the first of them as one line for the CLI to show
+  # (src/nix/evaluate.ts recognises the prefix). Nothing is built then.
+  planOrRefusal =
+    pkgs: format: refusals: plan:
+    if refusals != [ ] then
+      let
+        r = builtins.head refusals;
+      in
+      throw "nixos-generate-refusal: ${r.option} = ${builtins.toJSON r.value} is not supported by the ${format} format; ${r.hint}"
+    else
+      pkgs.writeText "image-plan.json" (builtins.toJSON plan);
+
   # The filesystems and boot loader settings an image with this layout boots with,
   # at mkImageMediaOverride priority (60), as NixOS's own image media set theirs: the
   # image decides, so a configuration's own fileSystems (a hardware-configuration.nix),

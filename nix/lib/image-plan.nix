@@ -81,10 +81,6 @@ let
       };
 
   refusals = bootloaderRefusals ++ cfg.refusals;
-  showValue = value: if builtins.isString value then builtins.toJSON value else builtins.toJSON value;
-  # One line for the CLI to show (src/nix/evaluate.ts recognises the prefix).
-  refuse =
-    r: throw "nixos-generate-refusal: ${r.option} = ${showValue r.value} is not supported by the ${cfg.format} format; ${r.hint}";
 
   plan = {
     version = 1;
@@ -146,9 +142,5 @@ in
     };
   };
 
-  config.system.build.imagePlan =
-    if refusals != [ ] then
-      refuse (builtins.head refusals)
-    else
-      pkgs.writeText "image-plan.json" (builtins.toJSON plan);
+  config.system.build.imagePlan = (import ./common.nix).planOrRefusal pkgs cfg.format refusals plan;
 }

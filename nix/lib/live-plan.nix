@@ -1,6 +1,6 @@
 # Shared by the live ISO format modules: reads what nixpkgs' iso-image.nix declares
 # (isoImage.*, image.*) and exports system.build.imagePlan as a live plan (docs/image-plan.md).
-# Settings the writers cannot honour stop the build with one line, as image-plan.nix's do.
+# Settings the writers cannot honour stop the build with one line (common.nix planOrRefusal).
 #
 # Everything read from NixOS here is listed, per release, in docs/nixos-compat.md.
 {
@@ -64,9 +64,6 @@ let
       hint = "nixos-generate puts the system's closure in the squashfs; add packages to environment.systemPackages or system.extraDependencies instead";
     };
 
-  refuse =
-    r: throw "nixos-generate-refusal: ${r.option} = ${builtins.toJSON r.value} is not supported by the ${cfg.format} format; ${r.hint}";
-
   plan = {
     version = 1;
     kind = "live";
@@ -112,6 +109,5 @@ in
     description = "Name of the image format (as in nixos-generate --list).";
   };
 
-  config.system.build.imagePlan =
-    if refusals != [ ] then refuse (builtins.head refusals) else pkgs.writeText "image-plan.json" (builtins.toJSON plan);
+  config.system.build.imagePlan = (import ./common.nix).planOrRefusal pkgs cfg.format refusals plan;
 }

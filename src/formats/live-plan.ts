@@ -1,13 +1,11 @@
 /**
  * The live plan for an already-built system (--toplevel), with iso-image.nix's defaults:
- * volume ID nixos-<release>-<cpu>, the kernel and initrd of the system and of each
- * specialisation under /boot/<store path>/, isolinux from the syslinux and GRUB from the
- * EFI GRUB found in the system's closure (iso-image.nix puts both there), zstd level 19
- * squashfs in 1 MiB blocks, boot.loader.timeout 10.
+ * volume ID nixos-<release>-<cpu>, isolinux from the syslinux and GRUB from the EFI GRUB
+ * found in the system's closure (iso-image.nix puts both there), zstd level 19 squashfs in
+ * 1 MiB blocks, boot.loader.timeout 10. No contents: the writer puts every menu entry's
+ * kernel and initrd under /boot/<store path>/ and syslinux in /isolinux by itself.
  */
 import { existsSync } from 'node:fs';
-import { readBootspec, type BootEntry } from '../boot/bootspec.js';
-import { isoBootPath } from '../boot/iso-menus.js';
 import { UsageError } from '../core/errors.js';
 import type { SystemClosure } from '../nix/root-tree.js';
 import type { LivePlan } from '../plan/types.js';
@@ -27,12 +25,7 @@ function findSyslinux(closure: SystemClosure): string | undefined {
   return closure.registrations.map((r) => r.path).sort().find((p) => existsSync(`${p}/share/syslinux/isolinux.bin`) && existsSync(`${p}/share/syslinux/ldlinux.c32`));
 }
 
-function bootFiles(entry: BootEntry): { source: string; target: string }[] {
-  return [entry.kernel, ...(entry.initrd === undefined ? [] : [entry.initrd])].map((file) => ({ source: file, target: isoBootPath(file) }));
-}
-
 export function livePlanForToplevel(format: LiveFormatDefinition, closure: SystemClosure): LivePlan {
-  const bootspec = readBootspec(closure.toplevel);
   const names = toplevelNames(closure.toplevel);
   const label = nixosVersion(closure.toplevel) ?? names.label;
   const release = /^\d+\.\d+/.exec(label)?.[0] ?? label;
@@ -48,10 +41,6 @@ export function livePlanForToplevel(format: LiveFormatDefinition, closure: Syste
       hint: 'build the system from the configuration with -c or --flake',
     });
   }
-  const entries = [bootspec, ...[...bootspec.specialisations].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, e]) => e)];
-  const seen = new Set<string>();
-  const contents = entries.flatMap(bootFiles).filter((c) => !seen.has(c.target) && seen.add(c.target) !== undefined);
-  contents.push({ source: `${syslinux}/share/syslinux`, target: '/isolinux' });
   return {
     version: 1,
     kind: 'live',
@@ -60,7 +49,7 @@ export function livePlanForToplevel(format: LiveFormatDefinition, closure: Syste
     live: {
       volumeId: `nixos-${release}-${names.system.split('-')[0]}`.slice(0, 32),
       squashfs: { algorithm: 'zstd', level: 19, blockSize: 1 << 20 },
-      contents,
+      contents: [],
       bios: { syslinux },
       efi: grub === undefined ? null : { grub, efiArch: 'x64' },
       usb: format.live.usb,

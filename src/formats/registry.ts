@@ -14,8 +14,16 @@ function format(definition: FormatDefinition): FormatDefinition {
   return definition;
 }
 
-function live(definition: Omit<LiveFormatDefinition, 'kind'>): LiveFormatDefinition {
-  return { kind: 'live', ...definition };
+/**
+ * The ISO formats nixos-generators has: booted from a CD by BIOS (and by UEFI), EFI and
+ * USB booting on, the file iso-image.nix names iso/<image.baseName>.iso with its default
+ * baseName nixos-<label>-<system>.
+ */
+function live(definition: Pick<LiveFormatDefinition, 'name' | 'description' | 'nixModule'>): LiveFormatDefinition {
+  return {
+    kind: 'live', firmware: 'bios', live: { efi: true, usb: true }, ...definition,
+    output: (n) => ({ container: 'iso', fileName: `iso/nixos-${n.label}-${n.system}.iso`, compression: 'none' }),
+  };
 }
 
 export const FORMATS: readonly AnyFormatDefinition[] = [
@@ -51,19 +59,15 @@ export const FORMATS: readonly AnyFormatDefinition[] = [
   }),
   live({
     name: 'iso', description: 'live ISO: the store in a squashfs, isolinux for BIOS, GRUB for UEFI, isohybrid for USB sticks',
-    firmware: 'bios', nixModule: 'iso.nix', live: { efi: true, usb: true },
-    // iso-image.nix's image.baseName: nixos[-<edition>]-<label>-<system>.
-    output: (n) => ({ container: 'iso', fileName: `iso/nixos-${n.label}-${n.system}.iso`, compression: 'none' }),
+    nixModule: 'iso.nix',
   }),
   live({
     name: 'install-iso', description: 'installation ISO (nixpkgs\' installation-cd-base): the iso format plus the installer profiles, sshd and wpa_supplicant started',
-    firmware: 'bios', nixModule: 'install-iso.nix', live: { efi: true, usb: true },
-    output: (n) => ({ container: 'iso', fileName: `iso/nixos-${n.label}-${n.system}.iso`, compression: 'none' }),
+    nixModule: 'install-iso.nix',
   }),
   live({
     name: 'install-iso-hyperv', description: 'install-iso with the Hyper-V guest support (wpa_supplicant not started)',
-    firmware: 'bios', nixModule: 'install-iso-hyperv.nix', live: { efi: true, usb: true },
-    output: (n) => ({ container: 'iso', fileName: `iso/nixos-${n.label}-${n.system}.iso`, compression: 'none' }),
+    nixModule: 'install-iso-hyperv.nix',
   }),
   format({
     name: 'kubevirt', description: 'KubeVirt: qcow2, MBR, GRUB for BIOS',

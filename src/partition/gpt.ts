@@ -62,11 +62,38 @@ export interface GptOptions {
   readonly bootCode?: Uint8Array;
 }
 
-function utf16Name(name: string): Uint8Array {
+/** A partition name as a GPT entry stores it: UTF-16LE, 36 code units at most. */
+export function gptPartitionName(name: string): Uint8Array {
   if (name.length > 36) throw new ImageError('gpt.name-too-long', `Cannot name a GPT partition "${name}": at most 36 UTF-16 code units`);
   const out = new Uint8Array(72);
   for (let i = 0; i < name.length; i++) new DataView(out.buffer).setUint16(2 * i, name.charCodeAt(i), true);
   return out;
+}
+
+export interface GptHeaderFields {
+  readonly myLba: number;
+  readonly alternateLba: number;
+  readonly entriesLba: number;
+  readonly firstUsableLba: number;
+  readonly lastUsableLba: number;
+  /** 16 bytes as stored. */
+  readonly diskGuid: Uint8Array;
+  readonly entryCount: number;
+  readonly entriesCrc: number;
+}
+
+/** One GPT header sector (revision 1.0, 128-byte entries) with its CRC filled in. */
+export function encodeGptHeader(fields: GptHeaderFields): Uint8Array {
+  const sector = new Uint8Array(SECTOR);
+  gptHeaderStruct.encode({
+    signature: new TextEncoder().encode('EFI PART'),
+    revision: 0x00010000,
+    headerSize: 92,
+    ...fields,
+    entrySize: GPT_ENTRY_SIZE,
+  }, sector);
+  gptHeaderStruct.encode({ headerCrc: crc32(sector.subarray(0, 92)) }, sector);
+  return sector;
 }
 
 export function gptSegments(options: GptOptions): Segment[] {
@@ -90,29 +117,14 @@ export function gptSegments(options: GptOptions): Segment[] {
       firstLba: p.firstLba,
       lastLba: p.lastLba,
       attributes: p.attributes ?? 0,
-      name: utf16Name(p.name),
+      name: gptPartitionName(p.name),
     }, entries, i * GPT_ENTRY_SIZE);
   });
   const entriesCrc = crc32(entries);
-  const header = (myLba: number, alternateLba: number, entriesLba: number): Uint8Array => {
-    const sector = new Uint8Array(SECTOR);
-    gptHeaderStruct.encode({
-      signature: new TextEncoder().encode('EFI PART'),
-      revision: 0x00010000,
-      headerSize: 92,
-      myLba,
-      alternateLba,
-      firstUsableLba: GPT_FIRST_USABLE,
-      lastUsableLba: lastUsable,
-      diskGuid: guidToBytes(options.diskGuid),
-      entriesLba,
-      entryCount: GPT_ENTRIES,
-      entrySize: GPT_ENTRY_SIZE,
-      entriesCrc,
-    }, sector);
-    gptHeaderStruct.encode({ headerCrc: crc32(sector.subarray(0, 92)) }, sector);
-    return sector;
-  };
+  const diskGuid = guidToBytes(options.diskGuid);
+  const header = (myLba: number, alternateLba: number, entriesLba: number): Uint8Array => encodeGptHeader({
+    myLba, alternateLba, entriesLba, firstUsableLba: GPT_FIRST_USABLE, lastUsableLba: lastUsable, diskGuid, entryCount: GPT_ENTRIES, entriesCrc,
+  });
   return [
     bytesSegment(0, protectiveMbr(n, options.bootCode)),
     bytesSegment(SECTOR, header(1, n - 1, 2)),

@@ -4,11 +4,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { CLI, EXAMPLE_DIR, EXAMPLE_NIXPKGS, REPO, exampleToplevel, exampleWithPayload } from '../helpers/example.js';
-import { run, runOk, tempDir, type RunResult } from '../helpers/run.js';
+import { run, runInterrupted, runOk, tempDir, type RunResult } from '../helpers/run.js';
 
 function generate(args: string[], env: NodeJS.ProcessEnv = process.env): RunResult {
   return run('node', [CLI, ...args], { env });
@@ -130,19 +129,7 @@ test('SIGINT during the write stops the build, exits 130 and leaves nothing at t
   const tmp = tempDir('sigint');
   try {
     const out = join(tmp.path, 'out');
-    const child = spawn('node', [CLI, '--toplevel', toplevel, '-f', 'raw-efi', '-o', out], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    let stdout = '';
-    let signalled = false;
-    child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      stderr += d;
-      if (!signalled && /write nixos\.img/.test(stderr)) {
-        signalled = true;
-        setTimeout(() => child.kill('SIGINT'), 200);
-      }
-    });
-    const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    const { status, stdout, stderr, signalled } = await runInterrupted('node', [CLI, '--toplevel', toplevel, '-f', 'raw-efi', '-o', out], /write nixos\.img/);
     assert.ok(signalled, stderr);
     assert.equal(status, 130, stderr);
     assert.equal(stdout, '');

@@ -5,7 +5,6 @@
  * byte), booted under SeaBIOS and OVMF as a CD and as a USB stick, and built twice; and
  * install-iso and install-iso-hyperv, nixos-generators' installation ISOs.
  */
-import { spawn } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -14,7 +13,7 @@ import { queryClosure } from '../../src/nix/closure.js';
 import { formatRegistration } from '../../src/nix/registration.js';
 import { CLI, EXAMPLE_DIR, EXAMPLE_NIXPKGS, REPO } from '../helpers/example.js';
 import { boot, MARKER } from '../helpers/qemu.js';
-import { run, runOk, tempDir } from '../helpers/run.js';
+import { run, runInterrupted, runOk, tempDir } from '../helpers/run.js';
 
 const HOST = 'live-test';
 const VOLUME_ID = 'nixos-25.05-x86_64';
@@ -175,19 +174,7 @@ test('SIGINT while the squashfs is written stops the build, exits 130 and leaves
   runOk('osirrox', ['-indev', iso, '-extract', '/isolinux/isolinux.cfg', cfg]);
   const toplevel = /init=(\/nix\/store\/[^ ]+)\/init/.exec(readFileSync(cfg, 'utf8'))![1]!;
   const out = join(work.path, 'interrupted');
-  const child = spawn('node', [CLI, '--toplevel', toplevel, '-f', 'iso', '-o', out], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  let stdout = '';
-  let signalled = false;
-  child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
-  child.stderr.setEncoding('utf8').on('data', (d: string) => {
-    stderr += d;
-    if (!signalled && /write squashfs/.test(stderr)) {
-      signalled = true;
-      setTimeout(() => child.kill('SIGINT'), 200);
-    }
-  });
-  const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  const { status, stdout, stderr, signalled } = await runInterrupted('node', [CLI, '--toplevel', toplevel, '-f', 'iso', '-o', out], /write squashfs/);
   assert.ok(signalled, stderr);
   assert.equal(status, 130, stderr);
   assert.equal(stdout, '');

@@ -1,5 +1,5 @@
 /** Runs reference tools for tests; a missing tool is a test failure, never a skip. */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,4 +35,22 @@ export function runOk(command: string, args: readonly string[], options: Paramet
 export function tempDir(prefix: string): { path: string; remove: () => void } {
   const path = mkdtempSync(join(tmpdir(), `ngts-${prefix}-`));
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/** Runs a command and sends it SIGINT 200 ms after its stderr first matches `when` (a phase starting). */
+export async function runInterrupted(command: string, args: readonly string[], when: RegExp): Promise<{ status: number | null; stdout: string; stderr: string; signalled: boolean }> {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  let stdout = '';
+  let signalled = false;
+  child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d;
+    if (!signalled && when.test(stderr)) {
+      signalled = true;
+      setTimeout(() => child.kill('SIGINT'), 200);
+    }
+  });
+  const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  return { status, stdout, stderr, signalled };
 }

@@ -7,12 +7,11 @@
  * with byte 9 XOR the partition number, as xorriso derives them.
  */
 import { crc32 } from '../../core/checksum.js';
-import { gptEntryStruct, gptHeaderStruct } from '../../partition/gpt.js';
+import { encodeGptHeader, GPT_ENTRY_SIZE as ENTRY_SIZE, gptEntryStruct, gptPartitionName } from '../../partition/gpt.js';
 import { guidToBytes } from '../../core/guid.js';
 import { GPT_TYPE } from '../../partition/types.js';
 
 export const GPT_ENTRY_COUNT = 248;
-const ENTRY_SIZE = 128;
 const ENTRY_SECTORS = (GPT_ENTRY_COUNT * ENTRY_SIZE) / 512;
 export const GPT_FIRST_USABLE = 2 + ENTRY_SECTORS;
 /** Backup entries and header at the end of the image. */
@@ -29,12 +28,6 @@ export interface HybridGptInput {
   readonly imageSectors512: number;
   readonly efi: { readonly first: number; readonly count: number } | undefined;
   readonly efiType: EfiPartitionType;
-}
-
-function utf16(name: string): Uint8Array {
-  const out = new Uint8Array(72);
-  for (let i = 0; i < name.length; i++) new DataView(out.buffer).setUint16(2 * i, name.charCodeAt(i), true);
-  return out;
 }
 
 export interface HybridGpt {
@@ -59,7 +52,7 @@ export function encodeHybridGpt(input: HybridGptInput): HybridGpt {
   };
   const basicData = guidToBytes(GPT_TYPE['microsoft-basic-data']);
   gptEntryStruct.encode({
-    typeGuid: basicData, uniqueGuid: partitionGuid(1), firstLba: 0, lastLba: lastUsable - 1, name: utf16('ISOHybrid'),
+    typeGuid: basicData, uniqueGuid: partitionGuid(1), firstLba: 0, lastLba: lastUsable - 1, name: gptPartitionName('ISOHybrid'),
   }, entries, 0);
   if (input.efi !== undefined) {
     gptEntryStruct.encode({
@@ -67,32 +60,16 @@ export function encodeHybridGpt(input: HybridGptInput): HybridGpt {
       uniqueGuid: partitionGuid(2),
       firstLba: input.efi.first,
       lastLba: input.efi.first + input.efi.count - 1,
-      name: utf16('ISOHybrid1'),
+      name: gptPartitionName('ISOHybrid1'),
     }, entries, ENTRY_SIZE);
   }
   const view = new DataView(entries.buffer);
   view.setBigUint64(ATTRIBUTES_OFFSET, ATTRIBUTES, true);
   if (input.efi !== undefined) view.setBigUint64(ENTRY_SIZE + ATTRIBUTES_OFFSET, input.efiType === 'esp' ? 1n : ATTRIBUTES, true);
   const entriesCrc = crc32(entries);
-  const header = (myLba: number, alternateLba: number, entriesLba: number): Uint8Array => {
-    const sector = new Uint8Array(512);
-    gptHeaderStruct.encode({
-      signature: new TextEncoder().encode('EFI PART'),
-      revision: 0x00010000,
-      headerSize: 92,
-      myLba,
-      alternateLba,
-      firstUsableLba: GPT_FIRST_USABLE,
-      lastUsableLba: lastUsable,
-      diskGuid: input.diskGuid,
-      entriesLba,
-      entryCount: GPT_ENTRY_COUNT,
-      entrySize: ENTRY_SIZE,
-      entriesCrc,
-    }, sector);
-    gptHeaderStruct.encode({ headerCrc: crc32(sector.subarray(0, 92)) }, sector);
-    return sector;
-  };
+  const header = (myLba: number, alternateLba: number, entriesLba: number): Uint8Array => encodeGptHeader({
+    myLba, alternateLba, entriesLba, firstUsableLba: GPT_FIRST_USABLE, lastUsableLba: lastUsable, diskGuid: input.diskGuid, entryCount: GPT_ENTRY_COUNT, entriesCrc,
+  });
   return {
     primaryHeader: header(1, backupHeaderLba, 2),
     entries,

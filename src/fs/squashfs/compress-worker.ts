@@ -3,6 +3,12 @@
  * filesystem's codec. zstd reuses one encoder for the worker's life (src/compress/
  * zstd-encoder.ts, without the content checksum, as mksquashfs's ZSTD_compressCCtx
  * writes frames); gzip and lz4 compress with node:zlib and lz4.ts.
+ *
+ * At the slow zstd levels a block is first tried at level 1: when even that does not
+ * shrink it (compressed or random data, such as kernel modules, firmware, and compressed
+ * man pages), the slow level would not shrink it either and the block is stored raw,
+ * as mksquashfs stores any block compression does not shrink. The trial costs about 2 %
+ * of a level-19 compression and saves all of it on such blocks.
  */
 import { parentPort } from 'node:worker_threads';
 import { oneShotEncoder, persistentEncoder, type FrameEncoder } from '../../compress/zstd-encoder.js';
@@ -21,14 +27,27 @@ export type BlockReply =
   | { readonly id: number; readonly input: ArrayBuffer; readonly error: string };
 
 let zstd: { level: number; encode: FrameEncoder; room: Uint8Array } | undefined;
+let trial: FrameEncoder | undefined;
+
+/** Levels from which the level-1 trial pays for itself. */
+const TRIAL_FROM_LEVEL = 10;
+
+function encoder(level: number): FrameEncoder {
+  return persistentEncoder(level, false) ?? oneShotEncoder(level, false);
+}
 
 function compress(codec: BlockCodec, input: Uint8Array): Uint8Array {
   if (codec.name !== 'zstd') return compressBlockSync(codec, input) ?? input;
   if (zstd?.level !== codec.level) {
-    zstd = { level: codec.level, encode: persistentEncoder(codec.level, false) ?? oneShotEncoder(codec.level, false), room: new Uint8Array(0) };
+    zstd = { level: codec.level, encode: encoder(codec.level), room: new Uint8Array(0) };
   }
   const bound = zstdFrameBound(input.length);
   if (zstd.room.length < bound) zstd.room = new Uint8Array(bound);
+  if (codec.level >= TRIAL_FROM_LEVEL) {
+    trial ??= encoder(1);
+    // Returning the input makes the caller store the block raw.
+    if (trial(input, zstd.room.subarray(0, bound)) >= input.length) return input;
+  }
   // The room is part of a frame's identity (zstd-encoder.ts): always the bound of this input.
   const length = zstd.encode(input, zstd.room.subarray(0, bound));
   return zstd.room.slice(0, length);

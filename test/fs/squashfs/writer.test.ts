@@ -253,6 +253,32 @@ test('within 2% of mksquashfs for the same tree, level and block size', async ()
   }
 });
 
+test('zstd 19: blocks no compressor shrinks are stored raw, and nothing compressible is lost against mksquashfs', async () => {
+  const work = tempDir('squashfs-raw-blocks');
+  try {
+    const source = join(work.path, 'source');
+    mkdirSync(source);
+    writeFileSync(join(source, 'random'), noise(4 * MiB, 21));
+    // Mostly random with one repeat per block: level 1 finds the repeat, so level 19 runs.
+    const mixed = Buffer.from(noise(2 * MiB, 22));
+    for (let at = 0; at < mixed.length; at += 128 * KiB) mixed.copy(mixed, at + 64 * KiB, at, at + 8 * KiB);
+    writeFileSync(join(source, 'mostly-random'), mixed);
+    writeFileSync(join(source, 'text'), prose(MiB, 23));
+    const ours = join(work.path, 'ours');
+    const theirs = join(work.path, 'theirs');
+    const { bytes } = await writeImage(hostRoot(source), ours, { compression: 'zstd', level: 19 });
+    runOk('mksquashfs', [source, theirs, '-comp', 'zstd', '-Xcompression-level', '19', '-b', '131072', '-all-root', '-noappend', '-no-progress', '-quiet'], { env: { ...process.env, SOURCE_DATE_EPOCH: String(EPOCH) } });
+    const reference = statSync(theirs).size;
+    assert.ok(Math.abs(bytes - reference) <= reference * 0.002, `ours ${bytes}, mksquashfs ${reference}`);
+    assert.ok(bytes > 5.5 * MiB && bytes < 6 * MiB + 512 * KiB, `${bytes}: the random bytes are stored, the text compressed`);
+    const extracted = join(work.path, 'extracted');
+    extract(ours, extracted);
+    for (const name of ['random', 'mostly-random', 'text']) assert.equal(sha256File(join(extracted, name)), sha256File(join(source, name)), name);
+  } finally {
+    work.remove();
+  }
+});
+
 test('negative controls: unsquashfs rejects a damaged data block and a damaged superblock', async () => {
   const work = tempDir('squashfs-corrupt');
   try {

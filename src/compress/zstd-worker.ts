@@ -5,6 +5,7 @@
  * allocated per frame.
  */
 import { parentPort } from 'node:worker_threads';
+import type { PoolReply } from '../core/worker-pool.js';
 import { oneShotEncoder, persistentEncoder, type FrameEncoder } from './zstd-encoder.js';
 import type { zstdFrameBound } from './zstd-frame.js';
 
@@ -18,9 +19,11 @@ export interface ZstdJob {
   readonly checksum: boolean;
 }
 
-export type ZstdReply =
-  | { readonly id: number; readonly buffer: ArrayBuffer; readonly output: ArrayBuffer; readonly frameLength: number }
-  | { readonly id: number; readonly buffer: ArrayBuffer; readonly output: ArrayBuffer; readonly error: string };
+export interface ZstdResult {
+  readonly buffer: ArrayBuffer;
+  readonly output: ArrayBuffer;
+  readonly frameLength: number;
+}
 
 const encoders = new Map<string, FrameEncoder>();
 function encoderFor(level: number, checksum: boolean): FrameEncoder {
@@ -37,7 +40,7 @@ const port = parentPort;
 if (port === null) throw new Error('zstd-worker.js runs only as a worker thread');
 
 port.on('message', (job: ZstdJob) => {
-  let reply: ZstdReply;
+  let reply: PoolReply<ZstdResult> & { buffer: ArrayBuffer; output: ArrayBuffer };
   try {
     const frameLength = encoderFor(job.level, job.checksum)(new Uint8Array(job.buffer, 0, job.length), new Uint8Array(job.output));
     reply = { id: job.id, buffer: job.buffer, output: job.output, frameLength };

@@ -13,12 +13,12 @@
  * sizes.
  */
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
-import { ImageError, UsageError } from '../core/errors.js';
+import { UsageError } from '../core/errors.js';
 import type { ByteSink } from '../core/sink.js';
+import { WorkerPool } from '../core/worker-pool.js';
 import { checkChunkSize, checkThreads, chunkedSink, type ChunkCodec, type CompressingSink } from './chunked-sink.js';
 import { zstdFrameBound } from './zstd-frame.js';
-import type { ZstdJob, ZstdReply } from './zstd-worker.js';
+import type { ZstdJob, ZstdResult } from './zstd-worker.js';
 
 export interface ZstdSinkOptions {
   /** zstd level 1 to 19; default 3, the zstd command line's default (and so vzdump's). */
@@ -36,29 +36,21 @@ export const ZSTD_DEFAULT_CHUNK = 1 << 20;
 
 const WORKER_URL = new URL('./zstd-worker.js', import.meta.url);
 
-interface Pending {
-  readonly resolve: (value: { output: Uint8Array; buffer: Uint8Array }) => void;
-  readonly reject: (error: unknown) => void;
-}
-
 /**
- * A pool of zstd worker threads that keeps the process alive only while jobs are pending.
- * Input and output buffers go to a worker and come back; the sink reuses both, so a long
- * stream allocates nothing after its first chunks.
+ * The zstd workers plus the output buffers they write frames into. Input and output
+ * buffers go to a worker and come back; the sink reuses both, so a long stream allocates
+ * nothing after its first chunks.
  */
 class ZstdPool {
-  private readonly workers: { worker: Worker; pending: Map<number, Pending> }[] = [];
-  private nextId = 0;
-  private closed = false;
-  /** Set when a worker died: every later job fails with it. */
-  private failure: ImageError | undefined;
+  private readonly pool: WorkerPool<ZstdJob, ZstdResult>;
   /** Output buffers of frameBound bytes, handed back once their frame is written. */
   private readonly outputs: ArrayBuffer[] = [];
   private readonly frameBound: number;
 
-  constructor(private readonly size: number, private readonly level: number, private readonly checksum: boolean,
+  constructor(size: number, private readonly level: number, private readonly checksum: boolean,
     chunkSize: number, private readonly keepOutputs: number) {
     this.frameBound = zstdFrameBound(chunkSize);
+    this.pool = new WorkerPool({ url: WORKER_URL, size, errorCode: 'zstd.failed', action: 'Cannot compress with zstd' });
   }
 
   /** Takes back the memory of a frame the sink has written. */
@@ -66,69 +58,16 @@ class ZstdPool {
     if (frame.buffer.byteLength === this.frameBound && this.outputs.length < this.keepOutputs) this.outputs.push(frame.buffer as ArrayBuffer);
   }
 
-  compress(buffer: Uint8Array, length: number): Promise<{ output: Uint8Array; buffer: Uint8Array }> {
-    if (this.closed) return Promise.reject(new ImageError('zstd.closed', 'Internal error: zstd pool used after close'));
-    if (this.failure !== undefined) return Promise.reject(this.failure);
-    const slot = this.leastBusy();
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      slot.pending.set(id, { resolve, reject });
-      slot.worker.ref();
-      const plain = buffer.byteOffset === 0 && buffer.byteLength === buffer.buffer.byteLength ? buffer.buffer as ArrayBuffer : buffer.slice().buffer;
-      // A chunk is never longer than chunkSize, so frameBound bytes always hold its frame.
-      const output = this.outputs.pop() ?? new ArrayBuffer(this.frameBound);
-      const job: ZstdJob = { id, buffer: plain, length, output, level: this.level, checksum: this.checksum };
-      slot.worker.postMessage(job, [plain, output]);
-    });
+  async compress(buffer: Uint8Array, length: number): Promise<{ output: Uint8Array; buffer: Uint8Array }> {
+    const plain = buffer.byteOffset === 0 && buffer.byteLength === buffer.buffer.byteLength ? buffer.buffer as ArrayBuffer : buffer.slice().buffer;
+    // A chunk is never longer than chunkSize, so frameBound bytes always hold its frame.
+    const output = this.outputs.pop() ?? new ArrayBuffer(this.frameBound);
+    const reply = await this.pool.run((id) => ({ id, buffer: plain, length, output, level: this.level, checksum: this.checksum }), [plain, output]);
+    return { output: new Uint8Array(reply.output, 0, reply.frameLength), buffer: new Uint8Array(reply.buffer) };
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    const failure = new ImageError('zstd.closed', 'zstd compression was stopped');
-    await Promise.all(this.workers.map(async ({ worker, pending }) => {
-      for (const job of pending.values()) job.reject(failure);
-      pending.clear();
-      await worker.terminate();
-    }));
-    this.workers.length = 0;
-  }
-
-  private leastBusy(): { worker: Worker; pending: Map<number, Pending> } {
-    if (this.workers.length < this.size) {
-      const idle = this.workers.find((w) => w.pending.size === 0);
-      if (idle !== undefined) return idle;
-      return this.spawn();
-    }
-    return this.workers.reduce((best, w) => (w.pending.size < best.pending.size ? w : best));
-  }
-
-  private spawn(): { worker: Worker; pending: Map<number, Pending> } {
-    const worker = new Worker(WORKER_URL);
-    const slot = { worker, pending: new Map<number, Pending>() };
-    const failAll = (error: ImageError): void => {
-      this.failure ??= error;
-      for (const job of slot.pending.values()) job.reject(error);
-      slot.pending.clear();
-    };
-    worker.on('message', (reply: ZstdReply) => {
-      const job = slot.pending.get(reply.id);
-      if (job === undefined) return;
-      slot.pending.delete(reply.id);
-      if (slot.pending.size === 0) worker.unref();
-      if ('error' in reply) {
-        job.reject(new ImageError('zstd.failed', `Cannot compress with zstd: ${reply.error}`));
-      } else {
-        job.resolve({ output: new Uint8Array(reply.output, 0, reply.frameLength), buffer: new Uint8Array(reply.buffer) });
-      }
-    });
-    worker.on('error', (error) => failAll(new ImageError('zstd.failed', `Cannot compress with zstd: the worker failed: ${error.message}`, { cause: error })));
-    worker.on('exit', (code) => {
-      if (!this.closed) failAll(new ImageError('zstd.failed', `Cannot compress with zstd: the worker exited with status ${code}`));
-    });
-    worker.unref();
-    this.workers.push(slot);
-    return slot;
+  close(): Promise<void> {
+    return this.pool.close();
   }
 }
 

@@ -148,6 +148,7 @@ export async function writeLiveIso(plan: LivePlan, closure: SystemClosure, scope
     write: async (file, start) => (await writeSquashfs(store, file, start, {
       compression: squashfs.algorithm,
       ...(squashfs.level === null ? {} : { level: squashfs.level }),
+      ...(squashfs.dictionarySize === undefined ? {} : { dictionarySize: squashfs.dictionarySize }),
       blockSize: squashfs.blockSize,
       mtime: epoch,
     }, squashfsControl)).bytes,

@@ -185,6 +185,7 @@ const squashfsCompression = {
     algorithm: { enum: ['zstd', 'gzip', 'xz', 'lz4', 'none'] },
     level: { oneOf: [{ type: 'integer', minimum: 1 }, { type: 'null' }], description: 'null: the algorithm\'s default.' },
     blockSize: { type: 'integer', minimum: 4096, description: 'Bytes; nixpkgs\' make-squashfs passes -b 1048576.' },
+    dictionarySize: { type: 'integer', minimum: 8192, description: 'xz only (-Xdict-size): bytes; absent: the block size.' },
   },
 } as const;
 

@@ -137,7 +137,7 @@ export interface LiveMenuPlan {
 /** What nixpkgs' iso-image.nix makes: the closure in a squashfs inside an ISO 9660 filesystem. */
 export interface LiveIsoPlan {
   readonly volumeId: string;
-  readonly squashfs: { readonly algorithm: SquashfsAlgorithm; readonly level: number | null; readonly blockSize: number };
+  readonly squashfs: { readonly algorithm: SquashfsAlgorithm; readonly level: number | null; readonly blockSize: number; readonly dictionarySize?: number };
   /** isoImage.contents without what this project writes itself. */
   readonly contents: readonly { readonly source: string; readonly target: string }[];
   readonly bios: { readonly syslinux: string } | null;

@@ -123,6 +123,22 @@ for (const [what, drive, firmware] of BOOTS) {
   });
 }
 
+test('an xz squashfs ("xz -Xdict-size 100%", nixpkgs\' default before zstd) is what mksquashfs -Xdict-size 100% describes, and the kernel boots from it', async () => {
+  const result = buildIso(configuration('xz', 'isoImage.squashfsCompression = "xz -Xdict-size 100%";'), 'xz');
+  assert.equal(result.status, 0, result.stderr);
+  const xzIso = result.stdout.trim();
+  const squashfs = join(work.path, 'xz.squashfs');
+  runOk('osirrox', ['-indev', xzIso, '-extract', '/nix-store.squashfs', squashfs]);
+  const superblock = runOk('unsquashfs', ['-s', squashfs]).stdout;
+  assert.match(superblock, /Compression xz\n/);
+  assert.match(superblock, /Block size 1048576\n/);
+  assert.doesNotMatch(superblock, /Dictionary size/, '100 % of the block size is mksquashfs\'s default: no options stored');
+  const booted = await boot(xzIso, 'cdrom', 'bios');
+  const marker = MARKER.exec(booted.console);
+  assert.ok(marker !== null, `no marker on the console:\n${booted.console.slice(-3000)}`);
+  assert.deepEqual(marker.slice(1), [HOST, 'none', 'missing', 'registration', 'overlay+squashfs']);
+});
+
 test('--toplevel of a system built with the iso module makes its ISO from the closure\'s syslinux and GRUB, and --run boots it as a CD', () => {
   const cfg = join(work.path, 'toplevel-isolinux.cfg');
   runOk('osirrox', ['-indev', iso, '-extract', '/isolinux/isolinux.cfg', cfg]);
@@ -193,7 +209,8 @@ test('bad settings stop the build with one line and leave nothing at the output 
   const cases = [
     ['long-volume', 'isoImage.volumeID = "this-volume-id-is-longer-than-32-characters";', /isoImage\.volumeID this-volume-id-is-longer-than-32-characters is 43 characters/],
     ['compressed', 'isoImage.compressImage = true;', /isoImage\.compressImage = true is not supported by the iso format/],
-    ['xz', 'isoImage.squashfsCompression = "xz -Xdict-size 100%";', /isoImage\.squashfsCompression = "xz -Xdict-size 100%" is not supported by the iso format/],
+    ['xz-bcj', 'isoImage.squashfsCompression = "xz -Xbcj x86";', /isoImage\.squashfsCompression = "xz -Xbcj x86" is not supported by the iso format/],
+    ['xz-level', 'isoImage.squashfsCompression = "xz -Xcompression-level 9";', /isoImage\.squashfsCompression = "xz -Xcompression-level 9" is not supported by the iso format/],
   ] as const;
   for (const [name, setting, message] of cases) {
     const result = buildIso(configuration(name, setting), name);

@@ -1,23 +1,37 @@
 /**
  * The block compressors squashfs readers accept, as mksquashfs writes them: zstd frames
  * as ZSTD_compressCCtx makes them (content size in the header, no checksum), zlib-wrapped
- * deflate (the kernel's zlib_wrapper inflates with the zlib header), LZ4 block format.
+ * deflate (the kernel's zlib_wrapper inflates with the zlib header), LZ4 block format, and
+ * xz as mksquashfs's xz_wrapper writes it: each block a whole .xz stream with a CRC32
+ * check, LZMA2 at xz's default preset with the block size as dictionary (8 KiB for
+ * metadata), no BCJ filter.
  * "none" is mksquashfs's -noI -noD -noF -noX: gzip's id with every table stored raw.
  * Also the compressor options block that follows the superblock when settings differ from
  * the reader's defaults (always for lz4: the kernel requires its version field).
  */
+import { lzma2 } from '@napi-rs/lzma';
 import { constants, deflateSync, zstdCompressSync } from 'node:zlib';
 import { UsageError } from '../../core/errors.js';
+import { XZ_DEFAULT_PRESET } from '../../compress/lzma2.js';
+import { lzma2DictionaryProperty, lzma2DictionarySize, xzSingleBlockStream } from '../../compress/xz-container.js';
 import { lz4CompressBlock } from './lz4.js';
 import { COMPRESSION_ID } from './superblock.js';
 
 export type SquashfsCompression = 'zstd' | 'gzip' | 'xz' | 'lz4' | 'none';
-export type BlockCodecName = 'zstd' | 'gzip' | 'lz4' | 'none';
+export type BlockCodecName = SquashfsCompression;
 
 export interface BlockCodec {
   readonly name: BlockCodecName;
+  /** zstd and gzip levels; xz's preset (always xz's default, as mksquashfs); 0 otherwise. */
   readonly level: number;
+  /** xz only: the data blocks' LZMA2 dictionary. */
+  readonly dictionarySize?: number;
+  /** xz only: the filesystem's block size, the dictionary mksquashfs writes no options for. */
+  readonly blockSize?: number;
 }
+
+/** mksquashfs's SQUASHFS_METADATA_SIZE: the xz dictionary of metadata blocks. */
+const METADATA_DICTIONARY = 8192;
 
 /** mksquashfs's defaults, the levels it writes no options for. */
 const MKSQUASHFS_DEFAULT_LEVEL = { zstd: 15, gzip: 9 } as const;
@@ -25,8 +39,16 @@ const MKSQUASHFS_DEFAULT_LEVEL = { zstd: 15, gzip: 9 } as const;
 export const DEFAULT_LEVEL = { zstd: 19, gzip: 9, lz4: 0, none: 0 } as const;
 const LZ4_LEGACY = 1;
 
-export function blockCodec(compression: SquashfsCompression, level: number | undefined): BlockCodec {
+export function blockCodec(compression: SquashfsCompression, level: number | undefined, blockSize: number, dictionarySize?: number): BlockCodec {
+  if (dictionarySize !== undefined && compression !== 'xz') {
+    throw new UsageError('squashfs.dictionary', `Cannot use a dictionary size with ${compression}: only xz has one`, { hint: 'leave -Xdict-size out' });
+  }
   switch (compression) {
+    case 'xz':
+      if (level !== undefined) {
+        throw new UsageError('squashfs.level', `Cannot use compression level ${level} with xz: mksquashfs's xz has no levels`, { hint: 'use "xz" or "xz -Xdict-size N%"' });
+      }
+      return { name: 'xz', level: XZ_DEFAULT_PRESET, dictionarySize: checkDictionary(dictionarySize ?? blockSize, blockSize), blockSize };
     case 'zstd':
       return { name: 'zstd', level: checkLevel('zstd', level ?? DEFAULT_LEVEL.zstd, 1, 22) };
     case 'gzip':
@@ -38,10 +60,20 @@ export function blockCodec(compression: SquashfsCompression, level: number | und
       }
       return { name: compression, level: 0 };
     default:
-      throw new UsageError('squashfs.compression', `Cannot write squashfs with "${String(compression)}" compression: supported are zstd, gzip, lz4 and none`, {
-        hint: 'Node has no xz encoder; zstd -Xcompression-level 19 is what nixpkgs uses for ISOs',
+      throw new UsageError('squashfs.compression', `Cannot write squashfs with "${String(compression)}" compression: supported are zstd, gzip, xz, lz4 and none`, {
+        hint: 'zstd -Xcompression-level 19 is what nixpkgs uses for ISOs',
       });
   }
+}
+
+/** As mksquashfs checks -Xdict-size: 8 KiB to the block size, and a size LZMA2 can name exactly. */
+function checkDictionary(size: number, blockSize: number): number {
+  if (!Number.isInteger(size) || size < METADATA_DICTIONARY || size > blockSize || lzma2DictionarySize(lzma2DictionaryProperty(size)) !== size) {
+    throw new UsageError('squashfs.dictionary', `Cannot use xz dictionary size ${size}: expected 2^n or 3 * 2^n bytes from 8192 to the block size ${blockSize}`, {
+      hint: 'for example -Xdict-size 100%, 50%, 25% or 32K',
+    });
+  }
+  return size;
 }
 
 function checkLevel(name: string, level: number, low: number, high: number): number {
@@ -73,6 +105,13 @@ export function compressorOptions(codec: BlockCodec): Uint8Array | undefined {
       options.setUint16(6, 0, true); // no strategies chosen
       return new Uint8Array(options.buffer);
     }
+    case 'xz': {
+      if (codec.dictionarySize === codec.blockSize) return undefined;
+      const options = view(8);
+      options.setUint32(0, codec.dictionarySize!, true);
+      options.setUint32(4, 0, true); // no BCJ filters
+      return new Uint8Array(options.buffer);
+    }
     case 'lz4': {
       const options = view(8);
       options.setUint32(0, LZ4_LEGACY, true);
@@ -90,6 +129,10 @@ export function compressorOptions(codec: BlockCodec): Uint8Array | undefined {
  */
 export function compressBlockSync(codec: BlockCodec, input: Uint8Array): Uint8Array | undefined {
   switch (codec.name) {
+    case 'xz':
+      // Metadata blocks only (8 KiB at most): the encoder's dictionary is larger, but no
+      // match reaches further back than the input, so naming 8 KiB is exact for decoders.
+      return xzSingleBlockStream(lzma2.compressSync(input), input, Math.max(METADATA_DICTIONARY, input.length));
     case 'zstd':
       return zstdCompressSync(input, {
         pledgedSrcSize: input.length,

@@ -2,7 +2,8 @@
  * Worker thread of the data block pool: compresses one block per message with the
  * filesystem's codec. zstd reuses one encoder for the worker's life (src/compress/
  * zstd-encoder.ts, without the content checksum, as mksquashfs's ZSTD_compressCCtx
- * writes frames); gzip and lz4 compress with node:zlib and lz4.ts.
+ * writes frames); gzip and lz4 compress with node:zlib and lz4.ts; xz with lzma2.ts,
+ * framed as one .xz stream per block.
  *
  * At the slow zstd levels a block is first tried at level 1: when even that does not
  * shrink it (compressed or random data, such as kernel modules, firmware, and compressed
@@ -11,7 +12,10 @@
  * of a level-19 compression and saves all of it on such blocks.
  */
 import { parentPort } from 'node:worker_threads';
+import { compressLzma2 } from '../../compress/lzma2.js';
+import { xzSingleBlockStream } from '../../compress/xz-container.js';
 import { oneShotEncoder, persistentEncoder, type FrameEncoder } from '../../compress/zstd-encoder.js';
+import type { PoolReply } from '../../core/worker-pool.js';
 import { zstdFrameBound } from '../../compress/zstd-frame.js';
 import { compressBlockSync, type BlockCodec } from './codec.js';
 
@@ -22,9 +26,12 @@ export interface BlockJob {
   readonly length: number;
 }
 
-export type BlockReply =
-  | { readonly id: number; readonly input: ArrayBuffer; readonly output: Uint8Array }
-  | { readonly id: number; readonly input: ArrayBuffer; readonly error: string };
+export interface BlockResult {
+  /** The job's input buffer, back for reuse. */
+  readonly input: ArrayBuffer;
+  /** The compressed block, or a view of the input when it is to be stored raw. */
+  readonly output: Uint8Array;
+}
 
 let zstd: { level: number; encode: FrameEncoder; room: Uint8Array } | undefined;
 let trial: FrameEncoder | undefined;
@@ -36,7 +43,11 @@ function encoder(level: number): FrameEncoder {
   return persistentEncoder(level, false) ?? oneShotEncoder(level, false);
 }
 
-function compress(codec: BlockCodec, input: Uint8Array): Uint8Array {
+async function compress(codec: BlockCodec, input: Uint8Array): Promise<Uint8Array> {
+  if (codec.name === 'xz') {
+    const dictionary = codec.dictionarySize!;
+    return xzSingleBlockStream(await compressLzma2(input, codec.level, dictionary), input, dictionary);
+  }
   if (codec.name !== 'zstd') return compressBlockSync(codec, input) ?? input;
   if (zstd?.level !== codec.level) {
     zstd = { level: codec.level, encode: encoder(codec.level), room: new Uint8Array(0) };
@@ -56,10 +67,10 @@ function compress(codec: BlockCodec, input: Uint8Array): Uint8Array {
 const port = parentPort;
 if (port === null) throw new Error('compress-worker.js runs only as a worker thread');
 
-port.on('message', (job: BlockJob) => {
-  let reply: BlockReply;
+port.on('message', async (job: BlockJob) => {
+  let reply: PoolReply<BlockResult>;
   try {
-    const output = compress(job.codec, new Uint8Array(job.input, 0, job.length));
+    const output = await compress(job.codec, new Uint8Array(job.input, 0, job.length));
     reply = { id: job.id, input: job.input, output };
   } catch (error) {
     reply = { id: job.id, input: job.input, error: error instanceof Error ? error.message : String(error) };

@@ -28,6 +28,8 @@ export interface SquashfsOptions {
   readonly compression: SquashfsCompression;
   /** Default: zstd 19 (nixpkgs' ISO default), gzip 9. */
   readonly level?: number;
+  /** xz only (mksquashfs's -Xdict-size): default the block size. */
+  readonly dictionarySize?: number;
   /** Default 128 KiB; a power of two from 4 KiB to 1 MiB. */
   readonly blockSize?: number;
   /** SOURCE_DATE_EPOCH: the superblock's mkfs time and every inode's mtime. */
@@ -42,8 +44,8 @@ const PHASE = 'write squashfs';
 
 /** Writes the filesystem of `root` into `out` from byte `start`; returns its length (padded to 4 KiB as mksquashfs does). */
 export async function writeSquashfs(root: DirNode, out: OutputFile, start: number, options: SquashfsOptions, control: RunControl = {}): Promise<{ bytes: number; inodes: number }> {
-  const codec = blockCodec(options.compression, options.level);
   const blockSize = checkBlockSize(options.blockSize ?? DEFAULT_BLOCK_SIZE);
+  const codec = blockCodec(options.compression, options.level, blockSize, options.dictionarySize);
   const mtime = checkU32('mtime', options.mtime);
   const threads = options.threads ?? availableParallelism();
   if (!Number.isInteger(threads) || threads < 1) {

@@ -118,7 +118,7 @@ test('zstd: the torture tree with a 5 GiB sparse file lists, extracts byte for b
   }
 });
 
-for (const compression of ['gzip', 'lz4', 'none'] as const) {
+for (const compression of ['gzip', 'xz', 'lz4', 'none'] as const) {
   test(`${compression}: the torture tree lists and extracts byte for byte`, async () => {
     const work = tempDir(`squashfs-${compression}`);
     try {
@@ -150,13 +150,15 @@ test('identical bytes whatever the thread count, run after run', async () => {
   try {
     const source = join(work.path, 'source');
     makeSource(source, 2000);
-    const sums = [];
-    for (const threads of [1, 2, 3, undefined]) {
-      const image = join(work.path, `store-${threads ?? 'default'}.squashfs`);
-      await writeImage(hostRoot(source), image, threads === undefined ? { level: 6 } : { level: 6, threads });
-      sums.push(sha256File(image));
+    for (const settings of [{ compression: 'zstd', level: 6 }, { compression: 'xz' }] as const) {
+      const sums = [];
+      for (const threads of [1, 2, 3, undefined]) {
+        const image = join(work.path, `store-${settings.compression}-${threads ?? 'default'}.squashfs`);
+        await writeImage(hostRoot(source), image, threads === undefined ? settings : { ...settings, threads });
+        sums.push(sha256File(image));
+      }
+      assert.equal(new Set(sums).size, 1, `${settings.compression}: ${sums.join(' ')}`);
     }
-    assert.equal(new Set(sums).size, 1, sums.join(' '));
   } finally {
     work.remove();
   }
@@ -279,6 +281,34 @@ test('zstd 19: blocks no compressor shrinks are stored raw, and nothing compress
   }
 });
 
+test('xz: the dictionary is the block size unless set, and a set one is stored as mksquashfs stores it', async () => {
+  const work = tempDir('squashfs-xz');
+  try {
+    const source = join(work.path, 'source');
+    mkdirSync(source);
+    writeFileSync(join(source, 'text'), prose(3 * MiB, 31));
+    writeFileSync(join(source, 'random'), noise(300 * KiB, 32));
+    for (const [name, dictionarySize, listed] of [['default', undefined, undefined], ['half', 64 * KiB, 65536]] as const) {
+      const image = join(work.path, name);
+      const { bytes } = await writeImage(hostRoot(source), image, { compression: 'xz', ...(dictionarySize === undefined ? {} : { dictionarySize }) });
+      const facts = superblockFacts(image);
+      assert.match(facts, /Compression xz\n/);
+      if (listed === undefined) assert.doesNotMatch(facts, /Dictionary size/);
+      else assert.match(facts, new RegExp(`Dictionary size ${listed}\\n`));
+      const extracted = join(work.path, `${name}-extracted`);
+      extract(image, extracted);
+      for (const file of ['text', 'random']) assert.equal(sha256File(join(extracted, file)), sha256File(join(source, file)), `${name}: ${file}`);
+      const theirs = join(work.path, `${name}-mksquashfs`);
+      runOk('mksquashfs', [source, theirs, '-comp', 'xz', ...(dictionarySize === undefined ? [] : ['-Xdict-size', String(dictionarySize)]), '-b', '131072', '-all-root', '-noappend', '-no-progress', '-quiet'],
+        { env: { ...process.env, SOURCE_DATE_EPOCH: String(EPOCH) } });
+      const reference = statSync(theirs).size;
+      assert.ok(Math.abs(bytes - reference) <= reference * 0.01, `${name}: ours ${bytes}, mksquashfs ${reference}`);
+    }
+  } finally {
+    work.remove();
+  }
+});
+
 test('negative controls: unsquashfs rejects a damaged data block and a damaged superblock', async () => {
   const work = tempDir('squashfs-corrupt');
   try {
@@ -313,8 +343,12 @@ test('bad input fails with one clear line', async () => {
       && error.code === 'input.unreadable' && error.message.includes(join(work.path, 'gone')) && error.message.includes('ENOENT'));
     await assert.rejects(writeImage(dir(ROOT), image, { blockSize: 3000 }), (error: unknown) => error instanceof UsageError
       && /block size 3000: expected a power of two/.test(error.message));
-    await assert.rejects(writeImage(dir(ROOT), image, { compression: 'xz' }), (error: unknown) => error instanceof UsageError
-      && /supported are zstd, gzip, lz4 and none/.test(error.message));
+    await assert.rejects(writeImage(dir(ROOT), image, { compression: 'lzo' as 'xz' }), (error: unknown) => error instanceof UsageError
+      && /"lzo" compression: supported are zstd, gzip, xz, lz4 and none/.test(error.message));
+    await assert.rejects(writeImage(dir(ROOT), image, { compression: 'xz', dictionarySize: 100_000 }), (error: unknown) => error instanceof UsageError
+      && /xz dictionary size 100000: expected 2\^n or 3 \* 2\^n bytes from 8192 to the block size 131072/.test(error.message));
+    await assert.rejects(writeImage(dir(ROOT), image, { compression: 'xz', level: 9 }), (error: unknown) => error instanceof UsageError
+      && /level 9 with xz/.test(error.message));
     await assert.rejects(writeImage(dir(ROOT), image, { level: 30 }), (error: unknown) => error instanceof UsageError);
   } finally {
     work.remove();

@@ -1,0 +1,38 @@
+/**
+ * Worker thread of xzSink: compresses one chunk per message into one .xz block (LZMA2 and
+ * its CRC32 check), independent of every other block, as `xz -T` does.
+ */
+import { parentPort } from 'node:worker_threads';
+import type { PoolReply } from '../core/worker-pool.js';
+import { compressLzma2 } from './lzma2.js';
+import { xzBlock, type XzBlockRecord } from './xz-container.js';
+
+export interface XzJob {
+  readonly id: number;
+  readonly buffer: ArrayBuffer;
+  readonly length: number;
+  readonly preset: number;
+  readonly dictionarySize: number;
+}
+
+export interface XzResult {
+  /** The job's input buffer, back for reuse. */
+  readonly buffer: ArrayBuffer;
+  readonly block: Uint8Array;
+  readonly record: XzBlockRecord;
+}
+
+const port = parentPort;
+if (port === null) throw new Error('xz-worker.js runs only as a worker thread');
+
+port.on('message', async (job: XzJob) => {
+  let reply: PoolReply<XzResult>;
+  try {
+    const plain = new Uint8Array(job.buffer, 0, job.length);
+    const { bytes, record } = xzBlock(await compressLzma2(plain, job.preset, job.dictionarySize), plain, job.dictionarySize);
+    reply = { id: job.id, buffer: job.buffer, block: bytes, record };
+  } catch (error) {
+    reply = { id: job.id, error: error instanceof Error ? error.message : String(error) };
+  }
+  port.postMessage(reply, 'buffer' in reply ? [reply.buffer, reply.block.buffer as ArrayBuffer] : []);
+});

@@ -12,7 +12,12 @@ export const TAR_BLOCK = 512;
 export type TarFormat = 'ustar' | 'gnu';
 
 export const TYPE_FILE = '0';
+export const TYPE_HARD_LINK = '1';
+export const TYPE_SYMLINK = '2';
 export const TYPE_DIRECTORY = '5';
+/** GNU: the next member's name, or its link target, too long for the header. */
+const TYPE_GNU_LONG_NAME = 'L';
+const TYPE_GNU_LONG_LINK = 'K';
 /** Old GNU sparse file. */
 export const TYPE_GNU_SPARSE = 'S';
 
@@ -110,6 +115,8 @@ export interface HeaderFields {
   readonly size: number;
   readonly mtime: number;
   readonly typeflag: string;
+  /** Hard link and symlink targets. */
+  readonly linkname?: string;
   readonly uname: string;
   readonly gname: string;
   readonly format: TarFormat;
@@ -118,6 +125,19 @@ export interface HeaderFields {
 }
 
 const utf8 = new TextEncoder();
+
+/**
+ * Names and link targets are byte strings (one character per byte, as the file trees hold
+ * them), so any name round-trips; a character above 0xff is refused rather than mangled.
+ */
+function nameBytes(name: string, what: string): Uint8Array {
+  for (let i = 0; i < name.length; i++) {
+    if (name.charCodeAt(i) > 0xff) {
+      throw new ImageError('tar.name', `Cannot store the ${what} "${name}" in a tar header: it is not a byte string`);
+    }
+  }
+  return Buffer.from(name, 'latin1');
+}
 
 /**
  * Splits a long name into ustar (prefix, name) as GNU tar does: at the first '/' that leaves
@@ -137,9 +157,28 @@ function splitName(bytes: Uint8Array, format: TarFormat): { prefix: Uint8Array; 
  * one or more 512-byte blocks. uid and gid are always 0.
  */
 export function encodeHeader(fields: HeaderFields): Uint8Array {
-  const nameBytes = utf8.encode(fields.name);
-  const split = splitName(nameBytes, fields.format);
-  if (split === undefined || nameBytes.length === 0) {
+  const name = nameBytes(fields.name, 'name');
+  const link = nameBytes(fields.linkname ?? '', 'link target');
+  // GNU tar's long names: a pseudo-member holding the whole name, then the header with its first 100 bytes.
+  if (fields.format === 'gnu' && (name.length > 100 || link.length > 100)) {
+    const longRecord = (typeflag: string, bytes: Uint8Array): Uint8Array => {
+      const data = new Uint8Array(Math.ceil((bytes.length + 1) / TAR_BLOCK) * TAR_BLOCK);
+      data.set(bytes, 0);
+      const head = encodeHeader({ name: '././@LongLink', mode: 0o644, size: bytes.length + 1, mtime: 0, typeflag, uname: fields.uname, gname: fields.gname, format: 'gnu' });
+      return Buffer.concat([head, data]);
+    };
+    const cut = (bytes: Uint8Array): string => Buffer.from(bytes.subarray(0, 100)).toString('latin1');
+    return Buffer.concat([
+      ...(link.length > 100 ? [longRecord(TYPE_GNU_LONG_LINK, link)] : []),
+      ...(name.length > 100 ? [longRecord(TYPE_GNU_LONG_NAME, name)] : []),
+      encodeHeader({ ...fields, name: cut(name), ...(fields.linkname === undefined ? {} : { linkname: cut(link) }) }),
+    ]);
+  }
+  if (link.length > 100) {
+    throw new ImageError('tar.name', `Cannot store the link target "${fields.linkname}" in a ${fields.format} tar header: it is longer than 100 bytes`, { hint: 'use the GNU format' });
+  }
+  const split = splitName(name, fields.format);
+  if (split === undefined || name.length === 0) {
     throw new ImageError('tar.name', `Cannot store the name "${fields.name}" in a ${fields.format} tar header: it is empty or too long`, {
       hint: fields.format === 'ustar' ? 'use at most 100 bytes after the last "/" and 155 before it' : 'use at most 100 bytes',
     });
@@ -155,6 +194,7 @@ export function encodeHeader(fields: HeaderFields): Uint8Array {
   encodeNumber(block, 124, 12, fields.size);
   encodeNumber(block, 136, 12, fields.mtime);
   block[156] = fields.typeflag.charCodeAt(0);
+  block.set(link, 157);
   if (fields.format === 'ustar') {
     tarHeader.encode({ magic: utf8.encode('ustar\0'), version: utf8.encode('00') }, block);
   } else {

@@ -10,7 +10,7 @@ import { ImageError, UsageError } from '../core/errors.js';
 import { checkpoint, progressReporter, throttledCheckpoint, type PhasedControl } from '../core/progress.js';
 import type { ByteSink } from '../core/sink.js';
 import {
-  encodeHeader, TAR_BLOCK, TYPE_DIRECTORY, TYPE_FILE, TYPE_GNU_SPARSE, type SparseEntry, type TarFormat,
+  encodeHeader, TAR_BLOCK, TYPE_DIRECTORY, TYPE_FILE, TYPE_GNU_SPARSE, TYPE_HARD_LINK, TYPE_SYMLINK, type SparseEntry, type TarFormat,
 } from './tar-header.js';
 
 export interface TarOptions {
@@ -78,6 +78,20 @@ export class TarWriter {
     this.begin();
     const dir = name.endsWith('/') ? name : `${name}/`;
     await this.emit(this.header(dir, TYPE_DIRECTORY, options.mode ?? 0o755, 0));
+    this.busy = false;
+  }
+
+  /** A symbolic link; mode 0777 by default, as Linux reports symlinks. */
+  async addSymlink(name: string, target: string, options: TarEntryOptions = {}): Promise<void> {
+    this.begin();
+    await this.emit(this.header(name, TYPE_SYMLINK, options.mode ?? 0o777, 0, target));
+    this.busy = false;
+  }
+
+  /** A hard link to the earlier member `target`. */
+  async addHardLink(name: string, target: string, options: TarEntryOptions = {}): Promise<void> {
+    this.begin();
+    await this.emit(this.header(name, TYPE_HARD_LINK, options.mode ?? 0o644, 0, target));
     this.busy = false;
   }
 
@@ -176,9 +190,9 @@ export class TarWriter {
     this.busy = false;
   }
 
-  private header(name: string, typeflag: string, mode: number, size: number): Uint8Array {
+  private header(name: string, typeflag: string, mode: number, size: number, linkname?: string): Uint8Array {
     return encodeHeader({
-      name, mode, size, mtime: this.options.mtime, typeflag,
+      name, mode, size, mtime: this.options.mtime, typeflag, ...(linkname === undefined ? {} : { linkname }),
       uname: this.options.uname, gname: this.options.gname, format: this.options.format,
     });
   }

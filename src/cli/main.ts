@@ -12,14 +12,15 @@ import { abortAllOutputs } from '../core/output-file.js';
 import { epochFromEnvironment } from '../core/reproducible.js';
 import { buildImage, type BuiltImageFiles } from '../formats/build.js';
 import { bootFirmware } from '../formats/firmware.js';
-import { isLiveFormat, type AnyFormatDefinition } from '../formats/format.js';
+import { isLiveFormat, isTarballFormat, type AnyFormatDefinition } from '../formats/format.js';
 import { livePlanForToplevel } from '../formats/live-plan.js';
 import { planForToplevel } from '../formats/toplevel-plan.js';
+import { tarballPlanForToplevel } from '../formats/tarball-plan.js';
 import { findFormat, formatNames } from '../formats/registry.js';
 import { planScope, queryClosure, resolveToplevel } from '../nix/closure.js';
 import { buildPlanWithNix, NIX_DIR, parseFlakeReference, type ConfigurationSource } from '../nix/evaluate.js';
 import type { SystemClosure } from '../nix/root-tree.js';
-import { isLivePlan, type AnyImagePlan } from '../plan/types.js';
+import { isLivePlan, isTarballPlan, type AnyImagePlan } from '../plan/types.js';
 import { jsonReport } from './json-report.js';
 import { parseArguments, usage, type CliOptions } from './options.js';
 import { progressDisplay, type ProgressDisplay } from './progress.js';
@@ -87,12 +88,14 @@ interface BuiltImage {
 async function generate(jobs: readonly Job[], options: CliOptions, io: CliIo, display: ProgressDisplay, signal: AbortSignal): Promise<BuiltImage[]> {
   const epoch = epochFromEnvironment(io.env);
   const closures = new Map<string, SystemClosure>();
-  const closureOf = async (toplevel: string): Promise<SystemClosure> => {
-    let closure = closures.get(toplevel);
+  /** The closure of `roots` (default: the system), as the image holds it. */
+  const closureOf = async (toplevel: string, roots: readonly string[] = [toplevel]): Promise<SystemClosure> => {
+    const key = [toplevel, ...roots].join(' ');
+    let closure = closures.get(key);
     if (closure === undefined) {
-      display.step(`reading the closure of ${toplevel}`);
-      closure = await queryClosure(toplevel, signal);
-      closures.set(toplevel, closure);
+      display.step(`reading the closure of ${roots.length === 1 ? roots[0] : `${roots.length} store paths`}`);
+      closure = await queryClosure(toplevel, signal, roots);
+      closures.set(key, closure);
     }
     return closure;
   };
@@ -108,7 +111,9 @@ async function generate(jobs: readonly Job[], options: CliOptions, io: CliIo, di
       const definition = job.definition!;
       plan = isLiveFormat(definition)
         ? livePlanForToplevel(definition, closure)
-        : planForToplevel(definition, closure, { bootloader: options.bootloader, diskSize: options.diskSize });
+        : isTarballFormat(definition)
+          ? tarballPlanForToplevel(definition, toplevel)
+          : planForToplevel(definition, closure, { bootloader: options.bootloader, diskSize: options.diskSize });
     } else {
       display.step(`evaluating and building the system for ${job.label} with Nix`);
       plan = await buildPlanWithNix({
@@ -129,7 +134,7 @@ async function generate(jobs: readonly Job[], options: CliOptions, io: CliIo, di
     const outputDir = options.outLink === undefined
       ? defaultOutputDir(io.env, plan.toplevel, job.label)
       : jobs.length === 1 ? resolve(options.outLink) : join(resolve(options.outLink), job.label);
-    const closure = await closureOf(plan.toplevel);
+    const closure = isTarballPlan(plan) ? await closureOf(plan.toplevel, plan.tarball.storePaths) : await closureOf(plan.toplevel);
     const scope = await planScope(plan, closure, signal);
     display.step(`building ${plan.format} from ${plan.toplevel}`);
     const files = await buildImage({
@@ -151,6 +156,7 @@ async function generate(jobs: readonly Job[], options: CliOptions, io: CliIo, di
 /** Boots the first image built, for --run. */
 function runImage(image: BuiltImage, env: NodeJS.ProcessEnv): Promise<number> {
   const { plan, job } = image;
+  if (isTarballPlan(plan)) throw runContainerError(plan.format);
   const drive = isLivePlan(plan) ? (plan.output.compression === 'none' ? 'cdrom' : undefined) : qemuDriveFormat(plan.output);
   const firmware = bootFirmware(plan, job.definition);
   if (drive === undefined || firmware === 'none') {
@@ -159,12 +165,19 @@ function runImage(image: BuiltImage, env: NodeJS.ProcessEnv): Promise<number> {
   return runQemu(image.files.image.path, drive, firmware, env);
 }
 
+function runContainerError(format: string): UsageError {
+  return new UsageError('cli.run', `Option --run cannot start ${format}: it is a container tarball, not a bootable image`, {
+    hint: 'import it into its runtime instead (docs/importing.md: podman import, incus image import, pct create)',
+  });
+}
+
 /** --run needs a format QEMU can boot directly; say so before building anything. */
 function checkRunnable(jobs: readonly Job[]): void {
   for (const job of jobs) {
     const definition = job.definition;
     if (definition === undefined) continue;
     if (isLiveFormat(definition)) continue; // a live ISO boots as a CD
+    if (isTarballFormat(definition)) throw runContainerError(definition.name);
     const output = definition.output({ label: 'x', system: 'x' }, 'auto');
     if (qemuDriveFormat(output) === undefined || definition.firmware === 'none') {
       throw new UsageError('cli.run', `Option --run cannot boot ${definition.name}: QEMU does not open ${output.compression === 'none' ? output.container : `${output.compression}-compressed`} images directly`, {

@@ -27,11 +27,12 @@ import { writeVma } from '../container/vma.js';
 import { writeVmdk } from '../container/vmdk.js';
 import type { ClosureScope } from '../nix/closure-scope.js';
 import type { SystemClosure } from '../nix/root-tree.js';
-import { isLivePlan, type AnyImagePlan, type ImagePlan } from '../plan/types.js';
+import { isDiskPlan, isLivePlan, isTarballPlan, type AnyImagePlan, type ImagePlan } from '../plan/types.js';
 import { closureScope } from '../nix/closure-scope.js';
 import { writeLiveIso } from './live-image.js';
+import { writeSystemTarball } from './system-tarball.js';
 import { buildDiskImage } from './disk-image.js';
-import { nixosVersion } from './toplevel-plan.js';
+import { nixosVersion, toplevelSystem } from './toplevel-plan.js';
 
 export interface BuildImageRequest {
   readonly plan: AnyImagePlan;
@@ -178,7 +179,7 @@ function removeStale(path: string): void {
  */
 export async function buildImage(request: BuildImageRequest): Promise<BuiltImageFiles> {
   const { plan, outputDir, control = {} } = request;
-  const disk = isLivePlan(plan) ? undefined : await buildDiskImage(plan, request.closure, request.epoch, request.scope);
+  const disk = isDiskPlan(plan) ? await buildDiskImage(plan, request.closure, request.epoch, request.scope) : undefined;
   const imagePath = join(outputDir, plan.output.fileName);
   makeDirectory(dirname(imagePath));
   const outputs: { readonly name: string; readonly out: OutputFile }[] = [];
@@ -194,6 +195,9 @@ export async function buildImage(request: BuildImageRequest): Promise<BuiltImage
     if (isLivePlan(plan)) {
       const scope = request.scope ?? closureScope(request.closure);
       ({ system } = await writeLiveIso(plan, request.closure, scope, image, request.epoch, { ...control, phase }));
+    } else if (isTarballPlan(plan)) {
+      await writeSystemTarball(plan, request.closure, request.scope ?? closureScope(request.closure), image, { ...control, phase });
+      system = toplevelSystem(plan.toplevel);
     } else {
       await writeContainer(plan, disk!.image, image, request.epoch, { ...control, phase });
       if (plan.output.sideFiles?.includes('amazon-image-info') === true) {

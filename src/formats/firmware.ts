@@ -4,14 +4,16 @@
  * plan installs no boot code; a live ISO by BIOS when it has isolinux. The plan decides, not the format name: a configuration may
  * turn a BIOS format to UEFI (systemd-boot on qcow, azure's vmGeneration v2, ec2.efi).
  */
-import { isLivePlan, type AnyImagePlan } from '../plan/types.js';
-import type { AnyFormatDefinition, Firmware } from './format.js';
+import { isLivePlan, isTarballPlan, type AnyImagePlan } from '../plan/types.js';
+import { isDiskFormat, type AnyFormatDefinition, type Firmware } from './format.js';
 
 export function bootFirmware(plan: AnyImagePlan, definition: AnyFormatDefinition | undefined): Firmware {
   // A live ISO with isolinux boots by BIOS (and by UEFI too when it has GRUB for EFI).
   if (isLivePlan(plan)) return plan.live.bios !== null ? 'bios' : 'uefi';
+  // A container's root boots in its runtime, not in firmware.
+  if (isTarballPlan(plan)) return 'none';
   const boot = plan.bootloader;
-  if (definition?.firmware === 'none' || plan.partitionTable.type === 'none') return 'none';
+  if ((definition !== undefined && isDiskFormat(definition) && definition.firmware === 'none') || plan.partitionTable.type === 'none') return 'none';
   if (boot.type === 'grub' && boot.bios === null && boot.efi === null) return 'none';
   return boot.type === 'grub' && boot.bios !== null ? 'bios' : 'uefi';
 }

@@ -3,7 +3,7 @@
  * that configures the system for it. One generic builder turns that into the plan used
  * with --toplevel; the Nix module computes the same plan for -c/--flake (a test checks).
  */
-import type { BootloaderPlan, ImagePlan, LivePlan, OutputPlan } from '../plan/types.js';
+import type { BootloaderPlan, ImagePlan, LivePlan, OutputPlan, TarballPlan } from '../plan/types.js';
 import { layout, type LayoutName } from './layouts.js';
 
 export type Firmware = 'bios' | 'uefi' | 'none';
@@ -69,8 +69,31 @@ export interface LiveFormatDefinition {
   output(names: OutputNames): LivePlan['output'];
 }
 
-export type AnyFormatDefinition = FormatDefinition | LiveFormatDefinition;
+/** A system tarball for a container runtime (nixpkgs' make-system-tarball.nix): no disk, no boot loader. */
+export interface TarballFormatDefinition {
+  readonly kind: 'tarball';
+  readonly name: string;
+  readonly description: string;
+  /** Nix module under nix/formats/. */
+  readonly nixModule: string;
+  output(names: OutputNames): TarballPlan['output'];
+  /**
+   * The tar root the nixpkgs module gives a system, for --toplevel (a test checks it
+   * against the module's); undefined when the format needs the configuration (lxc-metadata).
+   */
+  readonly layout: ((toplevel: string) => TarballPlan['tarball']) | undefined;
+}
+
+export type AnyFormatDefinition = FormatDefinition | LiveFormatDefinition | TarballFormatDefinition;
 
 export function isLiveFormat(format: AnyFormatDefinition): format is LiveFormatDefinition {
   return 'kind' in format && format.kind === 'live';
+}
+
+export function isTarballFormat(format: AnyFormatDefinition): format is TarballFormatDefinition {
+  return 'kind' in format && format.kind === 'tarball';
+}
+
+export function isDiskFormat(format: AnyFormatDefinition): format is FormatDefinition {
+  return !('kind' in format);
 }

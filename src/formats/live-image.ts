@@ -15,7 +15,7 @@ import { efiBootImage, isoGrubEfi, removableEfiName } from '../boot/iso-efi.js';
 import { isoBootPath, isoGrubConfig, isolinuxConfig } from '../boot/iso-menus.js';
 import { writeIso, type IsoOptions } from '../fs/iso9660/index.js';
 import { writeSquashfs } from '../fs/squashfs/index.js';
-import { dir, ensureDir, fileFromBytes, lazyHostTree, scanHostTree, type DirNode, type NodeMeta, type TreeNode } from '../fs/tree.js';
+import { dir, fileFromBytes, lazyHostTree, placeNode, scanHostTree, type DirNode, type NodeMeta, type TreeNode } from '../fs/tree.js';
 import type { ClosureScope } from '../nix/closure-scope.js';
 import { formatRegistration } from '../nix/registration.js';
 import { STORE_DIR, type SystemClosure } from '../nix/root-tree.js';
@@ -26,20 +26,6 @@ export const SQUASHFS_PATH = 'nix-store.squashfs';
 
 function meta(permissions: number, epoch: number): NodeMeta {
   return { permissions, uid: 0, gid: 0, mtime: epoch };
-}
-
-/** Puts `node` at `target` ("/isolinux", "/boot//nix/store/…/bzImage"), merging directories. */
-function place(root: DirNode, target: string, node: TreeNode, epoch: number): void {
-  const parts = target.split('/').filter((p) => p !== '');
-  const name = parts.pop();
-  if (name === undefined) throw new ImageError('live.contents', `Cannot put a file at "${target}": it names the ISO's root`);
-  const parent = ensureDir(root, parts.join('/'), meta(0o755, epoch));
-  const existing = parent.entries.get(name);
-  if (existing?.kind === 'dir' && node.kind === 'dir') {
-    for (const [child, value] of node.entries) place(existing, child, value, epoch);
-    return;
-  }
-  parent.entries.set(name, node);
 }
 
 function hasPath(root: DirNode, target: string): boolean {
@@ -58,7 +44,7 @@ async function isoTree(plan: LivePlan, bootspec: Bootspec, scope: ClosureScope, 
   for (const { source, target } of live.contents) {
     scope.require(source, `the file for "${target}" (isoImage.contents)`);
     // Owned by root, as xorriso -r makes them.
-    place(root, target, scanHostTree(source, { maxTime: epoch, uid: 0, gid: 0 }), epoch);
+    placeNode(root, target, scanHostTree(source, { maxTime: epoch, uid: 0, gid: 0 }), meta(0o755, epoch));
   }
   // The menus load each entry's kernel and initrd from /boot/<store path>/ (iso-image.nix
   // 25.05+ puts them there through isoImage.contents; 24.11 used /boot/bzImage): make
@@ -67,31 +53,31 @@ async function isoTree(plan: LivePlan, bootspec: Bootspec, scope: ClosureScope, 
     for (const file of [entry.kernel, ...(entry.initrd === undefined ? [] : [entry.initrd])]) {
       if (!hasPath(root, isoBootPath(file))) {
         scope.require(file, `the boot file "${file}" of "${entry.toplevel}"`);
-        place(root, isoBootPath(file), scanHostTree(file, { maxTime: epoch, uid: 0, gid: 0 }), epoch);
+        placeNode(root, isoBootPath(file), scanHostTree(file, { maxTime: epoch, uid: 0, gid: 0 }), meta(0o755, epoch));
       }
     }
   }
   // iso-image.nix's /version.txt: the system's label.
-  place(root, '/version.txt', fileFromBytes(meta(0o444, epoch), live.menu.label), epoch);
+  placeNode(root, '/version.txt', fileFromBytes(meta(0o444, epoch), live.menu.label), meta(0o755, epoch));
   if (live.bios !== null) {
     for (const file of ['isolinux.bin', 'ldlinux.c32']) {
       const path = `${live.bios.syslinux}/share/syslinux/${file}`;
       scope.require(path, `syslinux's ${file}`);
     }
     if (!live.contents.some((c) => c.target === '/isolinux')) {
-      place(root, '/isolinux', scanHostTree(`${live.bios.syslinux}/share/syslinux`, { maxTime: epoch, uid: 0, gid: 0 }), epoch);
+      placeNode(root, '/isolinux', scanHostTree(`${live.bios.syslinux}/share/syslinux`, { maxTime: epoch, uid: 0, gid: 0 }), meta(0o755, epoch));
     }
-    place(root, '/isolinux/isolinux.cfg', fileFromBytes(meta(0o444, epoch), isolinuxConfig(bootspec, live.menu)), epoch);
+    placeNode(root, '/isolinux/isolinux.cfg', fileFromBytes(meta(0o444, epoch), isolinuxConfig(bootspec, live.menu)), meta(0o755, epoch));
   }
   if (live.efi !== null) {
     const grubCfg = isoGrubConfig(bootspec, live.menu);
     const grubEfi = await isoGrubEfi(live.efi.grub, live.efi.efiArch, scope);
-    place(root, '/EFI/nixos-installer-image', fileFromBytes(meta(0o444, epoch), new Uint8Array()), epoch);
-    place(root, `/EFI/BOOT/${removableEfiName(live.efi.efiArch)}`, fileFromBytes(meta(0o444, epoch), grubEfi), epoch);
-    place(root, '/EFI/BOOT/grub.cfg', fileFromBytes(meta(0o444, epoch), grubCfg), epoch);
+    placeNode(root, '/EFI/nixos-installer-image', fileFromBytes(meta(0o444, epoch), new Uint8Array()), meta(0o755, epoch));
+    placeNode(root, `/EFI/BOOT/${removableEfiName(live.efi.efiArch)}`, fileFromBytes(meta(0o444, epoch), grubEfi), meta(0o755, epoch));
+    placeNode(root, '/EFI/BOOT/grub.cfg', fileFromBytes(meta(0o444, epoch), grubCfg), meta(0o755, epoch));
     // For GRUBs that boot the ISO file itself (loopback), as iso-image.nix provides.
-    place(root, '/boot/grub/loopback.cfg', fileFromBytes(meta(0o444, epoch), 'source /EFI/BOOT/grub.cfg'), epoch);
-    place(root, '/boot/efi.img', fileFromBytes(meta(0o444, epoch), efiBootImage(grubEfi, grubCfg, live.efi.efiArch)), epoch);
+    placeNode(root, '/boot/grub/loopback.cfg', fileFromBytes(meta(0o444, epoch), 'source /EFI/BOOT/grub.cfg'), meta(0o755, epoch));
+    placeNode(root, '/boot/efi.img', fileFromBytes(meta(0o444, epoch), efiBootImage(grubEfi, grubCfg, live.efi.efiArch)), meta(0o755, epoch));
   }
   return root;
 }

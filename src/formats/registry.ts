@@ -4,8 +4,9 @@
  * behind it (docs/formats.md lists the deliberate differences).
  */
 import { UsageError } from '../core/errors.js';
+import type { TarballCommand } from '../plan/types.js';
 import { proxmoxQemuServerConf } from '../container/proxmox-config.js';
-import { DEFAULT_ADDITIONAL_SPACE_MIB as SPACE, nixpkgsBaseName as base, isLiveFormat, type AnyFormatDefinition, type FormatDefinition, type LiveFormatDefinition } from './format.js';
+import { DEFAULT_ADDITIONAL_SPACE_MIB as SPACE, nixpkgsBaseName as base, isDiskFormat, type AnyFormatDefinition, type FormatDefinition, type LiveFormatDefinition, type OutputNames, type TarballFormatDefinition } from './format.js';
 
 const BIOS = { bios: true, efi: false } as const;
 const EFI = { bios: false, efi: true } as const;
@@ -25,6 +26,22 @@ function live(definition: Pick<LiveFormatDefinition, 'name' | 'description' | 'n
     output: (n) => ({ container: 'iso', fileName: `iso/nixos-${n.label}-${n.system}.iso`, compression: 'none' }),
   };
 }
+
+/**
+ * The container formats nixos-generators has: make-system-tarball's
+ * tarball/<fileName>.tar.xz. `baseName` is the file name nixpkgs 25.05 gives it.
+ */
+function tarball(definition: Pick<TarballFormatDefinition, 'name' | 'description' | 'nixModule' | 'layout'> & { baseName(n: OutputNames): string }): TarballFormatDefinition {
+  const { baseName, ...rest } = definition;
+  return { kind: 'tarball', ...rest, output: (n) => ({ container: 'tar', fileName: `tarball/${baseName(n)}.tar.xz`, compression: 'xz' }) };
+}
+
+const mkdir = (...paths: string[]): TarballCommand[] => paths.map((path) => ({ op: 'mkdir', path }));
+/** The stage-2 init copied to /sbin/init, as lxc-container.nix and proxmox-lxc.nix do (systemd stage 1: prepare-root). */
+const sbinInit = (toplevel: string): { source: string; target: string } => ({ source: `${toplevel}/init`, target: '/sbin/init' });
+
+/** make-system-tarball's default fileName. */
+const systemTarballName = (n: OutputNames): string => `nixos-system-${n.system}`;
 
 export const FORMATS: readonly AnyFormatDefinition[] = [
   format({
@@ -46,6 +63,15 @@ export const FORMATS: readonly AnyFormatDefinition[] = [
     name: 'do', description: 'DigitalOcean: gzip-compressed qcow2, MBR, GRUB for BIOS',
     layout: 'legacy', grub: BIOS, additionalSpace: SPACE, firmware: 'bios', nixModule: 'do.nix',
     output: (n) => ({ container: 'qcow2', fileName: `${base(n)}.qcow2.gz`, compression: 'gzip' }),
+  }),
+  tarball({
+    name: 'docker', description: 'Docker/Podman root tarball (docker import), the system run as /init',
+    nixModule: 'docker.nix', baseName: systemTarballName,
+    // docker-container.nix; its storeContents add pkgs.stdenv, which a --toplevel build cannot know.
+    layout: (toplevel) => ({
+      contents: [{ source: `${toplevel}/.`, target: './' }], storePaths: [toplevel], symlinks: [],
+      commands: [{ op: 'rm', path: 'etc' }, ...mkdir('proc', 'sys', 'dev', 'etc')],
+    }),
   }),
   format({
     name: 'gce', description: 'Google Compute Engine: disk.raw in a sparse tar.gz, MBR, GRUB for BIOS',
@@ -74,6 +100,19 @@ export const FORMATS: readonly AnyFormatDefinition[] = [
     layout: 'legacy', grub: BIOS, additionalSpace: SPACE, firmware: 'bios', nixModule: 'kubevirt.nix',
     output: (n) => ({ container: 'qcow2', fileName: `${base(n)}.qcow2`, compression: 'none' }),
   }),
+  tarball({
+    name: 'lxc', description: 'LXC/Incus root tarball (with lxc-metadata\'s metadata tarball)',
+    nixModule: 'lxc.nix', baseName: (n) => base({ ...n, label: `lxc-${n.label}` }),
+    layout: (toplevel) => ({
+      contents: [sbinInit(toplevel), { source: `${toplevel}/etc/os-release`, target: '/etc/os-release' }],
+      storePaths: [toplevel], symlinks: [], commands: mkdir('proc', 'sys', 'dev'),
+    }),
+  }),
+  tarball({
+    name: 'lxc-metadata', description: 'LXC/Incus metadata tarball: metadata.yaml and virtualisation.lxc.templates',
+    nixModule: 'lxc-metadata.nix', baseName: (n) => base({ ...n, label: `lxc-${n.label}` }),
+    layout: undefined,
+  }),
   format({
     name: 'linode', description: 'Linode: gzip-compressed bare ext4 (no partition table), grub.cfg for Linode\'s GRUB',
     layout: 'none', grub: { bios: false, efi: false }, additionalSpace: SPACE, firmware: 'none', nixModule: 'linode.nix',
@@ -93,6 +132,11 @@ export const FORMATS: readonly AnyFormatDefinition[] = [
       compression: 'zstd',
       proxmox: { qemuServerConf: defaultProxmoxConf(`nixos-${n.label}`, diskSize) },
     }),
+  }),
+  tarball({
+    name: 'proxmox-lxc', description: 'Proxmox VE container template (pct create), the system run as /sbin/init',
+    nixModule: 'proxmox-lxc.nix', baseName: (n) => base({ ...n, label: `lxc-proxmox-${n.label}` }),
+    layout: (toplevel) => ({ contents: [sbinInit(toplevel)], storePaths: [toplevel], symlinks: [], commands: mkdir('root', 'etc/systemd/network') }),
   }),
   format({
     name: 'qcow', description: 'qcow2, GPT with ESP and a BIOS boot partition, GRUB for BIOS and UEFI',
@@ -163,6 +207,6 @@ export function findFormat(name: string): AnyFormatDefinition {
 /** A disk format by name (benchmarks and tools that need a disk plan). */
 export function findDiskFormat(name: string): FormatDefinition {
   const format = findFormat(name);
-  if (isLiveFormat(format)) throw new UsageError('format.not-disk', `Cannot use "${name}" here: it is a live ISO, not a disk image`);
+  if (!isDiskFormat(format)) throw new UsageError('format.not-disk', `Cannot use "${name}" here: it is a ${format.kind === 'live' ? 'live ISO' : 'system tarball'}, not a disk image`);
   return format;
 }

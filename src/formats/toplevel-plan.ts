@@ -20,8 +20,19 @@ export function nixosVersion(toplevel: string): string | undefined {
   }
 }
 
+/** The platform a system is built for: its toplevel's `system` file (containers may have no bootspec), else the bootspec's. */
+export function toplevelSystem(toplevel: string): string {
+  try {
+    const system = readFileSync(join(toplevel, 'system'), 'utf8').trim();
+    if (system !== '') return system;
+  } catch {
+    // an older toplevel: the bootspec names it
+  }
+  return readBootspec(toplevel).system;
+}
+
 export function toplevelNames(toplevel: string): OutputNames {
-  return { label: nixosVersion(toplevel) ?? 'unknown', system: readBootspec(toplevel).system };
+  return { label: nixosVersion(toplevel) ?? 'unknown', system: toplevelSystem(toplevel) };
 }
 
 export function planForToplevel(

@@ -166,6 +166,24 @@ function hostNode(path: string, options: ScanOptions, lazy: boolean): TreeNode {
 }
 
 /** Walks to a directory, creating missing directories with `meta`. */
+/**
+ * Puts `node` at `target` ("isolinux", "boot//nix/store/…/bzImage"), creating parent
+ * directories with `dirMeta`; a directory put onto a directory merges into it (a lazily
+ * listed one is listed), anything else replaces what was there.
+ */
+export function placeNode(root: DirNode, target: string, node: TreeNode, dirMeta: NodeMeta): void {
+  const parts = target.split('/').filter((p) => p !== '');
+  const name = parts.pop();
+  if (name === undefined) throw new ImageError('tree.root', `Cannot put a file at "${target}": it names the root`);
+  const parent = ensureDir(root, parts.join('/'), dirMeta);
+  const existing = parent.entries.get(name);
+  if (existing?.kind === 'dir' && existing.list === undefined && node.kind === 'dir') {
+    for (const [child, value] of childrenOf(node)) placeNode(existing, child, value, dirMeta);
+    return;
+  }
+  parent.entries.set(name, node);
+}
+
 export function ensureDir(root: DirNode, path: string, meta: NodeMeta): DirNode {
   let current = root;
   for (const part of path.split('/').filter((p) => p !== '')) {

@@ -1,7 +1,7 @@
 /** Asks Nix for a system's closure and its registration (NAR hashes, sizes, references). */
 import { realpathSync } from 'node:fs';
 import { ImageError } from '../core/errors.js';
-import { isLivePlan, type AnyImagePlan } from '../plan/types.js';
+import { isLivePlan, isTarballPlan, type AnyImagePlan } from '../plan/types.js';
 import { closureScope, storePathOf, type ClosureScope } from './closure-scope.js';
 import { parseRegistration } from './registration.js';
 import type { SystemClosure } from './root-tree.js';
@@ -31,10 +31,12 @@ export function resolveToplevel(path: string): string {
   return real;
 }
 
-export async function queryClosure(toplevel: string, signal?: AbortSignal): Promise<SystemClosure> {
+/** The closure of `roots` (by default the system itself) with its registration; no roots: an empty closure. */
+export async function queryClosure(toplevel: string, signal?: AbortSignal, roots: readonly string[] = [toplevel]): Promise<SystemClosure> {
   const opts = signal === undefined ? {} : { signal };
-  const { stdout } = await runNix('nix-store', ['--query', '--requisites', toplevel], {
-    action: `list the closure of "${toplevel}"`,
+  if (roots.length === 0) return { toplevel, registrations: [] };
+  const { stdout } = await runNix('nix-store', ['--query', '--requisites', ...roots], {
+    action: `list the closure of "${roots.join('", "')}"`,
     ...opts,
   });
   const paths = stdout.split('\n').filter((p) => p !== '').sort();
@@ -49,8 +51,9 @@ export async function queryClosure(toplevel: string, signal?: AbortSignal): Prom
   return { toplevel, registrations: parseRegistration(text, 'nix-store --dump-db') };
 }
 
-/** The host paths a plan's bootloader (and a live plan's ISO contents) take files from. */
+/** The host paths a plan's bootloader (a live plan's ISO contents, a tarball's contents) take files from. */
 function bootloaderSources(plan: AnyImagePlan): string[] {
+  if (isTarballPlan(plan)) return plan.tarball.contents.map((c) => (c.source.endsWith('/.') ? c.source.slice(0, -2) : c.source));
   if (isLivePlan(plan)) {
     const { live } = plan;
     return [...live.contents.map((c) => c.source), ...(live.bios === null ? [] : [live.bios.syslinux]), ...(live.efi === null ? [] : [live.efi.grub])];

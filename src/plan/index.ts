@@ -1,11 +1,11 @@
 /** Parsing and checking image plans. */
 import { ImageError } from '../core/errors.js';
 import { imagePlanSchema } from './schema.js';
-import { isLivePlan, type AnyImagePlan, type ImagePlan, type LivePlan, type PartitionPlan } from './types.js';
+import { isLivePlan, isTarballPlan, type AnyImagePlan, type ImagePlan, type LivePlan, type PartitionPlan, type TarballPlan } from './types.js';
 import { validate, type JsonSchema } from './validate.js';
 
 export type * from './types.js';
-export { isLivePlan } from './types.js';
+export { isDiskPlan, isLivePlan, isTarballPlan } from './types.js';
 export { imagePlanSchema } from './schema.js';
 
 /** The plan's partitions in table order ([] for a bare filesystem). */
@@ -24,6 +24,7 @@ export function checkPlan(value: unknown, origin: string): AnyImagePlan {
   if (error !== undefined) fail(error);
   const any = value as AnyImagePlan;
   if (isLivePlan(any)) return checkLivePlan(any, fail);
+  if (isTarballPlan(any)) return checkTarballPlan(any, fail);
   const plan = any;
   const partitions = planPartitions(plan);
   if (partitions.length > 0) {
@@ -70,6 +71,15 @@ function checkLivePlan(plan: LivePlan, fail: (message: string) => never): LivePl
     if (target.split('/').some((part) => part === '..')) fail(`live.contents target "${target}" leaves the ISO's root`);
     if (targets.has(target)) fail(`live.contents names the target "${target}" twice`);
     targets.add(target);
+  }
+  return plan;
+}
+
+function checkTarballPlan(plan: TarballPlan, fail: (message: string) => never): TarballPlan {
+  const { tarball } = plan;
+  const paths = [...tarball.contents.map((c) => c.target), ...tarball.symlinks.map((s) => s.path), ...tarball.commands.map((c) => c.path)];
+  for (const path of paths) {
+    if (path.split('/').some((part) => part === '..')) fail(`tarball path "${path}" leaves the tar root`);
   }
   return plan;
 }

@@ -264,9 +264,65 @@ const livePlanSchema = {
   },
 } as const;
 
+const relativePath = { type: 'string', pattern: '^[^/]', description: 'A path inside the tar root, without a leading "/".' } as const;
+
+const tarballPlanSchema = {
+  type: 'object',
+  description: 'A system tarball (nixpkgs\' make-system-tarball.nix): a root with the closure in nix/store, archived by tar and compressed with xz.',
+  required: ['version', 'kind', 'format', 'toplevel', 'tarball', 'output'],
+  additionalProperties: false,
+  properties: {
+    version: { const: 1 },
+    kind: { const: 'tarball' },
+    format: { type: 'string', minLength: 1 },
+    toplevel: { type: 'string', pattern: STORE_PATH },
+    tarball: {
+      type: 'object',
+      required: ['contents', 'storePaths', 'symlinks', 'commands'],
+      additionalProperties: false,
+      properties: {
+        contents: {
+          type: 'array',
+          description: 'make-system-tarball\'s contents: each source copied (cp -a) to its target; a source ending in "/." gives its entries.',
+          items: {
+            type: 'object', required: ['source', 'target'], additionalProperties: false,
+            properties: { source: { type: 'string', pattern: '^/nix/store/' }, target: { type: 'string', minLength: 1 } },
+          },
+        },
+        storePaths: { type: 'array', items: { type: 'string', pattern: STORE_PATH }, description: 'storeContents objects; their closure is archived under nix/store.' },
+        symlinks: {
+          type: 'array',
+          items: {
+            type: 'object', required: ['object', 'path'], additionalProperties: false,
+            properties: { object: { type: 'string', pattern: STORE_PATH }, path: relativePath },
+          },
+        },
+        commands: {
+          type: 'array',
+          description: 'extraCommands as read by the format module: "rm <path>" and "mkdir -p <path>", in order.',
+          items: {
+            type: 'object', required: ['op', 'path'], additionalProperties: false,
+            properties: { op: { enum: ['rm', 'mkdir'] }, path: relativePath },
+          },
+        },
+      },
+    },
+    output: {
+      type: 'object',
+      required: ['container', 'fileName', 'compression'],
+      additionalProperties: false,
+      properties: {
+        container: { const: 'tar' },
+        fileName: { type: 'string', pattern: '^[^/]+(/[^/]+)*$', description: 'Path inside the output directory: tarball/<fileName>.tar.xz.' },
+        compression: { const: 'xz' },
+      },
+    },
+  },
+} as const;
+
 export const imagePlanSchema = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
   $id: 'https://github.com/nixos-generate-ts/image-plan.schema.json',
   title: 'nixos-generate image plan',
-  oneOf: [diskPlanSchema, livePlanSchema],
+  oneOf: [diskPlanSchema, livePlanSchema, tarballPlanSchema],
 } as const;

@@ -155,9 +155,41 @@ export interface LivePlan {
   readonly output: { readonly container: 'iso'; readonly fileName: string; readonly compression: 'none' | 'zstd' };
 }
 
-/** Either kind of plan a format module exports. */
-export type AnyImagePlan = ImagePlan | LivePlan;
+/** One step of make-system-tarball's extraCommands, as this project reads them. */
+export type TarballCommand = { readonly op: 'rm'; readonly path: string } | { readonly op: 'mkdir'; readonly path: string };
+
+/** What nixpkgs' make-system-tarball.nix is given: the tar root it builds and archives. */
+export interface TarballContentsPlan {
+  /** `contents`: cp -a source to target; a source ending in "/." copies a directory's entries. */
+  readonly contents: readonly { readonly source: string; readonly target: string }[];
+  /** `storeContents` objects: their closure goes to nix/store and its registration to /nix-path-registration. */
+  readonly storePaths: readonly string[];
+  /** `storeContents` symlinks other than "none": absolute symlinks to their object. */
+  readonly symlinks: readonly { readonly object: string; readonly path: string }[];
+  /** `extraCommands`, run in order after the copies. */
+  readonly commands: readonly TarballCommand[];
+}
+
+export interface TarballPlan {
+  readonly version: 1;
+  readonly kind: 'tarball';
+  readonly format: string;
+  readonly toplevel: string;
+  readonly tarball: TarballContentsPlan;
+  readonly output: { readonly container: 'tar'; readonly fileName: string; readonly compression: 'xz' };
+}
+
+/** Every kind of plan a format module exports. */
+export type AnyImagePlan = ImagePlan | LivePlan | TarballPlan;
 
 export function isLivePlan(plan: AnyImagePlan): plan is LivePlan {
   return 'kind' in plan && plan.kind === 'live';
+}
+
+export function isTarballPlan(plan: AnyImagePlan): plan is TarballPlan {
+  return 'kind' in plan && plan.kind === 'tarball';
+}
+
+export function isDiskPlan(plan: AnyImagePlan): plan is ImagePlan {
+  return !('kind' in plan) || plan.kind === undefined || plan.kind === 'disk';
 }

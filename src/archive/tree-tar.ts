@@ -1,0 +1,100 @@
+/**
+ * A file tree (src/fs/tree.ts) as tar members, in the order GNU tar's --sort=name writes a
+ * directory: the directory, then its children by name (bytewise), each directory's
+ * contents right after it. Files are streamed from the host with one reused buffer;
+ * a file met again under another name (a hard link) becomes a hard-link member naming the
+ * first; modes are the tree's, owners the archive's.
+ */
+import { closeSync, openSync, readSync } from 'node:fs';
+import { hostPath } from '../core/block-image.js';
+import { ImageError } from '../core/errors.js';
+import { checkpoint, progressReporter, throttledCheckpoint, type PhasedControl } from '../core/progress.js';
+import { childrenOf, type DirNode, type FileNode, type TreeNode } from '../fs/tree.js';
+import type { TarWriter } from './tar.js';
+
+const READ_SIZE = 1 << 20;
+
+/** What addTree adds up: the bytes of the files it stored (for progress). */
+export interface TreeTarResult {
+  readonly files: number;
+  readonly bytes: number;
+}
+
+/**
+ * Adds `node` as the member `name` and, for a directory, everything below it. `name` is a
+ * byte string without a leading or trailing "/". `total` is the expected sum of file sizes,
+ * for progress reports only.
+ */
+export async function addTree(tar: TarWriter, name: string, node: TreeNode, control: PhasedControl = {}, total = 0): Promise<TreeTarResult> {
+  const buffer = new Uint8Array(READ_SIZE);
+  const links = new Map<string | FileNode, string>();
+  const report = progressReporter(control, 'write tar', total);
+  const step = throttledCheckpoint(control, 64);
+  let files = 0;
+  let bytes = 0;
+  await checkpoint(control);
+
+  const addFile = async (path: string, file: FileNode): Promise<void> => {
+    const key = file.linkKey === undefined ? file : file.linkKey;
+    if (key !== null) {
+      const first = links.get(key);
+      if (first !== undefined) {
+        await tar.addHardLink(path, first, { mode: file.permissions });
+        return;
+      }
+      links.set(key, path);
+    }
+    const content = file.content;
+    if (content.kind === 'bytes') {
+      await tar.addFile(path, content.bytes, { mode: file.permissions });
+    } else {
+      await tar.addStream(path, file.size, (member) => streamHostFile(content.path, file.size, buffer, member), { mode: file.permissions });
+    }
+    files++;
+    bytes += file.size;
+    const pause = step();
+    if (pause !== undefined) {
+      report(bytes);
+      await pause;
+    }
+  };
+
+  const visit = async (path: string, current: TreeNode): Promise<void> => {
+    switch (current.kind) {
+      case 'dir':
+        await tar.addDirectory(path, { mode: current.permissions });
+        for (const [child, below] of childrenOf(current as DirNode)) await visit(`${path}/${child}`, below);
+        return;
+      case 'symlink':
+        await tar.addSymlink(path, current.target, { mode: 0o777 });
+        return;
+      case 'file':
+        await addFile(path, current);
+    }
+  };
+  await visit(name, node);
+  report(bytes);
+  return { files, bytes };
+}
+
+/** Streams a host file of `size` bytes (a byte-string path) through `buffer` into `member`. */
+async function streamHostFile(path: string, size: number, buffer: Uint8Array, member: { write(data: Uint8Array): Promise<void> }): Promise<void> {
+  let fd: number;
+  try {
+    fd = openSync(hostPath(path), 'r');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw new ImageError('input.unreadable', `Cannot read "${path}": ${code}`, { hint: 'check that the store path exists and is readable by this user', cause: error });
+  }
+  try {
+    let done = 0;
+    while (done < size) {
+      const n = readSync(fd, buffer, 0, Math.min(buffer.length, size - done), done);
+      if (n === 0) throw new ImageError('input.changed', `Cannot read "${path}": it ended after ${done} of ${size} bytes`, { hint: 'the store path changed while the image was written' });
+      await member.write(buffer.subarray(0, n));
+      done += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -29,7 +29,8 @@ function live(definition: Pick<LiveFormatDefinition, 'name' | 'description' | 'n
 
 /**
  * The container formats nixos-generators has: make-system-tarball's
- * tarball/<fileName>.tar.xz. `baseName` is the file name nixpkgs 25.05 gives it.
+ * tarball/<fileName>.tar.xz. `baseName` is the file name nixpkgs 25.05 gives it (from the
+ * system's label, which carries the format's tags when the format module built it).
  */
 function tarball(definition: Pick<TarballFormatDefinition, 'name' | 'description' | 'nixModule' | 'layout'> & { baseName(n: OutputNames): string }): TarballFormatDefinition {
   const { baseName, ...rest } = definition;
@@ -102,7 +103,7 @@ export const FORMATS: readonly AnyFormatDefinition[] = [
   }),
   tarball({
     name: 'lxc', description: 'LXC/Incus root tarball (with lxc-metadata\'s metadata tarball)',
-    nixModule: 'lxc.nix', baseName: (n) => base({ ...n, label: `lxc-${n.label}` }),
+    nixModule: 'lxc.nix', baseName: base,
     layout: (toplevel) => ({
       contents: [sbinInit(toplevel), { source: `${toplevel}/etc/os-release`, target: '/etc/os-release' }],
       storePaths: [toplevel], symlinks: [], commands: mkdir('proc', 'sys', 'dev'),
@@ -110,7 +111,7 @@ export const FORMATS: readonly AnyFormatDefinition[] = [
   }),
   tarball({
     name: 'lxc-metadata', description: 'LXC/Incus metadata tarball: metadata.yaml and virtualisation.lxc.templates',
-    nixModule: 'lxc-metadata.nix', baseName: (n) => base({ ...n, label: `lxc-${n.label}` }),
+    nixModule: 'lxc-metadata.nix', baseName: base,
     layout: undefined,
   }),
   format({
@@ -135,7 +136,7 @@ export const FORMATS: readonly AnyFormatDefinition[] = [
   }),
   tarball({
     name: 'proxmox-lxc', description: 'Proxmox VE container template (pct create), the system run as /sbin/init',
-    nixModule: 'proxmox-lxc.nix', baseName: (n) => base({ ...n, label: `lxc-proxmox-${n.label}` }),
+    nixModule: 'proxmox-lxc.nix', baseName: base,
     layout: (toplevel) => ({ contents: [sbinInit(toplevel)], storePaths: [toplevel], symlinks: [], commands: mkdir('root', 'etc/systemd/network') }),
   }),
   format({

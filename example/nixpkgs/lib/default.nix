@@ -26,6 +26,9 @@ let
     release = "25.05";
     trivial = { inherit version release id const flip pipe boolToString; oldestSupportedRelease = 2405; };
 
+    # lib.generators: toYAML is toJSON (JSON is YAML), as in nixpkgs.
+    generators = { toJSON = { }: builtins.toJSON; toYAML = { }: builtins.toJSON; };
+
     # --- trivial ---------------------------------------------------------
     id = x: x;
     const = x: _: x;

@@ -47,7 +47,20 @@ let
     path = ../.;
     pkgs = pkgs;
     config = { };
+    # A function's arguments filled from the package set, as nixpkgs' callPackage does.
+    callPackage = fn: args:
+      let f = if builtins.isFunction fn then fn else import fn;
+      in f (builtins.intersectAttrs (builtins.functionArgs f) pkgs // args);
+
+    # A derivation, as nixpkgs' stdenv is (docker-container.nix puts it in the image):
+    # its setup script.
     stdenv = {
+      outPath = (runCommand "stdenv-linux" { } ''
+        mkdir -p "$out"
+        cp ${./stdenv/setup.sh} "$out/setup"
+      '').outPath;
+      type = "derivation";
+      name = "stdenv-linux";
       hostPlatform = lib.systems.elaborate system;
       buildPlatform = pkgs.stdenv.hostPlatform;
       targetPlatform = pkgs.stdenv.hostPlatform;

@@ -11,6 +11,7 @@
   ./system/boot/kernel.nix
   ./system/boot/stage-1.nix
   ./system/boot/systemd.nix
+  ./system/boot/systemd/journald.nix
   ./system/boot/grow-partition.nix
   ./system/boot/loader/loader.nix
   ./system/boot/loader/grub/grub.nix

@@ -18,10 +18,13 @@ done </proc/mounts
 profile=missing
 [ "$(readlink -f /nix/var/nix/profiles/system 2>/dev/null)" = "@toplevel@" ] && profile=ok
 
-# A disk image carries the Nix database; a live system the registration NixOS loads at boot.
+# A disk image carries the Nix database; a live system and a container tarball the
+# registration NixOS loads at boot (/nix/store/nix-path-registration, /nix-path-registration).
 nixdb=missing
 [ -e /nix/var/nix/db/db.sqlite ] && nixdb=ok
-[ "$nixdb" = ok ] || { [ -s /nix/store/nix-path-registration ] && nixdb=registration; }
+if [ "$nixdb" != ok ] && { [ -s /nix/store/nix-path-registration ] || [ -s /nix-path-registration ]; }; then
+  nixdb=registration
+fi
 
 echo "EXAMPLE-SYSTEM-BOOTED host=@hostName@ esp=$esp profile=$profile nixdb=$nixdb store=$store"
 sync

@@ -1,10 +1,11 @@
 /**
- * Worker thread of xzSink: compresses one chunk per message into one .xz block (LZMA2 and
- * its CRC32 check), independent of every other block, as `xz -T` does.
+ * Worker thread of xzSink: compresses one chunk per message into one .xz block (LZMA2, runs
+ * of random-looking bytes stored, and its CRC32 check), independent of every other block,
+ * as `xz -T` does.
  */
 import { parentPort } from 'node:worker_threads';
 import type { PoolReply } from '../core/worker-pool.js';
-import { compressLzma2 } from './lzma2.js';
+import { compressLzma2Mixed } from './lzma2.js';
 import { xzBlock, type XzBlockRecord } from './xz-container.js';
 
 export interface XzJob {
@@ -29,7 +30,7 @@ port.on('message', async (job: XzJob) => {
   let reply: PoolReply<XzResult>;
   try {
     const plain = new Uint8Array(job.buffer, 0, job.length);
-    const { bytes, record } = xzBlock(await compressLzma2(plain, job.preset, job.dictionarySize), plain, job.dictionarySize);
+    const { bytes, record } = xzBlock(await compressLzma2Mixed(plain, job.preset, job.dictionarySize), plain, job.dictionarySize);
     reply = { id: job.id, buffer: job.buffer, block: bytes, record };
   } catch (error) {
     reply = { id: job.id, error: error instanceof Error ? error.message : String(error) };

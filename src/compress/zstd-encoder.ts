@@ -75,3 +75,34 @@ export function oneShotEncoder(level: number, checksum: boolean): FrameEncoder {
     return frame.length;
   };
 }
+
+/**
+ * Measures how well each successive piece of a stream compresses in the context of the
+ * pieces before it: one zstd stream, flushed after every piece, returning the bytes the
+ * piece cost. `reset()` starts a new stream. Undefined where the stream's engine is out
+ * of reach (callers then judge pieces one by one).
+ */
+export function contextSizer(level: number, pieceSize: number): { measure(piece: Uint8Array): number; reset(): void } | undefined {
+  const stream = createZstdCompress({ params: { [constants.ZSTD_c_compressionLevel]: level, [constants.ZSTD_c_checksumFlag]: 0 } }) as unknown as { _handle?: Partial<ZstdEngine>; _writeState?: Uint32Array };
+  const engine = stream._handle;
+  const state = stream._writeState;
+  if (typeof engine?.writeSync !== 'function' || typeof engine.reset !== 'function' || !(state instanceof Uint32Array)) return undefined;
+  let failure: string | undefined;
+  engine.onerror = (message) => { failure = message; };
+  const room = new Uint8Array(zstdFrameBound(pieceSize) + 64);
+  return {
+    measure(piece) {
+      failure = undefined;
+      engine.writeSync!(constants.ZSTD_e_flush, piece, 0, piece.length, room, 0, room.length);
+      const [outputLeft, inputLeft] = state;
+      if (failure !== undefined || inputLeft !== 0 || outputLeft === 0) {
+        engine.reset!();
+        throw new Error(failure ?? 'the piece did not fit its output buffer');
+      }
+      return room.length - outputLeft!;
+    },
+    reset() {
+      engine.reset!();
+    },
+  };
+}

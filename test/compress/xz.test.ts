@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { xzSink } from '../../src/compress/xz.js';
+import { gzipSync } from 'node:zlib';
 import { UsageError } from '../../src/core/errors.js';
+import { seededBytes } from '../container/fixtures.js';
 import { run, runOk, tempDir } from '../helpers/run.js';
 import { assertAbortAndTargetFailure, assertDependsOnlyOnBytes, compressToFile, HashSink, KiB, MiB, mixedBlock, sha256, sha256Of, shell, writePieces, type MakeSink } from './fixtures.js';
 
@@ -60,6 +62,56 @@ test('xz defaults: preset 6, an 8 MiB dictionary, 24 MiB blocks, within 1% of xz
     dir.remove();
   }
 });
+
+test('runs of random bytes are stored as LZMA2 uncompressed chunks: random files between tar headers, and gzip files, within 1% of xz -6', async () => {
+  const dir = tempDir('xz');
+  try {
+    // A tar-like stream: 300 random files of 20 KiB + 300 bytes, each after a 512-byte header, padded to 512.
+    const parts: Uint8Array[] = [];
+    for (let i = 0; i < 300; i++) {
+      const header = new Uint8Array(512);
+      header.set(new TextEncoder().encode(`nix/store/${'h'.repeat(32)}-payload/file-${String(i).padStart(5, '0')}`));
+      const body = seededBytes(100 + i, 20 * KiB + 300);
+      parts.push(header, body, new Uint8Array((512 - (body.length % 512)) % 512));
+    }
+    // Many small gzip files in a row: each does not shrink alone, together they do (repeated headers and tables).
+    for (let i = 0; i < 200; i++) parts.push(gzipSync(mixedBlock(i % 7, 3000 + i * 17)));
+    parts.push(mixedBlock(3, 2 * MiB));
+    const data = Buffer.concat(parts);
+    const path = await compressToFile(dir.path, 'mixed.xz', (t) => xzSink(t), (s) => writePieces(s, data, MiB));
+    runOk('xz', ['-t', path]);
+    assert.equal(sha256Of(`xz -dc ${path}`), sha256(data));
+    writeFileSync(join(dir.path, 'plain'), data);
+    const reference = Number(shell(`xz -6 -T2 -c ${join(dir.path, 'plain')} | wc -c`).trim());
+    const file = readFileSync(path);
+    assert.ok(file.length <= reference * 1.01, `ours ${file.length}, xz -6 ${reference}`);
+    // The first block's LZMA2 chunks: the random files went into uncompressed chunks.
+    const stored = storedChunkBytes(file);
+    assert.ok(stored >= 300 * 16 * KiB, `${stored} bytes in uncompressed chunks`);
+    assert.ok(stored < data.length - 300 * 512, `${stored} bytes in uncompressed chunks: the headers are compressed`);
+  } finally {
+    dir.remove();
+  }
+});
+
+/** Bytes in the LZMA2 uncompressed chunks of a stream's first block. */
+function storedChunkBytes(file: Uint8Array): number {
+  let at = 12 + (file[12]! + 1) * 4;
+  let stored = 0;
+  for (;;) {
+    const control = file[at]!;
+    if (control === 0x00) return stored;
+    if (control === 0x01 || control === 0x02) {
+      const size = ((file[at + 1]! << 8) | file[at + 2]!) + 1;
+      stored += size;
+      at += 3 + size;
+    } else {
+      assert.ok(control >= 0x80, `LZMA2 control byte ${control}`);
+      const packed = ((file[at + 3]! << 8) | file[at + 4]!) + 1;
+      at += 5 + (control >= 0xc0 ? 1 : 0) + packed;
+    }
+  }
+}
 
 test('xz output depends only on the bytes: not on write sizes or thread counts', () =>
   assertDependsOnlyOnBytes(fastXz, BLOCK));

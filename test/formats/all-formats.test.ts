@@ -11,11 +11,11 @@ import { basename, join } from 'node:path';
 import { writeRaw } from '../../src/container/raw.js';
 import { proxmoxQemuServerConf } from '../../src/container/proxmox-config.js';
 import { buildDiskImage } from '../../src/formats/disk-image.js';
-import { isLiveFormat } from '../../src/formats/format.js';
+import { isDiskFormat } from '../../src/formats/format.js';
 import { FORMATS as ALL_FORMATS, findDiskFormat } from '../../src/formats/registry.js';
 
 /** The disk formats (live ISOs have their own tests: test/formats/iso.test.ts). */
-const FORMATS = ALL_FORMATS.filter((f) => !isLiveFormat(f));
+const FORMATS = ALL_FORMATS.filter(isDiskFormat);
 import { planForToplevel, toplevelNames } from '../../src/formats/toplevel-plan.js';
 import { queryClosure } from '../../src/nix/closure.js';
 import type { SystemClosure } from '../../src/nix/root-tree.js';

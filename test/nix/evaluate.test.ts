@@ -9,7 +9,7 @@ import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { detectBootloader } from '../../src/formats/detect-bootloader.js';
-import { defaultPlan, isLiveFormat } from '../../src/formats/format.js';
+import { defaultPlan, isDiskFormat } from '../../src/formats/format.js';
 import { findDiskFormat, findFormat, formatNames } from '../../src/formats/registry.js';
 import { queryClosure } from '../../src/nix/closure.js';
 import { buildPlanWithNix, NIX_DIR, type EvaluateRequest } from '../../src/nix/evaluate.js';
@@ -30,7 +30,7 @@ function request(format: string, overrides: Partial<EvaluateRequest> = {}): Eval
   };
 }
 
-for (const format of formatNames().filter((name) => !isLiveFormat(findFormat(name)))) {
+for (const format of formatNames().filter((name) => isDiskFormat(findFormat(name)))) {
   test(`the ${format} plan from its Nix module equals the TypeScript default for the same system`, async () => {
     const plan = diskPlan(await buildPlanWithNix(request(format)));
     const closure = await queryClosure(plan.toplevel);

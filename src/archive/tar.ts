@@ -69,6 +69,11 @@ export class TarWriter {
     this.options = { format: 'ustar', uname: '', gname: '', ...options, recordSize };
   }
 
+  /** The header format of regular members and directories. */
+  get format(): TarFormat {
+    return this.options.format;
+  }
+
   /** Bytes of archive written so far. */
   get position(): number {
     return this.written;

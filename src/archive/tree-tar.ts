@@ -5,14 +5,17 @@
  * a file met again under another name (a hard link) becomes a hard-link member naming the
  * first; modes are the tree's, owners the archive's.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
-import { hostPath } from '../core/block-image.js';
+import { closeSync, lstatSync, openSync, readSync } from 'node:fs';
+import { hostPath, imageFromSegments, type Segment } from '../core/block-image.js';
 import { ImageError } from '../core/errors.js';
 import { checkpoint, progressReporter, throttledCheckpoint, type PhasedControl } from '../core/progress.js';
 import { childrenOf, type DirNode, type FileNode, type TreeNode } from '../fs/tree.js';
 import type { TarWriter } from './tar.js';
 
 const READ_SIZE = 1 << 20;
+/** Files at least this large that occupy fewer blocks than their size are stored as GNU sparse members. */
+const SPARSE_MIN = 1 << 20;
+const SECTOR = 512;
 
 /** What addTree adds up: the bytes of the files it stored (for progress). */
 export interface TreeTarResult {
@@ -48,7 +51,12 @@ export async function addTree(tar: TarWriter, name: string, node: TreeNode, cont
     if (content.kind === 'bytes') {
       await tar.addFile(path, content.bytes, { mode: file.permissions });
     } else {
-      await tar.addStream(path, file.size, (member) => streamHostFile(content.path, file.size, buffer, member), { mode: file.permissions });
+      const regions = tar.format === 'gnu' && file.size >= SPARSE_MIN ? sparseDataRegions(content.path, file.size, buffer) : undefined;
+      if (regions !== undefined) {
+        await tar.addSparseImage(path, imageFromSegments(file.size, regions), { mode: file.permissions });
+      } else {
+        await tar.addStream(path, file.size, (member) => streamHostFile(content.path, file.size, buffer, member), { mode: file.permissions });
+      }
     }
     files++;
     bytes += file.size;
@@ -97,4 +105,47 @@ async function streamHostFile(path: string, size: number, buffer: Uint8Array, me
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * The data of a sparse host file (one that occupies fewer blocks than its size) as
+ * segments of the file: its non-zero 512-byte sectors, merged. Undefined for a file that
+ * is not sparse. Holes read as zeros quickly; whole zero windows are skipped with one
+ * comparison.
+ */
+function sparseDataRegions(path: string, size: number, buffer: Uint8Array): Segment[] | undefined {
+  const raw = hostPath(path);
+  if (lstatSync(raw).blocks * SECTOR >= size) return undefined;
+  const zeros = new Uint8Array(buffer.length);
+  const segments: Segment[] = [];
+  let open: { offset: number; length: number } | undefined;
+  const close = (): void => {
+    if (open !== undefined) segments.push({ offset: open.offset, length: open.length, source: { kind: 'file', path, offset: open.offset } });
+    open = undefined;
+  };
+  const fd = openSync(raw, 'r');
+  try {
+    for (let at = 0; at < size; at += buffer.length) {
+      const n = readSync(fd, buffer, 0, Math.min(buffer.length, size - at), at);
+      if (n === 0) throw new ImageError('input.changed', `Cannot read "${path}": it ended after ${at} of ${size} bytes`, { hint: 'the store path changed while the image was written' });
+      if (Buffer.compare(buffer.subarray(0, n), zeros.subarray(0, n)) === 0) {
+        close();
+        continue;
+      }
+      for (let sector = 0; sector < n; sector += SECTOR) {
+        const end = Math.min(n, sector + SECTOR);
+        const isZero = Buffer.compare(buffer.subarray(sector, end), zeros.subarray(0, end - sector)) === 0;
+        if (isZero) close();
+        else if (open !== undefined && open.offset + open.length === at + sector) open.length += end - sector;
+        else {
+          close();
+          open = { offset: at + sector, length: end - sector };
+        }
+      }
+    }
+    close();
+  } finally {
+    closeSync(fd);
+  }
+  return segments;
 }

@@ -81,20 +81,14 @@ function shrinks(run: Uint8Array): boolean {
   return packed.length < run.length * (1 - RUN_GAIN);
 }
 
-/** LZMA2 uncompressed chunks holding `data`; the first resets the dictionary when `reset`. */
-function storedChunks(data: Uint8Array, reset: boolean): Uint8Array {
-  const chunks = Math.ceil(data.length / STORED_CHUNK);
-  const out = new Uint8Array(data.length + 3 * chunks);
-  let at = 0;
-  for (let i = 0; i < chunks; i++) {
-    const piece = data.subarray(i * STORED_CHUNK, (i + 1) * STORED_CHUNK);
-    out[at] = i === 0 && reset ? 0x01 : 0x02;
-    out[at + 1] = (piece.length - 1) >> 8;
-    out[at + 2] = (piece.length - 1) & 0xff;
-    out.set(piece, at + 3);
-    at += 3 + piece.length;
+/** LZMA2 uncompressed chunks holding `data`, as headers and views of it; the first resets the dictionary when `reset`. */
+function storedChunks(data: Uint8Array, reset: boolean): Uint8Array[] {
+  const pieces: Uint8Array[] = [];
+  for (let at = 0; at < data.length; at += STORED_CHUNK) {
+    const piece = data.subarray(at, at + STORED_CHUNK);
+    pieces.push(Uint8Array.of(at === 0 && reset ? 0x01 : 0x02, (piece.length - 1) >> 8, (piece.length - 1) & 0xff), piece);
   }
-  return out;
+  return pieces;
 }
 
 /**
@@ -103,10 +97,11 @@ function storedChunks(data: Uint8Array, reset: boolean): Uint8Array {
  * long failing to shrink compressed or random data as compressing text (1.6 MB/s a core
  * at preset 6), and liblzma would store such data anyway. Each compressed run is its own
  * encoder stream (a dictionary reset, which LZMA2 allows at any chunk) with its end
- * marker dropped; one end marker closes the whole. Input without such runs gives exactly
- * compressLzma2's bytes.
+ * marker dropped; one end marker closes the whole. Returns the stream in pieces (stored
+ * data as views of `input`, copied once when the block is assembled). Input without such
+ * runs gives exactly compressLzma2's bytes.
  */
-export async function compressLzma2Mixed(input: Uint8Array, preset: number, dictionarySize: number): Promise<Uint8Array> {
+export async function compressLzma2Mixed(input: Uint8Array, preset: number, dictionarySize: number): Promise<Uint8Array[]> {
   const random = randomUnits(input);
   // Candidate runs of random units: [start unit, end unit].
   const candidates: [number, number][] = [];
@@ -141,12 +136,12 @@ export async function compressLzma2Mixed(input: Uint8Array, preset: number, dict
     runs.push([unit, end, storedUnits[unit] === 1]);
     unit = end;
   }
-  if (runs.length <= 1 && runs[0]?.[2] !== true) return compressLzma2(input, preset, dictionarySize);
+  if (runs.length <= 1 && runs[0]?.[2] !== true) return [await compressLzma2(input, preset, dictionarySize)];
   const pieces: Uint8Array[] = [];
   for (const [first, end, stored] of runs) {
     const data = input.subarray(first * UNIT, Math.min(input.length, end * UNIT));
     if (stored) {
-      pieces.push(storedChunks(data, pieces.length === 0));
+      pieces.push(...storedChunks(data, pieces.length === 0));
       continue;
     }
     const stream = await compressLzma2(data, preset, Math.min(dictionarySize, Math.max(4096, data.length)));
@@ -154,11 +149,5 @@ export async function compressLzma2Mixed(input: Uint8Array, preset: number, dict
     pieces.push(stream.subarray(0, stream.length - 1));
   }
   pieces.push(Uint8Array.of(0x00));
-  const whole = new Uint8Array(pieces.reduce((sum, p) => sum + p.length, 0));
-  let at = 0;
-  for (const piece of pieces) {
-    whole.set(piece, at);
-    at += piece.length;
-  }
-  return whole;
+  return pieces;
 }

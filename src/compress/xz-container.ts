@@ -75,20 +75,27 @@ export function xzStreamEnd(records: readonly XzBlockRecord[]): Uint8Array {
 }
 
 /**
- * One block around raw LZMA2 data: header (both sizes, the dictionary the decoder must
- * allocate), the data, padding, and the CRC32 of `plain`.
+ * One block around raw LZMA2 data (whole, or in pieces copied once into the block):
+ * header (both sizes, the dictionary the decoder must allocate), the data, padding, and
+ * the CRC32 of `plain`.
  */
-export function xzBlock(lzma2: Uint8Array, plain: Uint8Array, dictionarySize: number): { bytes: Uint8Array; record: XzBlockRecord } {
-  const header = [0x00, 0xc0, ...vli(lzma2.length), ...vli(plain.length), FILTER_LZMA2, 1, lzma2DictionaryProperty(dictionarySize)];
+export function xzBlock(lzma2: Uint8Array | readonly Uint8Array[], plain: Uint8Array, dictionarySize: number): { bytes: Uint8Array; record: XzBlockRecord } {
+  const pieces = lzma2 instanceof Uint8Array ? [lzma2] : lzma2;
+  const length = pieces.reduce((sum, piece) => sum + piece.length, 0);
+  const header = [0x00, 0xc0, ...vli(length), ...vli(plain.length), FILTER_LZMA2, 1, lzma2DictionaryProperty(dictionarySize)];
   while ((header.length + 4) % 4 !== 0) header.push(0);
   header[0] = (header.length + 4) / 4 - 1; // the header's size with its CRC32, in 4-byte units, minus one
   header.push(...littleEndian32(crc32(Uint8Array.from(header))));
-  const padding = (4 - (lzma2.length % 4)) % 4;
-  const bytes = new Uint8Array(header.length + lzma2.length + padding + CHECK_SIZE);
+  const padding = (4 - (length % 4)) % 4;
+  const bytes = new Uint8Array(header.length + length + padding + CHECK_SIZE);
   bytes.set(header, 0);
-  bytes.set(lzma2, header.length);
-  new DataView(bytes.buffer).setUint32(header.length + lzma2.length + padding, crc32(plain), true);
-  return { bytes, record: { unpaddedSize: header.length + lzma2.length + CHECK_SIZE, uncompressedSize: plain.length } };
+  let at = header.length;
+  for (const piece of pieces) {
+    bytes.set(piece, at);
+    at += piece.length;
+  }
+  new DataView(bytes.buffer).setUint32(header.length + length + padding, crc32(plain), true);
+  return { bytes, record: { unpaddedSize: header.length + length + CHECK_SIZE, uncompressedSize: plain.length } };
 }
 
 /** A whole single-block stream, as mksquashfs writes each xz-compressed squashfs block. */

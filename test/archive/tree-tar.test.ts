@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, linkSync, mkdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, ftruncateSync, linkSync, mkdirSync, openSync, readFileSync, readSync, statSync, symlinkSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { TarWriter } from '../../src/archive/tar.js';
 import { addTree } from '../../src/archive/tree-tar.js';
@@ -65,6 +65,46 @@ test('the torture tree round-trips through GNU tar: names of any bytes, modes, h
     const first = statSync(join(extracted, 'source/a/original'));
     assert.equal(first.nlink, 3, 'hard links stay hard links');
     assert.equal(statSync(join(extracted, 'source/hard-link-at-top')).ino, first.ino);
+  } finally {
+    work.remove();
+  }
+});
+
+test('a 5 GiB sparse file becomes a GNU sparse member: the archive stays small and GNU tar restores its data and size', async () => {
+  const work = tempDir('tree-tar-sparse');
+  try {
+    const source = join(work.path, 'root');
+    mkdirSync(source);
+    const sparse = join(source, 'sparse');
+    const size = 5 * 1024 ** 3 + 4096 + 7;
+    const fd = openSync(sparse, 'w');
+    ftruncateSync(fd, size);
+    writeSync(fd, Buffer.from('data in the middle'), 0, 18, Math.floor(size / 3));
+    writeSync(fd, Buffer.from('data near the end'), 0, 17, size - 20);
+    closeSync(fd);
+    writeFileSync(join(source, 'dense'), Buffer.alloc(2 << 20, 1));
+    const archive = await writeTreeTar(join(work.path, 'sparse.tar'), 'root', hostTree(source));
+    assert.ok(statSync(archive).size < 3 << 20, `${statSync(archive).size} bytes: the holes are not stored`);
+    assert.match(runOk('tar', ['-tvf', archive]).stdout, new RegExp(`-rw-r--r-- 0/0\\s+${size} \\S+ \\S+ root/sparse\\n`));
+    const extracted = join(work.path, 'extracted');
+    mkdirSync(extracted);
+    runOk('tar', ['-xpf', archive, '-C', extracted]);
+    const back = join(extracted, 'root/sparse');
+    assert.equal(statSync(back).size, size);
+    const read = (at: number, length: number): string => {
+      const buffer = Buffer.alloc(length);
+      const fd = openSync(back, 'r');
+      try {
+        readSync(fd, buffer, 0, length, at);
+      } finally {
+        closeSync(fd);
+      }
+      return buffer.toString('latin1');
+    };
+    assert.equal(read(Math.floor(size / 3), 18), 'data in the middle');
+    assert.equal(read(size - 20, 20), 'data near the end\0\0\0');
+    assert.equal(read(4096, 16), '\0'.repeat(16));
+    assert.ok(readFileSync(join(extracted, 'root/dense')).equals(Buffer.alloc(2 << 20, 1)), 'a dense file stays a plain member');
   } finally {
     work.remove();
   }

@@ -3,6 +3,8 @@
  * of random-looking bytes stored, and its CRC32 check), independent of every other block,
  * as `xz -T` does.
  */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { parentPort } from 'node:worker_threads';
 import type { PoolReply } from '../core/worker-pool.js';
 import { compressLzma2Mixed } from './lzma2.js';
@@ -23,6 +25,10 @@ export interface XzResult {
   readonly record: XzBlockRecord;
 }
 
+/** V8's collector, reached the way --expose-gc would expose it (workers cannot take the flag). */
+setFlagsFromString('--expose-gc');
+const collect = runInNewContext('gc') as () => void;
+
 const port = parentPort;
 if (port === null) throw new Error('xz-worker.js runs only as a worker thread');
 
@@ -36,4 +42,7 @@ port.on('message', async (job: XzJob) => {
     reply = { id: job.id, error: error instanceof Error ? error.message : String(error) };
   }
   port.postMessage(reply, 'buffer' in reply ? [reply.buffer, reply.block.buffer as ArrayBuffer] : []);
+  // Each encoder holds native memory the JavaScript heap does not see, freed only when the
+  // encoder is collected: without a collection per block, thousands of them pile up.
+  collect();
 });

@@ -98,10 +98,13 @@ test('an unreadable store path in the closure is one line naming it, and no imag
   const tmp = tempDir('unreadable');
   renameSync(payload, hidden);
   try {
-    const out = join(tmp.path, 'out');
-    const result = generate(['--toplevel', toplevel, '-f', 'raw-efi', '-o', out]);
-    assertOneLine(result, 1, new RegExp(`Cannot read "${payload}": ENOENT; check that the store path exists and is readable`));
-    assert.equal(existsSync(join(out, 'nixos.img')), false);
+    // A disk image and a container tarball (the squashfs writer's own test covers the ISO's store).
+    for (const format of ['raw-efi', 'lxc']) {
+      const out = join(tmp.path, format);
+      const result = generate(['--toplevel', toplevel, '-f', format, '-o', out]);
+      assertOneLine(result, 1, new RegExp(`Cannot read "${payload}": ENOENT; check that the store path exists and is readable`));
+      assert.deepEqual(existsSync(out) ? readdirSync(out, { recursive: true, withFileTypes: true }).filter((e) => !e.isDirectory()).map((e) => e.name) : [], [], format);
+    }
   } finally {
     renameSync(hidden, payload);
     tmp.remove();

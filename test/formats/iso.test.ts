@@ -7,8 +7,8 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { queryClosure } from '../../src/nix/closure.js';
 import { formatRegistration } from '../../src/nix/registration.js';
 import { CLI, EXAMPLE_DIR, EXAMPLE_NIXPKGS, REPO } from '../helpers/example.js';
@@ -22,7 +22,7 @@ after(() => work.remove());
 
 function configuration(name: string, extra: string): string {
   const path = join(work.path, `${name}.nix`);
-  writeFileSync(path, `{ lib, ... }: {
+  writeFileSync(path, `{ lib, pkgs, ... }: {
   imports = [ ${join(EXAMPLE_DIR, 'configuration.nix')} ];
   networking.hostName = "${HOST}";
   # The menus wait 10 s by default (iso-image.nix); the boot tests need not.
@@ -197,6 +197,30 @@ test('SIGINT while the squashfs is written stops the build, exits 130 and leaves
   assert.match(stderr, /nixos-generate: error: Build interrupted by SIGINT; no partial output was left at the output path/);
   const files = existsSync(out) ? readdirSync(out, { recursive: true, withFileTypes: true }).filter((e) => !e.isDirectory()) : [];
   assert.deepEqual(files.map((e) => e.name), []);
+});
+
+test('a store path of the closure that cannot be read stops the ISO with one line naming it, and no ISO is left', () => {
+  // Its own payload (4 files): other test files hide the 3-file one while they run.
+  const setting = `environment.systemPackages = (import ${join(EXAMPLE_DIR, 'payload.nix')} { files = 4; mebibytes = 1; } { inherit pkgs; }).environment.systemPackages;`;
+  const config = configuration('unreadable', setting);
+  const first = buildIso(config, 'unreadable');
+  assert.equal(first.status, 0, first.stderr);
+  const cfg = join(work.path, 'unreadable-isolinux.cfg');
+  runOk('osirrox', ['-indev', first.stdout.trim(), '-extract', '/isolinux/isolinux.cfg', cfg]);
+  const toplevel = /init=(\/nix\/store\/[^ ]+)\/init/.exec(readFileSync(cfg, 'utf8'))![1]!;
+  const payload = runOk('nix-store', ['--query', '--requisites', toplevel]).stdout.split('\n').find((p) => /-payload-4-files-1-mib$/.test(p))!;
+  const hidden = join('/nix/store', `.hidden-${basename(payload)}`);
+  renameSync(payload, hidden);
+  try {
+    const result = buildIso(config, 'unreadable-again');
+    assert.equal(result.status, 1, result.stderr);
+    assert.match(result.stderr, new RegExp(`nixos-generate: error: Cannot read "${payload}": ENOENT; check that the store path exists and is readable`));
+    assert.equal(result.stderr.split('\n').filter((l) => l.startsWith('nixos-generate: error')).length, 1);
+    const dir = join(work.path, 'unreadable-again');
+    assert.deepEqual(existsSync(dir) ? readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => !e.isDirectory()).map((e) => e.name) : [], []);
+  } finally {
+    renameSync(hidden, payload);
+  }
 });
 
 test('building the ISO again gives the same bytes', () => {

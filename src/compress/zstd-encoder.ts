@@ -38,6 +38,35 @@ interface ZstdEngine {
 }
 
 /**
+ * Node's zstd stream engine driven synchronously, one call per piece: `write` compresses
+ * all of `input` into `output` with the flush mode given and returns the bytes written.
+ * Undefined where a Node release does not expose the engine.
+ */
+function engineWriter(params: Record<number, number>): { write(flush: number, input: Uint8Array, output: Uint8Array): number; reset(): void } | undefined {
+  const stream = createZstdCompress({ params }) as unknown as { _handle?: Partial<ZstdEngine>; _writeState?: Uint32Array };
+  const engine = stream._handle;
+  const state = stream._writeState;
+  if (typeof engine?.writeSync !== 'function' || typeof engine.reset !== 'function' || !(state instanceof Uint32Array)) return undefined;
+  let failure: string | undefined;
+  engine.onerror = (message) => { failure = message; };
+  return {
+    write(flush, input, output) {
+      failure = undefined;
+      engine.writeSync!(flush, input, 0, input.length, output, 0, output.length);
+      const [outputLeft, inputLeft] = state;
+      if (failure !== undefined || inputLeft !== 0 || outputLeft === 0) {
+        engine.reset!();
+        throw new Error(failure ?? 'the output did not fit its buffer');
+      }
+      return output.length - outputLeft!;
+    },
+    reset() {
+      engine.reset!();
+    },
+  };
+}
+
+/**
  * An encoder reused for every frame. One call with the whole input and ZSTD_e_end writes a
  * complete frame with the input's size in its header and leaves the encoder ready for the
  * next frame: byte for byte what zstdCompressSync writes with pledgedSrcSize and an
@@ -46,22 +75,11 @@ interface ZstdEngine {
  * falls back to zstdCompressSync (same bytes, slower).
  */
 export function persistentEncoder(level: number, checksum: boolean): FrameEncoder | undefined {
-  const stream = createZstdCompress({ params: zstdParams(level, checksum) }) as unknown as { _handle?: Partial<ZstdEngine>; _writeState?: Uint32Array };
-  const engine = stream._handle;
-  const state = stream._writeState;
-  if (typeof engine?.writeSync !== 'function' || typeof engine.reset !== 'function' || !(state instanceof Uint32Array)) return undefined;
-  let failure: string | undefined;
-  engine.onerror = (message) => { failure = message; };
+  const writer = engineWriter(zstdParams(level, checksum));
+  if (writer === undefined) return undefined;
   return (input, output) => {
     checkRoom(input, output);
-    failure = undefined;
-    engine.writeSync!(constants.ZSTD_e_end, input, 0, input.length, output, 0, output.length);
-    const [outputLeft, inputLeft] = state;
-    if (failure !== undefined || inputLeft !== 0 || outputLeft === 0) {
-      engine.reset!();
-      throw new Error(failure ?? 'the frame did not fit its output buffer');
-    }
-    return output.length - outputLeft!;
+    return writer.write(constants.ZSTD_e_end, input, output);
   };
 }
 
@@ -83,26 +101,11 @@ export function oneShotEncoder(level: number, checksum: boolean): FrameEncoder {
  * of reach (callers then judge pieces one by one).
  */
 export function contextSizer(level: number, pieceSize: number): { measure(piece: Uint8Array): number; reset(): void } | undefined {
-  const stream = createZstdCompress({ params: { [constants.ZSTD_c_compressionLevel]: level, [constants.ZSTD_c_checksumFlag]: 0 } }) as unknown as { _handle?: Partial<ZstdEngine>; _writeState?: Uint32Array };
-  const engine = stream._handle;
-  const state = stream._writeState;
-  if (typeof engine?.writeSync !== 'function' || typeof engine.reset !== 'function' || !(state instanceof Uint32Array)) return undefined;
-  let failure: string | undefined;
-  engine.onerror = (message) => { failure = message; };
+  const writer = engineWriter({ [constants.ZSTD_c_compressionLevel]: level, [constants.ZSTD_c_checksumFlag]: 0 });
+  if (writer === undefined) return undefined;
   const room = new Uint8Array(zstdFrameBound(pieceSize) + 64);
   return {
-    measure(piece) {
-      failure = undefined;
-      engine.writeSync!(constants.ZSTD_e_flush, piece, 0, piece.length, room, 0, room.length);
-      const [outputLeft, inputLeft] = state;
-      if (failure !== undefined || inputLeft !== 0 || outputLeft === 0) {
-        engine.reset!();
-        throw new Error(failure ?? 'the piece did not fit its output buffer');
-      }
-      return room.length - outputLeft!;
-    },
-    reset() {
-      engine.reset!();
-    },
+    measure: (piece) => writer.write(constants.ZSTD_e_flush, piece, room),
+    reset: () => writer.reset(),
   };
 }

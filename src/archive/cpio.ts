@@ -9,11 +9,10 @@
  * (a hard link) shares the first's inode; as GNU cpio does, only the last name of a link
  * group carries the data.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
-import { hostPath } from '../core/block-image.js';
 import { ImageError } from '../core/errors.js';
 import type { ByteSink } from '../core/sink.js';
 import { childrenOf, type DirNode, type FileNode, type TreeNode } from '../fs/tree.js';
+import { streamHostFile } from './sinks.js';
 
 const MAGIC = '070701';
 const S_IFDIR = 0o040000;
@@ -110,7 +109,7 @@ export async function writeCpio(root: DirNode, sink: ByteSink): Promise<number> 
     await emit(header({ ino, mode: S_IFREG | node.permissions, nlink: group?.count ?? 1, mtime: node.mtime, size, name: nameBytes }));
     if (size > 0) {
       if (node.content.kind === 'bytes') await emit(node.content.bytes);
-      else await copyHostFile(node.content.path, size, buffer, emit);
+      else await streamHostFile(node.content.path, size, buffer, emit);
       await emit(pad4(size));
     }
   }
@@ -118,24 +117,4 @@ export async function writeCpio(root: DirNode, sink: ByteSink): Promise<number> 
   // GNU cpio writes whole 512-byte blocks.
   await emit(new Uint8Array((BLOCK - (written % BLOCK)) % BLOCK));
   return written;
-}
-
-async function copyHostFile(path: string, size: number, buffer: Uint8Array, emit: (bytes: Uint8Array) => Promise<void>): Promise<void> {
-  let fd: number;
-  try {
-    fd = openSync(hostPath(path), 'r');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'error';
-    throw new ImageError('input.unreadable', `Cannot read "${path}": ${code}`, { hint: 'check that the store path exists and is readable by this user', cause: error });
-  }
-  try {
-    for (let done = 0; done < size;) {
-      const n = readSync(fd, buffer, 0, Math.min(buffer.length, size - done), done);
-      if (n === 0) throw new ImageError('input.changed', `Cannot read "${path}": it ended after ${done} of ${size} bytes`, { hint: 'the store path changed while the image was written' });
-      await emit(buffer.subarray(0, n));
-      done += n;
-    }
-  } finally {
-    closeSync(fd);
-  }
 }

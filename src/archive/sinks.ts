@@ -1,6 +1,7 @@
 /** Small ByteSink adapters used by the archive and appliance writers. */
 import { createHash, type Hash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
+import { hostPath } from '../core/block-image.js';
 import { ImageError } from '../core/errors.js';
 import type { ByteSink } from '../core/sink.js';
 
@@ -51,6 +52,31 @@ export async function copyFileInto(path: string, length: number, sink: ByteSink,
       done += n;
       const pause = onChunk?.();
       if (pause !== undefined) await pause;
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Streams `size` bytes of a host file (a byte-string path, as the file trees hold them)
+ * through `buffer` into `write`, which must take the bytes before it resolves (the buffer
+ * is reused). An unreadable file and one shorter than `size` are one-line ImageErrors.
+ */
+export async function streamHostFile(path: string, size: number, buffer: Uint8Array, write: (bytes: Uint8Array) => Promise<void>): Promise<void> {
+  let fd: number;
+  try {
+    fd = openSync(hostPath(path), 'r');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw new ImageError('input.unreadable', `Cannot read "${path}": ${code}`, { hint: 'check that the store path exists and is readable by this user', cause: error });
+  }
+  try {
+    for (let done = 0; done < size;) {
+      const n = readSync(fd, buffer, 0, Math.min(buffer.length, size - done), done);
+      if (n === 0) throw new ImageError('input.changed', `Cannot read "${path}": it ended after ${done} of ${size} bytes`, { hint: 'the store path changed while the image was written' });
+      await write(buffer.subarray(0, n));
+      done += n;
     }
   } finally {
     closeSync(fd);

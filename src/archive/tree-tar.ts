@@ -10,6 +10,7 @@ import { hostPath, imageFromSegments, type Segment } from '../core/block-image.j
 import { ImageError } from '../core/errors.js';
 import { checkpoint, progressReporter, throttledCheckpoint, type PhasedControl } from '../core/progress.js';
 import { childrenOf, type DirNode, type FileNode, type TreeNode } from '../fs/tree.js';
+import { streamHostFile } from './sinks.js';
 import type { TarWriter } from './tar.js';
 
 const READ_SIZE = 1 << 20;
@@ -55,7 +56,7 @@ export async function addTree(tar: TarWriter, name: string, node: TreeNode, cont
       if (regions !== undefined) {
         await tar.addSparseImage(path, imageFromSegments(file.size, regions), { mode: file.permissions });
       } else {
-        await tar.addStream(path, file.size, (member) => streamHostFile(content.path, file.size, buffer, member), { mode: file.permissions });
+        await tar.addStream(path, file.size, (member) => streamHostFile(content.path, file.size, buffer, (bytes) => member.write(bytes)), { mode: file.permissions });
       }
     }
     files++;
@@ -83,28 +84,6 @@ export async function addTree(tar: TarWriter, name: string, node: TreeNode, cont
   await visit(name, node);
   report(bytes);
   return { files, bytes };
-}
-
-/** Streams a host file of `size` bytes (a byte-string path) through `buffer` into `member`. */
-async function streamHostFile(path: string, size: number, buffer: Uint8Array, member: { write(data: Uint8Array): Promise<void> }): Promise<void> {
-  let fd: number;
-  try {
-    fd = openSync(hostPath(path), 'r');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'error';
-    throw new ImageError('input.unreadable', `Cannot read "${path}": ${code}`, { hint: 'check that the store path exists and is readable by this user', cause: error });
-  }
-  try {
-    let done = 0;
-    while (done < size) {
-      const n = readSync(fd, buffer, 0, Math.min(buffer.length, size - done), done);
-      if (n === 0) throw new ImageError('input.changed', `Cannot read "${path}": it ended after ${done} of ${size} bytes`, { hint: 'the store path changed while the image was written' });
-      await member.write(buffer.subarray(0, n));
-      done += n;
-    }
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /**

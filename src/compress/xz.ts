@@ -9,7 +9,7 @@
 import { availableParallelism } from 'node:os';
 import { UsageError } from '../core/errors.js';
 import type { ByteSink } from '../core/sink.js';
-import { WorkerPool } from '../core/worker-pool.js';
+import { transferableBuffer, WorkerPool } from '../core/worker-pool.js';
 import { checkChunkSize, checkThreads, chunkedSink, type ChunkCodec, type CompressingSink } from './chunked-sink.js';
 import { XZ_DEFAULT_PRESET } from './lzma2.js';
 import { lzma2DictionaryProperty, lzma2DictionarySize, xzStreamEnd, xzStreamHeader, type XzBlockRecord } from './xz-container.js';
@@ -62,7 +62,7 @@ export function xzSink(target: ByteSink, options: XzSinkOptions = {}): Compressi
       let block: Uint8Array = new Uint8Array(0);
       let back = buffer;
       if (length > 0) {
-        const plain = buffer.byteOffset === 0 && buffer.byteLength === buffer.buffer.byteLength ? buffer.buffer as ArrayBuffer : buffer.slice().buffer;
+        const plain = transferableBuffer(buffer);
         const result = pool.run((id) => ({ id, buffer: plain, length, preset, dictionarySize }), [plain]);
         const record = result.then((r) => r.record);
         record.catch(() => undefined); // an abort rejects it; the compress call reports the failure

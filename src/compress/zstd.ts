@@ -15,7 +15,7 @@
 import { availableParallelism } from 'node:os';
 import { UsageError } from '../core/errors.js';
 import type { ByteSink } from '../core/sink.js';
-import { WorkerPool } from '../core/worker-pool.js';
+import { transferableBuffer, WorkerPool } from '../core/worker-pool.js';
 import { checkChunkSize, checkThreads, chunkedSink, type ChunkCodec, type CompressingSink } from './chunked-sink.js';
 import { zstdFrameBound } from './zstd-frame.js';
 import type { ZstdJob, ZstdResult } from './zstd-worker.js';
@@ -59,7 +59,7 @@ class ZstdPool {
   }
 
   async compress(buffer: Uint8Array, length: number): Promise<{ output: Uint8Array; buffer: Uint8Array }> {
-    const plain = buffer.byteOffset === 0 && buffer.byteLength === buffer.buffer.byteLength ? buffer.buffer as ArrayBuffer : buffer.slice().buffer;
+    const plain = transferableBuffer(buffer);
     // A chunk is never longer than chunkSize, so frameBound bytes always hold its frame.
     const output = this.outputs.pop() ?? new ArrayBuffer(this.frameBound);
     const reply = await this.pool.run((id) => ({ id, buffer: plain, length, output, level: this.level, checksum: this.checksum }), [plain, output]);

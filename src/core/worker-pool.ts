@@ -100,3 +100,8 @@ export class WorkerPool<Job extends PoolJob, Result> {
     return slot;
   }
 }
+
+/** The memory of `view` to move to a worker: its own buffer when it spans all of it, else a copy. */
+export function transferableBuffer(view: Uint8Array): ArrayBuffer {
+  return view.byteOffset === 0 && view.byteLength === view.buffer.byteLength ? view.buffer as ArrayBuffer : view.slice().buffer;
+}

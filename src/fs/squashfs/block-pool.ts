@@ -3,7 +3,7 @@
  * in any order; the data writer awaits them in submission order, so the output does not
  * depend on the number of threads or on timing.
  */
-import { WorkerPool } from '../../core/worker-pool.js';
+import { transferableBuffer, WorkerPool } from '../../core/worker-pool.js';
 import type { BlockCodec } from './codec.js';
 import type { BlockJob, BlockResult } from './compress-worker.js';
 
@@ -18,7 +18,7 @@ export class BlockPool {
 
   /** Compresses `input[0, length)` (the buffer travels to the worker and comes back as `input`). */
   async compress(input: Uint8Array, length = input.length): Promise<{ input: Uint8Array; output: Uint8Array }> {
-    const plain = input.byteOffset === 0 && input.byteLength === input.buffer.byteLength ? input.buffer as ArrayBuffer : input.slice().buffer;
+    const plain = transferableBuffer(input);
     const reply = await this.pool.run((id) => ({ id, codec: this.codec, input: plain, length }), [plain]);
     return { input: new Uint8Array(reply.input), output: reply.output };
   }

@@ -2,15 +2,12 @@
 # (metadata.yaml and virtualisation.lxc.templates), as nixos-generators'
 # formats/lxc-metadata.nix makes it: nixpkgs' virtualisation/lxc-container.nix
 # (which brings lxc-image-metadata.nix), system.build.metadata, no boot loader.
-{ lib, modulesPath, ... }:
+{ modulesPath, ... }:
 {
   imports = [
     "${toString modulesPath}/virtualisation/lxc-container.nix"
     ../lib/tarball-plan.nix
   ];
-
-  boot.loader.grub.enable = lib.mkForce false;
-  boot.loader.systemd-boot.enable = lib.mkForce false;
 
   nixos-generate.format = "lxc-metadata";
   nixos-generate.tarballAttribute = "metadata";

@@ -1,15 +1,12 @@
 # lxc: the root tarball for LXC and Incus, as nixos-generators' formats/lxc.nix
 # makes it: nixpkgs' virtualisation/lxc-container.nix (system.build.tarball), no
 # boot loader. Its metadata tarball is the lxc-metadata format.
-{ lib, modulesPath, ... }:
+{ modulesPath, ... }:
 {
   imports = [
     "${toString modulesPath}/virtualisation/lxc-container.nix"
     ../lib/tarball-plan.nix
   ];
-
-  boot.loader.grub.enable = lib.mkForce false;
-  boot.loader.systemd-boot.enable = lib.mkForce false;
 
   nixos-generate.format = "lxc";
 }

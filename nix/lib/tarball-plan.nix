@@ -122,5 +122,9 @@ in
     };
   };
 
+  # A container has no boot loader: nixos-generators' container formats force both off.
+  config.boot.loader.grub.enable = lib.mkForce false;
+  config.boot.loader.systemd-boot.enable = lib.mkForce false;
+
   config.system.build.imagePlan = (import ./common.nix).planOrRefusal pkgs cfg.format refusals plan;
 }

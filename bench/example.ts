@@ -1,6 +1,6 @@
 /** Shared by the benchmarks: the example system with a payload, and timed commands. */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -27,6 +27,26 @@ export function timed(command: string, args: readonly string[]): Measurement {
   if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed:\n${result.stderr}`);
   const [seconds, kib] = result.stderr.trim().split('\n').at(-1)!.split(' ');
   return { seconds: Number(seconds), peakKiB: Number(kib) };
+}
+
+/**
+ * Runs ours and the reference `runs` times each, alternating who goes first, and gives the
+ * table row both benchmarks against nixpkgs write: median seconds, output size and the
+ * peak memory of each, the time ratio and the size difference. The outputs are read after
+ * the last run.
+ */
+export function comparisonRow(label: string, runs: number, ours: { run(): Measurement; output: string }, reference: { run(): Measurement; output: string }): string {
+  const ourTimes: Measurement[] = [];
+  const refTimes: Measurement[] = [];
+  for (let i = 0; i < runs; i++) {
+    if (i % 2 === 0) { ourTimes.push(ours.run()); refTimes.push(reference.run()); } else { refTimes.push(reference.run()); ourTimes.push(ours.run()); }
+  }
+  const seconds = (times: Measurement[]): number => median(times.map((m) => m.seconds));
+  const peakMiB = (times: Measurement[]): number => Math.max(...times.map((m) => m.peakKiB)) / 1024;
+  const sizeMiB = (path: string): number => statSync(path).size / (1 << 20);
+  const [ourSeconds, refSeconds] = [seconds(ourTimes), seconds(refTimes)];
+  const [ourSize, refSize] = [sizeMiB(ours.output), sizeMiB(reference.output)];
+  return `| ${label} | ${ourSeconds.toFixed(2)} s, ${ourSize.toFixed(1)} MiB, peak ${peakMiB(ourTimes).toFixed(0)} MiB | ${refSeconds.toFixed(2)} s, ${refSize.toFixed(1)} MiB, peak ${peakMiB(refTimes).toFixed(0)} MiB | ${(ourSeconds / refSeconds).toFixed(2)}x | ${((ourSize / refSize - 1) * 100).toFixed(2)} % |`;
 }
 
 export function median(values: readonly number[]): number {

@@ -10,10 +10,10 @@
  *   node dist/bench/iso.js --write PLAN OUT                               (one build of ours, for the timing)
  */
 import { availableParallelism } from 'node:os';
-import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { cpuModel, exampleWithPayload, freshOutput, type Measurement, median, numberArg, REPO, runShell, scratchDir, timed } from './example.js';
+import { comparisonRow, cpuModel, exampleWithPayload, freshOutput, type Measurement, numberArg, REPO, runShell, scratchDir, timed } from './example.js';
 import { buildImage } from '../src/formats/build.js';
 import { defaultSyslinuxTheme } from '../src/formats/live-plan.js';
 import { planScope, queryClosure } from '../src/nix/closure.js';
@@ -105,18 +105,7 @@ async function main(): Promise<void> {
         freshOutput(ourIso);
         return timed('node', [join(REPO, 'dist/bench/iso.js'), '--write', planFile, ours]);
       };
-      const oursTimes: Measurement[] = [];
-      const refTimes: Measurement[] = [];
-      for (let i = 0; i < runs; i++) {
-        if (i % 2 === 0) { oursTimes.push(ourRun()); refTimes.push(reference()); } else { refTimes.push(reference()); oursTimes.push(ourRun()); }
-      }
-      const ourSeconds = median(oursTimes.map((m) => m.seconds));
-      const refSeconds = median(refTimes.map((m) => m.seconds));
-      const ourPeak = Math.max(...oursTimes.map((m) => m.peakKiB)) / 1024;
-      const refPeak = Math.max(...refTimes.map((m) => m.peakKiB)) / 1024;
-      const ourSize = statSync(ourIso).size / MIB;
-      const refSize = statSync(refIso).size / MIB;
-      rows.push(`| zstd ${level} | ${ourSeconds.toFixed(2)} s, ${ourSize.toFixed(1)} MiB, peak ${ourPeak.toFixed(0)} MiB | ${refSeconds.toFixed(2)} s, ${refSize.toFixed(1)} MiB, peak ${refPeak.toFixed(0)} MiB | ${(ourSeconds / refSeconds).toFixed(2)}x | ${((ourSize / refSize - 1) * 100).toFixed(2)} % |`);
+      rows.push(comparisonRow(`zstd ${level}`, runs, { run: ourRun, output: ourIso }, { run: reference, output: refIso }));
       process.stderr.write(`${rows.at(-1)}\n`);
     }
     const cpu = cpuModel();

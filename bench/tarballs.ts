@@ -10,10 +10,10 @@
  *   node dist/bench/tarballs.js --write PLAN OUT                    (one build of ours, for the timing)
  */
 import { availableParallelism } from 'node:os';
-import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { cpuModel, exampleWithPayload, freshOutput, type Measurement, median, numberArg, REPO, scratchDir, timed } from './example.js';
+import { comparisonRow, cpuModel, exampleWithPayload, freshOutput, type Measurement, numberArg, REPO, scratchDir, timed } from './example.js';
 import { buildImage } from '../src/formats/build.js';
 import { isTarballFormat } from '../src/formats/format.js';
 import { findFormat } from '../src/formats/registry.js';
@@ -81,18 +81,7 @@ async function main(): Promise<void> {
       freshOutput(ourFile);
       return timed('node', [join(REPO, 'dist/bench/tarballs.js'), '--write', planFile, ours]);
     };
-    const oursTimes: Measurement[] = [];
-    const refTimes: Measurement[] = [];
-    for (let i = 0; i < runs; i++) {
-      if (i % 2 === 0) { oursTimes.push(ourRun()); refTimes.push(reference()); } else { refTimes.push(reference()); oursTimes.push(ourRun()); }
-    }
-    const ourSeconds = median(oursTimes.map((m) => m.seconds));
-    const refSeconds = median(refTimes.map((m) => m.seconds));
-    const ourPeak = Math.max(...oursTimes.map((m) => m.peakKiB)) / 1024;
-    const refPeak = Math.max(...refTimes.map((m) => m.peakKiB)) / 1024;
-    const ourSize = statSync(ourFile).size / MIB;
-    const refSize = statSync(refFile).size / MIB;
-    const row = `| lxc | ${ourSeconds.toFixed(2)} s, ${ourSize.toFixed(1)} MiB, peak ${ourPeak.toFixed(0)} MiB | ${refSeconds.toFixed(2)} s, ${refSize.toFixed(1)} MiB, peak ${refPeak.toFixed(0)} MiB | ${(ourSeconds / refSeconds).toFixed(2)}x | ${((ourSize / refSize - 1) * 100).toFixed(2)} % |`;
+    const row = comparisonRow('lxc', runs, { run: ourRun, output: ourFile }, { run: reference, output: refFile });
     const version = (command: string, args: string[]): string => {
       const result = spawnSync(command, args, { encoding: 'utf8' });
       return `${result.stdout}${result.stderr}`.split('\n').find((l) => l.trim() !== '')?.trim() ?? command;

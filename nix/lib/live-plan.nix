@@ -17,26 +17,7 @@ let
   hostPlatform = pkgs.stdenv.hostPlatform;
 
   # isoImage.squashfsCompression: mksquashfs arguments ("zstd -Xcompression-level 19"), or null.
-  compressionWords = lib.filter (w: w != "") (lib.splitString " " iso.squashfsCompression);
-  algorithm = if iso.squashfsCompression == null then "none" else builtins.head compressionWords;
-  compressionOptions = if iso.squashfsCompression == null then [ ] else builtins.tail compressionWords;
-  # The one "-Xoption value" pair this project understands after the algorithm, or null.
-  optionValue = name: if builtins.length compressionOptions == 2 && builtins.head compressionOptions == name then builtins.elemAt compressionOptions 1 else null;
-  levelOption = optionValue "-Xcompression-level";
-  level = if levelOption != null && builtins.match "[0-9]+" levelOption != null then lib.toInt levelOption else null;
-  # nixos/lib/make-squashfs.nix: -b 1048576.
-  blockSize = 1048576;
-  # mksquashfs's -Xdict-size: a whole percentage of the block size, or bytes with an optional K or M.
-  dictionaryOption = optionValue "-Xdict-size";
-  percent = if dictionaryOption == null then null else builtins.match "([0-9]+)%" dictionaryOption;
-  absolute = if dictionaryOption == null then null else builtins.match "([0-9]+)([kKmM]?)" dictionaryOption;
-  unit = suffix: if suffix == "" then 1 else if lib.toLower suffix == "k" then 1024 else 1048576;
-  percentOfBlock = if percent == null then 0 else blockSize * lib.toInt (builtins.head percent);
-  dictionarySize =
-    if percent != null && percentOfBlock / 100 * 100 == percentOfBlock then percentOfBlock / 100
-    else if absolute != null then lib.toInt (builtins.head absolute) * unit (builtins.elemAt absolute 1)
-    else null;
-  compressionUnderstood = compressionOptions == [ ] || (if algorithm == "xz" then dictionarySize != null else level != null);
+  squashfs = import ./squashfs-compression.nix lib iso.squashfsCompression;
 
   # What this project writes itself, from the bootspec and the plan: iso-image.nix's
   # generated files, identified by where it puts them.
@@ -57,15 +38,10 @@ let
       value = true;
       hint = "nixos-generate writes the ISO uncompressed; compress it afterwards (zstd) or remove the setting";
     }
-    ++ lib.optional (!(builtins.elem algorithm [ "zstd" "gzip" "xz" "lz4" "none" ]) || !compressionUnderstood) {
+    ++ lib.optional (!squashfs.understood) {
       option = "isoImage.squashfsCompression";
       value = iso.squashfsCompression;
-      hint = "nixos-generate writes zstd and gzip squashfs with at most -Xcompression-level N, xz with at most -Xdict-size N% (no -Xbcj), lz4, or none (null)";
-    }
-    ++ lib.optional (algorithm == "lz4" && level != null) {
-      option = "isoImage.squashfsCompression";
-      value = iso.squashfsCompression;
-      hint = "lz4 has no compression level; use \"lz4\"";
+      inherit (squashfs) hint;
     }
     ++ lib.optional (iso.includeSystemBuildDependencies) {
       option = "isoImage.includeSystemBuildDependencies";
@@ -85,7 +61,7 @@ let
     toplevel = "${config.system.build.toplevel}";
     live = {
       volumeId = iso.volumeID;
-      squashfs = { inherit algorithm level blockSize; } // lib.optionalAttrs (dictionarySize != null) { inherit dictionarySize; };
+      squashfs = squashfs.plan;
       inherit contents;
       bios = if iso.makeBiosBootable then { syslinux = "${pkgs.syslinux}"; } else null;
       efi = if iso.makeEfiBootable then { grub = "${pkgs.grub2_efi}"; inherit efiArch; } else null;

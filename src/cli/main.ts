@@ -12,7 +12,7 @@ import { abortAllOutputs } from '../core/output-file.js';
 import { epochFromEnvironment } from '../core/reproducible.js';
 import { buildImage, type BuiltImageFiles } from '../formats/build.js';
 import { bootFirmware } from '../formats/firmware.js';
-import { isLiveFormat, isTarballFormat, type AnyFormatDefinition } from '../formats/format.js';
+import { isKexecFormat, isLiveFormat, isTarballFormat, type AnyFormatDefinition } from '../formats/format.js';
 import { livePlanForToplevel } from '../formats/live-plan.js';
 import { planForToplevel } from '../formats/toplevel-plan.js';
 import { tarballPlanForToplevel } from '../formats/tarball-plan.js';
@@ -20,7 +20,7 @@ import { findFormat, formatNames } from '../formats/registry.js';
 import { planScope, queryClosure, resolveToplevel } from '../nix/closure.js';
 import { buildPlanWithNix, NIX_DIR, parseFlakeReference, type ConfigurationSource } from '../nix/evaluate.js';
 import type { SystemClosure } from '../nix/root-tree.js';
-import { isLivePlan, isTarballPlan, type AnyImagePlan } from '../plan/types.js';
+import { isKexecPlan, isLivePlan, isTarballPlan, type AnyImagePlan } from '../plan/types.js';
 import { jsonReport } from './json-report.js';
 import { parseArguments, usage, type CliOptions } from './options.js';
 import { progressDisplay, type ProgressDisplay } from './progress.js';
@@ -109,6 +109,11 @@ async function generate(jobs: readonly Job[], options: CliOptions, io: CliIo, di
     if (toplevel !== undefined) {
       const closure = await closureOf(toplevel);
       const definition = job.definition!;
+      if (isKexecFormat(definition)) {
+        throw new UsageError('toplevel.needs-configuration', `Cannot build ${definition.name} from --toplevel: its kexec script needs kexec-tools and cpio, which a built system does not carry`, {
+          hint: 'build it with -c or --flake',
+        });
+      }
       plan = isLiveFormat(definition)
         ? livePlanForToplevel(definition, closure)
         : isTarballFormat(definition)
@@ -134,12 +139,16 @@ async function generate(jobs: readonly Job[], options: CliOptions, io: CliIo, di
     const outputDir = options.outLink === undefined
       ? defaultOutputDir(io.env, plan.toplevel, job.label)
       : jobs.length === 1 ? resolve(options.outLink) : join(resolve(options.outLink), job.label);
-    const closure = isTarballPlan(plan) ? await closureOf(plan.toplevel, plan.tarball.storePaths) : await closureOf(plan.toplevel);
+    const closure = isTarballPlan(plan) ? await closureOf(plan.toplevel, plan.tarball.storePaths)
+      : isKexecPlan(plan) ? await closureOf(plan.toplevel, plan.kexec.storeContents)
+      : await closureOf(plan.toplevel);
+    const scriptInputsClosure = isKexecPlan(plan) ? await closureOf(plan.toplevel, plan.kexec.scriptInputs) : undefined;
     const scope = await planScope(plan, closure, signal);
     display.step(`building ${plan.format} from ${plan.toplevel}`);
     const files = await buildImage({
       plan,
       closure,
+      ...(scriptInputsClosure === undefined ? {} : { scriptInputsClosure }),
       scope,
       outputDir,
       epoch,
@@ -157,12 +166,19 @@ async function generate(jobs: readonly Job[], options: CliOptions, io: CliIo, di
 function runImage(image: BuiltImage, env: NodeJS.ProcessEnv): Promise<number> {
   const { plan, job } = image;
   if (isTarballPlan(plan)) throw runContainerError(plan.format);
+  if (isKexecPlan(plan)) throw runKexecError(plan.format);
   const drive = isLivePlan(plan) ? (plan.output.compression === 'none' ? 'cdrom' : undefined) : qemuDriveFormat(plan.output);
   const firmware = bootFirmware(plan, job.definition);
   if (drive === undefined || firmware === 'none') {
     throw new UsageError('cli.run', `Option --run cannot boot ${plan.format}: QEMU does not open ${plan.output.container} images with ${plan.output.compression} compression directly`);
   }
   return runQemu(image.files.image.path, drive, firmware, env);
+}
+
+function runKexecError(format: string): UsageError {
+  return new UsageError('cli.run', `Option --run cannot start ${format}: it is started by kexec from a running Linux, not by firmware`, {
+    hint: 'extract it and boot image/kernel, image/initrd and image/cmdline with qemu -kernel (docs/importing.md)',
+  });
 }
 
 function runContainerError(format: string): UsageError {
@@ -178,6 +194,7 @@ function checkRunnable(jobs: readonly Job[]): void {
     if (definition === undefined) continue;
     if (isLiveFormat(definition)) continue; // a live ISO boots as a CD
     if (isTarballFormat(definition)) throw runContainerError(definition.name);
+    if (isKexecFormat(definition)) throw runKexecError(definition.name);
     const output = definition.output({ label: 'x', system: 'x' }, 'auto');
     if (qemuDriveFormat(output) === undefined || definition.firmware === 'none') {
       throw new UsageError('cli.run', `Option --run cannot boot ${definition.name}: QEMU does not open ${output.compression === 'none' ? output.container : `${output.compression}-compressed`} images directly`, {

@@ -15,6 +15,8 @@ const active = new Set<OutputFile>();
 export interface OutputFileOptions {
   /** Hash the bytes while they are written, so that `sha256()` reads back as little as possible. */
   readonly sha256?: boolean;
+  /** Permission bits of the file (default 0644, less the umask). */
+  readonly mode?: number;
 }
 
 export class OutputFile {
@@ -27,7 +29,7 @@ export class OutputFile {
     this.finalPath = finalPath;
     this.temporaryPath = join(dirname(finalPath), `.${basename(finalPath)}.partial-${process.pid}`);
     // Readable too: the digest may read back what was not written in order.
-    this.fd = openSync(this.temporaryPath, 'w+', 0o644);
+    this.fd = openSync(this.temporaryPath, 'w+', options.mode ?? 0o644);
     this.digest = options.sha256 === true ? new InOrderDigest() : undefined;
     active.add(this);
   }

@@ -27,7 +27,8 @@ import { writeVma } from '../container/vma.js';
 import { writeVmdk } from '../container/vmdk.js';
 import type { ClosureScope } from '../nix/closure-scope.js';
 import type { SystemClosure } from '../nix/root-tree.js';
-import { isDiskPlan, isLivePlan, isTarballPlan, type AnyImagePlan, type ImagePlan } from '../plan/types.js';
+import { isDiskPlan, isKexecPlan, isLivePlan, isTarballPlan, type AnyImagePlan, type ImagePlan } from '../plan/types.js';
+import { writeKexecImage } from './kexec-image.js';
 import { closureScope } from '../nix/closure-scope.js';
 import { writeLiveIso } from './live-image.js';
 import { writeSystemTarball } from './system-tarball.js';
@@ -37,6 +38,8 @@ import { nixosVersion, toplevelSystem } from './toplevel-plan.js';
 export interface BuildImageRequest {
   readonly plan: AnyImagePlan;
   readonly closure: SystemClosure;
+  /** A kexec plan's second closure: of the script's inputs (kexec-tools, cpio, the shell). */
+  readonly scriptInputsClosure?: SystemClosure;
   /** Directory that receives the image file (created if missing). */
   readonly outputDir: string;
   readonly epoch: number;
@@ -183,18 +186,23 @@ export async function buildImage(request: BuildImageRequest): Promise<BuiltImage
   const imagePath = join(outputDir, plan.output.fileName);
   makeDirectory(dirname(imagePath));
   const outputs: { readonly name: string; readonly out: OutputFile }[] = [];
-  const create = (name: string): OutputFile => {
-    const out = OutputFile.create(join(outputDir, name), { sha256: true });
+  const create = (name: string, mode?: number): OutputFile => {
+    const out = OutputFile.create(join(outputDir, name), { sha256: true, ...(mode === undefined ? {} : { mode }) });
     outputs.push({ name, out });
     return out;
   };
   try {
-    const image = create(plan.output.fileName);
+    const image = create(plan.output.fileName, isKexecPlan(plan) && plan.output.container === 'kexec-bundle' ? 0o755 : undefined);
     const phase = `write ${plan.output.fileName} (${plan.format})`;
     let system: string;
     if (isLivePlan(plan)) {
       const scope = request.scope ?? closureScope(request.closure);
       ({ system } = await writeLiveIso(plan, request.closure, scope, image, request.epoch, { ...control, phase }));
+    } else if (isKexecPlan(plan)) {
+      const scope = request.scope ?? closureScope(request.closure);
+      const scriptInputs = request.scriptInputsClosure ?? { toplevel: plan.toplevel, registrations: [] };
+      await writeKexecImage(plan, { system: request.closure, scriptInputs }, scope, image, request.epoch, { ...control, phase });
+      system = toplevelSystem(plan.toplevel);
     } else if (isTarballPlan(plan)) {
       await writeSystemTarball(plan, request.closure, request.scope ?? closureScope(request.closure), image, { ...control, phase });
       system = toplevelSystem(plan.toplevel);

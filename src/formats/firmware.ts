@@ -4,7 +4,7 @@
  * plan installs no boot code; a live ISO by BIOS when it has isolinux. The plan decides, not the format name: a configuration may
  * turn a BIOS format to UEFI (systemd-boot on qcow, azure's vmGeneration v2, ec2.efi).
  */
-import { isLivePlan, isTarballPlan, type AnyImagePlan } from '../plan/types.js';
+import { isKexecPlan, isLivePlan, isTarballPlan, type AnyImagePlan } from '../plan/types.js';
 import { isDiskFormat, type AnyFormatDefinition, type Firmware } from './format.js';
 
 export function bootFirmware(plan: AnyImagePlan, definition: AnyFormatDefinition | undefined): Firmware {
@@ -12,6 +12,8 @@ export function bootFirmware(plan: AnyImagePlan, definition: AnyFormatDefinition
   if (isLivePlan(plan)) return plan.live.bios !== null ? 'bios' : 'uefi';
   // A container's root boots in its runtime, not in firmware.
   if (isTarballPlan(plan)) return 'none';
+  // A kexec tarball is started by a running Linux (kexec), not by firmware.
+  if (isKexecPlan(plan)) return 'none';
   const boot = plan.bootloader;
   if ((definition !== undefined && isDiskFormat(definition) && definition.firmware === 'none') || plan.partitionTable.type === 'none') return 'none';
   if (boot.type === 'grub' && boot.bios === null && boot.efi === null) return 'none';

@@ -3,7 +3,7 @@
  * that configures the system for it. One generic builder turns that into the plan used
  * with --toplevel; the Nix module computes the same plan for -c/--flake (a test checks).
  */
-import type { BootloaderPlan, ImagePlan, LivePlan, OutputPlan, TarballPlan } from '../plan/types.js';
+import type { BootloaderPlan, ImagePlan, KexecPlan, LivePlan, OutputPlan, TarballPlan } from '../plan/types.js';
 import { layout, type LayoutName } from './layouts.js';
 
 export type Firmware = 'bios' | 'uefi' | 'none';
@@ -84,7 +84,21 @@ export interface TarballFormatDefinition {
   readonly layout: ((toplevel: string) => TarballPlan['tarball']) | undefined;
 }
 
-export type AnyFormatDefinition = FormatDefinition | LiveFormatDefinition | TarballFormatDefinition;
+/**
+ * nixos-generators' kexec formats: a tarball (or self-extracting bundle) of the kexec
+ * script, whose image carries the system in its initrd. Built from a configuration only:
+ * the script's tools (kexec-tools, cpio) are not in a system's closure.
+ */
+export interface KexecFormatDefinition {
+  readonly kind: 'kexec';
+  readonly name: string;
+  readonly description: string;
+  /** Nix module under nix/formats/. */
+  readonly nixModule: string;
+  output(names: OutputNames): KexecPlan['output'];
+}
+
+export type AnyFormatDefinition = FormatDefinition | LiveFormatDefinition | TarballFormatDefinition | KexecFormatDefinition;
 
 export function isLiveFormat(format: AnyFormatDefinition): format is LiveFormatDefinition {
   return 'kind' in format && format.kind === 'live';
@@ -92,6 +106,10 @@ export function isLiveFormat(format: AnyFormatDefinition): format is LiveFormatD
 
 export function isTarballFormat(format: AnyFormatDefinition): format is TarballFormatDefinition {
   return 'kind' in format && format.kind === 'tarball';
+}
+
+export function isKexecFormat(format: AnyFormatDefinition): format is KexecFormatDefinition {
+  return 'kind' in format && format.kind === 'kexec';
 }
 
 export function isDiskFormat(format: AnyFormatDefinition): format is FormatDefinition {

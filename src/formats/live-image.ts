@@ -15,10 +15,10 @@ import { efiBootImage, isoGrubEfi, removableEfiName } from '../boot/iso-efi.js';
 import { isoBootPath, isoGrubConfig, isolinuxConfig } from '../boot/iso-menus.js';
 import { writeIso, type IsoOptions } from '../fs/iso9660/index.js';
 import { writeSquashfs } from '../fs/squashfs/index.js';
-import { dir, fileFromBytes, lazyHostTree, placeNode, scanHostTree, type DirNode, type NodeMeta, type TreeNode } from '../fs/tree.js';
+import { dir, fileFromBytes, placeNode, scanHostTree, type DirNode, type NodeMeta, type TreeNode } from '../fs/tree.js';
 import type { ClosureScope } from '../nix/closure-scope.js';
-import { formatRegistration } from '../nix/registration.js';
-import { STORE_DIR, type SystemClosure } from '../nix/root-tree.js';
+import type { SystemClosure } from '../nix/root-tree.js';
+import { storeSquashfsTree } from '../nix/store-tree.js';
 import type { LivePlan } from '../plan/types.js';
 
 /** The squashfs on the ISO, as iso-image.nix's /nix/.ro-store mount names it. */
@@ -82,19 +82,6 @@ async function isoTree(plan: LivePlan, bootspec: Bootspec, scope: ClosureScope, 
   return root;
 }
 
-/** The squashfs root: each store path of the closure, and nix-path-registration. */
-function storeTree(closure: SystemClosure, epoch: number): DirNode {
-  const root = dir(meta(0o755, epoch));
-  for (const path of closure.registrations.map((r) => r.path).sort()) {
-    if (!path.startsWith(`${STORE_DIR}/`) || path.slice(STORE_DIR.length + 1).includes('/')) {
-      throw new ImageError('closure.bad-path', `Cannot copy "${path}": closure entries must be top-level paths of ${STORE_DIR}`);
-    }
-    root.entries.set(path.slice(STORE_DIR.length + 1), lazyHostTree(path, { maxTime: epoch, uid: 0, gid: 0 }));
-  }
-  root.entries.set('nix-path-registration', fileFromBytes(meta(0o444, epoch), formatRegistration(closure.registrations)));
-  return root;
-}
-
 /** An upper bound of the squashfs's size (every byte stored, plus metadata), for the ISO's directory records. */
 function squashfsBound(closure: SystemClosure): number {
   const stored = closure.registrations.reduce((sum, r) => sum + r.narSize, 0);
@@ -118,7 +105,7 @@ export async function writeLiveIso(plan: LivePlan, closure: SystemClosure, scope
       ? { hybrid: { mbrCode: isohybridMbr(`${bios.syslinux}/share/syslinux/isohdpfx.bin`, scope), gpt: live.efi !== null } }
       : {}),
   };
-  const store = storeTree(closure, epoch);
+  const store = storeSquashfsTree(closure, epoch);
   const { squashfs } = live;
   // The squashfs writer counts the bytes it has read; the closure's NAR size is about all it will read.
   const closureBytes = closure.registrations.reduce((sum, r) => sum + r.narSize, 0);

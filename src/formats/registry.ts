@@ -6,7 +6,7 @@
 import { UsageError } from '../core/errors.js';
 import type { TarballCommand } from '../plan/types.js';
 import { proxmoxQemuServerConf } from '../container/proxmox-config.js';
-import { DEFAULT_ADDITIONAL_SPACE_MIB as SPACE, nixpkgsBaseName as base, isDiskFormat, type AnyFormatDefinition, type FormatDefinition, type LiveFormatDefinition, type OutputNames, type TarballFormatDefinition } from './format.js';
+import { DEFAULT_ADDITIONAL_SPACE_MIB as SPACE, nixpkgsBaseName as base, isDiskFormat, type AnyFormatDefinition, type FormatDefinition, type KexecFormatDefinition, type LiveFormatDefinition, type OutputNames, type TarballFormatDefinition } from './format.js';
 
 const BIOS = { bios: true, efi: false } as const;
 const EFI = { bios: false, efi: true } as const;
@@ -43,6 +43,17 @@ const sbinInit = (toplevel: string): { source: string; target: string } => ({ so
 
 /** make-system-tarball's default fileName. */
 const systemTarballName = (n: OutputNames): string => `nixos-system-${n.system}`;
+
+/** nixos-generators' kexec formats: make-system-tarball's default name, or the bundle's. */
+function kexec(definition: Pick<KexecFormatDefinition, 'name' | 'description' | 'nixModule'> & { bundle: boolean }): KexecFormatDefinition {
+  const { bundle, ...rest } = definition;
+  return {
+    kind: 'kexec', ...rest,
+    output: (n) => (bundle
+      ? { container: 'kexec-bundle', fileName: `${systemTarballName(n)}-kexec_bundle`, compression: 'xz' }
+      : { container: 'tar', fileName: `tarball/${systemTarballName(n)}.tar.xz`, compression: 'xz' }),
+  };
+}
 
 export const FORMATS: readonly AnyFormatDefinition[] = [
   format({
@@ -95,6 +106,14 @@ export const FORMATS: readonly AnyFormatDefinition[] = [
   live({
     name: 'install-iso-hyperv', description: 'install-iso with the Hyper-V guest support (wpa_supplicant not started)',
     nixModule: 'install-iso-hyperv.nix',
+  }),
+  kexec({
+    name: 'kexec', description: 'kexec tarball: unpack to / on a running Linux and run /kexec_nixos (system in the initrd)',
+    nixModule: 'kexec.nix', bundle: false,
+  }),
+  kexec({
+    name: 'kexec-bundle', description: 'kexec as one self-extracting executable',
+    nixModule: 'kexec-bundle.nix', bundle: true,
   }),
   format({
     name: 'kubevirt', description: 'KubeVirt: qcow2, MBR, GRUB for BIOS',
@@ -208,6 +227,6 @@ export function findFormat(name: string): AnyFormatDefinition {
 /** A disk format by name (benchmarks and tools that need a disk plan). */
 export function findDiskFormat(name: string): FormatDefinition {
   const format = findFormat(name);
-  if (!isDiskFormat(format)) throw new UsageError('format.not-disk', `Cannot use "${name}" here: it is a ${format.kind === 'live' ? 'live ISO' : 'system tarball'}, not a disk image`);
+  if (!isDiskFormat(format)) throw new UsageError('format.not-disk', `Cannot use "${name}" here: it is a ${format.kind === 'live' ? 'live ISO' : format.kind === 'kexec' ? 'kexec tarball' : 'system tarball'}, not a disk image`);
   return format;
 }

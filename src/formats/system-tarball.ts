@@ -19,7 +19,8 @@ import { childrenOf, dir, ensureDir, fileFromBytes, lazyHostTree, placeNode, sym
 import type { ClosureScope } from '../nix/closure-scope.js';
 import { formatRegistration } from '../nix/registration.js';
 import { STORE_DIR, type SystemClosure } from '../nix/root-tree.js';
-import type { TarballPlan } from '../plan/types.js';
+import { closureBytes } from '../nix/store-tree.js';
+import type { TarballContentsPlan, TarballPlan } from '../plan/types.js';
 
 /** make-system-tarball's tar --mtime='@1'. */
 export const TARBALL_MTIME = 1;
@@ -47,9 +48,12 @@ function lookUp(root: DirNode, path: string): { parent: DirNode; name: string; n
   return node === undefined ? undefined : { parent, name, node };
 }
 
-/** The tar root make-system-tarball.sh would archive, described without copying anything. */
-export function tarballRoot(plan: TarballPlan, closure: SystemClosure, scope: ClosureScope): DirNode {
-  const { tarball } = plan;
+/**
+ * The tar root make-system-tarball.sh would archive, described without copying anything.
+ * `written` holds the store paths this project writes itself (their contents as trees);
+ * every other path of the closure is read from the store.
+ */
+export function tarballRoot(tarball: TarballContentsPlan, closure: SystemClosure, scope: ClosureScope, written: ReadonlyMap<string, TreeNode> = new Map()): DirNode {
   const root = dir(CREATED);
   for (const { source, target } of tarball.contents) {
     const relative = target.replace(/^\//, '');
@@ -74,7 +78,7 @@ export function tarballRoot(plan: TarballPlan, closure: SystemClosure, scope: Cl
     if (!path.startsWith(`${STORE_DIR}/`) || name.includes('/')) {
       throw new ImageError('closure.bad-path', `Cannot copy "${path}": closure entries must be top-level paths of ${STORE_DIR}`);
     }
-    store.entries.set(name, hostNode(path));
+    store.entries.set(name, written.get(path) ?? hostNode(path));
   }
   // cp of closure-info's registration (a 0444 store file): empty when there are no store contents.
   root.entries.set('nix-path-registration', fileFromBytes({ ...CREATED, permissions: 0o444 }, formatRegistration(closure.registrations)));
@@ -98,9 +102,17 @@ export function tarballRoot(plan: TarballPlan, closure: SystemClosure, scope: Cl
 
 /** Writes the tarball into `out`. */
 export async function writeSystemTarball(plan: TarballPlan, closure: SystemClosure, scope: ClosureScope, out: OutputFile, control: PhasedControl = {}): Promise<void> {
-  const root = tarballRoot(plan, closure, scope);
-  const total = closure.registrations.reduce((sum, r) => sum + r.narSize, 0);
-  const sink = xzSink(outputFileSink(out));
+  await archiveTarballRoot(tarballRoot(plan.tarball, closure, scope), closureBytes(closure), out, control);
+}
+
+/**
+ * Archives a tar root as make-system-tarball does into `out`, after `prefix` (the
+ * self-extracting stub of a kexec bundle). `total`: the bytes of its files, for progress.
+ */
+export async function archiveTarballRoot(root: DirNode, total: number, out: OutputFile, control: PhasedControl = {}, prefix?: Uint8Array): Promise<void> {
+  const target = outputFileSink(out);
+  if (prefix !== undefined) await target.write(prefix);
+  const sink = xzSink(target);
   const tar = new TarWriter(sink, { mtime: TARBALL_MTIME, format: 'gnu' });
   try {
     await checkpoint(control);

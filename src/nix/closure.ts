@@ -1,7 +1,7 @@
 /** Asks Nix for a system's closure and its registration (NAR hashes, sizes, references). */
 import { realpathSync } from 'node:fs';
 import { ImageError } from '../core/errors.js';
-import { isLivePlan, isTarballPlan, type AnyImagePlan } from '../plan/types.js';
+import { isKexecPlan, isLivePlan, isTarballPlan, type AnyImagePlan } from '../plan/types.js';
 import { closureScope, storePathOf, type ClosureScope } from './closure-scope.js';
 import { parseRegistration } from './registration.js';
 import type { SystemClosure } from './root-tree.js';
@@ -53,6 +53,8 @@ export async function queryClosure(toplevel: string, signal?: AbortSignal, roots
 
 /** The host paths a plan's bootloader (a live plan's ISO contents, a tarball's contents) take files from. */
 function bootloaderSources(plan: AnyImagePlan): string[] {
+  // The kexec image's kernel and initrd are the system's own.
+  if (isKexecPlan(plan)) return [];
   if (isTarballPlan(plan)) return plan.tarball.contents.map((c) => (c.source.endsWith('/.') ? c.source.slice(0, -2) : c.source));
   if (isLivePlan(plan)) {
     const { live } = plan;

@@ -1,11 +1,11 @@
 /** Parsing and checking image plans. */
 import { ImageError } from '../core/errors.js';
 import { imagePlanSchema } from './schema.js';
-import { isLivePlan, isTarballPlan, type AnyImagePlan, type ImagePlan, type LivePlan, type PartitionPlan, type TarballPlan } from './types.js';
+import { isKexecPlan, isLivePlan, isTarballPlan, type AnyImagePlan, type ImagePlan, type KexecPlan, type LivePlan, type PartitionPlan, type TarballContentsPlan, type TarballPlan } from './types.js';
 import { validate, type JsonSchema } from './validate.js';
 
 export type * from './types.js';
-export { isDiskPlan, isLivePlan, isTarballPlan } from './types.js';
+export { isDiskPlan, isKexecPlan, isLivePlan, isTarballPlan } from './types.js';
 export { imagePlanSchema } from './schema.js';
 
 /** The plan's partitions in table order ([] for a bare filesystem). */
@@ -25,6 +25,7 @@ export function checkPlan(value: unknown, origin: string): AnyImagePlan {
   const any = value as AnyImagePlan;
   if (isLivePlan(any)) return checkLivePlan(any, fail);
   if (isTarballPlan(any)) return checkTarballPlan(any, fail);
+  if (isKexecPlan(any)) return checkKexecPlan(any, fail);
   const plan = any;
   const partitions = planPartitions(plan);
   if (partitions.length > 0) {
@@ -75,13 +76,25 @@ function checkLivePlan(plan: LivePlan, fail: (message: string) => never): LivePl
   return plan;
 }
 
-function checkTarballPlan(plan: TarballPlan, fail: (message: string) => never): TarballPlan {
-  const { tarball } = plan;
+function checkTarballPlan<P extends TarballPlan | KexecPlan>(plan: P, fail: (message: string) => never): P {
+  checkTarballContents(plan.tarball, fail);
+  return plan;
+}
+
+function checkTarballContents(tarball: TarballContentsPlan, fail: (message: string) => never): void {
   const paths = [...tarball.contents.map((c) => c.target), ...tarball.symlinks.map((s) => s.path), ...tarball.commands.map((c) => c.path)];
   for (const path of paths) {
     if (path.split('/').some((part) => part === '..')) fail(`tarball path "${path}" leaves the tar root`);
   }
-  return plan;
+}
+
+function checkKexecPlan(plan: KexecPlan, fail: (message: string) => never): KexecPlan {
+  const { kexec, output } = plan;
+  if (plan.tarball.storePaths.length !== 1 || plan.tarball.storePaths[0] !== kexec.script.path) {
+    fail(`tarball.storePaths must be exactly the kexec script "${kexec.script.path}"`);
+  }
+  if ((output.container === 'kexec-bundle') !== (output.stub !== undefined)) fail('output.stub is required for, and only for, the kexec-bundle container');
+  return checkTarballPlan(plan, fail);
 }
 
 export function parsePlanJson(text: string, origin: string): AnyImagePlan {

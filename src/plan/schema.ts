@@ -320,9 +320,62 @@ const tarballPlanSchema = {
   },
 } as const;
 
+const tarballContents = tarballPlanSchema.properties.tarball;
+
+const kexecPlanSchema = {
+  type: 'object',
+  description: 'nixos-generators\' kexec tarball (or self-extracting bundle): make-system-tarball of the kexec script, whose image (kernel, initrd with the closure in a squashfs, cmdline) this project writes.',
+  required: ['version', 'kind', 'format', 'toplevel', 'tarball', 'kexec', 'output'],
+  additionalProperties: false,
+  properties: {
+    version: { const: 1 },
+    kind: { const: 'kexec' },
+    format: { type: 'string', minLength: 1 },
+    toplevel: { type: 'string', pattern: STORE_PATH },
+    tarball: tarballContents,
+    kexec: {
+      type: 'object',
+      required: ['imagePath', 'kernel', 'initrd', 'cmdline', 'ramdiskCompression', 'squashfs', 'storeContents', 'script', 'scriptInputs'],
+      additionalProperties: false,
+      properties: {
+        imagePath: { type: 'string', pattern: STORE_PATH, description: 'system.build.image\'s store path (not built): kernel, initrd, cmdline.' },
+        kernel: { type: 'string', pattern: STORE_PATH, description: 'The kernel file, copied with its store references nuked.' },
+        initrd: { type: 'string', pattern: STORE_PATH, description: 'The stage-1 initrd the image\'s initrd starts with.' },
+        cmdline: { type: 'string', description: 'The text of image/cmdline.' },
+        ramdiskCompression: {
+          type: 'object', required: ['algorithm', 'level'], additionalProperties: false,
+          properties: { algorithm: { enum: ['zstd', 'gzip'] }, level: { type: 'integer', minimum: 1, maximum: 19 } },
+        },
+        squashfs: {
+          ...squashfsCompression,
+          required: [...squashfsCompression.required, 'path'],
+          properties: { ...squashfsCompression.properties, path: { type: 'string', pattern: STORE_PATH, description: 'netboot\'s squashfsStore: its name inside the initrd.' } },
+        },
+        storeContents: { type: 'array', items: { type: 'string', pattern: STORE_PATH }, description: 'netboot.storeContents: their closure is the squashfs\'s.' },
+        script: {
+          type: 'object', required: ['path', 'text'], additionalProperties: false,
+          properties: { path: { type: 'string', pattern: STORE_PATH }, text: { type: 'string' } },
+        },
+        scriptInputs: { type: 'array', items: { type: 'string', pattern: STORE_PATH }, description: 'The script\'s references other than the image, built by Nix.' },
+      },
+    },
+    output: {
+      type: 'object',
+      required: ['container', 'fileName', 'compression'],
+      additionalProperties: false,
+      properties: {
+        container: { enum: ['tar', 'kexec-bundle'] },
+        fileName: { type: 'string', pattern: '^[^/]+(/[^/]+)*$', description: 'Path inside the output directory.' },
+        compression: { const: 'xz' },
+        stub: { type: 'string', description: 'kexec-bundle: the self-extracting script the tarball is appended to.' },
+      },
+    },
+  },
+} as const;
+
 export const imagePlanSchema = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
   $id: 'https://github.com/nixos-generate-ts/image-plan.schema.json',
   title: 'nixos-generate image plan',
-  oneOf: [diskPlanSchema, livePlanSchema, tarballPlanSchema],
+  oneOf: [diskPlanSchema, livePlanSchema, tarballPlanSchema, kexecPlanSchema],
 } as const;

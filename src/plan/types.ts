@@ -137,7 +137,7 @@ export interface LiveMenuPlan {
 /** What nixpkgs' iso-image.nix makes: the closure in a squashfs inside an ISO 9660 filesystem. */
 export interface LiveIsoPlan {
   readonly volumeId: string;
-  readonly squashfs: { readonly algorithm: SquashfsAlgorithm; readonly level: number | null; readonly blockSize: number; readonly dictionarySize?: number };
+  readonly squashfs: SquashfsCompressionPlan;
   /** isoImage.contents without what this project writes itself. */
   readonly contents: readonly { readonly source: string; readonly target: string }[];
   readonly bios: { readonly syslinux: string } | null;
@@ -179,8 +179,53 @@ export interface TarballPlan {
   readonly output: { readonly container: 'tar'; readonly fileName: string; readonly compression: 'xz' };
 }
 
+export interface SquashfsCompressionPlan {
+  readonly algorithm: SquashfsAlgorithm;
+  readonly level: number | null;
+  readonly blockSize: number;
+  readonly dictionarySize?: number;
+}
+
+/**
+ * What nixos-generators' kexec format builds besides the tarball, written here instead of
+ * by Nix: system.build.image (kernel, initrd, cmdline) and kexec_script, at the store
+ * paths their derivations have (evaluated, never built).
+ */
+export interface KexecImagePlan {
+  /** system.build.image's store path: a directory with kernel, initrd and cmdline. */
+  readonly imagePath: string;
+  /** The kernel file copied to image/kernel, its store references nuked as nuke-refs does. */
+  readonly kernel: string;
+  /** The system's stage-1 initrd: image/initrd starts with it (makeInitrdNG's prepend). */
+  readonly initrd: string;
+  /** The text of image/cmdline. */
+  readonly cmdline: string;
+  /** How the cpio after the stage-1 initrd is compressed (boot.initrd.compressor and its arguments). */
+  readonly ramdiskCompression: { readonly algorithm: 'zstd' | 'gzip'; readonly level: number };
+  /** netboot's squashfsStore (a file named by its store path inside the initrd) and its compression. */
+  readonly squashfs: SquashfsCompressionPlan & { readonly path: string };
+  /** netboot.storeContents: their closure, with its registration, is the squashfs's. */
+  readonly storeContents: readonly string[];
+  /** kexec_script: its store path and text (an executable file). */
+  readonly script: { readonly path: string; readonly text: string };
+  /** The script's other references (kexec-tools, cpio, the shell), built by Nix: their closure joins the tarball's. */
+  readonly scriptInputs: readonly string[];
+}
+
+export interface KexecPlan {
+  readonly version: 1;
+  readonly kind: 'kexec';
+  readonly format: string;
+  readonly toplevel: string;
+  /** make-system-tarball's input (kexec_tarball): storeContents is the script, linked from /kexec_nixos. */
+  readonly tarball: TarballContentsPlan;
+  readonly kexec: KexecImagePlan;
+  /** The .tar.xz, or (kexec-bundle) the self-extracting stub followed by it. */
+  readonly output: { readonly container: 'tar' | 'kexec-bundle'; readonly fileName: string; readonly compression: 'xz'; readonly stub?: string };
+}
+
 /** Every kind of plan a format module exports. */
-export type AnyImagePlan = ImagePlan | LivePlan | TarballPlan;
+export type AnyImagePlan = ImagePlan | LivePlan | TarballPlan | KexecPlan;
 
 export function isLivePlan(plan: AnyImagePlan): plan is LivePlan {
   return 'kind' in plan && plan.kind === 'live';
@@ -188,6 +233,10 @@ export function isLivePlan(plan: AnyImagePlan): plan is LivePlan {
 
 export function isTarballPlan(plan: AnyImagePlan): plan is TarballPlan {
   return 'kind' in plan && plan.kind === 'tarball';
+}
+
+export function isKexecPlan(plan: AnyImagePlan): plan is KexecPlan {
+  return 'kind' in plan && plan.kind === 'kexec';
 }
 
 export function isDiskPlan(plan: AnyImagePlan): plan is ImagePlan {

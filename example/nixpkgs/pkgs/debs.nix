@@ -25,4 +25,10 @@ in
   systemd-boot-efi = deb "systemd-boot-efi";
   isolinux = deb "isolinux";
   syslinux-common = deb "syslinux-common";
+  bash-static = deb "bash-static";
+  cpio = deb "cpio";
+  kexec-tools = deb "kexec-tools";
+  libc6 = deb "libc6";
+  # The shared libraries Debian's kexec links against (libxenctrl and what it needs).
+  xenLibraries = map deb [ "libxenmisc4.17" "libxentoollog1" "libxencall1" "libxenevtchn1" "libxengnttab1" "libxenforeignmemory1" "libxendevicemodel1" "libxentoolcore1" ];
 }

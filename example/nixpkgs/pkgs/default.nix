@@ -67,7 +67,7 @@ let
       inherit system;
       isLinux = true;
       isx86_64 = true;
-      shell = "${pkgs.busybox}/bin/sh";
+      shell = "${pkgs.bash}/bin/bash";
     };
     stdenvNoCC = pkgs.stdenv;
     runCommandLocal = runCommand;
@@ -212,6 +212,64 @@ let
     '';
 
     makeInitrd = import ./build-support/make-initrd.nix { inherit lib runCommand; inherit (pkgs) busybox; };
+    makeInitrdNG = import ./build-support/kernel/make-initrd-ng.nix { inherit lib runCommand; };
+
+    # nuke-refs: replaces the hash of every store path named in a file by e's.
+    nukeReferences = pkgs.writeShellScriptBin "nuke-refs" ''
+      for file in "$@"; do
+        if [ -f "$file" ] && [ ! -L "$file" ]; then
+          sed -i 's|/nix/store/[a-z0-9]\{32\}-|/nix/store/eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee-|g' "$file"
+        fi
+      done
+    '';
+
+    # bash, as stdenv.shell is in nixpkgs: Debian's static build.
+    bash = runCommand "bash-${debs.bash-static.upstreamVersion}" {
+      deb = debs.bash-static.file;
+      passthru = { version = debs.bash-static.upstreamVersion; debianVersion = debs.bash-static.version; };
+    } ''
+      unpackDeb "$deb" root
+      mkdir -p "$out/bin"
+      cp root/bin/bash-static "$out/bin/bash"
+      chmod 0555 "$out/bin/bash"
+      ln -s bash "$out/bin/sh"
+    '';
+
+    # Debian's glibc with the libraries of the dynamically linked Debian programs below:
+    # the stand-in has no patchelf, so those run through this loader (wrapDebianProgram).
+    debianRuntime = runCommand "debian-runtime-${debs.libc6.upstreamVersion}" {
+      debFiles = map (d: d.file) ([ debs.libc6 ] ++ debs.xenLibraries);
+    } ''
+      for deb in $debFiles; do unpackDeb "$deb" root; done
+      mkdir -p "$out/lib"
+      cp -a root/lib/x86_64-linux-gnu/. "$out/lib/"
+      cp -a root/usr/lib/x86_64-linux-gnu/. "$out/lib/"
+      [ -x "$out/lib/ld-linux-x86-64.so.2" ] || die "no ld-linux-x86-64.so.2 in libc6"
+    '';
+    # bin/<name> runs a dynamically linked Debian program with debianRuntime's loader.
+    wrapDebianProgram = { name, version, deb, program }:
+      runCommand "${name}-${version}" {
+        inherit deb program;
+        runtime = pkgs.debianRuntime;
+        shell = "${pkgs.busybox}/bin/sh";
+        passthru = { inherit version; };
+      } ''
+        unpackDeb "$deb" root
+        [ -f "root$program" ] || die "no $program in $(basename "$deb")"
+        base="$(basename "$program")"
+        mkdir -p "$out/bin" "$out/libexec"
+        cp "root$program" "$out/libexec/$base"
+        chmod 0555 "$out/libexec/$base"
+        printf '#!%s\nexec %s/lib/ld-linux-x86-64.so.2 --library-path %s/lib %s "$@"\n' \
+          "$shell" "$runtime" "$runtime" "$out/libexec/$base" >"$out/bin/$base"
+        chmod 0555 "$out/bin/$base"
+      '';
+    kexec-tools = pkgs.wrapDebianProgram {
+      name = "kexec-tools"; version = debs.kexec-tools.upstreamVersion; deb = debs.kexec-tools.file; program = "/sbin/kexec";
+    };
+    cpio = pkgs.wrapDebianProgram {
+      name = "cpio"; version = debs.cpio.upstreamVersion; deb = debs.cpio.file; program = "/bin/cpio";
+    };
   };
 in
 pkgs

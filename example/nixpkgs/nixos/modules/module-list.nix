@@ -10,6 +10,7 @@
   ./system/etc/etc.nix
   ./system/boot/kernel.nix
   ./system/boot/stage-1.nix
+  ./system/boot/stage-2.nix
   ./system/boot/systemd.nix
   ./system/boot/systemd/journald.nix
   ./system/boot/grow-partition.nix

@@ -16,6 +16,8 @@ runCommand "linux-${deb.upstreamVersion}${lib.optionalString (keepModules == nul
     debianPackage = deb.package;
     debianVersion = deb.version;
     kernelFile = "bzImage";
+    kernelAtLeast = lib.versionAtLeast deb.upstreamVersion;
+    kernelOlder = lib.versionOlder deb.upstreamVersion;
     modulesSelection = keepModules;
     features = { };
     config = { isYes = _: false; isModule = _: false; isEnabled = _: false; };

@@ -61,6 +61,7 @@ let
     systemName = pkgs.stdenv.hostPlatform.system;
     shell = "${pkgs.busybox}/bin/sh";
     stage2 = ./../boot/stage-2-init.sh;
+    postBootCommands = pkgs.writeText "local-cmds" config.boot.postBootCommands;
     bootJson = builtins.toJSON bootspec;
     extraDependencies = config.system.extraDependencies;
     extraSystemBuilderCmds = config.system.extraSystemBuilderCmds;
@@ -100,7 +101,8 @@ let
     echo >>"$out/boot.json"
 
     sed -e "s|@shell@|$shell|g" -e "s|@systemPath@|$systemPath|g" \
-      -e "s|@hostName@|$hostName|g" -e "s|@toplevel@|$out|g" "$stage2" >"$out/init"
+      -e "s|@hostName@|$hostName|g" -e "s|@toplevel@|$out|g" \
+      -e "s|@postBootCommands@|$postBootCommands|g" "$stage2" >"$out/init"
     chmod 0555 "$out/init"
     cp "$switchToConfigurationPath" "$out/bin/switch-to-configuration"
     chmod 0555 "$out/bin/switch-to-configuration"

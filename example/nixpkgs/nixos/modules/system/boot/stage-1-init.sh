@@ -13,6 +13,7 @@ mount -t sysfs sysfs /sys
 [ -c /dev/console ] && exec </dev/console >/dev/console 2>&1
 
 fileSystems=
+postMountCommands=
 espLabel=ESP
 timeout=30
 kernelVersion=
@@ -144,6 +145,9 @@ if [ -n "$espDevice" ]; then
     info "warning: cannot mount the ESP $espDevice on /boot"
   fi
 fi
+
+# boot.initrd.postMountCommands, not stopping at a failing command (as NixOS's stage 1).
+eval "$postMountCommands"
 
 if [ "$debug1" = debug1mounts ]; then
   echo "stage 1: boot.debug1mounts: shell after mounting (exit to continue)"

@@ -1,4 +1,7 @@
 # Imitates nixos/modules/system/boot/stage-1.nix, much smaller: the initrd is a static busybox, the initrd kernel modules and ./stage-1-init.sh.
+# Declares boot.initrd.compressor and compressorArgs as NixOS does (the netboot ramdisk
+# is compressed with them), but the stand-in's own initrd is always busybox's gzip -9:
+# busybox cannot write zstd. boot.initrd.postMountCommands run after the mounts.
 # As in NixOS, stage 1 mounts the filesystems needed for boot (neededForBoot, or a mount point
 # NixOS always mounts in stage 1) from fileSystems, in mount point order, under /mnt-root.
 { config, lib, pkgs, ... }:
@@ -36,6 +39,24 @@ let
   timeout = 30;
 in
 {
+  options.boot.initrd = {
+    compressor = lib.mkOption {
+      type = lib.types.either lib.types.str (lib.types.functionTo lib.types.str);
+      default = if lib.versionAtLeast config.boot.kernelPackages.kernel.version "5.9" then "zstd" else "gzip";
+      description = "The program that compresses the initrd (a name, or a function of pkgs giving a path).";
+    };
+    compressorArgs = lib.mkOption {
+      type = lib.types.nullOr (lib.types.listOf lib.types.str);
+      default = null;
+      description = "Arguments of the compressor; null: its defaults (zstd -10, gzip -9n).";
+    };
+    postMountCommands = lib.mkOption {
+      type = lib.types.lines;
+      default = "";
+      description = "Shell commands run in stage 1 after the filesystems are mounted.";
+    };
+  };
+
   config.system.build.bootStage1 = ./stage-1-init.sh;
   config.system.build.initialRamdisk = pkgs.makeInitrd {
     name = "initrd-linux-${config.boot.kernelPackages.kernel.version}";
@@ -46,6 +67,7 @@ in
       fileSystems=${lib.escapeShellArg fstab}
       espLabel=${lib.escapeShellArg espLabel}
       timeout=${toString timeout}
+      postMountCommands=${lib.escapeShellArg config.boot.initrd.postMountCommands}
     '';
   };
 }

@@ -26,6 +26,9 @@ if [ "$nixdb" != ok ] && { [ -s /nix/store/nix-path-registration ] || [ -s /nix-
   nixdb=registration
 fi
 
+# boot.postBootCommands, as NixOS's stage 2 runs them before starting systemd.
+. @postBootCommands@
+
 echo "EXAMPLE-SYSTEM-BOOTED host=@hostName@ esp=$esp profile=$profile nixdb=$nixdb store=$store"
 sync
 poweroff -f

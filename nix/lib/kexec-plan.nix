@@ -1,0 +1,141 @@
+# Shared by the kexec format modules: reads what nixos-generators' kexec.nix defines
+# (system.build.image, kexec_script, kexec_tarball) and what netboot.nix configures
+# (netboot.*, boot.initrd.compressor) and exports system.build.imagePlan as a kexec plan
+# (docs/image-plan.md). The image, the script, the squashfs and the ramdisk are named by
+# their store paths, never built: the writers make them. Nix builds the system and the
+# script's tools. Settings the writers cannot honour stop the build with one line.
+#
+# Everything read from NixOS here is listed, per release, in docs/nixos-compat.md.
+{
+  config,
+  lib,
+  pkgs,
+  options,
+  modulesPath,
+  ...
+}:
+let
+  cfg = config.nixos-generate;
+  build = config.system.build;
+  discard = builtins.unsafeDiscardStringContext;
+  tarball = build.kexec_tarball;
+  script = build.kexec_script;
+
+  squashfs = import ./squashfs-compression.nix lib config.netboot.squashfsCompression;
+
+  # boot.initrd.compressor and its arguments, as makeInitrdNG gets them from netboot.nix;
+  # the default arguments are those of pkgs/build-support/kernel/initrd-compressor-meta.nix.
+  compressor = config.boot.initrd.compressor;
+  defaultArguments = { zstd = [ "-10" ]; gzip = [ "-9n" ]; };
+  givenArguments = config.boot.initrd.compressorArgs or null;
+  arguments = if givenArguments != null then givenArguments else defaultArguments.${compressor} or [ ];
+  levelMatch =
+    if builtins.length arguments != 1 then null
+    else if compressor == "zstd" then builtins.match "-([0-9]+)" (builtins.head arguments)
+    else if compressor == "gzip" then builtins.match "-([1-9])n?" (builtins.head arguments)
+    else null;
+
+  # The store paths the script refers to besides the image: built by Nix.
+  shellPackage = dirOf (dirOf pkgs.stdenv.shell);
+  scriptInputs = [ "${pkgs.kexec-tools}" "${pkgs.cpio}" shellPackage ];
+  knownContext = builtins.attrNames (builtins.getContext (lib.concatStrings ([ "${build.image}" ] ++ scriptInputs)));
+  scriptContext = builtins.attrNames (builtins.getContext script.text);
+
+  objects = map discard tarball.objects;
+  scriptPath = discard script.outPath;
+  compressCommand = builtins.head (lib.filter (w: w != "") (lib.splitString " " tarball.compressCommand) ++ [ "" ]);
+
+  refusals =
+    lib.optional (config.virtualisation.diskSize != "auto") {
+      option = "virtualisation.diskSize";
+      value = config.virtualisation.diskSize;
+      hint = "a kexec tarball is as large as its contents; leave out --disk-size";
+    }
+    ++ lib.optional (!squashfs.understood) {
+      option = "netboot.squashfsCompression";
+      value = config.netboot.squashfsCompression;
+      inherit (squashfs) hint;
+    }
+    ++ lib.optional (!(builtins.isString compressor) || levelMatch == null) {
+      option = "boot.initrd.compressor";
+      value = "${if builtins.isString compressor then compressor else "<function>"} ${toString arguments}";
+      hint = "nixos-generate compresses the netboot ramdisk with zstd -N or gzip -N; use one of them";
+    }
+    ++ lib.optional (objects != [ scriptPath ] || tarball.sources != [ ]) {
+      option = "system.build.kexec_tarball.storeContents";
+      value = objects;
+      hint = "nixos-generate writes the kexec tarball of the kexec script alone, as nixos-generators' kexec.nix defines it";
+    }
+    ++ lib.optional (scriptContext != knownContext) {
+      option = "system.build.kexec_script";
+      value = scriptContext;
+      hint = "nixos-generate writes the script of nixos-generators' kexec.nix, which refers to the image, kexec-tools, cpio and the shell only";
+    }
+    ++ lib.optional (!(builtins.elem compressCommand [ "pixz" "xz" ]) || tarball.extension != ".xz") {
+      option = "system.build.kexec_tarball.compressCommand";
+      value = "${tarball.compressCommand} (${tarball.extension})";
+      hint = "nixos-generate compresses the kexec tarball with xz (.tar.xz), as pixz does";
+    };
+
+  fileName = "tarball/${tarball.fileName}.tar${tarball.extension}";
+
+  plan = {
+    version = 1;
+    kind = "kexec";
+    inherit (cfg) format;
+    toplevel = "${build.toplevel}";
+    tarball = {
+      contents = [ ];
+      storePaths = objects;
+      symlinks = map (pair: { object = discard pair.object; path = lib.removePrefix "/" pair.symlink; })
+        (lib.filter (pair: pair.symlink != "none") (lib.zipListsWith (object: symlink: { inherit object symlink; }) tarball.objects tarball.symlinks));
+      commands = [ ];
+    };
+    kexec = {
+      imagePath = discard build.image.outPath;
+      kernel = "${build.kernel}/${config.system.boot.loader.kernelFile}";
+      # netboot.nix's makeInitrdNG prepend.
+      initrd = "${build.initialRamdisk}/initrd";
+      # kexec.nix's image: echo "init=... <kernelParams>" > $out/cmdline.
+      cmdline = "init=${discard build.toplevel}/init ${toString config.boot.kernelParams}\n";
+      ramdiskCompression = { algorithm = compressor; level = lib.toInt (builtins.head levelMatch); };
+      squashfs = squashfs.plan // { path = discard build.squashfsStore.outPath; };
+      storeContents = map (p: "${p}") config.netboot.storeContents;
+      script = { path = scriptPath; text = discard script.text; };
+      inherit scriptInputs;
+    };
+    output =
+      if cfg.kexecBundle then
+        {
+          container = "kexec-bundle";
+          # nixos-generators prints the bundle's store path, whose name ends in -kexec_bundle.
+          fileName = "nixos-system-${pkgs.stdenv.hostPlatform.system}-kexec_bundle";
+          compression = "xz";
+          stub = discard build.kexec_tarball_self_extract_script.text;
+        }
+      else
+        {
+          container = "tar";
+          inherit fileName;
+          compression = "xz";
+        };
+  };
+in
+{
+  # --disk-size sets virtualisation.diskSize; declared here so that it can be refused.
+  imports = [ "${toString modulesPath}/virtualisation/disk-size-option.nix" ];
+
+  options.nixos-generate = {
+    format = lib.mkOption {
+      type = lib.types.str;
+      description = "Name of the image format (as in nixos-generate --list).";
+    };
+    kexecBundle = lib.mkOption {
+      type = lib.types.bool;
+      default = false;
+      description = "Whether the output is the self-extracting kexec bundle rather than the tarball.";
+    };
+  };
+
+  config.system.build.imagePlan = (import ./common.nix).planOrRefusal pkgs cfg.format refusals plan;
+}

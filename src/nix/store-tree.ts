@@ -1,0 +1,27 @@
+/**
+ * The store as a live system's squashfs holds it (nixpkgs' make-squashfs): each store
+ * path of the closure at the root, and nix-path-registration beside them, which NixOS
+ * loads into its database at boot.
+ */
+import { ImageError } from '../core/errors.js';
+import { dir, fileFromBytes, lazyHostTree, type DirNode, type NodeMeta } from '../fs/tree.js';
+import { formatRegistration } from './registration.js';
+import { STORE_DIR, type SystemClosure } from './root-tree.js';
+
+export function storeSquashfsTree(closure: SystemClosure, epoch: number): DirNode {
+  const meta = (permissions: number): NodeMeta => ({ permissions, uid: 0, gid: 0, mtime: epoch });
+  const root = dir(meta(0o755));
+  for (const path of closure.registrations.map((r) => r.path).sort()) {
+    if (!path.startsWith(`${STORE_DIR}/`) || path.slice(STORE_DIR.length + 1).includes('/')) {
+      throw new ImageError('closure.bad-path', `Cannot copy "${path}": closure entries must be top-level paths of ${STORE_DIR}`);
+    }
+    root.entries.set(path.slice(STORE_DIR.length + 1), lazyHostTree(path, { maxTime: epoch, uid: 0, gid: 0 }));
+  }
+  root.entries.set('nix-path-registration', fileFromBytes(meta(0o444), formatRegistration(closure.registrations)));
+  return root;
+}
+
+/** The bytes of the closure's store paths (their NAR sizes): about what a writer reads. */
+export function closureBytes(closure: SystemClosure): number {
+  return closure.registrations.reduce((sum, r) => sum + r.narSize, 0);
+}

@@ -5,6 +5,12 @@
 # and kexec_bundle defined as there, so that their store paths are the ones
 # nixos-generators gives them. Nix builds the system and the script's tools; the writers
 # build the squashfs, the initrd, the image and the tarball (nix/lib/kexec-plan.nix).
+#
+# NixOS 25.05+'s netboot.nix defines system.build.image too (its kexecTarball), so that
+# attribute is ambiguous, as with nixos-generators: the script uses this module's image,
+# and so does the plan (nixos-generate.kexecImage).
+# One difference: boot.initrd.postMountCommands is set only with the scripted stage 1;
+# systemd's stage 1 (the default on unstable) refuses it, which would stop the build.
 {
   config,
   lib,
@@ -19,6 +25,13 @@ let
   mkForceIfSubmodule = if options.system.build.type.name == "submodule" then lib.mkForce else lib.id;
   toplevelPath = builtins.unsafeDiscardStringContext config.system.build.toplevel;
   commandLine = "init=${toplevelPath}/init ${toString config.boot.kernelParams}";
+  image = pkgs.runCommand "image" { buildInputs = [ pkgs.nukeReferences ]; } ''
+    mkdir $out
+    cp ${config.system.build.kernel}/${config.system.boot.loader.kernelFile} $out/kernel
+    cp ${config.system.build.netbootRamdisk}/initrd $out/initrd
+    echo "${commandLine}" > $out/cmdline
+    nuke-refs $out/kernel
+  '';
 in
 {
   imports = [
@@ -26,14 +39,10 @@ in
     ../lib/kexec-plan.nix
   ];
 
+  nixos-generate.kexecImage = image;
+
   system.build = rec {
-    image = pkgs.runCommand "image" { buildInputs = [ pkgs.nukeReferences ]; } ''
-      mkdir $out
-      cp ${config.system.build.kernel}/${config.system.boot.loader.kernelFile} $out/kernel
-      cp ${config.system.build.netbootRamdisk}/initrd $out/initrd
-      echo "${commandLine}" > $out/cmdline
-      nuke-refs $out/kernel
-    '';
+    inherit image;
 
     kexec_script = pkgs.writeTextFile {
       executable = true;
@@ -107,7 +116,7 @@ in
   systemd.services.sshd.wantedBy = lib.mkForce [ "multi-user.target" ];
   networking.hostName = lib.mkDefault "kexec";
 
-  boot.initrd.postMountCommands = ''
+  boot.initrd.postMountCommands = lib.mkIf (!(config.boot.initrd.systemd.enable or false)) ''
     mkdir -p /mnt-root/root/.ssh/
     cp /authorized_keys /mnt-root/root/.ssh/
   '';

@@ -38,7 +38,8 @@ let
   # The store paths the script refers to besides the image: built by Nix.
   shellPackage = dirOf (dirOf pkgs.stdenv.shell);
   scriptInputs = [ "${pkgs.kexec-tools}" "${pkgs.cpio}" shellPackage ];
-  knownContext = builtins.attrNames (builtins.getContext (lib.concatStrings ([ "${build.image}" ] ++ scriptInputs)));
+  image = cfg.kexecImage;
+  knownContext = builtins.attrNames (builtins.getContext (lib.concatStrings ([ "${image}" ] ++ scriptInputs)));
   scriptContext = builtins.attrNames (builtins.getContext script.text);
 
   objects = map discard tarball.objects;
@@ -92,12 +93,18 @@ let
       commands = [ ];
     };
     kexec = {
-      imagePath = discard build.image.outPath;
+      imagePath = discard image.outPath;
       kernel = "${build.kernel}/${config.system.boot.loader.kernelFile}";
       # netboot.nix's makeInitrdNG prepend.
       initrd = "${build.initialRamdisk}/initrd";
       # kexec.nix's image: echo "init=... <kernelParams>" > $out/cmdline.
       cmdline = "init=${discard build.toplevel}/init ${toString config.boot.kernelParams}\n";
+      # makeInitrdNG's root skeleton: var/empty; from 25.11 (nixpkgs PR #432704) also run, tmp and var/run -> ../run.
+      ramdiskSkeleton =
+        if lib.versionAtLeast config.system.nixos.release "25.11" then
+          { directories = [ "run" "tmp" "var/empty" ]; symlinks = [ { path = "var/run"; target = "../run"; } ]; }
+        else
+          { directories = [ "var/empty" ]; symlinks = [ ]; };
       ramdiskCompression = { algorithm = compressor; level = lib.toInt (builtins.head levelMatch); };
       squashfs = squashfs.plan // { path = discard build.squashfsStore.outPath; };
       storeContents = map (p: "${p}") config.netboot.storeContents;
@@ -129,6 +136,10 @@ in
     format = lib.mkOption {
       type = lib.types.str;
       description = "Name of the image format (as in nixos-generate --list).";
+    };
+    kexecImage = lib.mkOption {
+      type = lib.types.package;
+      description = "The kexec format's image derivation (kernel, initrd, cmdline), which its script refers to.";
     };
     kexecBundle = lib.mkOption {
       type = lib.types.bool;

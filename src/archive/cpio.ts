@@ -57,8 +57,17 @@ function header(fields: { ino: number; mode: number; nlink: number; mtime: numbe
   return Buffer.concat([head, fields.name, Uint8Array.of(0), pad4(head.length + fields.name.length + 1)]);
 }
 
+export interface CpioOptions {
+  /**
+   * A directory's link count: "counted" as GNU cpio 2.13 (Debian 12) writes it, or "two"
+   * as --reproducible means from cpio 2.14 on (--ignore-dirnlink; nixpkgs has 2.15).
+   */
+  readonly directoryLinks?: 'counted' | 'two';
+}
+
 /** Writes the tree as a newc archive into `sink` (which stays open); returns the bytes written. */
-export async function writeCpio(root: DirNode, sink: ByteSink): Promise<number> {
+export async function writeCpio(root: DirNode, sink: ByteSink, options: CpioOptions = {}): Promise<number> {
+  const countLinks = (options.directoryLinks ?? 'counted') === 'counted';
   const list = members(root);
   // Hard links: the link groups, their inode and the name that carries the data (the last).
   const groups = new Map<string | FileNode, { ino: number | undefined; count: number; last: string }>();
@@ -85,7 +94,7 @@ export async function writeCpio(root: DirNode, sink: ByteSink): Promise<number> 
     const nameBytes = Buffer.from(name === '.' ? name : name.slice(2), 'latin1');
     if (node.kind === 'dir') {
       // As stat counts a directory's links: its name, its ".", and each subdirectory's "..".
-      const subdirectories = childrenOf(node).filter(([, child]) => child.kind === 'dir').length;
+      const subdirectories = countLinks ? childrenOf(node).filter(([, child]) => child.kind === 'dir').length : 0;
       await emit(header({ ino: nextIno++, mode: S_IFDIR | node.permissions, nlink: 2 + subdirectories, mtime: node.mtime, size: 0, name: nameBytes }));
       continue;
     }

@@ -1,12 +1,13 @@
 /**
- * zstd as one frame, compressed on all cores by libzstd's own worker threads (Node's
- * zlib, ZSTD_c_nbWorkers), for readers that stop after the first frame: the kernel's
- * initramfs unpacker takes one zstd frame per archive and calls what follows junk, so
- * the chunked, frame-per-megabyte zstdSink cannot feed it. The bytes depend only on the
- * input and the level (libzstd's multi-threaded output is the same for any number of
- * workers), with a content checksum as the zstd command line writes.
+ * zstd as one frame, streamed through Node's zlib (libzstd on libuv's thread pool), for
+ * readers that stop after the first frame: the kernel's initramfs unpacker takes one
+ * zstd frame per archive and calls what follows junk, so the chunked, frame-per-megabyte
+ * zstdSink cannot feed it. One thread, as `zstd -N` compresses a pipe: libzstd's own
+ * workers (ZSTD_c_nbWorkers) would be faster, but Node 24's streaming zstd ends the
+ * stream early, with no output, when they are on (test/compress/zstd-single-frame.test.ts
+ * guards this). The bytes depend only on the input and the level; the frame carries a
+ * content checksum, as the zstd command line writes it.
  */
-import { availableParallelism } from 'node:os';
 import { constants, createZstdCompress, type ZstdCompress } from 'node:zlib';
 import { ImageError, UsageError } from '../core/errors.js';
 import type { ByteSink } from '../core/sink.js';
@@ -15,8 +16,6 @@ import type { CompressingSink } from './chunked-sink.js';
 export interface ZstdSingleFrameOptions {
   /** zstd level 1 to 19. */
   readonly level: number;
-  /** libzstd worker threads; default the number of cores. Does not change the output. */
-  readonly threads?: number;
 }
 
 export function zstdSingleFrameSink(target: ByteSink, options: ZstdSingleFrameOptions): CompressingSink {
@@ -24,12 +23,10 @@ export function zstdSingleFrameSink(target: ByteSink, options: ZstdSingleFrameOp
   if (!Number.isInteger(level) || level < 1 || level > 19) {
     throw new UsageError('zstd.level', `Cannot use zstd level ${level}: expected a whole number from 1 to 19`);
   }
-  const threads = options.threads ?? availableParallelism();
   const stream: ZstdCompress = createZstdCompress({
     params: {
       [constants.ZSTD_c_compressionLevel]: level,
       [constants.ZSTD_c_checksumFlag]: 1,
-      [constants.ZSTD_c_nbWorkers]: threads,
     },
   });
   let position = 0;
@@ -37,6 +34,8 @@ export function zstdSingleFrameSink(target: ByteSink, options: ZstdSingleFrameOp
   let failure: Error | undefined;
   // Compressed output goes to the target in order; writes to the target are chained.
   let pending: Promise<void> = Promise.resolve();
+  // Settles when the stream has consumed the last chunk written.
+  let processed: Promise<void> = Promise.resolve();
   stream.on('data', (chunk: Buffer) => {
     compressed += chunk.length;
     pending = pending.then(() => target.write(chunk));
@@ -66,13 +65,21 @@ export function zstdSingleFrameSink(target: ByteSink, options: ZstdSingleFrameOp
       check();
       position += data.length;
       // The stream keeps the buffer until it is consumed: give it its own copy.
-      if (!stream.write(Buffer.from(data))) await new Promise<void>((resolve) => stream.once('drain', resolve));
+      let accepted = true;
+      processed = new Promise<void>((resolve) => {
+        accepted = stream.write(Buffer.from(data), () => resolve());
+      });
+      if (!accepted) await new Promise<void>((resolve) => stream.once('drain', resolve));
       // Keep the target's queue short: wait for what was written before.
       await pending;
       check();
     },
     async close() {
       check();
+      // Node's zlib ends the frame on the last chunk still queued at end() and then
+      // again on its final empty flush, which for zstd is a second, empty frame: let
+      // every chunk be consumed first, so the final flush alone ends the one frame.
+      await processed;
       stream.end();
       await ended;
       await pending;

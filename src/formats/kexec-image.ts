@@ -26,12 +26,12 @@ import { copyFileInto } from '../archive/sinks.js';
 import { gzipSink } from '../compress/gzip.js';
 import { zstdSingleFrameSink } from '../compress/zstd-single-frame.js';
 import { writeSquashfs } from '../fs/squashfs/index.js';
-import { dir, fileFromBytes, symlink, type DirNode, type FileNode, type NodeMeta, type TreeNode } from '../fs/tree.js';
+import { dir, ensureDir, fileFromBytes, placeNode, symlink, type DirNode, type FileNode, type NodeMeta, type TreeNode } from '../fs/tree.js';
 import type { ClosureScope } from '../nix/closure-scope.js';
 import { narDigest } from '../nix/nar.js';
 import { nukeReferences, scanReferences } from '../nix/references.js';
 import type { PathRegistration } from '../nix/registration.js';
-import { STORE_DIR, type SystemClosure } from '../nix/root-tree.js';
+import type { SystemClosure } from '../nix/root-tree.js';
 import { closureBytes, storeSquashfsTree } from '../nix/store-tree.js';
 import type { KexecPlan } from '../plan/types.js';
 import { archiveTarballRoot, tarballRoot } from './system-tarball.js';
@@ -53,17 +53,18 @@ function hostFile(path: string, meta: NodeMeta): FileNode {
   return { kind: 'file', ...meta, size: statSync(path).size, content: { kind: 'host', path } };
 }
 
-/** The root makeInitrdNG archives after the prepended initrd: the squashfs at its store path and a link to it. */
-function ramdiskTree(squashfsStorePath: string, squashfsFile: string): DirNode {
-  const name = squashfsStorePath.slice(STORE_DIR.length + 1);
-  const store = dir(RAMDISK_DIR, [[name, hostFile(squashfsFile, STORE_FILE)]]);
-  return dir(RAMDISK_DIR, [
-    ['nix', dir(RAMDISK_DIR, [['store', store]])],
-    ['nix-store.squashfs', symlink({ ...RAMDISK_DIR, permissions: 0o777 }, squashfsStorePath)],
-    ['run', dir(RAMDISK_DIR)],
-    ['tmp', dir(RAMDISK_DIR)],
-    ['var', dir(RAMDISK_DIR, [['empty', dir(RAMDISK_DIR)], ['run', symlink({ ...RAMDISK_DIR, permissions: 0o777 }, '../run')]])],
-  ]);
+/**
+ * The root makeInitrdNG archives after the prepended initrd: its skeleton, the squashfs
+ * copied to its store path (mode kept: 0444) and an absolute link to it.
+ */
+function ramdiskTree(kexec: KexecPlan['kexec'], squashfsFile: string): DirNode {
+  const link = { ...RAMDISK_DIR, permissions: 0o777 };
+  const root = dir(RAMDISK_DIR);
+  for (const path of kexec.ramdiskSkeleton.directories) ensureDir(root, path, RAMDISK_DIR);
+  for (const { path, target } of kexec.ramdiskSkeleton.symlinks) placeNode(root, path, symlink(link, target), RAMDISK_DIR);
+  placeNode(root, kexec.squashfs.path, hostFile(squashfsFile, STORE_FILE), RAMDISK_DIR);
+  placeNode(root, 'nix-store.squashfs', symlink(link, kexec.squashfs.path), RAMDISK_DIR);
+  return root;
 }
 
 /** A registration for a path this project wrote: its NAR hash and size, no deriver (as closureInfo lists it). */
@@ -106,7 +107,8 @@ export async function writeKexecImage(plan: KexecPlan, closures: KexecClosures, 
       ? zstdSingleFrameSink(target, { level: ramdiskCompression.level })
       : gzipSink(target, { level: ramdiskCompression.level });
     try {
-      await writeCpio(ramdiskTree(kexec.squashfs.path, squashfs.temporaryPath), compressor);
+      // nixpkgs' cpio 2.15: --reproducible gives directories two links.
+      await writeCpio(ramdiskTree(kexec, squashfs.temporaryPath), compressor, { directoryLinks: 'two' });
     } catch (error) {
       await compressor.abort();
       throw error;

@@ -94,6 +94,11 @@ function checkKexecPlan(plan: KexecPlan, fail: (message: string) => never): Kexe
     fail(`tarball.storePaths must be exactly the kexec script "${kexec.script.path}"`);
   }
   if ((output.container === 'kexec-bundle') !== (output.stub !== undefined)) fail('output.stub is required for, and only for, the kexec-bundle container');
+  const skeleton = [...kexec.ramdiskSkeleton.directories, ...kexec.ramdiskSkeleton.symlinks.map((s) => s.path)];
+  for (const path of skeleton) {
+    if (path.split('/').some((part) => part === '..' || part === '')) fail(`kexec.ramdiskSkeleton path "${path}" is not a plain relative path`);
+    if (path === 'nix' || path.startsWith('nix/') || path === 'nix-store.squashfs') fail(`kexec.ramdiskSkeleton path "${path}" collides with the squashfs`);
+  }
   return checkTarballPlan(plan, fail);
 }
 

@@ -335,13 +335,24 @@ const kexecPlanSchema = {
     tarball: tarballContents,
     kexec: {
       type: 'object',
-      required: ['imagePath', 'kernel', 'initrd', 'cmdline', 'ramdiskCompression', 'squashfs', 'storeContents', 'script', 'scriptInputs'],
+      required: ['imagePath', 'kernel', 'initrd', 'cmdline', 'ramdiskSkeleton', 'ramdiskCompression', 'squashfs', 'storeContents', 'script', 'scriptInputs'],
       additionalProperties: false,
       properties: {
         imagePath: { type: 'string', pattern: STORE_PATH, description: 'system.build.image\'s store path (not built): kernel, initrd, cmdline.' },
         kernel: { type: 'string', pattern: STORE_PATH, description: 'The kernel file, copied with its store references nuked.' },
         initrd: { type: 'string', pattern: STORE_PATH, description: 'The stage-1 initrd the image\'s initrd starts with.' },
         cmdline: { type: 'string', description: 'The text of image/cmdline.' },
+        ramdiskSkeleton: {
+          type: 'object', required: ['directories', 'symlinks'], additionalProperties: false,
+          description: 'What makeInitrdNG creates in the ramdisk\'s root besides the squashfs and its link.',
+          properties: {
+            directories: { type: 'array', items: relativePath },
+            symlinks: {
+              type: 'array',
+              items: { type: 'object', required: ['path', 'target'], additionalProperties: false, properties: { path: relativePath, target: { type: 'string', minLength: 1 } } },
+            },
+          },
+        },
         ramdiskCompression: {
           type: 'object', required: ['algorithm', 'level'], additionalProperties: false,
           properties: { algorithm: { enum: ['zstd', 'gzip'] }, level: { type: 'integer', minimum: 1, maximum: 19 } },

@@ -200,6 +200,12 @@ export interface KexecImagePlan {
   readonly initrd: string;
   /** The text of image/cmdline. */
   readonly cmdline: string;
+  /**
+   * What makeInitrdNG creates in the cpio's root besides the squashfs: directories
+   * (24.11/25.05: var/empty; 25.11+: run, tmp and var/empty) and relative symlinks
+   * (25.11+: var/run -> ../run).
+   */
+  readonly ramdiskSkeleton: { readonly directories: readonly string[]; readonly symlinks: readonly { readonly path: string; readonly target: string }[] };
   /** How the cpio after the stage-1 initrd is compressed (boot.initrd.compressor and its arguments). */
   readonly ramdiskCompression: { readonly algorithm: 'zstd' | 'gzip'; readonly level: number };
   /** netboot's squashfsStore (a file named by its store path inside the initrd) and its compression. */

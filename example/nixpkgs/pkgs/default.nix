@@ -89,6 +89,17 @@ let
       destination = "/bin/${name}";
       text = "#!${pkgs.busybox}/bin/sh\n${text}";
     };
+    # A directory of symlinks: [ { name; path; } ] (nixpkgs also takes an attribute set).
+    linkFarm = name: entries:
+      let list = if builtins.isList entries then entries else lib.mapAttrsToList (name: path: { inherit name path; }) entries;
+      in runCommand name { links = lib.concatMapStrings (e: "${e.name} ${e.path}\n") list; passAsFile = [ "links" ]; } ''
+        mkdir -p "$out"
+        while read -r name path; do
+          [ -n "$name" ] || continue
+          mkdir -p "$(dirname "$out/$name")"
+          ln -s "$path" "$out/$name"
+        done <"$linksPath"
+      '';
     symlinkJoin = { name, paths, postBuild ? "", ... }:
       runCommand name { inherit paths; } ''
         mkdir -p "$out"

@@ -26,8 +26,16 @@ let
   # boot.initrd.compressor and its arguments, as makeInitrdNG gets them from netboot.nix;
   # the default arguments are those of pkgs/build-support/kernel/initrd-compressor-meta.nix.
   compressor = config.boot.initrd.compressor;
-  defaultArguments = { zstd = [ "-10" ]; gzip = [ "-9n" ]; };
-  givenArguments = config.boot.initrd.compressorArgs or null;
+  defaultArguments = {
+    zstd = [ "-10" ];
+    gzip = [ "-9n" ];
+    pigz = [ "-9n" ];
+    xz = [ "--check=crc32" "--lzma2=dict=512KiB" ];
+    lzma = [ "--check=crc32" "--lzma1=dict=512KiB" ];
+    lz4 = [ "-l" ];
+  };
+  # netboot.nix passes compressorArgs from 25.11 on (nixpkgs PR #448924); before, the defaults apply.
+  givenArguments = if lib.versionAtLeast config.system.nixos.release "25.11" then config.boot.initrd.compressorArgs else null;
   arguments = if givenArguments != null then givenArguments else defaultArguments.${compressor} or [ ];
   levelMatch =
     if builtins.length arguments != 1 then null
@@ -59,7 +67,7 @@ let
     }
     ++ lib.optional (!(builtins.isString compressor) || levelMatch == null) {
       option = "boot.initrd.compressor";
-      value = "${if builtins.isString compressor then compressor else "<function>"} ${toString arguments}";
+      value = lib.concatStringsSep " " ([ (if builtins.isString compressor then compressor else "<function>") ] ++ arguments);
       hint = "nixos-generate compresses the netboot ramdisk with zstd -N or gzip -N; use one of them";
     }
     ++ lib.optional (objects != [ scriptPath ] || tarball.sources != [ ]) {

@@ -107,13 +107,13 @@ async function generate(jobs: readonly Job[], options: CliOptions, io: CliIo, di
     const started = performance.now();
     let plan: AnyImagePlan;
     if (toplevel !== undefined) {
-      const closure = await closureOf(toplevel);
       const definition = job.definition!;
       if (isKexecFormat(definition)) {
         throw new UsageError('toplevel.needs-configuration', `Cannot build ${definition.name} from --toplevel: its kexec script needs kexec-tools and cpio, which a built system does not carry`, {
           hint: 'build it with -c or --flake',
         });
       }
+      const closure = await closureOf(toplevel);
       plan = isLiveFormat(definition)
         ? livePlanForToplevel(definition, closure)
         : isTarballFormat(definition)

@@ -3,10 +3,10 @@
  * readers that stop after the first frame: the kernel's initramfs unpacker takes one
  * zstd frame per archive and calls what follows junk, so the chunked, frame-per-megabyte
  * zstdSink cannot feed it. One thread, as `zstd -N` compresses a pipe: libzstd's own
- * workers (ZSTD_c_nbWorkers) would be faster, but Node 24's streaming zstd ends the
- * stream early, with no output, when they are on (test/compress/zstd-single-frame.test.ts
- * guards this). The bytes depend only on the input and the level; the frame carries a
- * content checksum, as the zstd command line writes it.
+ * workers (ZSTD_c_nbWorkers) would be faster, but with them on, Node 24's streaming
+ * zstd ends the stream early, with no output, once a few MiB have been written. The
+ * bytes depend only on the input and the level; the frame carries a content checksum,
+ * as the zstd command line writes it.
  */
 import { constants, createZstdCompress, type ZstdCompress } from 'node:zlib';
 import { ImageError, UsageError } from '../core/errors.js';
@@ -51,7 +51,9 @@ export function zstdSingleFrameSink(target: ByteSink, options: ZstdSingleFrameOp
     });
   });
   ended.catch(() => undefined);
+  let aborted = false;
   const check = (): void => {
+    if (aborted) throw new ImageError('zstd.aborted', 'Cannot write to the zstd stream: it was aborted');
     if (failure !== undefined) throw failure instanceof ImageError ? failure : new ImageError('zstd.failed', `Cannot compress with zstd: ${failure.message}`);
   };
   return {
@@ -87,6 +89,7 @@ export function zstdSingleFrameSink(target: ByteSink, options: ZstdSingleFrameOp
       await target.close();
     },
     async abort() {
+      aborted = true;
       stream.destroy();
       await pending.catch(() => undefined);
     },

@@ -15,10 +15,19 @@ export interface BootResult {
  * Boots with the same QEMU command line --run uses (driveFormat as QEMU names it: raw,
  * qcow2, vpc, vhdx, vmdk); the example system powers off by itself.
  */
-export function boot(image: string, driveFormat: string, firmware: 'bios' | 'uefi' = 'uefi', timeoutMs = 240_000): Promise<BootResult> {
-  const args = qemuArguments(image, driveFormat, firmware, process.env).map((a) => (a === '-nographic' ? '-display' : a));
+export function boot(image: string, driveFormat: string, firmware: 'bios' | 'uefi' = 'uefi', timeoutMs = 240_000, extraArgs: readonly string[] = []): Promise<BootResult> {
+  return bootQemu([...qemuArguments(image, driveFormat, firmware, process.env), ...extraArgs], timeoutMs);
+}
+
+/** Boots a kernel, an initrd and a command line directly (-kernel), as a kexec image is booted. */
+export function bootKernel(kernel: string, initrd: string, commandLine: string, timeoutMs = 240_000): Promise<BootResult> {
+  return bootQemu(['-machine', 'q35', '-m', '1024', '-nographic', '-no-reboot', '-accel', 'tcg', '-kernel', kernel, '-initrd', initrd, '-append', commandLine], timeoutMs);
+}
+
+/** Runs QEMU with `args` (which ask for -nographic), the serial console captured. */
+function bootQemu(args: readonly string[], timeoutMs: number): Promise<BootResult> {
   // Serial console to stdout, no monitor, no graphics.
-  const finalArgs = args.flatMap((a) => (a === '-display' ? ['-display', 'none', '-serial', 'stdio', '-monitor', 'none'] : [a]));
+  const finalArgs = args.flatMap((a) => (a === '-nographic' ? ['-display', 'none', '-serial', 'stdio', '-monitor', 'none'] : [a]));
   return new Promise((resolve, reject) => {
     const child = spawn('qemu-system-x86_64', finalArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';

@@ -67,6 +67,12 @@ function ramdiskTree(kexec: KexecPlan['kexec'], squashfsFile: string): DirNode {
   return root;
 }
 
+/** `control` with progress totals of at least `total` bytes (the squashfs writer counts what it reads). */
+function withTotal(control: PhasedControl, total: number): PhasedControl {
+  const onProgress = control.onProgress;
+  return onProgress === undefined ? control : { ...control, onProgress: (event) => onProgress({ ...event, total: Math.max(event.done, total) }) };
+}
+
 /** A registration for a path this project wrote: its NAR hash and size, no deriver (as closureInfo lists it). */
 async function registrationOf(path: string, node: TreeNode, references: readonly string[]): Promise<PathRegistration> {
   const { narHash, narSize } = await narDigest(node);
@@ -94,7 +100,7 @@ export async function writeKexecImage(plan: KexecPlan, closures: KexecClosures, 
       ...(compression.dictionarySize === undefined ? {} : { dictionarySize: compression.dictionarySize }),
       blockSize: compression.blockSize,
       mtime: epoch,
-    }, control);
+    }, withTotal(control, closureBytes(closures.system)));
     await checkpoint(control);
 
     // The ramdisk: the stage-1 initrd, then the compressed cpio.

@@ -1,5 +1,5 @@
 /**
- * Benchmark: the lxc root tarball of the example system with a payload, written by this
+ * Benchmark: the docker, lxc and proxmox-lxc root tarballs of the example system with a payload, written by this
  * project (the tree streamed from the store into tar and parallel xz, no staging copy),
  * against nixpkgs' make-system-tarball.sh on the same closure: `cp -a` of the contents and
  * of every store path into a build directory, then `tar --sort=name --mtime=@1 --owner=0
@@ -20,9 +20,11 @@ import { findFormat } from '../src/formats/registry.js';
 import { tarballPlanForToplevel } from '../src/formats/tarball-plan.js';
 import { planScope, queryClosure } from '../src/nix/closure.js';
 import { formatRegistration } from '../src/nix/registration.js';
-import { isTarballPlan, parsePlanJson } from '../src/plan/index.js';
+import { isTarballPlan, parsePlanJson, type TarballPlan } from '../src/plan/index.js';
 
 const MIB = 1 << 20;
+/** The container formats whose tarball a built system determines (lxc-metadata's comes from the configuration). */
+const TARBALL_FORMATS = ['docker', 'lxc', 'proxmox-lxc'] as const;
 
 /** Child mode: build the tarball of a plan file into a directory, as the CLI would. */
 async function writeOurs(planFile: string, outputDir: string): Promise<void> {
@@ -33,18 +35,20 @@ async function writeOurs(planFile: string, outputDir: string): Promise<void> {
   await buildImage({ plan, closure, scope, outputDir, epoch: 1 });
 }
 
-/** make-system-tarball.sh's steps for the lxc layout, as one shell script. */
-function referenceScript(toplevel: string, paths: readonly string[], registration: string, build: string, output: string): string {
-  const copies = paths.map((p) => `cp -a ${p} nix/store/`).join('\n');
+/** make-system-tarball.sh's steps for a tarball plan's root, as one shell script. */
+function referenceScript(plan: TarballPlan, paths: readonly string[], registration: string, build: string, output: string): string {
+  const { tarball } = plan;
+  const strip = (path: string): string => path.replace(/^\/+/, '');
   return [
     'set -e',
     `rm -rf ${build} && mkdir -p ${build} && cd ${build}`,
-    'mkdir -p sbin etc && cp -a ' + `${toplevel}/init sbin/init && cp -a ${toplevel}/etc/os-release etc/os-release`,
+    ...tarball.contents.map(({ source, target }) => `mkdir -p "$(dirname './${strip(target)}')" && cp -a '${source}' './${strip(target)}'`),
     'chmod +w .',
     'mkdir -p nix/store',
-    copies,
+    ...paths.map((p) => `cp -a ${p} nix/store/`),
     `cp ${registration} nix-path-registration`,
-    'mkdir -p proc sys dev',
+    ...tarball.symlinks.map(({ object, path }) => `mkdir -p "$(dirname './${path}')" && ln -s ${object} './${path}'`),
+    ...tarball.commands.map((c) => (c.op === 'rm' ? `rm '${c.path}'` : `mkdir -p '${c.path}'`)),
     `tar --sort=name --mtime='@1' --owner=0 --group=0 --numeric-owner -c * --owner=0 | pixz -t > ${output}`,
     `cd / && chmod -R u+w ${build} && rm -rf ${build}`,
   ].join('\n');
@@ -58,30 +62,38 @@ async function main(): Promise<void> {
   const work = scratchDir('tarballs');
   try {
     const toplevel = exampleWithPayload('bench-tarball', files, mebibytes);
-    const format = findFormat('lxc');
-    if (!isTarballFormat(format)) throw new Error('lxc is not a tarball format');
-    const plan = tarballPlanForToplevel(format, toplevel);
     const closure = await queryClosure(toplevel);
-    const paths = closure.registrations.map((r) => r.path).sort();
     const closureMiB = closure.registrations.reduce((sum, r) => sum + r.narSize, 0) / MIB;
-    const registration = join(work, 'registration');
-    writeFileSync(registration, formatRegistration(closure.registrations));
-    const planFile = join(work, 'plan.json');
-    writeFileSync(planFile, JSON.stringify(plan));
-    const ours = join(work, 'ours');
-    const ourFile = join(ours, plan.output.fileName);
-    const refFile = join(work, 'ref.tar.xz');
-    const script = join(work, 'reference.sh');
-    writeFileSync(script, referenceScript(toplevel, paths, registration, join(work, 'build'), refFile));
-    const reference = (): Measurement => {
-      freshOutput(refFile);
-      return timed('bash', [script]);
-    };
-    const ourRun = (): Measurement => {
-      freshOutput(ourFile);
-      return timed('node', [join(REPO, 'dist/bench/tarballs.js'), '--write', planFile, ours]);
-    };
-    const row = comparisonRow('lxc', runs, { run: ourRun, output: ourFile }, { run: reference, output: refFile });
+    const rows: string[] = [];
+    let storePaths = 0;
+    for (const name of TARBALL_FORMATS) {
+      const format = findFormat(name);
+      if (!isTarballFormat(format)) throw new Error(`${name} is not a tarball format`);
+      const plan = tarballPlanForToplevel(format, toplevel);
+      const planClosure = await queryClosure(toplevel, undefined, plan.tarball.storePaths);
+      const paths = planClosure.registrations.map((r) => r.path).sort();
+      storePaths = Math.max(storePaths, paths.length);
+      const registration = join(work, `${name}-registration`);
+      writeFileSync(registration, formatRegistration(planClosure.registrations));
+      const planFile = join(work, `${name}-plan.json`);
+      writeFileSync(planFile, JSON.stringify(plan));
+      const ours = join(work, `${name}-ours`);
+      const ourFile = join(ours, plan.output.fileName);
+      const refFile = join(work, `${name}-ref.tar.xz`);
+      const script = join(work, `${name}-reference.sh`);
+      writeFileSync(script, referenceScript(plan, paths, registration, join(work, 'build'), refFile));
+      const reference = (): Measurement => {
+        freshOutput(refFile);
+        return timed('bash', [script]);
+      };
+      const ourRun = (): Measurement => {
+        freshOutput(ourFile);
+        return timed('node', [join(REPO, 'dist/bench/tarballs.js'), '--write', planFile, ours]);
+      };
+      rows.push(comparisonRow(name, runs, { run: ourRun, output: ourFile }, { run: reference, output: refFile }));
+      rmSync(ours, { recursive: true, force: true });
+      rmSync(refFile, { force: true });
+    }
     const version = (command: string, args: string[]): string => {
       const result = spawnSync(command, args, { encoding: 'utf8' });
       return `${result.stdout}${result.stderr}`.split('\n').find((l) => l.trim() !== '')?.trim() ?? command;
@@ -92,15 +104,15 @@ async function main(): Promise<void> {
       'Written by `node dist/bench/tarballs.js` (`bench/tarballs.ts`); numbers are from the run below, not edited.',
       '',
       `Machine: ${cpuModel()}, ${cores} cores; Node ${process.version}; ${version('tar', ['--version'])}; pixz ${version('dpkg-query', ['-W', '-f=${Version}', 'pixz'])}.`,
-      `Input: the example system with a payload of ${files.toLocaleString('en')} random files (${mebibytes} MiB): ${paths.length} store paths, ${closureMiB.toFixed(0)} MiB.`,
-      'Ours: `nixos-generate`\'s writer for the lxc format\'s plan, one process. nixpkgs: make-system-tarball.sh\'s steps for the same layout (`cp -a` into a build',
+      `Input: the example system with a payload of ${files.toLocaleString('en')} random files (${mebibytes} MiB): up to ${storePaths} store paths, ${closureMiB.toFixed(0)} MiB.`,
+      'Ours: `nixos-generate`\'s writer for each format\'s plan (from `--toplevel`), one process. nixpkgs: make-system-tarball.sh\'s steps for the same root (`cp -a` into a build',
       `directory, then \`tar --sort=name ... -c * | pixz -t\`, pixz on all cores). Each output is a fresh file after a \`sync\`, on ${work.startsWith('/dev/shm') ? 'tmpfs' : 'the disk'}; median of ${runs} run${runs === 1 ? '' : 's'}${runs > 1 ? ', alternating who goes first' : ''}; peak is the largest resident set of any process.`,
       'The payload is random bytes, which no compressor shrinks: xz (ours, and pixz\'s liblzma) spends about as long failing on such bytes as compressing text;',
       'ours stores runs of them as LZMA2 uncompressed chunks instead (docs/formats/compression.md).',
       '',
       '| format | this project | nixpkgs (cp -a + tar + pixz -t) | time ratio | size difference |',
       '|---|---|---|---:|---:|',
-      row,
+      ...rows,
       '',
     ];
     writeFileSync(join(REPO, 'docs/benchmarks/tarballs.md'), lines.join('\n'));

@@ -76,6 +76,18 @@ let
         showConfiguration = iso.showConfiguration or true;
         syslinuxTheme = iso.syslinuxTheme;
         inherit (iso) forceTextMode;
+        # iso-image.nix names each specialisation's entries from its own configuration.
+        specialisations = lib.mapAttrs (name: spec:
+          let
+            c = spec.configuration;
+          in
+          {
+            inherit (c.system.nixos) distroName label;
+            prepend = c.isoImage.prependToMenuLabel;
+            append = c.isoImage.appendToMenuLabel;
+            configurationName = c.isoImage.configurationName or null;
+            showConfiguration = c.isoImage.showConfiguration or true;
+          }) config.specialisation;
       };
     };
     output = {

@@ -5,7 +5,7 @@
  * kernel parameters. Kernels and initrds are read from /boot/<store path>/<file> on the ISO,
  * written with nixpkgs' "/boot/" + store path (hence the double slash it keeps).
  */
-import type { LiveMenuPlan } from '../plan/types.js';
+import type { LiveMenuNamePlan, LiveMenuPlan } from '../plan/types.js';
 import { commandLine, type BootEntry, type Bootspec } from './bootspec.js';
 
 /** iso-image.nix's Options variants: title, class (isolinux label suffix), extra parameters. */
@@ -32,14 +32,23 @@ interface MenuEntry {
   readonly entry: BootEntry;
 }
 
-/** The system's entry (unless hidden) and each specialisation's, in name order. */
+/** iso-image.nix's menu label: "<prepend><distroName> <label><append>[ <configurationName>]". */
+function entryName(names: LiveMenuNamePlan): string {
+  return `${names.prepend}${names.distroName} ${names.label}${names.append}${names.configurationName === null ? '' : ` ${names.configurationName}`}`;
+}
+
+/**
+ * The system's entry (unless hidden) and each specialisation's, in name order, each named
+ * from its own configuration as iso-image.nix names them (with --toplevel, from the
+ * system's fields and the specialisation's name).
+ */
 export function liveMenuEntries(bootspec: Bootspec, menu: LiveMenuPlan): MenuEntry[] {
-  const name = (configurationName: string | null): string =>
-    `${menu.prepend}${menu.distroName} ${menu.label}${menu.append}${configurationName === null ? '' : ` ${configurationName}`}`;
   const entries: MenuEntry[] = [];
-  if (menu.showConfiguration) entries.push({ label: 'boot', name: name(menu.configurationName), entry: bootspec });
+  if (menu.showConfiguration) entries.push({ label: 'boot', name: entryName(menu), entry: bootspec });
   for (const [specialisation, entry] of [...bootspec.specialisations].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    entries.push({ label: `boot-${specialisation}`, name: name(specialisation), entry });
+    const own = menu.specialisations?.[specialisation];
+    if (own !== undefined && !own.showConfiguration) continue;
+    entries.push({ label: `boot-${specialisation}`, name: entryName(own ?? { ...menu, configurationName: specialisation }), entry });
   }
   return entries;
 }

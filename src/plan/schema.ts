@@ -247,6 +247,23 @@ const livePlanSchema = {
             showConfiguration: { type: 'boolean' },
             syslinuxTheme: { type: 'string' },
             forceTextMode: { type: 'boolean' },
+            specialisations: {
+              type: 'object',
+              description: 'Each specialisation\'s own menu names, from its configuration; absent with --toplevel (the entry is named with the system\'s fields and the specialisation\'s name).',
+              additionalProperties: {
+                type: 'object',
+                required: ['distroName', 'label', 'prepend', 'append', 'configurationName', 'showConfiguration'],
+                additionalProperties: false,
+                properties: {
+                  distroName: { type: 'string' },
+                  label: { type: 'string' },
+                  prepend: { type: 'string' },
+                  append: { type: 'string' },
+                  configurationName: { oneOf: [{ type: 'string' }, { type: 'null' }] },
+                  showConfiguration: { type: 'boolean' },
+                },
+              },
+            },
           },
         },
       },

@@ -120,6 +120,18 @@ export interface ImagePlan {
 
 export type SquashfsAlgorithm = 'zstd' | 'gzip' | 'xz' | 'lz4' | 'none';
 
+/** What names a configuration's entry in a live ISO's menus (iso-image.nix reads each specialisation's own). */
+export interface LiveMenuNamePlan {
+  readonly distroName: string;
+  /** system.nixos.label */
+  readonly label: string;
+  readonly prepend: string;
+  readonly append: string;
+  readonly configurationName: string | null;
+  /** Whether the configuration has an entry at all. */
+  readonly showConfiguration: boolean;
+}
+
 /** The boot menus of a live ISO, from isoImage.* and boot.loader.timeout. */
 export interface LiveMenuPlan {
   readonly timeout: number | null;
@@ -132,6 +144,12 @@ export interface LiveMenuPlan {
   readonly showConfiguration: boolean;
   readonly syslinuxTheme: string;
   readonly forceTextMode: boolean;
+  /**
+   * Each specialisation's own names, from its configuration (its isoImage.configurationName,
+   * label, ...). Absent with --toplevel, where only the specialisation's name is known: the
+   * entry is then named with the system's fields and the specialisation's name.
+   */
+  readonly specialisations?: Readonly<Record<string, LiveMenuNamePlan>>;
 }
 
 /** What nixpkgs' iso-image.nix makes: the closure in a squashfs inside an ISO 9660 filesystem. */

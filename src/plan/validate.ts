@@ -1,8 +1,8 @@
 /**
  * A small JSON Schema validator covering the keywords the image plan schema and the
  * --json document's schema (src/cli/json-report.ts) use
- * (type, const, enum, properties, required, additionalProperties, items, min/maxItems,
- * minLength/maxLength, minimum, pattern, oneOf). Reports the first problem with its path.
+ * (type, const, enum, properties, required, additionalProperties (false or a schema for
+ * every other field), items, min/maxItems, minLength/maxLength, minimum, maximum, pattern, oneOf). Reports the first problem with its path.
  */
 
 export type JsonSchema = {
@@ -11,13 +11,14 @@ export type JsonSchema = {
   readonly enum?: readonly unknown[];
   readonly properties?: Readonly<Record<string, JsonSchema>>;
   readonly required?: readonly string[];
-  readonly additionalProperties?: boolean;
+  readonly additionalProperties?: boolean | JsonSchema;
   readonly items?: JsonSchema;
   readonly minItems?: number;
   readonly maxItems?: number;
   readonly minLength?: number;
   readonly maxLength?: number;
   readonly minimum?: number;
+  readonly maximum?: number;
   readonly pattern?: string;
   readonly oneOf?: readonly JsonSchema[];
 };
@@ -88,6 +89,9 @@ export function validate(value: unknown, schema: JsonSchema, path = '$'): string
   if (typeof value === 'number' && schema.minimum !== undefined && value < schema.minimum) {
     return `${path}: expected at least ${schema.minimum}, got ${value}`;
   }
+  if (typeof value === 'number' && schema.maximum !== undefined && value > schema.maximum) {
+    return `${path}: expected at most ${schema.maximum}, got ${value}`;
+  }
   if (Array.isArray(value)) {
     if (schema.minItems !== undefined && value.length < schema.minItems) return `${path}: expected at least ${schema.minItems} items, got ${value.length}`;
     if (schema.maxItems !== undefined && value.length > schema.maxItems) return `${path}: expected at most ${schema.maxItems} items, got ${value.length}`;
@@ -104,7 +108,8 @@ export function validate(value: unknown, schema: JsonSchema, path = '$'): string
       if (!(key in record)) return `${path}: missing required field "${key}"`;
     }
     for (const [key, child] of Object.entries(record)) {
-      const sub = schema.properties?.[key];
+      const additional = typeof schema.additionalProperties === 'object' ? schema.additionalProperties : undefined;
+      const sub = schema.properties?.[key] ?? additional;
       if (sub === undefined) {
         if (schema.additionalProperties === false) return `${path}: unknown field "${key}"`;
         continue;

@@ -243,3 +243,25 @@ test('bad settings stop the build with one line and leave nothing at the output 
     assert.ok(!existsSync(join(work.path, name, 'iso')) || readdirSync(join(work.path, name, 'iso')).length === 0, `${name}: nothing written`);
   }
 });
+
+test('a specialisation\'s menu entries are named from its own configuration, as iso-image.nix names them', async () => {
+  const { readBootspec } = await import('../../src/boot/bootspec.js');
+  const { isolinuxConfig, isoGrubConfig } = await import('../../src/boot/iso-menus.js');
+  const { parsePlanJson, isLivePlan } = await import('../../src/plan/index.js');
+  const config = configuration('specialised', `
+  specialisation.rescue.configuration = { isoImage.configurationName = "Rescue"; boot.kernelParams = [ "rescue-entry" ]; };
+  specialisation.plain.configuration.boot.kernelParams = [ "plain-entry" ];
+  specialisation.hidden.configuration = { isoImage.showConfiguration = false; boot.kernelParams = [ "hidden-entry" ]; };`);
+  const planFile = runOk('nix-build', ['--no-out-link', join(REPO, 'nix/eval.nix'), '-A', 'plan', '--argstr', 'formatModule', join(REPO, 'nix/formats/iso.nix'),
+    '--arg', 'configuration', config, '-I', `nixpkgs=${EXAMPLE_NIXPKGS}`]).stdout.trim().split('\n').at(-1)!;
+  const plan = parsePlanJson(readFileSync(planFile, 'utf8'), planFile);
+  assert.ok(isLivePlan(plan));
+  const main = `NixOS ${plan.live.menu.label} Installer`;
+  assert.equal(plan.live.menu.specialisations?.['rescue']?.configurationName, 'Rescue');
+  const grub = isoGrubConfig(readBootspec(plan.toplevel), plan.live.menu);
+  const names = [...grub.matchAll(/^menuentry '([^']*)'/gm)].map((m) => m[1]);
+  // The system, then plain (its configurationName is the parent's: none) and rescue; hidden has no entry.
+  assert.deepEqual(names.slice(0, 3), [main, main, `${main} Rescue`]);
+  assert.doesNotMatch(grub, /hidden-entry/);
+  assert.match(isolinuxConfig(readBootspec(plan.toplevel), plan.live.menu), new RegExp(`LABEL boot-rescue\\nMENU LABEL ${main} Rescue\\n`));
+});

@@ -64,3 +64,11 @@ test('docs/image-plan.schema.json is the schema the code validates with', () => 
   const docs = JSON.parse(readFileSync(join(process.cwd(), 'docs/image-plan.schema.json'), 'utf8'));
   assert.deepEqual(docs, JSON.parse(JSON.stringify(imagePlanSchema)));
 });
+
+test('the validator checks maximum and the schema every other field of a map must match', async () => {
+  const { validate } = await import('../../src/plan/validate.js');
+  const schema = { type: 'object', additionalProperties: { type: 'object', required: ['n'], properties: { n: { type: 'integer', minimum: 1, maximum: 19 } } } } as const;
+  assert.equal(validate({ a: { n: 3 }, b: { n: 19 } }, schema), undefined);
+  assert.equal(validate({ a: { n: 20 } }, schema), '$.a.n: expected at most 19, got 20');
+  assert.equal(validate({ a: {} }, schema), '$.a: missing required field "n"');
+});

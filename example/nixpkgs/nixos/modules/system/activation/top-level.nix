@@ -26,15 +26,8 @@ let
       "org.nixos.specialisation.v1" = specialisations;
     };
 
-  # Each specialisation: the configuration extended with its module, without
-  # specialisations of its own (NixOS's no-clone.nix).
-  children = lib.mapAttrs (name: spec:
-    (extendModules {
-      modules = [
-        spec.configuration
-        { specialisation = lib.mkOverride 0 { }; isSpecialisation = true; }
-      ];
-    }).config) config.specialisation;
+  # Each specialisation's configuration, evaluated by the option's type (below).
+  children = lib.mapAttrs (name: spec: spec.configuration) config.specialisation;
   childToplevel = child: "${child.system.build.toplevel}";
   specialisationDocs = lib.mapAttrs (_: child: bootspecOf child (childToplevel child) { }) children;
 
@@ -132,9 +125,16 @@ in
     default = "";
     description = "Shell commands appended to the toplevel's builder (busybox sh in the stand-in).";
   };
+  # As NixOS's specialisation.nix: `configuration` is typed as the parent configuration
+  # extended without specialisations of its own (no-clone.nix), so its value is the
+  # specialisation's evaluated configuration.
   options.specialisation = mkOption {
     type = types.attrsOf (types.submodule {
-      options.configuration = mkOption { type = types.anything; default = { }; description = "Arbitrary NixOS configuration."; };
+      options.configuration = mkOption {
+        default = { };
+        description = "Arbitrary NixOS configuration.";
+        inherit ((extendModules { modules = [ { specialisation = lib.mkOverride 0 { }; isSpecialisation = true; } ]; })) type;
+      };
       options.inheritParentConfig = mkOption { type = types.bool; default = true; description = "Include the entire system's configuration (the stand-in always does)."; };
     });
     default = { };

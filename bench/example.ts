@@ -53,6 +53,12 @@ export function median(values: readonly number[]): number {
   return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 }
 
+/** The first line a tool prints about its version (on stdout or stderr), for the results' header. */
+export function toolVersion(command: string, args: readonly string[]): string {
+  const result = spawnSync(command, args, { encoding: 'utf8' });
+  return `${result.stdout}${result.stderr}`.split('\n').find((l) => l.trim() !== '')?.trim() ?? command;
+}
+
 /** A numeric command-line option of a benchmark (`--runs 3`), or `fallback`. */
 export function numberArg(name: string, fallback: number): number {
   const at = process.argv.indexOf(name);

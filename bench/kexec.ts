@@ -15,7 +15,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { comparisonRow, cpuModel, freshOutput, type Measurement, numberArg, REPO, scratchDir, timed } from './example.js';
+import { comparisonRow, cpuModel, toolVersion, freshOutput, type Measurement, numberArg, REPO, scratchDir, timed } from './example.js';
 import { buildImage } from '../src/formats/build.js';
 import { planScope, queryClosure } from '../src/nix/closure.js';
 import { formatRegistration } from '../src/nix/registration.js';
@@ -124,16 +124,12 @@ async function main(): Promise<void> {
       return timed('node', [join(REPO, 'dist/bench/kexec.js'), '--write', planFile, ours]);
     };
     const row = comparisonRow('kexec', runs, { run: ourRun, output: ourFile }, { run: reference, output: refFile });
-    const version = (command: string, args: string[]): string => {
-      const result = spawnSync(command, args, { encoding: 'utf8' });
-      return `${result.stdout}${result.stderr}`.split('\n').find((l) => l.trim() !== '')?.trim() ?? command;
-    };
     const lines = [
       '# kexec tarball against nixpkgs\' and nixos-generators\' steps',
       '',
       'Written by `node dist/bench/kexec.js` (`bench/kexec.ts`); numbers are from the run below, not edited.',
       '',
-      `Machine: ${cpuModel()}, ${cores} cores; Node ${process.version}; ${version('mksquashfs', ['-version'])}; ${version('zstd', ['--version'])}; pixz ${version('dpkg-query', ['-W', '-f=${Version}', 'pixz'])}.`,
+      `Machine: ${cpuModel()}, ${cores} cores; Node ${process.version}; ${toolVersion('mksquashfs', ['-version'])}; ${toolVersion('zstd', ['--version'])}; pixz ${toolVersion('dpkg-query', ['-W', '-f=${Version}', 'pixz'])}.`,
       `Input: the kexec format's system (the example configuration) with a payload of ${files.toLocaleString('en')} random files (${mebibytes} MiB): ${systemPaths.length} store paths, ${closureMiB.toFixed(0)} MiB in the squashfs; the tarball adds ${toolPaths.length} tool paths.`,
       'Ours: `nixos-generate`\'s writer for the kexec plan, one process. nixpkgs: the derivations\' steps in one build directory: mksquashfs with make-squashfs\'s flags',
       `(zstd level ${plan.kexec.squashfs.level}, -processors ${cores}), makeInitrdNG's copy + \`find | sort | cpio | zstd -${plan.kexec.ramdiskCompression.level}\`, kexec.nix's image (\`cp\`, nuke-refs' perl), make-system-tarball's \`cp -a\` + \`tar | pixz -t\`.`,

@@ -12,8 +12,7 @@
 import { availableParallelism } from 'node:os';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
-import { comparisonRow, cpuModel, exampleWithPayload, freshOutput, type Measurement, numberArg, REPO, scratchDir, timed } from './example.js';
+import { comparisonRow, cpuModel, toolVersion, exampleWithPayload, freshOutput, type Measurement, numberArg, REPO, scratchDir, timed } from './example.js';
 import { buildImage } from '../src/formats/build.js';
 import { isTarballFormat } from '../src/formats/format.js';
 import { findFormat } from '../src/formats/registry.js';
@@ -94,16 +93,12 @@ async function main(): Promise<void> {
       rmSync(ours, { recursive: true, force: true });
       rmSync(refFile, { force: true });
     }
-    const version = (command: string, args: string[]): string => {
-      const result = spawnSync(command, args, { encoding: 'utf8' });
-      return `${result.stdout}${result.stderr}`.split('\n').find((l) => l.trim() !== '')?.trim() ?? command;
-    };
     const lines = [
       '# System tarball against nixpkgs\' make-system-tarball',
       '',
       'Written by `node dist/bench/tarballs.js` (`bench/tarballs.ts`); numbers are from the run below, not edited.',
       '',
-      `Machine: ${cpuModel()}, ${cores} cores; Node ${process.version}; ${version('tar', ['--version'])}; pixz ${version('dpkg-query', ['-W', '-f=${Version}', 'pixz'])}.`,
+      `Machine: ${cpuModel()}, ${cores} cores; Node ${process.version}; ${toolVersion('tar', ['--version'])}; pixz ${toolVersion('dpkg-query', ['-W', '-f=${Version}', 'pixz'])}.`,
       `Input: the example system with a payload of ${files.toLocaleString('en')} random files (${mebibytes} MiB): up to ${storePaths} store paths, ${closureMiB.toFixed(0)} MiB.`,
       'Ours: `nixos-generate`\'s writer for each format\'s plan (from `--toplevel`), one process. nixpkgs: make-system-tarball.sh\'s steps for the same root (`cp -a` into a build',
       `directory, then \`tar --sort=name ... -c * | pixz -t\`, pixz on all cores). Each output is a fresh file after a \`sync\`, on ${work.startsWith('/dev/shm') ? 'tmpfs' : 'the disk'}; median of ${runs} run${runs === 1 ? '' : 's'}${runs > 1 ? ', alternating who goes first' : ''}; peak is the largest resident set of any process.`,

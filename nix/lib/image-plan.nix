@@ -7,7 +7,6 @@
   config,
   lib,
   pkgs,
-  modulesPath,
   ...
 }:
 let
@@ -94,14 +93,9 @@ let
   };
 in
 {
-  # virtualisation.diskSize ("auto" or MiB), as nixos-generators imports it (NixOS 24.11 and later).
-  imports = [ "${toString modulesPath}/virtualisation/disk-size-option.nix" ];
+  imports = [ ./plan-options.nix ];
 
   options.nixos-generate = {
-    format = lib.mkOption {
-      type = lib.types.str;
-      description = "Name of the image format (as in nixos-generate --list).";
-    };
     partitionTableType = lib.mkOption {
       type = lib.types.enum [
         "legacy"

@@ -10,8 +10,6 @@
   config,
   lib,
   pkgs,
-  options,
-  modulesPath,
   ...
 }:
 let
@@ -137,14 +135,9 @@ let
   };
 in
 {
-  # --disk-size sets virtualisation.diskSize; declared here so that it can be refused.
-  imports = [ "${toString modulesPath}/virtualisation/disk-size-option.nix" ];
+  imports = [ ./plan-options.nix ];
 
   options.nixos-generate = {
-    format = lib.mkOption {
-      type = lib.types.str;
-      description = "Name of the image format (as in nixos-generate --list).";
-    };
     kexecImage = lib.mkOption {
       type = lib.types.package;
       description = "The kexec format's image derivation (kernel, initrd, cmdline), which its script refers to.";

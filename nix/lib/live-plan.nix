@@ -7,7 +7,6 @@
   config,
   lib,
   pkgs,
-  modulesPath,
   ...
 }:
 let
@@ -99,13 +98,7 @@ let
   };
 in
 {
-  # --disk-size sets virtualisation.diskSize; declared here so that it can be refused.
-  imports = [ "${toString modulesPath}/virtualisation/disk-size-option.nix" ];
-
-  options.nixos-generate.format = lib.mkOption {
-    type = lib.types.str;
-    description = "Name of the image format (as in nixos-generate --list).";
-  };
+  imports = [ ./plan-options.nix ];
 
   config.system.build.imagePlan = (import ./common.nix).planOrRefusal pkgs cfg.format refusals plan;
 }

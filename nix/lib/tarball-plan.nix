@@ -10,7 +10,6 @@
   config,
   lib,
   pkgs,
-  modulesPath,
   ...
 }:
 let
@@ -107,14 +106,9 @@ let
   };
 in
 {
-  # --disk-size sets virtualisation.diskSize; declared here so that it can be refused.
-  imports = [ "${toString modulesPath}/virtualisation/disk-size-option.nix" ];
+  imports = [ ./plan-options.nix ];
 
   options.nixos-generate = {
-    format = lib.mkOption {
-      type = lib.types.str;
-      description = "Name of the image format (as in nixos-generate --list).";
-    };
     tarballAttribute = lib.mkOption {
       type = lib.types.str;
       default = "tarball";

@@ -132,16 +132,9 @@ export interface LiveMenuNamePlan {
   readonly showConfiguration: boolean;
 }
 
-/** The boot menus of a live ISO, from isoImage.* and boot.loader.timeout. */
-export interface LiveMenuPlan {
+/** The boot menus of a live ISO, from isoImage.* and boot.loader.timeout; the names are the system's own. */
+export interface LiveMenuPlan extends LiveMenuNamePlan {
   readonly timeout: number | null;
-  readonly distroName: string;
-  /** system.nixos.label */
-  readonly label: string;
-  readonly prepend: string;
-  readonly append: string;
-  readonly configurationName: string | null;
-  readonly showConfiguration: boolean;
   readonly syslinuxTheme: string;
   readonly forceTextMode: boolean;
   /**

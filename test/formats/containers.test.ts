@@ -219,3 +219,9 @@ test('bad settings stop the build with one line and leave nothing at the output 
   assert.notEqual(running.status, 0);
   assert.match(running.stderr, /Option --run cannot start docker: it is a container tarball/);
 });
+
+test('the bundled configuration, which names no root filesystem, builds as a container (no stage 1, no root filesystem assertion, as in NixOS)', () => {
+  const result = run('node', [CLI, '-f', 'lxc', '-I', `nixpkgs=${EXAMPLE_NIXPKGS}`, '-o', join(work.path, 'bundled')]);
+  assert.equal(result.status, 0, result.stderr);
+  runOk('xz', ['-t', result.stdout.trim()]);
+});

@@ -40,6 +40,11 @@ let
 in
 {
   options.boot.initrd = {
+    enable = lib.mkOption {
+      type = lib.types.bool;
+      default = !config.boot.isContainer;
+      description = "Whether to enable the NixOS initial RAM disk (off in containers, which have no stage 1).";
+    };
     compressor = lib.mkOption {
       type = lib.types.either lib.types.str (lib.types.functionTo lib.types.str);
       default = if lib.versionAtLeast config.boot.kernelPackages.kernel.version "5.9" then "zstd" else "gzip";
@@ -56,6 +61,12 @@ in
       description = "Shell commands run in stage 1 after the filesystems are mounted.";
     };
   };
+
+  # As NixOS: a system with a stage 1 must say what its root filesystem is.
+  config.assertions = lib.mkIf config.boot.initrd.enable [ {
+    assertion = config.fileSystems ? "/";
+    message = "The `fileSystems' option does not specify your root file system.";
+  } ];
 
   config.system.build.bootStage1 = ./stage-1-init.sh;
   config.system.build.initialRamdisk = pkgs.makeInitrd {

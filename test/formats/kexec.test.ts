@@ -123,6 +123,19 @@ test('the tar root is make-system-tarball\'s of the kexec script: /kexec_nixos, 
   assert.ok(toplevel().includes(`nixos-system-${GUEST}-kexec-25.05pre-example`), 'netboot.nix tags the label "kexec"');
 });
 
+test('the uncompressed tarball is byte for byte what GNU tar writes for its extracted tree with make-system-tarball\'s flags', () => {
+  const dir = join(work.path, 'gnu');
+  mkdirSync(join(dir, 'root'), { recursive: true });
+  const ours = join(dir, 'ours.tar');
+  writeFileSync(ours, runOk('xz', ['-dc', tarball]).stdout, 'latin1');
+  runOk('tar', ['-xpf', ours, '-C', join(dir, 'root')]);
+  runOk('bash', ['-c', 'cd root && tar --sort=name --format=gnu --mtime=@1 --owner=0 --group=0 --numeric-owner -cf ../theirs.tar *'], { cwd: dir });
+  assert.ok(readFileSync(ours).equals(readFileSync(join(dir, 'theirs.tar'))), 'differs from GNU tar\'s archive of the same tree');
+  for (const name of runOk('tar', ['-tf', ours]).stdout.split('\n').filter((n) => n !== '')) {
+    assert.ok(!name.startsWith('/') && !name.split('/').includes('..'), `member "${name}"`);
+  }
+});
+
 test('the image: the system\'s kernel, its initrd followed by one zstd frame of makeInitrdNG\'s cpio (the closure in its squashfs, byte for byte), and the command line', async () => {
   const image = storePath('-image');
   assert.deepEqual(readdirSync(image).sort(), ['cmdline', 'initrd', 'kernel']);

@@ -21,6 +21,7 @@ import { planScope, queryClosure, resolveToplevel } from '../nix/closure.js';
 import { buildPlanWithNix, NIX_DIR, parseFlakeReference, type ConfigurationSource } from '../nix/evaluate.js';
 import type { SystemClosure } from '../nix/root-tree.js';
 import { isKexecPlan, isLivePlan, isTarballPlan, type AnyImagePlan } from '../plan/types.js';
+import { runKexec } from './run-kexec.js';
 import { jsonReport } from './json-report.js';
 import { parseArguments, usage, type CliOptions } from './options.js';
 import { progressDisplay, type ProgressDisplay } from './progress.js';
@@ -166,19 +167,14 @@ async function generate(jobs: readonly Job[], options: CliOptions, io: CliIo, di
 function runImage(image: BuiltImage, env: NodeJS.ProcessEnv): Promise<number> {
   const { plan, job } = image;
   if (isTarballPlan(plan)) throw runContainerError(plan.format);
-  if (isKexecPlan(plan)) throw runKexecError(plan.format);
+  // A kexec image boots as a kexec would: its kernel, initrd and command line.
+  if (isKexecPlan(plan)) return runKexec(plan, image.files.image.path, env);
   const drive = isLivePlan(plan) ? (plan.output.compression === 'none' ? 'cdrom' : undefined) : qemuDriveFormat(plan.output);
   const firmware = bootFirmware(plan, job.definition);
   if (drive === undefined || firmware === 'none') {
     throw new UsageError('cli.run', `Option --run cannot boot ${plan.format}: QEMU does not open ${plan.output.container} images with ${plan.output.compression} compression directly`);
   }
   return runQemu(image.files.image.path, drive, firmware, env);
-}
-
-function runKexecError(format: string): UsageError {
-  return new UsageError('cli.run', `Option --run cannot start ${format}: it is started by kexec from a running Linux, not by firmware`, {
-    hint: 'extract it and boot image/kernel, image/initrd and image/cmdline with qemu -kernel (docs/importing.md)',
-  });
 }
 
 function runContainerError(format: string): UsageError {
@@ -194,7 +190,7 @@ function checkRunnable(jobs: readonly Job[]): void {
     if (definition === undefined) continue;
     if (isLiveFormat(definition)) continue; // a live ISO boots as a CD
     if (isTarballFormat(definition)) throw runContainerError(definition.name);
-    if (isKexecFormat(definition)) throw runKexecError(definition.name);
+    if (isKexecFormat(definition)) continue; // booted from its kernel and initrd
     const output = definition.output({ label: 'x', system: 'x' }, 'auto');
     if (qemuDriveFormat(output) === undefined || definition.firmware === 'none') {
       throw new UsageError('cli.run', `Option --run cannot boot ${definition.name}: QEMU does not open ${output.compression === 'none' ? output.container : `${output.compression}-compressed`} images directly`, {

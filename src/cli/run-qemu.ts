@@ -50,7 +50,20 @@ export function qemuArguments(image: string, driveFormat: string, firmware: Excl
 }
 
 export function runQemu(image: string, driveFormat: string, firmware: Exclude<Firmware, 'none'>, env: NodeJS.ProcessEnv): Promise<number> {
-  const args = qemuArguments(image, driveFormat, firmware, env);
+  return spawnQemu(qemuArguments(image, driveFormat, firmware, env));
+}
+
+/**
+ * The QEMU command line that boots a kernel, an initrd and a command line directly (a
+ * kexec image), with memory for an initrd that holds the whole store.
+ */
+export function kernelQemuArguments(kernel: string, initrd: string, commandLine: string, env: NodeJS.ProcessEnv): string[] {
+  const accel = env['NIXOS_GENERATE_ACCEL'];
+  return ['-machine', 'q35', '-m', '2048', '-nographic', '-no-reboot', '-accel', accel !== undefined && accel !== '' ? accel : 'tcg',
+    '-kernel', kernel, '-initrd', initrd, '-append', commandLine];
+}
+
+export function spawnQemu(args: readonly string[]): Promise<number> {
   return new Promise((resolve, reject) => {
     const child = spawn('qemu-system-x86_64', args, { stdio: 'inherit' });
     child.on('error', (error: NodeJS.ErrnoException) => {

@@ -214,6 +214,13 @@ test('with boot.initrd.compressor = "gzip" the ramdisk is one gzip member after 
   assert.deepEqual(MARKER.exec(booted.console)?.slice(1), [GUEST, 'none', 'missing', 'registration', 'overlay+squashfs'], booted.console.slice(-2000));
 });
 
+test('--run boots the kexec bundle from its kernel, initrd and command line', () => {
+  const result = run('node', [CLI, '-f', 'kexec-bundle', '-c', guestConfiguration(), '-I', `nixpkgs=${EXAMPLE_NIXPKGS}`, '-o', join(work.path, 'run'), '--run']);
+  assert.equal(result.status, 0, result.stderr.slice(-2000));
+  assert.equal(result.stdout.replace(/\r/g, '').split('\n')[0], join(work.path, 'run', 'nixos-system-x86_64-linux-kexec_bundle'));
+  assert.deepEqual(MARKER.exec(result.stdout)?.slice(1), [GUEST, 'none', 'missing', 'registration', 'overlay+squashfs'], result.stdout.slice(-2000));
+});
+
 test('building again gives the same bytes', () => {
   const again = build('kexec', guestConfiguration(), 'again');
   assert.equal(again.status, 0, again.stderr);

@@ -164,17 +164,17 @@ async function generate(jobs: readonly Job[], options: CliOptions, io: CliIo, di
 }
 
 /** Boots the first image built, for --run. */
-function runImage(image: BuiltImage, env: NodeJS.ProcessEnv): Promise<number> {
+function runImage(image: BuiltImage, env: NodeJS.ProcessEnv, extra: readonly string[]): Promise<number> {
   const { plan, job } = image;
   if (isTarballPlan(plan)) throw runContainerError(plan.format);
   // A kexec image boots as a kexec would: its kernel, initrd and command line.
-  if (isKexecPlan(plan)) return runKexec(plan, image.files.image.path, env);
+  if (isKexecPlan(plan)) return runKexec(plan, image.files.image.path, env, extra);
   const drive = isLivePlan(plan) ? (plan.output.compression === 'none' ? 'cdrom' : undefined) : qemuDriveFormat(plan.output);
   const firmware = bootFirmware(plan, job.definition);
   if (drive === undefined || firmware === 'none') {
     throw new UsageError('cli.run', `Option --run cannot boot ${plan.format}: QEMU does not open ${plan.output.container} images with ${plan.output.compression} compression directly`);
   }
-  return runQemu(image.files.image.path, drive, firmware, env);
+  return runQemu(image.files.image.path, drive, firmware, env, extra);
 }
 
 function runContainerError(format: string): UsageError {
@@ -251,7 +251,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     }
     if (options.run) {
       process.off('SIGINT', onSignal);
-      return await runImage(built[0]!, io.env);
+      return await runImage(built[0]!, io.env, options.qemuArguments);
     }
     return 0;
   } catch (error) {

@@ -24,6 +24,8 @@ export interface CliOptions {
   readonly searchPath: readonly string[];
   readonly nixOptions: readonly (readonly [string, string])[];
   readonly specialArgs: Readonly<Record<string, string>>;
+  /** Everything after "--": extra QEMU arguments for --run. */
+  readonly qemuArguments: readonly string[];
 }
 
 interface FlagSpec {
@@ -75,9 +77,14 @@ export function parseArguments(argv: readonly string[]): CliOptions {
   const searchPath: string[] = [];
   const nixOptions: [string, string][] = [];
   const specialArgs: Record<string, string> = {};
+  let qemuArguments: string[] = [];
 
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
+    if (arg === '--') {
+      qemuArguments = argv.slice(i + 1);
+      break;
+    }
     // "-Inixpkgs=..." is accepted like Nix accepts it.
     if (arg.startsWith('-I') && arg.length > 2) {
       searchPath.push(arg.slice(2));
@@ -137,18 +144,21 @@ export function parseArguments(argv: readonly string[]): CliOptions {
   if (json && run) {
     throw new UsageError('cli.conflict', 'Options --json and --run cannot be used together', { hint: 'the serial console of --run goes to stdout, where the JSON document goes' });
   }
+  if (qemuArguments.length > 0 && !run) {
+    throw new UsageError('cli.conflict', `Arguments after "--" (${qemuArguments.join(' ')}) are for QEMU and need --run`, { hint: 'add --run, or leave out what follows "--"' });
+  }
   if (formatPath !== undefined && toplevel !== undefined) {
     throw new UsageError('cli.conflict', 'Options --format-path and --toplevel cannot be used together', { hint: 'a format module needs an evaluation; use -c or --flake' });
   }
   return {
     help, list, run, json, configuration, flake, toplevel, formats, formatPath, bootloader, outLink, showTrace,
-    system, cores, diskSize, searchPath, nixOptions, specialArgs,
+    system, cores, diskSize, searchPath, nixOptions, specialArgs, qemuArguments,
   };
 }
 
 export function usage(): string {
   const lines = [
-    'Usage: nixos-generate [options]', '',
+    'Usage: nixos-generate [options] [-- QEMU arguments for --run]', '',
     'Builds NixOS images; prints the path of each image, one per line (or, with --json, one JSON document).',
     'Each image\'s directory gets a SHA256SUMS for "sha256sum -c". Progress and a summary go to stderr.', '',
     'Options:', '',

@@ -27,7 +27,8 @@ function extract(file: string, offset: number, member: string, dir: string): Pro
   });
 }
 
-export async function runKexec(plan: KexecPlan, file: string, env: NodeJS.ProcessEnv): Promise<number> {
+/** Boots the kexec image of `file`; `extra` goes after QEMU's own arguments. */
+export async function runKexec(plan: KexecPlan, file: string, env: NodeJS.ProcessEnv, extra: readonly string[] = []): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'nixos-generate-run-'));
   try {
     const offset = plan.output.stub === undefined ? 0 : Buffer.byteLength(plan.output.stub);
@@ -35,7 +36,7 @@ export async function runKexec(plan: KexecPlan, file: string, env: NodeJS.Proces
     await extract(file, offset, member, dir);
     const image = join(dir, member);
     const commandLine = readFileSync(join(image, 'cmdline'), 'utf8').trim();
-    return await spawnQemu(kernelQemuArguments(join(image, 'kernel'), join(image, 'initrd'), commandLine, env));
+    return await spawnQemu([...kernelQemuArguments(join(image, 'kernel'), join(image, 'initrd'), commandLine, env), ...extra]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

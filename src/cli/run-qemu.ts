@@ -49,8 +49,9 @@ export function qemuArguments(image: string, driveFormat: string, firmware: Excl
   return args;
 }
 
-export function runQemu(image: string, driveFormat: string, firmware: Exclude<Firmware, 'none'>, env: NodeJS.ProcessEnv): Promise<number> {
-  return spawnQemu(qemuArguments(image, driveFormat, firmware, env));
+/** Boots with qemuArguments, then `extra` (what the user gave after "--"). */
+export function runQemu(image: string, driveFormat: string, firmware: Exclude<Firmware, 'none'>, env: NodeJS.ProcessEnv, extra: readonly string[] = []): Promise<number> {
+  return spawnQemu([...qemuArguments(image, driveFormat, firmware, env), ...extra]);
 }
 
 /**

@@ -44,6 +44,7 @@ test('a missing format or a bad --disk-size is a usage error', () => {
   assertOneLine(generate(['-f', 'raw-efi', '--disk-size', '12G']), 2, /Invalid --disk-size "12G"; give a whole number of MiB, or "auto"/);
   assertOneLine(generate(['--toplevel', '/tmp', '-c', 'x.nix', '-f', 'raw-efi']), 2, /Options -c and --toplevel cannot be used together/);
   assertOneLine(generate(['--json', '--run', '-f', 'raw-efi']), 2, /Options --json and --run cannot be used together; the serial console of --run goes to stdout/);
+  assertOneLine(generate(['-f', 'raw-efi', '--', '-m', '2048']), 2, /Arguments after "--" \(-m 2048\) are for QEMU and need --run/);
 });
 
 test('nixpkgs missing from the search path is one line with the fix', () => {

@@ -1,7 +1,7 @@
 /** The CLI contract: --help, --list, one path per image on stdout (--json: test/cli/json-output.test.ts), --run. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FLAGS } from '../../src/cli/options.js';
 import { CLI, exampleToplevel } from '../helpers/example.js';
@@ -39,10 +39,13 @@ test('$(nixos-generate ...) captures the image path: stdout holds only paths', (
   }
 });
 
-test('--run boots the image in QEMU with the serial console on the terminal', () => {
+test('--run boots the image in QEMU with the serial console on the terminal, with the arguments after -- passed to QEMU', () => {
   const tmp = tempDir('run');
   try {
-    const result = runOk('node', [CLI, '--toplevel', exampleToplevel('run-host'), '-f', 'raw-efi', '--run', '-o', join(tmp.path, 'out')]);
+    // A file character device: QEMU creates its file when it starts.
+    const probe = join(tmp.path, 'probe');
+    const result = runOk('node', [CLI, '--toplevel', exampleToplevel('run-host'), '-f', 'raw-efi', '--run', '-o', join(tmp.path, 'out'), '--', '-chardev', `file,id=probe,path=${probe}`]);
+    assert.ok(existsSync(probe), 'QEMU got the arguments after "--"');
     const lines = result.stdout.replace(/\r/g, '').split('\n');
     assert.equal(lines[0], join(tmp.path, 'out', 'nixos.img'));
     const marker = MARKER.exec(result.stdout);

@@ -50,7 +50,8 @@ let
 
   objects = map discard tarball.objects;
   scriptPath = discard script.outPath;
-  compressCommand = builtins.head (lib.filter (w: w != "") (lib.splitString " " tarball.compressCommand) ++ [ "" ]);
+  # The script and the image are written by this project: their paths go without context.
+  archive = import ./system-tarball.nix lib { inherit tarball; where = "system.build.kexec_tarball"; storePath = discard; };
 
   refusals =
     lib.optional (config.virtualisation.diskSize != "auto") {
@@ -78,13 +79,7 @@ let
       value = scriptContext;
       hint = "nixos-generate writes the script of nixos-generators' kexec.nix, which refers to the image, kexec-tools, cpio and the shell only";
     }
-    ++ lib.optional (!(builtins.elem compressCommand [ "pixz" "xz" ]) || tarball.extension != ".xz") {
-      option = "system.build.kexec_tarball.compressCommand";
-      value = "${tarball.compressCommand} (${tarball.extension})";
-      hint = "nixos-generate compresses the kexec tarball with xz (.tar.xz), as pixz does";
-    };
-
-  fileName = "tarball/${tarball.fileName}.tar${tarball.extension}";
+    ++ archive.compressionRefusals;
 
   plan = {
     version = 1;
@@ -94,8 +89,7 @@ let
     tarball = {
       contents = [ ];
       storePaths = objects;
-      symlinks = map (pair: { object = discard pair.object; path = lib.removePrefix "/" pair.symlink; })
-        (lib.filter (pair: pair.symlink != "none") (lib.zipListsWith (object: symlink: { inherit object symlink; }) tarball.objects tarball.symlinks));
+      inherit (archive) symlinks;
       commands = [ ];
     };
     kexec = {
@@ -129,7 +123,7 @@ let
       else
         {
           container = "tar";
-          inherit fileName;
+          inherit (archive) fileName;
           compression = "xz";
         };
   };

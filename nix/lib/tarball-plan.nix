@@ -46,16 +46,12 @@ let
   commands = lib.concatLists (lib.filter (r: r != null) readLines);
 
   extraArgs = words tarball.extraArgs;
-  compressor = builtins.head (words tarball.compressCommand ++ [ "" ]);
+  archive = import ./system-tarball.nix lib { inherit tarball where; storePath = object: "${object}"; };
 
   contents = lib.zipListsWith (source: target: {
     source = "${source}";
     inherit target;
   }) tarball.sources tarball.targets;
-  symlinks = map (pair: {
-    object = "${pair.object}";
-    path = lib.removePrefix "/" pair.symlink;
-  }) (lib.filter (pair: pair.symlink != "none") (lib.zipListsWith (object: symlink: { inherit object symlink; }) tarball.objects tarball.symlinks));
 
   refusals =
     lib.optional (config.virtualisation.diskSize != "auto") {
@@ -83,11 +79,7 @@ let
       value = tarball.extraArgs;
       hint = "nixos-generate writes every member owned by 0:0 and takes no other tar arguments";
     }
-    ++ lib.optional (!(builtins.elem compressor [ "pixz" "xz" ]) || tarball.extension != ".xz") {
-      option = "${where}.compressCommand";
-      value = "${tarball.compressCommand} (${tarball.extension})";
-      hint = "nixos-generate compresses system tarballs with xz (.tar.xz), as pixz does";
-    };
+    ++ archive.compressionRefusals;
 
   plan = {
     version = 1;
@@ -95,12 +87,13 @@ let
     inherit (cfg) format;
     toplevel = "${config.system.build.toplevel}";
     tarball = {
-      inherit contents symlinks commands;
+      inherit contents commands;
+      inherit (archive) symlinks;
       storePaths = map (o: "${o}") tarball.objects;
     };
     output = {
       container = "tar";
-      fileName = "tarball/${tarball.fileName}.tar${tarball.extension}";
+      inherit (archive) fileName;
       compression = "xz";
     };
   };

@@ -37,6 +37,15 @@ export interface PhasedControl extends RunControl {
   readonly phase?: string;
 }
 
+/**
+ * `control` whose progress events say at least `total` bytes: for writers that count what
+ * they read but cannot know in advance how much that will be (the squashfs writer).
+ */
+export function withProgressTotal<C extends RunControl>(control: C, total: number): C {
+  const onProgress = control.onProgress;
+  return onProgress === undefined ? control : { ...control, onProgress: (event) => onProgress({ ...event, total: Math.max(event.done, total) }) };
+}
+
 /** Reports `done` of `total` bytes under the control's phase (or the writer's default). */
 export function progressReporter(control: PhasedControl, defaultPhase: string, total: number): (done: number) => void {
   const onProgress = control.onProgress;

@@ -200,7 +200,8 @@ export async function buildImage(request: BuildImageRequest): Promise<BuiltImage
       ({ system } = await writeLiveIso(plan, request.closure, scope, image, request.epoch, { ...control, phase }));
     } else if (isKexecPlan(plan)) {
       const scope = request.scope ?? closureScope(request.closure);
-      const scriptInputs = request.scriptInputsClosure ?? { toplevel: plan.toplevel, registrations: [] };
+      const scriptInputs = request.scriptInputsClosure;
+      if (scriptInputs === undefined) throw new ImageError('plan.invalid', `Cannot write ${plan.format}: the closure of the kexec script's inputs was not given`);
       await writeKexecImage(plan, { system: request.closure, scriptInputs }, scope, image, request.epoch, { ...control, phase });
       system = toplevelSystem(plan.toplevel);
     } else if (isTarballPlan(plan)) {

@@ -19,7 +19,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ImageError } from '../core/errors.js';
 import { OutputFile } from '../core/output-file.js';
-import { checkpoint, type PhasedControl } from '../core/progress.js';
+import { checkpoint, withProgressTotal, type PhasedControl } from '../core/progress.js';
 import { outputFileSink } from '../core/sink.js';
 import { writeCpio } from '../archive/cpio.js';
 import { copyFileInto } from '../archive/sinks.js';
@@ -32,7 +32,7 @@ import { narDigest } from '../nix/nar.js';
 import { nukeReferences, scanReferences } from '../nix/references.js';
 import type { PathRegistration } from '../nix/registration.js';
 import type { SystemClosure } from '../nix/root-tree.js';
-import { closureBytes, storeSquashfsTree } from '../nix/store-tree.js';
+import { closureBytes, storeSquashfsOptions, storeSquashfsTree } from '../nix/store-tree.js';
 import type { KexecPlan } from '../plan/types.js';
 import { archiveTarballRoot, tarballRoot } from './system-tarball.js';
 
@@ -67,12 +67,6 @@ function ramdiskTree(kexec: KexecPlan['kexec'], squashfsFile: string): DirNode {
   return root;
 }
 
-/** `control` with progress totals of at least `total` bytes (the squashfs writer counts what it reads). */
-function withTotal(control: PhasedControl, total: number): PhasedControl {
-  const onProgress = control.onProgress;
-  return onProgress === undefined ? control : { ...control, onProgress: (event) => onProgress({ ...event, total: Math.max(event.done, total) }) };
-}
-
 /** A registration for a path this project wrote: its NAR hash and size, no deriver (as closureInfo lists it). */
 async function registrationOf(path: string, node: TreeNode, references: readonly string[]): Promise<PathRegistration> {
   const { narHash, narSize } = await narDigest(node);
@@ -93,14 +87,8 @@ export async function writeKexecImage(plan: KexecPlan, closures: KexecClosures, 
   try {
     // The squashfs of the system's closure.
     const squashfs = temporary('.kexec-squashfs.img');
-    const { squashfs: compression } = kexec;
-    await writeSquashfs(storeSquashfsTree(closures.system, epoch), squashfs, 0, {
-      compression: compression.algorithm,
-      ...(compression.level === null ? {} : { level: compression.level }),
-      ...(compression.dictionarySize === undefined ? {} : { dictionarySize: compression.dictionarySize }),
-      blockSize: compression.blockSize,
-      mtime: epoch,
-    }, withTotal(control, closureBytes(closures.system)));
+    await writeSquashfs(storeSquashfsTree(closures.system, epoch), squashfs, 0, storeSquashfsOptions(kexec.squashfs, epoch),
+      withProgressTotal(control, closureBytes(closures.system)));
     await checkpoint(control);
 
     // The ramdisk: the stage-1 initrd, then the compressed cpio.
@@ -123,7 +111,7 @@ export async function writeKexecImage(plan: KexecPlan, closures: KexecClosures, 
     await checkpoint(control);
 
     // system.build.image and kexec_script.
-    const image = dir({ ...STORE_EXECUTABLE }, [
+    const image = dir(STORE_EXECUTABLE, [
       ['cmdline', fileFromBytes(STORE_FILE, kexec.cmdline)],
       ['initrd', hostFile(ramdisk.temporaryPath, STORE_FILE)],
       ['kernel', fileFromBytes(STORE_FILE, nukeReferences(readFileSync(kernelFile)))],

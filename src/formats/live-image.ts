@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { ImageError } from '../core/errors.js';
 import type { OutputFile } from '../core/output-file.js';
-import type { PhasedControl } from '../core/progress.js';
+import { withProgressTotal, type PhasedControl } from '../core/progress.js';
 import { readBootspec, type Bootspec } from '../boot/bootspec.js';
 import { efiBootImage, isoGrubEfi, removableEfiName } from '../boot/iso-efi.js';
 import { isoBootPath, isoGrubConfig, isolinuxConfig } from '../boot/iso-menus.js';
@@ -18,7 +18,7 @@ import { writeSquashfs } from '../fs/squashfs/index.js';
 import { dir, fileFromBytes, placeNode, scanHostTree, type DirNode, type NodeMeta, type TreeNode } from '../fs/tree.js';
 import type { ClosureScope } from '../nix/closure-scope.js';
 import type { SystemClosure } from '../nix/root-tree.js';
-import { storeSquashfsTree } from '../nix/store-tree.js';
+import { closureBytes, storeSquashfsOptions, storeSquashfsTree } from '../nix/store-tree.js';
 import type { LivePlan } from '../plan/types.js';
 
 /** The squashfs on the ISO, as iso-image.nix's /nix/.ro-store mount names it. */
@@ -84,8 +84,7 @@ async function isoTree(plan: LivePlan, bootspec: Bootspec, scope: ClosureScope, 
 
 /** An upper bound of the squashfs's size (every byte stored, plus metadata), for the ISO's directory records. */
 function squashfsBound(closure: SystemClosure): number {
-  const stored = closure.registrations.reduce((sum, r) => sum + r.narSize, 0);
-  return Math.ceil(stored * 1.1) + (64 << 20);
+  return Math.ceil(closureBytes(closure) * 1.1) + (64 << 20);
 }
 
 /** Writes the ISO into `out`; returns the system the bootspec names. */
@@ -106,25 +105,13 @@ export async function writeLiveIso(plan: LivePlan, closure: SystemClosure, scope
       : {}),
   };
   const store = storeSquashfsTree(closure, epoch);
-  const { squashfs } = live;
   // The squashfs writer counts the bytes it has read; the closure's NAR size is about all it will read.
-  const closureBytes = closure.registrations.reduce((sum, r) => sum + r.narSize, 0);
-  const onProgress = control.onProgress;
-  const squashfsControl: PhasedControl = {
-    ...control,
-    ...(onProgress === undefined ? {} : { onProgress: (event) => onProgress({ ...event, total: Math.max(event.done, closureBytes) }) }),
-  };
+  const squashfsControl = withProgressTotal(control, closureBytes(closure));
   await writeIso(root, out, options, {
     path: SQUASHFS_PATH,
     mode: 0o444,
     maxBytes: squashfsBound(closure),
-    write: async (file, start) => (await writeSquashfs(store, file, start, {
-      compression: squashfs.algorithm,
-      ...(squashfs.level === null ? {} : { level: squashfs.level }),
-      ...(squashfs.dictionarySize === undefined ? {} : { dictionarySize: squashfs.dictionarySize }),
-      blockSize: squashfs.blockSize,
-      mtime: epoch,
-    }, squashfsControl)).bytes,
+    write: async (file, start) => (await writeSquashfs(store, file, start, storeSquashfsOptions(live.squashfs, epoch), squashfsControl)).bytes,
   }, control);
   return { system: bootspec.system };
 }

@@ -4,9 +4,11 @@
  * loads into its database at boot.
  */
 import { ImageError } from '../core/errors.js';
+import type { SquashfsOptions } from '../fs/squashfs/index.js';
 import { dir, fileFromBytes, lazyHostTree, type DirNode, type NodeMeta } from '../fs/tree.js';
 import { formatRegistration } from './registration.js';
 import { STORE_DIR, type SystemClosure } from './root-tree.js';
+import type { SquashfsCompressionPlan } from '../plan/types.js';
 
 export function storeSquashfsTree(closure: SystemClosure, epoch: number): DirNode {
   const meta = (permissions: number): NodeMeta => ({ permissions, uid: 0, gid: 0, mtime: epoch });
@@ -19,6 +21,17 @@ export function storeSquashfsTree(closure: SystemClosure, epoch: number): DirNod
   }
   root.entries.set('nix-path-registration', fileFromBytes(meta(0o444), formatRegistration(closure.registrations)));
   return root;
+}
+
+/** The squashfs writer's options for a plan's squashfs compression, dated `mtime`. */
+export function storeSquashfsOptions(compression: SquashfsCompressionPlan, mtime: number): SquashfsOptions {
+  return {
+    compression: compression.algorithm,
+    ...(compression.level === null ? {} : { level: compression.level }),
+    ...(compression.dictionarySize === undefined ? {} : { dictionarySize: compression.dictionarySize }),
+    blockSize: compression.blockSize,
+    mtime,
+  };
 }
 
 /** The bytes of the closure's store paths (their NAR sizes): about what a writer reads. */

@@ -1,6 +1,6 @@
 /** Boots images in QEMU (software emulation is fine) and returns what the serial console printed. */
 import { spawn } from 'node:child_process';
-import { qemuArguments } from '../../src/cli/run-qemu.js';
+import { kernelQemuArguments, qemuArguments } from '../../src/cli/run-qemu.js';
 
 /** host, esp, profile, nixdb, and store: "root" for a disk, "overlay+squashfs" for a live system. */
 export const MARKER = /EXAMPLE-SYSTEM-BOOTED host=(\S+) esp=(\S+) profile=(\S+) nixdb=(\S+) store=(\S+)/;
@@ -19,9 +19,9 @@ export function boot(image: string, driveFormat: string, firmware: 'bios' | 'uef
   return bootQemu([...qemuArguments(image, driveFormat, firmware, process.env), ...extraArgs], timeoutMs);
 }
 
-/** Boots a kernel, an initrd and a command line directly (-kernel), as a kexec image is booted. */
+/** Boots a kernel, an initrd and a command line directly, with the command line --run uses for a kexec image. */
 export function bootKernel(kernel: string, initrd: string, commandLine: string, timeoutMs = 240_000): Promise<BootResult> {
-  return bootQemu(['-machine', 'q35', '-m', '1024', '-nographic', '-no-reboot', '-accel', 'tcg', '-kernel', kernel, '-initrd', initrd, '-append', commandLine], timeoutMs);
+  return bootQemu(kernelQemuArguments(kernel, initrd, commandLine, process.env), timeoutMs);
 }
 
 /** Runs QEMU with `args` (which ask for -nographic), the serial console captured. */

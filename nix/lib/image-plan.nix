@@ -79,9 +79,9 @@ let
         hint = "${cfg.format} needs GRUB for ${if layoutHasEsp then "UEFI (boot.loader.grub.efiSupport = true)" else "BIOS (a boot.loader.grub.device other than \"nodev\")"}";
       };
 
-  refusals = bootloaderRefusals ++ cfg.refusals;
+  refusals = lib.optionals cfg.writesDisk bootloaderRefusals ++ cfg.refusals;
 
-  plan = {
+  diskPlan = {
     version = 1;
     inherit (cfg) format additionalSpace;
     toplevel = "${config.system.build.toplevel}";
@@ -126,6 +126,25 @@ in
       internal = true;
       description = "Settings the format cannot honour: { option; value; hint; }. The first one stops the build before anything is built.";
     };
+    writesDisk = lib.mkOption {
+      type = lib.types.bool;
+      default = true;
+      internal = true;
+      description = "Whether the plan has a disk (and so a boot loader to check); false for a runner without one (vm).";
+    };
+    diskPlan = lib.mkOption {
+      type = lib.types.attrs;
+      readOnly = true;
+      internal = true;
+      default = diskPlan;
+      description = "The disk this format's layout, boot loader and output give (docs/image-plan.md).";
+    };
+    plan = lib.mkOption {
+      type = lib.types.attrs;
+      default = diskPlan;
+      internal = true;
+      description = "The plan exported as system.build.imagePlan: the disk plan, or a plan holding it (vm-bootloader).";
+    };
     baseName = lib.mkOption {
       type = lib.types.str;
       readOnly = true;
@@ -136,5 +155,5 @@ in
     };
   };
 
-  config.system.build.imagePlan = (import ./common.nix).planOrRefusal pkgs cfg.format refusals plan;
+  config.system.build.imagePlan = (import ./common.nix).planOrRefusal pkgs cfg.format refusals cfg.plan;
 }

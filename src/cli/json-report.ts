@@ -8,7 +8,7 @@ import { bootFirmware } from '../formats/firmware.js';
 import type { AnyFormatDefinition, Firmware } from '../formats/format.js';
 import { nixosVersion } from '../formats/toplevel-plan.js';
 import { STORE_PATH } from '../plan/schema.js';
-import { isKexecPlan, isLivePlan, isTarballPlan, type AnyImagePlan, type ImagePlan } from '../plan/types.js';
+import { isKexecPlan, isLivePlan, isTarballPlan, isVmPlan, type AnyImagePlan, type ImagePlan } from '../plan/types.js';
 
 const ABSOLUTE_PATH = '^/';
 const SHA256_HEX = '^[0-9a-f]{64}$';
@@ -103,6 +103,7 @@ function labelOf(toplevel: string): string | null {
 /** A live ISO's hybrid tables: a GPT (with its protective MBR) when it boots by EFI too, else an MBR; none without isohybrid. */
 function partitionTableOf(plan: AnyImagePlan): ImagePlan['partitionTable']['type'] {
   if (isTarballPlan(plan) || isKexecPlan(plan)) return 'none';
+  if (isVmPlan(plan)) return plan.disk === null ? 'none' : plan.disk.partitionTable.type;
   if (!isLivePlan(plan)) return plan.partitionTable.type;
   if (!plan.live.usb) return 'none';
   return plan.live.efi !== null ? 'gpt' : 'mbr';

@@ -12,7 +12,7 @@ import { abortAllOutputs } from '../core/output-file.js';
 import { epochFromEnvironment } from '../core/reproducible.js';
 import { buildImage, type BuiltImageFiles } from '../formats/build.js';
 import { bootFirmware } from '../formats/firmware.js';
-import { isKexecFormat, isLiveFormat, isTarballFormat, type AnyFormatDefinition } from '../formats/format.js';
+import { isKexecFormat, isLiveFormat, isTarballFormat, isVmFormat, type AnyFormatDefinition } from '../formats/format.js';
 import { livePlanForToplevel } from '../formats/live-plan.js';
 import { planForToplevel } from '../formats/toplevel-plan.js';
 import { tarballPlanForToplevel } from '../formats/tarball-plan.js';
@@ -20,7 +20,9 @@ import { findFormat, formatNames } from '../formats/registry.js';
 import { planScope, queryClosure, resolveToplevel } from '../nix/closure.js';
 import { buildPlanWithNix, NIX_DIR, parseFlakeReference, type ConfigurationSource } from '../nix/evaluate.js';
 import type { SystemClosure } from '../nix/root-tree.js';
-import { isKexecPlan, isLivePlan, isTarballPlan, type AnyImagePlan } from '../plan/types.js';
+import { isKexecPlan, isLivePlan, isTarballPlan, isVmPlan, type AnyImagePlan } from '../plan/types.js';
+import { runVm } from './run-vm.js';
+import { containerInit, runContainer } from './run-container.js';
 import { runKexec } from './run-kexec.js';
 import { jsonReport } from './json-report.js';
 import { parseArguments, usage, type CliOptions } from './options.js';
@@ -51,7 +53,7 @@ function jobsFor(options: CliOptions): Job[] {
     if (!existsSync(path)) throw new UsageError('cli.format-path', `Cannot read the format module "${options.formatPath}": no such file`, { hint: 'pass the path of a format .nix file' });
     return [{ label: basename(path, '.nix'), definition: undefined, modulePath: path }];
   }
-  const names = options.formats.length > 0 ? options.formats : options.run ? ['qcow-efi'] : [];
+  const names = options.formats.length > 0 ? options.formats : options.run ? ['vm'] : [];
   if (names.length === 0) throw new UsageError('cli.missing-format', 'Missing format', { hint: `use -f NAME; formats: ${formatNames().join(', ')}` });
   const unique = [...new Set(names)];
   return unique.map((name) => {
@@ -114,6 +116,11 @@ async function generate(jobs: readonly Job[], options: CliOptions, io: CliIo, di
           hint: 'build it with -c or --flake',
         });
       }
+      if (isVmFormat(definition)) {
+        throw new UsageError('toplevel.needs-configuration', `Cannot build ${definition.name} from --toplevel: what its runner starts (the 9p store, the disk's filesystems, the consoles) comes from virtualisation/qemu-vm.nix in the configuration`, {
+          hint: 'build it with -c or --flake',
+        });
+      }
       const closure = await closureOf(toplevel);
       plan = isLiveFormat(definition)
         ? livePlanForToplevel(definition, closure)
@@ -142,6 +149,8 @@ async function generate(jobs: readonly Job[], options: CliOptions, io: CliIo, di
       : jobs.length === 1 ? resolve(options.outLink) : join(resolve(options.outLink), job.label);
     const closure = isTarballPlan(plan) ? await closureOf(plan.toplevel, plan.tarball.storePaths)
       : isKexecPlan(plan) ? await closureOf(plan.toplevel, plan.kexec.storeContents)
+      // vm-bootloader's disk holds regInfo's closure too (make-disk-image's additionalPaths).
+      : isVmPlan(plan) && plan.disk !== null ? await closureOf(plan.toplevel, [plan.toplevel, plan.vm.regInfo])
       : await closureOf(plan.toplevel);
     const scriptInputsClosure = isKexecPlan(plan) ? await closureOf(plan.toplevel, plan.kexec.scriptInputs) : undefined;
     const scope = await planScope(plan, closure, signal);
@@ -166,9 +175,11 @@ async function generate(jobs: readonly Job[], options: CliOptions, io: CliIo, di
 /** Boots the first image built, for --run. */
 function runImage(image: BuiltImage, env: NodeJS.ProcessEnv, extra: readonly string[]): Promise<number> {
   const { plan, job } = image;
-  if (isTarballPlan(plan)) throw runContainerError(plan.format);
+  if (isTarballPlan(plan)) return runContainer(plan, image.files.image.path, extra);
   // A kexec image boots as a kexec would: its kernel, initrd and command line.
   if (isKexecPlan(plan)) return runKexec(plan, image.files.image.path, env, extra);
+  // A vm format starts through its own runner, in this directory, as nixos-generators does.
+  if (isVmPlan(plan)) return runVm(image.files.image.path, env, extra);
   const drive = isLivePlan(plan) ? (plan.output.compression === 'none' ? 'cdrom' : undefined) : qemuDriveFormat(plan.output);
   const firmware = bootFirmware(plan, job.definition);
   if (drive === undefined || firmware === 'none') {
@@ -177,24 +188,22 @@ function runImage(image: BuiltImage, env: NodeJS.ProcessEnv, extra: readonly str
   return runQemu(image.files.image.path, drive, firmware, env, extra);
 }
 
-function runContainerError(format: string): UsageError {
-  return new UsageError('cli.run', `Option --run cannot start ${format}: it is a container tarball, not a bootable image`, {
-    hint: 'import it into its runtime instead (docs/importing.md: podman import, incus image import, pct create)',
-  });
-}
-
 /** --run needs a format QEMU can boot directly; say so before building anything. */
 function checkRunnable(jobs: readonly Job[]): void {
   for (const job of jobs) {
     const definition = job.definition;
     if (definition === undefined) continue;
     if (isLiveFormat(definition)) continue; // a live ISO boots as a CD
-    if (isTarballFormat(definition)) throw runContainerError(definition.name);
+    if (isTarballFormat(definition)) {
+      containerInit(definition.name); // refuses a tarball that is not a root filesystem
+      continue;
+    }
     if (isKexecFormat(definition)) continue; // booted from its kernel and initrd
+    if (isVmFormat(definition)) continue; // started by its runner
     const output = definition.output({ label: 'x', system: 'x' }, 'auto');
     if (qemuDriveFormat(output) === undefined || definition.firmware === 'none') {
       throw new UsageError('cli.run', `Option --run cannot boot ${definition.name}: QEMU does not open ${output.compression === 'none' ? output.container : `${output.compression}-compressed`} images directly`, {
-        hint: 'use --run with iso, raw, raw-efi, qcow, qcow-efi, amazon, azure, hyperv, vmware, cloudstack, kubevirt or openstack',
+        hint: 'use --run with vm, vm-nogui, vm-bootloader, iso, raw, raw-efi, qcow, qcow-efi, amazon, azure, hyperv, vmware, cloudstack, kubevirt, openstack, kexec or a container tarball',
       });
     }
   }

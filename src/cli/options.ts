@@ -43,7 +43,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { names: ['-f', '--format'], values: ['NAME'], help: 'the image format; several formats separated by commas build in one run' },
   { names: ['--format-path'], values: ['PATH'], help: 'a custom format module (it must import nix/lib/image-plan.nix)' },
   { names: ['--list'], values: [], help: 'list the available formats, one per line' },
-  { names: ['--run'], values: [], help: 'boot the built image in QEMU with the serial console on this terminal' },
+  { names: ['--run'], values: [], help: 'boot the built image (default format: vm) in QEMU with the serial console on this terminal, or start a container tarball in podman' },
   { names: ['--json'], values: [], help: 'print one JSON document describing the images (path, size, sha256, firmware, ...) on stdout instead of their paths' },
   { names: ['--show-trace'], values: [], help: 'show Nix\'s evaluation trace on errors' },
   { names: ['--system'], values: ['SYSTEM'], help: 'the target system, for example x86_64-linux' },

@@ -27,7 +27,8 @@ import { writeVma } from '../container/vma.js';
 import { writeVmdk } from '../container/vmdk.js';
 import type { ClosureScope } from '../nix/closure-scope.js';
 import type { SystemClosure } from '../nix/root-tree.js';
-import { isDiskPlan, isKexecPlan, isLivePlan, isTarballPlan, type AnyImagePlan, type ImagePlan } from '../plan/types.js';
+import { isDiskPlan, isKexecPlan, isLivePlan, isTarballPlan, isVmPlan, type AnyImagePlan, type ImagePlan } from '../plan/types.js';
+import { linkVmSystem, writeVmFiles } from './vm-output.js';
 import { writeKexecImage } from './kexec-image.js';
 import { closureScope } from '../nix/closure-scope.js';
 import { writeLiveIso } from './live-image.js';
@@ -192,7 +193,8 @@ export async function buildImage(request: BuildImageRequest): Promise<BuiltImage
     return out;
   };
   try {
-    const image = create(plan.output.fileName, isKexecPlan(plan) && plan.output.container === 'kexec-bundle' ? 0o755 : undefined);
+    const executable = (isKexecPlan(plan) && plan.output.container === 'kexec-bundle') || isVmPlan(plan);
+    const image = create(plan.output.fileName, executable ? 0o755 : undefined);
     const phase = `write ${plan.output.fileName} (${plan.format})`;
     let system: string;
     if (isLivePlan(plan)) {
@@ -204,6 +206,9 @@ export async function buildImage(request: BuildImageRequest): Promise<BuiltImage
       if (scriptInputs === undefined) throw new ImageError('plan.invalid', `Cannot write ${plan.format}: the closure of the kexec script's inputs was not given`);
       await writeKexecImage(plan, { system: request.closure, scriptInputs }, scope, image, request.epoch, { ...control, phase });
       system = toplevelSystem(plan.toplevel);
+    } else if (isVmPlan(plan)) {
+      const scope = request.scope ?? closureScope(request.closure);
+      ({ system } = await writeVmFiles(plan, request.closure, scope, image, (name) => create(name), request.epoch, { ...control, phase }));
     } else if (isTarballPlan(plan)) {
       await writeSystemTarball(plan, request.closure, request.scope ?? closureScope(request.closure), image, { ...control, phase });
       system = toplevelSystem(plan.toplevel);
@@ -228,6 +233,7 @@ export async function buildImage(request: BuildImageRequest): Promise<BuiltImage
     // there always matches the files beside it, even if a rename fails in between.
     removeStale(checksumsPath);
     for (const { out } of outputs) out.commit();
+    if (isVmPlan(plan)) linkVmSystem(plan, outputDir);
     return { image: written[0]!, sideFiles: written.slice(1), checksums: checksumsPath, system };
   } catch (error) {
     for (const { out } of outputs) out.abort();

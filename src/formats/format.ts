@@ -98,7 +98,20 @@ export interface KexecFormatDefinition {
   output(names: OutputNames): KexecPlan['output'];
 }
 
-export type AnyFormatDefinition = FormatDefinition | LiveFormatDefinition | TarballFormatDefinition | KexecFormatDefinition;
+/**
+ * nixos-generators' vm formats: a QEMU runner (and for vm-bootloader its disk). Built from
+ * a configuration only: what the runner starts (9p shares, consoles, the disk's
+ * filesystems) is what qemu-vm.nix made of it, and its file is named after system.name.
+ */
+export interface VmFormatDefinition {
+  readonly kind: 'vm';
+  readonly name: string;
+  readonly description: string;
+  /** Nix module under nix/formats/. */
+  readonly nixModule: string;
+}
+
+export type AnyFormatDefinition = FormatDefinition | LiveFormatDefinition | TarballFormatDefinition | KexecFormatDefinition | VmFormatDefinition;
 
 export function isLiveFormat(format: AnyFormatDefinition): format is LiveFormatDefinition {
   return 'kind' in format && format.kind === 'live';
@@ -110,6 +123,10 @@ export function isTarballFormat(format: AnyFormatDefinition): format is TarballF
 
 export function isKexecFormat(format: AnyFormatDefinition): format is KexecFormatDefinition {
   return 'kind' in format && format.kind === 'kexec';
+}
+
+export function isVmFormat(format: AnyFormatDefinition): format is VmFormatDefinition {
+  return 'kind' in format && format.kind === 'vm';
 }
 
 export function isDiskFormat(format: AnyFormatDefinition): format is FormatDefinition {

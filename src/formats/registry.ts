@@ -6,7 +6,7 @@
 import { UsageError } from '../core/errors.js';
 import type { TarballCommand } from '../plan/types.js';
 import { proxmoxQemuServerConf } from '../container/proxmox-config.js';
-import { DEFAULT_ADDITIONAL_SPACE_MIB as SPACE, nixpkgsBaseName as base, isDiskFormat, type AnyFormatDefinition, type FormatDefinition, type KexecFormatDefinition, type LiveFormatDefinition, type OutputNames, type TarballFormatDefinition } from './format.js';
+import { DEFAULT_ADDITIONAL_SPACE_MIB as SPACE, nixpkgsBaseName as base, isDiskFormat, type AnyFormatDefinition, type FormatDefinition, type KexecFormatDefinition, type LiveFormatDefinition, type OutputNames, type TarballFormatDefinition, type VmFormatDefinition } from './format.js';
 
 const BIOS = { bios: true, efi: false } as const;
 const EFI = { bios: false, efi: true } as const;
@@ -53,6 +53,11 @@ function kexec(definition: Pick<KexecFormatDefinition, 'name' | 'description' | 
       ? { container: 'kexec-bundle', fileName: `${systemTarballName(n)}-kexec_bundle`, compression: 'xz' }
       : { container: 'tar', fileName: `tarball/${systemTarballName(n)}.tar.xz`, compression: 'xz' }),
   };
+}
+
+/** nixos-generators' vm formats: bin/run-<system.name>-vm, from the configuration only. */
+function vm(definition: Omit<VmFormatDefinition, 'kind'>): VmFormatDefinition {
+  return { kind: 'vm', ...definition };
 }
 
 export const FORMATS: readonly AnyFormatDefinition[] = [
@@ -195,6 +200,18 @@ export const FORMATS: readonly AnyFormatDefinition[] = [
       virtualMachine: { name: `NixOS ${n.label} (${n.system})`, memoryMiB: 1536, cpus: 1 },
     }),
   }),
+  vm({
+    name: 'vm', description: 'QEMU runner bin/run-<host>-vm (qemu-vm.nix): the kernel booted directly, the host\'s store over 9p, a disk made on first run',
+    nixModule: 'vm.nix',
+  }),
+  vm({
+    name: 'vm-bootloader', description: 'the vm runner booting the system\'s boot loader from a qcow2 (GRUB by BIOS, or by UEFI with useEFIBoot) through an overlay',
+    nixModule: 'vm-bootloader.nix',
+  }),
+  vm({
+    name: 'vm-nogui', description: 'the vm runner without graphics: serial console and QEMU monitor on the terminal',
+    nixModule: 'vm-nogui.nix',
+  }),
   format({
     name: 'vmware', description: 'VMware: monolithicSparse VMDK, GPT with ESP, GRUB for UEFI',
     layout: 'efi', grub: EFI, additionalSpace: SPACE, firmware: 'uefi', nixModule: 'vmware.nix',
@@ -227,6 +244,6 @@ export function findFormat(name: string): AnyFormatDefinition {
 /** A disk format by name (benchmarks and tools that need a disk plan). */
 export function findDiskFormat(name: string): FormatDefinition {
   const format = findFormat(name);
-  if (!isDiskFormat(format)) throw new UsageError('format.not-disk', `Cannot use "${name}" here: it is a ${format.kind === 'live' ? 'live ISO' : format.kind === 'kexec' ? 'kexec tarball' : 'system tarball'}, not a disk image`);
+  if (!isDiskFormat(format)) throw new UsageError('format.not-disk', `Cannot use "${name}" here: it is a ${format.kind === 'live' ? 'live ISO' : format.kind === 'kexec' ? 'kexec tarball' : format.kind === 'vm' ? 'QEMU runner' : 'system tarball'}, not a disk image`);
   return format;
 }

@@ -1,7 +1,7 @@
 /** Asks Nix for a system's closure and its registration (NAR hashes, sizes, references). */
 import { realpathSync } from 'node:fs';
 import { ImageError } from '../core/errors.js';
-import { isKexecPlan, isLivePlan, isTarballPlan, type AnyImagePlan } from '../plan/types.js';
+import { isKexecPlan, isLivePlan, isTarballPlan, isVmPlan, type AnyImagePlan } from '../plan/types.js';
 import { closureScope, storePathOf, type ClosureScope } from './closure-scope.js';
 import { parseRegistration } from './registration.js';
 import type { SystemClosure } from './root-tree.js';
@@ -60,6 +60,8 @@ function bootloaderSources(plan: AnyImagePlan): string[] {
     const { live } = plan;
     return [...live.contents.map((c) => c.source), ...(live.bios === null ? [] : [live.bios.syslinux]), ...(live.efi === null ? [] : [live.efi.grub])];
   }
+  // A vm runner's kernel and initrd are the system's own; its disk's boot loader is not.
+  if (isVmPlan(plan)) return plan.disk === null ? (plan.vm.bios === null ? [] : [plan.vm.bios]) : bootloaderSources(plan.disk);
   const bootloader = plan.bootloader;
   if (bootloader.type === 'systemd-boot') return [bootloader.efiBinary];
   return [bootloader.bios?.package, bootloader.efi?.package].filter((p): p is string => p !== undefined);

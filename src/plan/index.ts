@@ -1,11 +1,11 @@
 /** Parsing and checking image plans. */
 import { ImageError } from '../core/errors.js';
 import { imagePlanSchema } from './schema.js';
-import { isKexecPlan, isLivePlan, isTarballPlan, type AnyImagePlan, type ImagePlan, type KexecPlan, type LivePlan, type PartitionPlan, type TarballContentsPlan, type TarballPlan } from './types.js';
+import { isKexecPlan, isLivePlan, isTarballPlan, isVmPlan, type AnyImagePlan, type ImagePlan, type KexecPlan, type LivePlan, type PartitionPlan, type TarballContentsPlan, type TarballPlan, type VmPlan } from './types.js';
 import { validate, type JsonSchema } from './validate.js';
 
 export type * from './types.js';
-export { isDiskPlan, isKexecPlan, isLivePlan, isTarballPlan } from './types.js';
+export { isDiskPlan, isKexecPlan, isLivePlan, isTarballPlan, isVmPlan } from './types.js';
 export { imagePlanSchema } from './schema.js';
 
 /** The plan's partitions in table order ([] for a bare filesystem). */
@@ -26,7 +26,23 @@ export function checkPlan(value: unknown, origin: string): AnyImagePlan {
   if (isLivePlan(any)) return checkLivePlan(any, fail);
   if (isTarballPlan(any)) return checkTarballPlan(any, fail);
   if (isKexecPlan(any)) return checkKexecPlan(any, fail);
-  const plan = any;
+  if (isVmPlan(any)) return checkVmPlan(any, fail);
+  return checkDiskPlan(any, fail);
+}
+
+function checkVmPlan(plan: VmPlan, fail: (message: string) => never): VmPlan {
+  if ((plan.disk === null) === (plan.vm.directBoot === null)) fail('a vm plan boots either its kernel directly (vm.directBoot) or its disk (disk), exactly one');
+  if (plan.disk !== null) {
+    if (plan.disk.toplevel !== plan.toplevel) fail(`disk.toplevel "${plan.disk.toplevel}" is not the plan's toplevel "${plan.toplevel}"`);
+    if (plan.vm.diskImage === null) fail('a vm plan with a disk needs vm.diskImage, the overlay the runner creates');
+    checkDiskPlan(plan.disk, (message) => fail(`disk: ${message}`));
+  }
+  const tags = plan.vm.shares.map((s) => s.tag);
+  if (new Set(tags).size !== tags.length) fail('vm.shares names a mount tag twice');
+  return plan;
+}
+
+function checkDiskPlan(plan: ImagePlan, fail: (message: string) => never): ImagePlan {
   const partitions = planPartitions(plan);
   if (partitions.length > 0) {
     const last = [...partitions].sort((a, b) => a.start - b.start).at(-1)!;

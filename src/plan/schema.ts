@@ -401,9 +401,84 @@ const kexecPlanSchema = {
   },
 } as const;
 
+const vmShellText = { type: 'string', description: 'Shell text, inserted into the runner as qemu-vm.nix inserts it.' } as const;
+const vmForward = {
+  type: 'object',
+  required: ['from', 'proto', 'host', 'guest'],
+  additionalProperties: false,
+  properties: {
+    from: { enum: ['host', 'guest'] },
+    proto: { enum: ['tcp', 'udp'] },
+    host: { type: 'object', required: ['address', 'port'], additionalProperties: false, properties: { address: { type: 'string' }, port: { type: 'integer', minimum: 0, maximum: 65535 } } },
+    guest: { type: 'object', required: ['address', 'port'], additionalProperties: false, properties: { address: { type: 'string' }, port: { type: 'integer', minimum: 0, maximum: 65535 } } },
+  },
+} as const;
+
+const vmPlanSchema = {
+  type: 'object',
+  description: 'nixpkgs\' qemu-vm.nix runner (vm, vm-nogui, vm-bootloader): bin/run-<name>-vm and, with useBootLoader, the disk it boots.',
+  required: ['version', 'kind', 'format', 'toplevel', 'vm', 'disk', 'output'],
+  additionalProperties: false,
+  properties: {
+    version: { const: 1 },
+    kind: { const: 'vm' },
+    format: { type: 'string', minLength: 1 },
+    toplevel: { type: 'string', pattern: STORE_PATH },
+    vm: {
+      type: 'object',
+      required: ['name', 'regInfo', 'memorySize', 'cores', 'diskSize', 'diskImage', 'graphics', 'consoles', 'directBoot', 'shares', 'forwardPorts', 'restrictNetwork',
+        'networkingOptions', 'qemuOptions', 'virtioKeyboard', 'useEFIBoot', 'bios', 'sharedMemory', 'forceAccel'],
+      additionalProperties: false,
+      properties: {
+        name: { type: 'string', pattern: '^[A-Za-z0-9._-]+$', description: 'system.name.' },
+        regInfo: { type: 'string', pattern: STORE_PATH, description: 'closureInfo of virtualisation.additionalPaths.' },
+        memorySize: { type: 'integer', minimum: 1, description: 'MiB.' },
+        cores: { type: 'integer', minimum: 1 },
+        diskSize: { oneOf: [{ type: 'integer', minimum: 1 }, { const: 'auto' }], description: 'MiB of the disk made on first run; "auto": the format\'s default.' },
+        diskImage: { oneOf: [vmShellText, { type: 'null' }], description: 'Default of $NIX_DISK_IMAGE; null: no root disk.' },
+        graphics: { type: 'boolean' },
+        consoles: { type: 'array', items: { type: 'string', pattern: '^[^\\s"\'$`\\\\]+$' } },
+        directBoot: {
+          oneOf: [
+            { type: 'object', required: ['kernel', 'initrd'], additionalProperties: false, properties: { kernel: { type: 'string', pattern: STORE_PATH }, initrd: { type: 'string', pattern: STORE_PATH } } },
+            { type: 'null' },
+          ],
+        },
+        shares: {
+          type: 'array',
+          items: {
+            type: 'object', required: ['tag', 'source', 'securityModel'], additionalProperties: false,
+            properties: { tag: { type: 'string', pattern: '^[A-Za-z0-9._-]+$' }, source: vmShellText, securityModel: { enum: ['passthrough', 'mapped-xattr', 'mapped-file', 'none'] } },
+          },
+        },
+        forwardPorts: { type: 'array', items: vmForward },
+        restrictNetwork: { type: 'boolean' },
+        networkingOptions: { type: 'array', items: vmShellText },
+        qemuOptions: { type: 'array', items: vmShellText },
+        virtioKeyboard: { type: 'boolean' },
+        useEFIBoot: { type: 'boolean' },
+        bios: { oneOf: [{ type: 'string', pattern: STORE_PATH }, { type: 'null' }] },
+        sharedMemory: { type: 'boolean' },
+        forceAccel: { type: 'boolean' },
+      },
+    },
+    disk: { oneOf: [diskPlanSchema, { type: 'null' }], description: 'useBootLoader: the disk image the runner boots.' },
+    output: {
+      type: 'object',
+      required: ['container', 'fileName', 'compression'],
+      additionalProperties: false,
+      properties: {
+        container: { const: 'vm-runner' },
+        fileName: { type: 'string', pattern: '^bin/run-[A-Za-z0-9._-]+-vm$' },
+        compression: { const: 'none' },
+      },
+    },
+  },
+} as const;
+
 export const imagePlanSchema = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
   $id: 'https://github.com/nixos-generate-ts/image-plan.schema.json',
   title: 'nixos-generate image plan',
-  oneOf: [diskPlanSchema, livePlanSchema, tarballPlanSchema, kexecPlanSchema],
+  oneOf: [diskPlanSchema, livePlanSchema, tarballPlanSchema, kexecPlanSchema, vmPlanSchema],
 } as const;

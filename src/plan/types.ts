@@ -241,8 +241,60 @@ export interface KexecPlan {
   readonly output: { readonly container: 'tar' | 'kexec-bundle'; readonly fileName: string; readonly compression: 'xz'; readonly stub?: string };
 }
 
+/** A port forward of QEMU's user network (virtualisation.forwardPorts). */
+export interface VmForwardPlan {
+  readonly from: 'host' | 'guest';
+  readonly proto: 'tcp' | 'udp';
+  readonly host: { readonly address: string; readonly port: number };
+  readonly guest: { readonly address: string; readonly port: number };
+}
+
+/** What nixpkgs' qemu-vm.nix runner starts, from the virtualisation.* options. */
+export interface VmRunnerPlan {
+  /** system.name: bin/run-<name>-vm, the default disk ./<name>.qcow2, QEMU's -name. */
+  readonly name: string;
+  /** closureInfo of virtualisation.additionalPaths: regInfo=<path>/registration on the command line. */
+  readonly regInfo: string;
+  readonly memorySize: number;
+  readonly cores: number;
+  /** MiB of the disk created on first run; "auto": the format's default size. */
+  readonly diskSize: number | 'auto';
+  /** Default of $NIX_DISK_IMAGE (shell text); null: no root disk. */
+  readonly diskImage: string | null;
+  readonly graphics: boolean;
+  /** console= parameters, the last one preferred. */
+  readonly consoles: readonly string[];
+  /** Kernel and initrd QEMU boots directly; null boots the disk through firmware (useBootLoader). */
+  readonly directBoot: { readonly kernel: string; readonly initrd: string } | null;
+  /** 9p shares by mount tag; source is shell text (it may name $TMPDIR). */
+  readonly shares: readonly { readonly tag: string; readonly source: string; readonly securityModel: 'passthrough' | 'mapped-xattr' | 'mapped-file' | 'none' }[];
+  readonly forwardPorts: readonly VmForwardPlan[];
+  readonly restrictNetwork: boolean;
+  /** qemu.networkingOptions and qemu.options other modules add (shell text, as qemu-vm.nix inserts them). */
+  readonly networkingOptions: readonly string[];
+  readonly qemuOptions: readonly string[];
+  readonly virtioKeyboard: boolean;
+  readonly useEFIBoot: boolean;
+  /** -bios file. */
+  readonly bios: string | null;
+  readonly sharedMemory: boolean;
+  readonly forceAccel: boolean;
+}
+
+export interface VmPlan {
+  readonly version: 1;
+  readonly kind: 'vm';
+  readonly format: string;
+  readonly toplevel: string;
+  readonly vm: VmRunnerPlan;
+  /** useBootLoader: the disk the runner boots (make-disk-image's systemImage), its store also holding regInfo's closure. */
+  readonly disk: ImagePlan | null;
+  /** fileName: the runner, bin/run-<name>-vm. */
+  readonly output: { readonly container: 'vm-runner'; readonly fileName: string; readonly compression: 'none' };
+}
+
 /** Every kind of plan a format module exports. */
-export type AnyImagePlan = ImagePlan | LivePlan | TarballPlan | KexecPlan;
+export type AnyImagePlan = ImagePlan | LivePlan | TarballPlan | KexecPlan | VmPlan;
 
 export function isLivePlan(plan: AnyImagePlan): plan is LivePlan {
   return 'kind' in plan && plan.kind === 'live';
@@ -254,6 +306,10 @@ export function isTarballPlan(plan: AnyImagePlan): plan is TarballPlan {
 
 export function isKexecPlan(plan: AnyImagePlan): plan is KexecPlan {
   return 'kind' in plan && plan.kind === 'kexec';
+}
+
+export function isVmPlan(plan: AnyImagePlan): plan is VmPlan {
+  return 'kind' in plan && plan.kind === 'vm';
 }
 
 export function isDiskPlan(plan: AnyImagePlan): plan is ImagePlan {

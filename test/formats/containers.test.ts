@@ -215,9 +215,21 @@ test('bad settings stop the build with one line and leave nothing at the output 
   const sized = build('docker', configuration('sized', ''), 'sized', ['--disk-size', '2048']);
   assert.notEqual(sized.status, 0);
   assert.match(sized.stderr, /virtualisation\.diskSize = 2048 is not supported by the docker format/);
-  const running = build('docker', configuration('running', ''), 'running', ['--run']);
-  assert.notEqual(running.status, 0);
-  assert.match(running.stderr, /Option --run cannot start docker: it is a container tarball/);
+  const metadata = build('lxc-metadata', configuration('metadata-run', ''), 'metadata-run', ['--run']);
+  assert.equal(metadata.status, 2);
+  assert.match(metadata.stderr, /Option --run cannot start lxc-metadata: it is not a root filesystem a container runs/);
+  assert.ok(!existsSync(join(work.path, 'metadata-run')), 'refused before building');
+});
+
+test('--run starts the docker tarball in podman (the options after -- are podman\'s) and removes the image it imported', () => {
+  const images = (): string => runOk('podman', ['images', '--format', '{{.Repository}}:{{.Tag}}']).stdout;
+  const running = build('docker', configuration('running', 'networking.hostName = "podman-run";'), 'running',
+    ['--run', '--', '--runtime', 'runc', '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024', '--network', 'none']);
+  assert.equal(running.status, 0, running.stderr);
+  const marker = MARKER.exec(running.stdout);
+  assert.ok(marker !== null, running.stdout);
+  assert.equal(marker[1], 'podman-run');
+  assert.doesNotMatch(images(), /nixos-generate-run/);
 });
 
 test('the bundled configuration, which names no root filesystem, builds as a container (no stage 1, no root filesystem assertion, as in NixOS)', () => {

@@ -30,7 +30,7 @@ function code(path: string): string {
 }
 
 /** What the module system adds to an option in `options` (not part of its path). */
-const OPTION_ATTRIBUTES = new Set(['description', 'highestPrio', 'isDefined', 'value', 'definitions', 'files', 'type', 'default']);
+const OPTION_ATTRIBUTES = new Set(['description', 'highestPrio', 'isDefined', 'value', 'definitions', 'definitionsWithLocations', 'files', 'type', 'default']);
 
 /** `fileSystems."/".device` -> `fileSystems.<name>.device`. */
 function normalize(path: string): string {

@@ -161,6 +161,8 @@ let
           inherit system;
           isLinux = hasSuffix "-linux" system;
           isx86 = bits.isx86_64 || bits.isx86_32;
+          is32bit = bits.isx86_32;
+          is64bit = !bits.isx86_32;
           isAarch = bits.isAarch64;
           isEfi = true;
           parsed.cpu.name = cpu;

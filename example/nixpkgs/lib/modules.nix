@@ -12,6 +12,10 @@
 #    inside values of loosely typed options, attribute sets merge recursively,
 #    lists concatenate, equal values agree, anything else is a conflict that
 #    names the option path;
+#  - the `options` tree gives each option, as nixpkgs' does, its `value`,
+#    `isDefined`, `highestPrio`, `definitions`, `files` and
+#    `definitionsWithLocations` ({ file; value; } of the winning definitions, in
+#    mkOrder order; a winning default counts as made by the declaring file);
 #  - `mkIf`, `mkMerge`, `mkOverride` and `mkOrder` may appear at any level.
 #    Above a leaf they are pushed down without evaluating conditions, so
 #    `config = mkIf config.x.enable { ... }` does not recurse forever.
@@ -102,7 +106,10 @@ let
       highestPrio = best;
       definitions = map (d: d.value) winners;
       files = map (d: d.file) winners;
-      userDefined = filter (d: d.file != "<default>") winners != [ ];
+      # As nixpkgs' lib/modules.nix: the definitions that won (after mkOverride, sorted
+      # by mkOrder), each with the file that made it.
+      definitionsWithLocations = map (d: { inherit (d) file value; }) winners;
+      userDefined = filter (d: !(d.isDefault or false)) winners != [ ];
       value =
         if winners == [ ] then throw "The option `${showLoc loc}' is used but not defined."
         else type.merge loc (map (d: { inherit (d) file value; }) checked);
@@ -111,7 +118,8 @@ let
   evalOption = loc: opt: defs:
     let
       type = opt.type or lib.types.anything;
-      defaults = if opt ? default then [ { value = opt.default; file = "<default>"; priority = optionDefaultPriority; order = defaultOrder; } ] else [ ];
+      # As in nixpkgs, the default is a definition made by the file declaring the option.
+      defaults = if opt ? default then [ { value = opt.default; file = opt._file or "<default>"; isDefault = true; priority = optionDefaultPriority; order = defaultOrder; } ] else [ ];
       r = evalDefs loc type defs defaults;
     in r // { value = if opt ? apply then opt.apply r.value else r.value; };
 
@@ -181,7 +189,7 @@ let
         inherit loc;
         value = r.value;
         isDefined = r.defined;
-        inherit (r) highestPrio definitions files;
+        inherit (r) highestPrio definitions files definitionsWithLocations;
       }
     else
       let pushed = concatMap (d: map (v: { inherit (d) file; value = v; }) (pushDown loc d.file d.value)) defs;

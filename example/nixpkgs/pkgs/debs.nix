@@ -29,6 +29,9 @@ in
   cpio = deb "cpio";
   kexec-tools = deb "kexec-tools";
   libc6 = deb "libc6";
+  # jq (closureInfo runs it) and the libraries Debian links it against.
+  jq = deb "jq";
+  jqLibraries = map deb [ "libjq1" "libonig5" ];
   # The shared libraries Debian's kexec links against (libxenctrl and what it needs).
   xenLibraries = map deb [ "libxenmisc4.17" "libxentoollog1" "libxencall1" "libxenevtchn1" "libxengnttab1" "libxenforeignmemory1" "libxendevicemodel1" "libxentoolcore1" ];
 }

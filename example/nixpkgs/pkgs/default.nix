@@ -246,10 +246,11 @@ let
       ln -s bash "$out/bin/sh"
     '';
 
-    # Debian's glibc with the libraries of the dynamically linked Debian programs below:
+    # Debian's glibc with the libraries of the dynamically linked Debian programs below
+    # (kexec's Xen libraries, jq's libjq and libonig):
     # the stand-in has no patchelf, so those run through this loader (wrapDebianProgram).
     debianRuntime = runCommand "debian-runtime-${debs.libc6.upstreamVersion}" {
-      debFiles = map (d: d.file) ([ debs.libc6 ] ++ debs.xenLibraries);
+      debFiles = map (d: d.file) ([ debs.libc6 ] ++ debs.xenLibraries ++ debs.jqLibraries);
     } ''
       for deb in $debFiles; do unpackDeb "$deb" root; done
       mkdir -p "$out/lib"
@@ -281,6 +282,49 @@ let
     cpio = pkgs.wrapDebianProgram {
       name = "cpio"; version = debs.cpio.upstreamVersion; deb = debs.cpio.file; program = "/bin/cpio";
     };
+    jq = pkgs.wrapDebianProgram {
+      name = "jq"; version = debs.jq.upstreamVersion; deb = debs.jq.file; program = "/usr/bin/jq";
+    };
+
+    # As nixpkgs' pkgs/build-support/closure-info.nix: the closure of rootPaths as
+    # registration (for nix-store --load-db), store-paths and total-nar-size, computed
+    # with jq from the references graph Nix exports into the structured attributes
+    # (.attrs.json). With __structuredAttrs the builder's environment holds no
+    # attributes (not even $out), so this is a bare derivation whose script reads
+    # the output path from the JSON file, not a runCommand.
+    closureInfo = { rootPaths }:
+      assert builtins.langVersion >= 5;
+      derivation {
+        name = "closure-info";
+        system = checkedSystem;
+        __structuredAttrs = true;
+        exportReferencesGraph.closure = rootPaths;
+        preferLocalBuild = true;
+        empty = rootPaths == [ ];
+        builder = bootstrapBusybox;
+        args = [ "sh" "-e" "-c" ''
+          bootstrapBusybox=${bootstrapBusybox}
+          inputsPath=${pkgs.jq}/bin
+          name=closure-info
+          . ${./stdenv/setup.sh}
+          # Nix 2.8 names the file by its path outside the sandbox; inside it is here.
+          attrs="''${NIX_ATTRS_JSON_FILE:-}"
+          [ -r "$attrs" ] || attrs="$NIX_BUILD_TOP/.attrs.json"
+          out="$(jq -r '.outputs.out' <"$attrs")"
+          mkdir "$out"
+          if [ "$(jq -r '.empty' <"$attrs")" = true ]; then
+            echo 0 >"$out/total-nar-size"
+            touch "$out/registration" "$out/store-paths"
+          else
+            jq -r '.closure | map(.narSize) | add' <"$attrs" >"$out/total-nar-size"
+            # One record per path: path, NAR hash, NAR size, deriver (none), the number
+            # of references, then the references; the last line (empty) is dropped.
+            jq -r '.closure | map([.path, .narHash, .narSize, "", (.references | length)] + .references) | add | map("\(.)\n") | add' <"$attrs" |
+              head -n -1 >"$out/registration"
+            jq -r '.closure[].path' <"$attrs" >"$out/store-paths"
+          fi
+        '' ];
+      };
   };
 in
 pkgs

@@ -7,6 +7,7 @@
   ./config/networking.nix
   ./config/swap.nix
   ./config/system-path.nix
+  ./config/shells-environment.nix
   ./system/etc/etc.nix
   ./system/boot/kernel.nix
   ./system/boot/stage-1.nix

@@ -1,5 +1,6 @@
 # Imitates nixos/modules/system/activation/top-level.nix, bootspec.nix and
-# specialisation.nix: system.build.toplevel is nixos-system-<hostName>-<label>
+# specialisation.nix: system.name (the host name, or "unnamed" without one) and
+# system.build.toplevel, nixos-system-<system.name>-<label>
 # with NixOS's entries (boot.json as bootspec v1 with every specialisation's
 # document under org.nixos.specialisation.v1, specialisation/<name> links,
 # nixos-version holding the label, bin/switch-to-configuration referencing the
@@ -42,7 +43,7 @@ let
       throw "\nFailed assertions:\n${lib.concatMapStrings (m: "- ${m}\n") failedAssertions}"
     else lib.foldr (w: d: builtins.trace "warning: ${w}" d) drv config.warnings;
 
-  toplevel = pkgs.runCommand "nixos-system-${config.networking.hostName}-${config.system.nixos.label}" {
+  toplevel = pkgs.runCommand "nixos-system-${config.system.name}-${config.system.nixos.label}" {
     inherit kernelPath initrdPath;
     systemPath = config.system.path;
     etcPath = config.system.build.etc;
@@ -113,6 +114,12 @@ in
     type = types.lazyAttrsOf (types.uniq types.unspecified);
     default = { };
     description = "Attribute set of derivations used to set up the system (toplevel, initialRamdisk, grub, installBootLoader, ...).";
+  };
+  options.system.name = mkOption {
+    type = types.str;
+    default = if config.networking.hostName == "" then "unnamed" else config.networking.hostName;
+    defaultText = lib.literalExpression ''if config.networking.hostName == "" then "unnamed" else config.networking.hostName'';
+    description = "The name of the system, used in the toplevel's store path name and by the VM runner (its disk image and script).";
   };
   options.system.extraDependencies = mkOption {
     type = types.listOf types.package;

@@ -104,18 +104,35 @@ overlayOptions() {
   echo "$out"
 }
 
+# Options for userspace (x-systemd.*, x-initrd.mount, ...) mean nothing to the kernel:
+# drop them, as NixOS's stage 1 does.
+withoutUserspaceOptions() {
+  out=
+  for option in $(echo "$1" | tr , ' '); do
+    case "$option" in
+      x-*) ;;
+      *) out="${out:+$out,}$option" ;;
+    esac
+  done
+  echo "$out"
+}
+
 mkdir -p /mnt-root
 echo "$fileSystems" | while IFS="$(printf '\t')" read -r mountPoint device fsType options; do
   [ -n "$mountPoint" ] || continue
-  case "$fsType" in
-    tmpfs | overlay | proc | sysfs) source="$device" ;;
-    *)
+  case "$fsType:$device" in
+    tmpfs:* | overlay:* | proc:* | sysfs:*) source="$device" ;;
+    # A device that is not a path is a pseudo-device (a 9p mount tag, "tmpfs",
+    # "overlay", server:/path): nothing to wait for, as in NixOS's stage 1.
+    *:/* | *:LABEL=* | *:UUID=*)
       info "waiting for $device (for $mountPoint)"
       source="$(waitDevice "$device")" ||
         fail "$device (for $mountPoint) did not appear within $timeout s (disks: $(cut -c26- /proc/partitions | tail -n +3 | tr '\n' ' '))"
       ;;
+    *) source="$device" ;;
   esac
   [ "$options" != - ] || options=
+  options="$(withoutUserspaceOptions "$options")"
   [ "$fsType" != overlay ] || options="$(overlayOptions "$options")"
   case "$source" in /mnt-root/*) [ -f "$source" ] && options="${options:+$options,}loop" ;; esac
   mkdir -p "/mnt-root$mountPoint"

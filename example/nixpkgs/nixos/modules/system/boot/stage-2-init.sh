@@ -1,6 +1,7 @@
 #!@shell@
 # Stage 2 of the example system (<toplevel>/init). It does not start any
-# services: it reports what it found on one line and powers off.
+# services: it counts the boot (on the root filesystem), reports what it found
+# on one line and powers off.
 export PATH=@systemPath@/bin
 [ -e /proc/self ] || { mkdir -p /proc; mount -t proc proc /proc; }
 
@@ -26,9 +27,35 @@ if [ "$nixdb" != ok ] && { [ -s /nix/store/nix-path-registration ] || [ -s /nix-
   nixdb=registration
 fi
 
+# The kernel command line: regInfo= (a VM's closure registration, which NixOS loads at
+# boot) and example.tag= (a value to repeat in the report).
+regInfo=
+tag=
+for opt in $(cat /proc/cmdline); do
+  case "$opt" in
+    regInfo=*) regInfo="${opt#regInfo=}" ;;
+    example.tag=*) tag="${opt#example.tag=}" ;;
+  esac
+done
+if [ "$nixdb" = missing ] && [ -n "$regInfo" ] && [ -s "$regInfo" ] && [ -r "$regInfo" ]; then
+  nixdb=reginfo
+fi
+
 # boot.postBootCommands, as NixOS's stage 2 runs them before starting systemd.
 . @postBootCommands@
 
-echo "EXAMPLE-SYSTEM-BOOTED host=@hostName@ esp=$esp profile=$profile nixdb=$nixdb store=$store"
+# How many times this root filesystem has booted, kept on it (written and synced
+# before the report; "?" when it cannot be written).
+bootsFile=/var/lib/example-system/boots
+boots="$(cat "$bootsFile" 2>/dev/null)"
+case "$boots" in '' | *[!0-9]*) boots=0 ;; esac
+boots=$((boots + 1))
+if { mkdir -p "${bootsFile%/*}" && echo "$boots" >"$bootsFile.tmp" && mv -f "$bootsFile.tmp" "$bootsFile" && sync; } 2>/dev/null; then
+  :
+else
+  boots='?'
+fi
+
+echo "EXAMPLE-SYSTEM-BOOTED host=@hostName@ esp=$esp profile=$profile nixdb=$nixdb store=$store boots=$boots${tag:+ tag=$tag}"
 sync
 poweroff -f

@@ -11,7 +11,7 @@
  *   node dist/bench/vm.js [--runs N]      (writes docs/benchmarks/vm.md)
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, comparisonRow, cpuModel, numberArg, REPO, timed, type Measurement } from './example.js';
@@ -61,8 +61,7 @@ try {
   const oursDir = join(work, 'bootloader');
   build('vm-bootloader', bootConfig, oursDir); // warm: Nix builds the system once
   const toplevel = readlinkSync(join(oursDir, 'system'));
-  const regInfo = /regInfo=(\/nix\/store\/[^ /]+)\/registration/.exec(readFileSync(join(oursDir, 'bin/run-bench-vm-vm'), 'utf8'));
-  const paths = out('nix-store', ['--query', '--requisites', toplevel, ...(regInfo === null ? [] : [regInfo[1]!])]).trim().split('\n');
+  const paths = out('nix-store', ['--query', '--requisites', toplevel]).trim().split('\n');
   const staging = join(scratch, 'staging');
   const raw = join(scratch, 'disk.raw');
   const refOutput = join(work, 'ref-nixos.qcow2');
@@ -70,12 +69,14 @@ try {
     run: () => build('vm-bootloader', bootConfig, oursDir),
     output: join(oursDir, 'nixos.qcow2'),
   }, {
-    // make-disk-image (legacy, auto size): the closure staged with its database, du + 5.2 %
-    // (additionalSpace 0M for qemu-vm), MBR, mkfs.ext4 -d, qemu-img convert.
+    // make-disk-image (legacy, auto size): the closure staged with its database, a block
+    // per file and inode plus 5.2 % (additionalSpace 0M for qemu-vm), MBR, mkfs.ext4 -d,
+    // qemu-img convert.
     run: () => sh(`rm -rf ${staging} ${raw} ${refOutput}; mkdir -p ${staging}/nix/store ${staging}/nix/var/nix/profiles ${staging}/etc; ` +
       `cp -a ${paths.join(' ')} ${staging}/nix/store/; nix-store --dump-db ${paths.join(' ')} | nix-store --store local?root=${staging} --load-db; ` +
       `ln -s ${toplevel} ${staging}/nix/var/nix/profiles/system-1-link; ln -s system-1-link ${staging}/nix/var/nix/profiles/system; touch ${staging}/etc/NIXOS; ` +
-      `kib=$(( $(du -s --apparent-size --block-size=4096 ${staging} | cut -f1) * 4 )); mib=$(( kib * 1052 / 1000 / 1024 + 2 )); ` +
+      `blocks=$(du -s --apparent-size --block-size=4096 ${staging} | cut -f1); inodes=$(find ${staging} | wc -l); ` +
+      `mib=$(( (blocks + inodes) * 4096 * 1052 / 1000 / 1048576 + 1 )); ` +
       `truncate -s "$(( mib + 1 ))M" ${raw}; echo 'start=2048, type=83, bootable' | sfdisk -q ${raw}; ` +
       `mkfs.ext4 -q -b 4096 -F -L nixos -d ${staging} -E offset=1048576 ${raw} "$(( mib * 1024 ))K"; ` +
       `qemu-img convert -f raw -O qcow2 ${raw} ${refOutput}; rm -rf ${staging} ${raw}`),

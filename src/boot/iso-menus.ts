@@ -99,14 +99,83 @@ function grubEntry(name: string, entry: BootEntry, extra: string, indent: string
   ];
 }
 
-/** /EFI/BOOT/grub.cfg (also inside /boot/efi.img). Without a theme: the text menu. */
-export function isoGrubConfig(bootspec: Bootspec, menu: LiveMenuPlan): string {
+/** The GRUB theme an ISO carries (isoImage.grubTheme at /EFI/BOOT/grub-theme): its fonts, relative to that directory. */
+export interface IsoGrubTheme {
+  readonly fonts: readonly string[];
+}
+
+/** GRUB's resolutions to try, best first (iso-image.nix lists them because "auto" may pick the smallest). */
+const GFX_MODES = ['1920x1200', '1920x1080', '1366x768', '1280x800', '1280x720', '1200x1920', '1024x768', '800x1280', '800x600', 'auto'];
+
+/**
+ * iso-image.nix's grubMenuCfg, repeated at the top of every (sub)menu so that each keeps
+ * the graphical terminal: textmode from isoImage.forceTextMode, gfxterm unless textmode, then the theme (with its fonts) or the
+ * background image with the colours that make text readable on it, and the hidden
+ * hotkey entries that switch between text and graphics.
+ */
+function grubMenuSetup(forceTextMode: boolean, theme: IsoGrubTheme | null, indent: string): string[] {
+  const themeFonts = (at: string): string[] => (theme?.fonts ?? []).map((font) => `${at}loadfont ($root)/EFI/BOOT/grub-theme/${font}`);
+  const lines = [
+    `set textmode=${forceTextMode}`,
+    '',
+    'search --set=root --file /EFI/nixos-installer-image',
+    '',
+    'insmod gfxterm',
+    'insmod png',
+    'set gfxpayload=keep',
+    `set gfxmode=${GFX_MODES.join(',')}`,
+    '',
+    'if [ "$textmode" == "false" ]; then',
+    '  terminal_output gfxterm',
+    '  terminal_input  console',
+    'else',
+    '  terminal_output console',
+    '  terminal_input  console',
+    '  set menu_color_normal=cyan/blue',
+    '  set menu_color_highlight=white/blue',
+    'fi',
+    '',
+    ...(theme !== null
+      ? ['set theme=($root)/EFI/BOOT/grub-theme/theme.txt', ...themeFonts('')]
+      : [
+        'if background_image ($root)/EFI/BOOT/efi-background.png; then',
+        '  # On a background image, a black background is drawn transparent.',
+        '  set color_normal=black/black',
+        '  set color_highlight=white/blue',
+        'else',
+        '  set menu_color_normal=cyan/blue',
+        '  set menu_color_highlight=white/blue',
+        'fi',
+      ]),
+    '',
+    "hiddenentry 'Text mode' --hotkey 't' {",
+    '  loadfont ($root)/EFI/BOOT/unicode.pf2',
+    '  set textmode=true',
+    '  terminal_output console',
+    '}',
+    ...(theme !== null
+      ? ["hiddenentry 'GUI mode' --hotkey 'g' {", ...themeFonts('  '), '  set textmode=false', '  terminal_output gfxterm', '}']
+      : []),
+  ];
+  return lines.map((line) => (line === '' ? '' : `${indent}${line}`));
+}
+
+/** /EFI/BOOT/grub.cfg (also inside /boot/efi.img), graphical unless isoImage.forceTextMode or the 't' hotkey. */
+export function isoGrubConfig(bootspec: Bootspec, menu: LiveMenuPlan, theme: IsoGrubTheme | null = null): string {
   const entries = liveMenuEntries(bootspec, menu);
   const lines = [
     `set timeout=${menu.timeout ?? -1}`,
+    '',
     'clear',
-    `set textmode=${menu.forceTextMode}`,
-    'search --set=root --file /EFI/nixos-installer-image',
+    '# Seen only on the firmware console, before gfxterm takes over.',
+    'echo ""',
+    'echo "Loading graphical boot menu..."',
+    'echo ""',
+    `echo "Press 't' to use the text boot menu on this console..."`,
+    'echo ""',
+    '',
+    ...grubMenuSetup(menu.forceTextMode, theme, ''),
+    '',
     'if [ ${iso_path} ] ; then',
     '  set isoboot="findiso=${iso_path}"',
     'fi',
@@ -114,9 +183,15 @@ export function isoGrubConfig(bootspec: Bootspec, menu: LiveMenuPlan): string {
     ...entries.flatMap((e) => grubEntry(e.name, e.entry, '', '')),
     '',
     'submenu "Options" --class submenu --class hidpi {',
+    ...grubMenuSetup(menu.forceTextMode, theme, '  '),
   ];
   for (const option of MENU_OPTIONS) {
-    lines.push(`  submenu "${option.title}" --class ${option.class} {`, ...entries.flatMap((e) => grubEntry(e.name, e.entry, option.params, '    ')), '  }');
+    lines.push(
+      `  submenu "${option.title}" --class ${option.class} {`,
+      ...grubMenuSetup(menu.forceTextMode, theme, '    '),
+      ...entries.flatMap((e) => grubEntry(e.name, e.entry, option.params, '    ')),
+      '  }',
+    );
   }
   lines.push(
     '}',

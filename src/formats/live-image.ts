@@ -6,13 +6,14 @@
  * /boot/grub/loopback.cfg), then the closure as /nix-store.squashfs, written straight into the
  * ISO as its last file (no intermediate file).
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ImageError } from '../core/errors.js';
 import type { OutputFile } from '../core/output-file.js';
 import { withProgressTotal, type PhasedControl } from '../core/progress.js';
 import { readBootspec, type Bootspec } from '../boot/bootspec.js';
 import { efiBootImage, isoGrubEfi, removableEfiName } from '../boot/iso-efi.js';
-import { isoBootPath, isoGrubConfig, isolinuxConfig } from '../boot/iso-menus.js';
+import { isoBootPath, isoGrubConfig, isolinuxConfig, type IsoGrubTheme } from '../boot/iso-menus.js';
 import { writeIso, type IsoOptions } from '../fs/iso9660/index.js';
 import { writeSquashfs } from '../fs/squashfs/index.js';
 import { dir, fileFromBytes, placeNode, scanHostTree, type DirNode, type NodeMeta, type TreeNode } from '../fs/tree.js';
@@ -70,16 +71,37 @@ async function isoTree(plan: LivePlan, bootspec: Bootspec, scope: ClosureScope, 
     placeNode(root, '/isolinux/isolinux.cfg', fileFromBytes(meta(0o444, epoch), isolinuxConfig(bootspec, live.menu)), meta(0o755, epoch));
   }
   if (live.efi !== null) {
-    const grubCfg = isoGrubConfig(bootspec, live.menu);
+    const grubCfg = isoGrubConfig(bootspec, live.menu, grubTheme(live.contents, scope));
     const grubEfi = await isoGrubEfi(live.efi.grub, live.efi.efiArch, scope);
     placeNode(root, '/EFI/nixos-installer-image', fileFromBytes(meta(0o444, epoch), new Uint8Array()), meta(0o755, epoch));
     placeNode(root, `/EFI/BOOT/${removableEfiName(live.efi.efiArch)}`, fileFromBytes(meta(0o444, epoch), grubEfi), meta(0o755, epoch));
     placeNode(root, '/EFI/BOOT/grub.cfg', fileFromBytes(meta(0o444, epoch), grubCfg), meta(0o755, epoch));
+    // The font the 't' (text mode) hotkey loads, from the same GRUB.
+    const font = `${live.efi.grub}/share/grub/unicode.pf2`;
+    scope.require(font, 'GRUB\'s unicode.pf2 from the plan');
+    placeNode(root, '/EFI/BOOT/unicode.pf2', scanHostTree(font, { maxTime: epoch, uid: 0, gid: 0 }), meta(0o755, epoch));
     // For GRUBs that boot the ISO file itself (loopback), as iso-image.nix provides.
     placeNode(root, '/boot/grub/loopback.cfg', fileFromBytes(meta(0o444, epoch), 'source /EFI/BOOT/grub.cfg'), meta(0o755, epoch));
     placeNode(root, '/boot/efi.img', fileFromBytes(meta(0o444, epoch), efiBootImage(grubEfi, grubCfg, live.efi.efiArch)), meta(0o755, epoch));
   }
   return root;
+}
+
+/** isoImage.grubTheme, copied to /EFI/BOOT/grub-theme: its .pf2 fonts (sorted), which grub.cfg loads; null without a theme. */
+function grubTheme(contents: LivePlan['live']['contents'], scope: ClosureScope): IsoGrubTheme | null {
+  const theme = contents.find((c) => c.target.replace(/\/+$/, '') === '/EFI/BOOT/grub-theme');
+  if (theme === undefined) return null;
+  scope.require(theme.source, 'the GRUB theme (isoImage.grubTheme)');
+  const fonts: string[] = [];
+  const walk = (dir: string, prefix: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const relative = `${prefix}${entry.name}`;
+      if (entry.isDirectory()) walk(join(dir, entry.name), `${relative}/`);
+      else if (/\.pf2$/i.test(entry.name)) fonts.push(relative);
+    }
+  };
+  walk(theme.source, '');
+  return { fonts: fonts.sort() };
 }
 
 /** An upper bound of the squashfs's size (every byte stored, plus metadata), for the ISO's directory records. */

@@ -223,6 +223,57 @@ test('a store path of the closure that cannot be read stops the ISO with one lin
   }
 });
 
+/** The grub.cfg of an ISO, checked by GRUB's own grub-script-check (from the plan's GRUB). */
+function checkedGrubConfig(image: string, name: string, grub: string): string {
+  const cfg = join(work.path, `${name}-grub.cfg`);
+  runOk('osirrox', ['-indev', image, '-extract', '/EFI/BOOT/grub.cfg', cfg]);
+  runOk(join(grub, 'bin/grub-script-check'), [cfg]);
+  return readFileSync(cfg, 'utf8');
+}
+
+/** The live plan's EFI GRUB package for a configuration. */
+function planGrub(config: string): string {
+  const planFile = runOk('nix-build', ['--no-out-link', join(REPO, 'nix/eval.nix'), '-A', 'plan', '--argstr', 'formatModule', join(REPO, 'nix/formats/iso.nix'),
+    '--arg', 'configuration', config, '-I', `nixpkgs=${EXAMPLE_NIXPKGS}`]).stdout.trim().split('\n').at(-1)!;
+  return (JSON.parse(readFileSync(planFile, 'utf8')) as { live: { efi: { grub: string } } }).live.efi.grub;
+}
+
+test('grub.cfg is iso-image.nix\'s graphical menu: gfxterm, the background image with its colours, the text-mode hotkey and unicode.pf2, in every submenu', () => {
+  const grub = checkedGrubConfig(iso, 'default', planGrub(configuration('live', '')));
+  assert.match(grub, /^set textmode=false$/m);
+  assert.match(grub, /^set gfxmode=1920x1200,1920x1080,1366x768,1280x800,1280x720,1200x1920,1024x768,800x1280,800x600,auto$/m);
+  assert.match(grub, /^if background_image \(\$root\)\/EFI\/BOOT\/efi-background\.png; then$/m);
+  assert.doesNotMatch(grub, /set theme=/);
+  // The menu setup opens the main menu, Options and each of its eight submenus.
+  assert.equal([...grub.matchAll(/hiddenentry 'Text mode' --hotkey 't'/g)].length, 10);
+  assert.ok(runOk('isoinfo', ['-R', '-f', '-i', iso]).stdout.split('\n').includes('/EFI/BOOT/unicode.pf2'));
+});
+
+test('isoImage.grubTheme is copied and loaded (theme.txt, every .pf2 font, the GUI-mode hotkey); the themed ISO boots under OVMF', async () => {
+  const config = configuration('themed', `
+  isoImage.grubTheme = pkgs.runCommand "test-grub-theme" { } ''
+    mkdir -p $out/fonts
+    echo 'title-text: "themed"' > $out/theme.txt
+    cp \${pkgs.grub2_efi}/share/grub/ascii.pf2 $out/fonts/Ascii.PF2
+    cp \${pkgs.grub2_efi}/share/grub/euro.pf2 $out/euro.pf2
+  '';
+  isoImage.forceTextMode = true;`);
+  const result = buildIso(config, 'themed');
+  assert.equal(result.status, 0, result.stderr);
+  const themed = result.stdout.trim();
+  const grub = checkedGrubConfig(themed, 'themed', planGrub(config));
+  assert.match(grub, /^set textmode=true$/m);
+  assert.match(grub, /^set theme=\(\$root\)\/EFI\/BOOT\/grub-theme\/theme\.txt\nloadfont \(\$root\)\/EFI\/BOOT\/grub-theme\/euro\.pf2\nloadfont \(\$root\)\/EFI\/BOOT\/grub-theme\/fonts\/Ascii\.PF2$/m);
+  assert.doesNotMatch(grub, /background_image/);
+  assert.equal([...grub.matchAll(/hiddenentry 'GUI mode' --hotkey 'g'/g)].length, 10);
+  const listing = runOk('isoinfo', ['-R', '-f', '-i', themed]).stdout.split('\n');
+  for (const path of ['/EFI/BOOT/grub-theme/theme.txt', '/EFI/BOOT/grub-theme/fonts/Ascii.PF2', '/EFI/BOOT/grub-theme/euro.pf2']) assert.ok(listing.includes(path), path);
+  const booted = await boot(themed, 'cdrom', 'uefi');
+  const marker = MARKER.exec(booted.console);
+  assert.ok(marker !== null, booted.console.slice(-2000));
+  assert.equal(marker[1], HOST);
+});
+
 test('building the ISO again gives the same bytes', () => {
   const again = buildIso(configuration('live', ''), 'again');
   assert.equal(again.status, 0, again.stderr);

@@ -54,7 +54,7 @@ function livePlan(toplevel: string, level: number): LivePlan {
       usb: true,
       menu: {
         timeout: 10, distroName: 'NixOS', label: 'bench', prepend: '', append: ' Installer', configurationName: null,
-        showConfiguration: true, syslinuxTheme: defaultSyslinuxTheme('NixOS'), forceTextMode: false,
+        showConfiguration: true, syslinuxTheme: defaultSyslinuxTheme('NixOS'), forceTextMode: false, memtest: null,
       },
     },
     output: { container: 'iso', fileName: 'bench.iso', compression: 'none' },

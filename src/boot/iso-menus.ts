@@ -84,6 +84,9 @@ export function isolinuxConfig(bootspec: Bootspec, menu: LiveMenuPlan): string {
     lines.push(`MENU BEGIN ${option.title}`, '', ...entries.flatMap((e) => isolinuxEntry(`${e.label}-${option.class}`, e.name, e.entry, option.params)), 'MENU END', '');
   }
   lines.push('MENU END', '');
+  if (menu.memtest !== null) {
+    lines.push('LABEL memtest', 'MENU LABEL Memtest86+', 'LINUX /boot/memtest.bin', `APPEND ${menu.memtest.params.join(' ')}`, '');
+  }
   return lines.join('\n');
 }
 

@@ -55,7 +55,7 @@ export function livePlanForToplevel(format: LiveFormatDefinition, closure: Syste
       usb: format.live.usb,
       menu: {
         timeout: 10, distroName: 'NixOS', label, prepend: '', append: ' Installer',
-        configurationName: null, showConfiguration: true, syslinuxTheme: defaultSyslinuxTheme('NixOS'), forceTextMode: false,
+        configurationName: null, showConfiguration: true, syslinuxTheme: defaultSyslinuxTheme('NixOS'), forceTextMode: false, memtest: null,
       },
     },
     output: format.output(names),

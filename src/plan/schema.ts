@@ -235,7 +235,7 @@ const livePlanSchema = {
         usb: { type: 'boolean', description: 'isohybrid: an MBR (and with EFI a GPT) so the file boots as a disk.' },
         menu: {
           type: 'object',
-          required: ['timeout', 'distroName', 'label', 'prepend', 'append', 'configurationName', 'showConfiguration', 'syslinuxTheme', 'forceTextMode'],
+          required: ['timeout', 'distroName', 'label', 'prepend', 'append', 'configurationName', 'showConfiguration', 'syslinuxTheme', 'forceTextMode', 'memtest'],
           additionalProperties: false,
           properties: {
             timeout,
@@ -247,6 +247,13 @@ const livePlanSchema = {
             showConfiguration: { type: 'boolean' },
             syslinuxTheme: { type: 'string' },
             forceTextMode: { type: 'boolean' },
+            memtest: {
+              oneOf: [
+                { type: 'object', required: ['params'], additionalProperties: false, properties: { params: { type: 'array', items: { type: 'string' } } } },
+                { type: 'null' },
+              ],
+              description: 'boot.loader.grub.memtest86: the Memtest86+ entry of isolinux.cfg for /boot/memtest.bin, with its parameters.',
+            },
             specialisations: {
               type: 'object',
               description: 'Each specialisation\'s own menu names, from its configuration; absent with --toplevel (the entry is named with the system\'s fields and the specialisation\'s name).',

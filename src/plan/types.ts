@@ -138,6 +138,11 @@ export interface LiveMenuPlan extends LiveMenuNamePlan {
   readonly syslinuxTheme: string;
   readonly forceTextMode: boolean;
   /**
+   * boot.loader.grub.memtest86 (installation-cd-base.nix enables it): isolinux's Memtest86+
+   * entry for /boot/memtest.bin (which isoImage.contents brings) with its parameters; null: none.
+   */
+  readonly memtest: { readonly params: readonly string[] } | null;
+  /**
    * Each specialisation's own names, from its configuration (its isoImage.configurationName,
    * label, ...). Absent with --toplevel, where only the specialisation's name is known: the
    * entry is then named with the system's fields and the specialisation's name.

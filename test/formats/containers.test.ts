@@ -8,11 +8,11 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { queryClosure } from '../../src/nix/closure.js';
 import { formatRegistration } from '../../src/nix/registration.js';
-import { CLI, EXAMPLE_DIR, EXAMPLE_NIXPKGS } from '../helpers/example.js';
+import { CLI, EXAMPLE_DIR, EXAMPLE_NIXPKGS, exampleToplevel } from '../helpers/example.js';
 import { MARKER } from '../helpers/qemu.js';
 import { run, runOk, tempDir } from '../helpers/run.js';
 import { snapshotTree } from '../helpers/tree.js';
@@ -231,6 +231,19 @@ test('--run starts the docker tarball in podman (the options after -- are podman
   assert.ok(marker !== null, running.stdout);
   assert.equal(marker[1], 'container-test');
   assert.doesNotMatch(images(), /nixos-generate-run/);
+});
+
+test('--run of a container tarball without podman is one line saying how to run it instead, after the tarball is written', () => {
+  // A PATH with Nix's tools but no podman.
+  const bin = join(work.path, 'no-podman-bin');
+  mkdirSync(bin);
+  for (const tool of ['nix-store', 'nix-build', 'nix-instantiate']) symlinkSync(runOk('sh', ['-c', `command -v ${tool}`]).stdout.trim(), join(bin, tool));
+  const out = join(work.path, 'no-podman');
+  const result = run(process.execPath, [CLI, '--toplevel', exampleToplevel('no-podman'), '-f', 'docker', '-o', out, '--run'], { env: { ...process.env, PATH: bin } });
+  assert.equal(result.status, 1, result.stderr);
+  const errors = result.stderr.split('\n').filter((l) => l.startsWith('nixos-generate: error'));
+  assert.deepEqual(errors, ['nixos-generate: error: Cannot start the container: podman was not found; install podman (Debian: apt-get install podman), or import the tarball into your runtime as docs/importing.md shows']);
+  runOk('xz', ['-t', result.stdout.trim()]);
 });
 
 test('the bundled configuration, which names no root filesystem, builds as a container (no stage 1, no root filesystem assertion, as in NixOS)', () => {

@@ -79,7 +79,15 @@ let
         hint = "${cfg.format} needs GRUB for ${if layoutHasEsp then "UEFI (boot.loader.grub.efiSupport = true)" else "BIOS (a boot.loader.grub.device other than \"nodev\")"}";
       };
 
-  refusals = lib.optionals cfg.writesDisk bootloaderRefusals ++ cfg.refusals;
+  # NixOS's GRUB installer adds a Memtest86+ entry and copies memtest.bin to /boot; the
+  # grub.cfg written here has neither.
+  memtestRefusals = lib.optional (!systemdBoot.enable && grub.memtest86.enable) {
+    option = "boot.loader.grub.memtest86.enable";
+    value = true;
+    hint = "the GRUB menu of ${cfg.format} is written without a Memtest86+ entry; leave it off (the install-iso formats have one)";
+  };
+
+  refusals = lib.optionals cfg.writesDisk (bootloaderRefusals ++ memtestRefusals) ++ cfg.refusals;
 
   diskPlan = {
     version = 1;

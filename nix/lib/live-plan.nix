@@ -75,6 +75,12 @@ let
         showConfiguration = iso.showConfiguration or true;
         syslinuxTheme = iso.syslinuxTheme;
         inherit (iso) forceTextMode;
+        # iso-image.nix's isolinux entry for /boot/memtest.bin (installation-cd-base.nix enables it).
+        memtest =
+          if config.boot.loader.grub.memtest86.enable && iso.makeBiosBootable then
+            { inherit (config.boot.loader.grub.memtest86) params; }
+          else
+            null;
         # iso-image.nix names each specialisation's entries from its own configuration.
         specialisations = lib.mapAttrs (name: spec:
           let

@@ -82,6 +82,7 @@ test('the tree holds the boot files where nixpkgs puts them, and menus generated
   runOk('osirrox', ['-indev', iso, '-extract', '/isolinux/isolinux.cfg', join(work.path, 'isolinux.cfg')]);
   const isolinux = readFileSync(join(work.path, 'isolinux.cfg'), 'utf8');
   assert.match(isolinux, /^TIMEOUT 10$/m);
+  assert.doesNotMatch(isolinux, /memtest/i, 'no Memtest86+ without boot.loader.grub.memtest86.enable');
   assert.match(isolinux, /^MENU LABEL NixOS 25\.05pre-example Installer$/m);
   assert.match(isolinux, /^LINUX \/boot\/\/nix\/store\/[0-9a-z]{32}-linux-[^/]+\/bzImage$/m);
   assert.match(isolinux, new RegExp(`^APPEND init=/nix/store/[0-9a-z]{32}-nixos-system-${HOST}-[^ ]+/init .*root=LABEL=${VOLUME_ID} boot\\.shell_on_fail( |$)`, 'm'));
@@ -177,6 +178,14 @@ test('install-iso and install-iso-hyperv: the installation CD configuration with
   const cfg = join(work.path, 'hyperv-isolinux.cfg');
   runOk('osirrox', ['-indev', hypervIso!, '-extract', '/isolinux/isolinux.cfg', cfg]);
   assert.match(readFileSync(cfg, 'utf8'), /^APPEND init=.* elevator=noop( |$)/m, 'the Hyper-V guest\'s kernel parameter in the menu');
+  // installation-cd-base.nix enables Memtest86+: isolinux's entry and /boot/memtest.bin, Debian's build in the stand-in.
+  const installCfg = join(work.path, 'install-isolinux.cfg');
+  runOk('osirrox', ['-indev', installIso!, '-extract', '/isolinux/isolinux.cfg', installCfg]);
+  assert.match(readFileSync(installCfg, 'utf8'), /\nMENU END\n\nLABEL memtest\nMENU LABEL Memtest86\+\nLINUX \/boot\/memtest\.bin\nAPPEND \n/);
+  const memtest = join(work.path, 'memtest.bin');
+  runOk('osirrox', ['-indev', installIso!, '-extract', '/boot/memtest.bin', memtest]);
+  const debian = runOk('sh', ['-c', `dpkg-deb --fsys-tarfile ${join(EXAMPLE_DIR, 'debs/memtest86plus.deb')} | tar -xO ./boot/memtest86+x64.bin | sha256sum`]).stdout.split(' ')[0];
+  assert.equal(runOk('sha256sum', [memtest]).stdout.split(' ')[0], debian);
   for (const [image, firmware] of [[installIso!, 'bios'], [hypervIso!, 'uefi']] as const) {
     const booted = await boot(image, 'cdrom', firmware);
     const marker = MARKER.exec(booted.console);

@@ -291,6 +291,7 @@ const REFUSED: readonly RefusedCase[] = [
   { format: 'proxmox', option: 'proxmox.qemuConf.bootSize', setting: 'proxmox.qemuConf.bootSize = "512M";', context: 'proxmox.qemuConf.bios = "ovmf";' },
   { format: 'proxmox', option: 'proxmox.qemuConf.additionalSpace', setting: 'proxmox.qemuConf.additionalSpace = "1.5G";' },
   { format: 'raw', option: 'boot.loader.systemd-boot.enable', setting: 'boot.loader.systemd-boot.enable = true;' },
+  { format: 'qcow-efi', option: 'boot.loader.grub.memtest86.enable', setting: 'boot.loader.grub.memtest86.enable = true;' },
 ];
 
 /** Runs nixos-generate on the example plus `settings`, writing into a fresh directory. */

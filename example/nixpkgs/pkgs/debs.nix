@@ -28,6 +28,7 @@ in
   bash-static = deb "bash-static";
   cpio = deb "cpio";
   kexec-tools = deb "kexec-tools";
+  memtest86plus = deb "memtest86plus";
   libc6 = deb "libc6";
   # jq (closureInfo runs it) and the libraries Debian links it against.
   jq = deb "jq";

@@ -276,6 +276,18 @@ let
           "$shell" "$runtime" "$runtime" "$out/libexec/$base" >"$out/bin/$base"
         chmod 0555 "$out/bin/$base"
       '';
+    # Memtest86+ as nixpkgs' memtest86plus installs it: memtest.bin (booted by a BIOS
+    # boot loader as a Linux kernel) and memtest.efi, here Debian's x86_64 builds.
+    memtest86plus = runCommand "memtest86plus-${debs.memtest86plus.upstreamVersion}" {
+      deb = debs.memtest86plus.file;
+      passthru = { version = debs.memtest86plus.upstreamVersion; };
+    } ''
+      unpackDeb "$deb" root
+      mkdir -p "$out"
+      cp root/boot/memtest86+x64.bin "$out/memtest.bin"
+      cp root/boot/memtest86+x64.efi "$out/memtest.efi"
+      chmod 0444 "$out/memtest.bin" "$out/memtest.efi"
+    '';
     kexec-tools = pkgs.wrapDebianProgram {
       name = "kexec-tools"; version = debs.kexec-tools.upstreamVersion; deb = debs.kexec-tools.file; program = "/sbin/kexec";
     };

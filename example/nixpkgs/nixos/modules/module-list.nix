@@ -17,6 +17,7 @@
   ./system/boot/grow-partition.nix
   ./system/boot/loader/loader.nix
   ./system/boot/loader/grub/grub.nix
+  ./system/boot/loader/grub/memtest.nix
   ./system/boot/loader/systemd-boot/systemd-boot.nix
   ./tasks/filesystems.nix
   ./services/networking/ssh/sshd.nix

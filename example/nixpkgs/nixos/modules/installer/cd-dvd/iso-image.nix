@@ -131,7 +131,8 @@ in
     ] ++ lib.unique (cfgFiles config)
     ++ lib.optionals cfg.makeBiosBootable ([
       { source = "${pkgs.syslinux}/share/syslinux"; target = "/isolinux"; }
-    ] ++ lib.optional (cfg.splashImage != null) { source = cfg.splashImage; target = "/isolinux/background.png"; })
+    ] ++ lib.optional (cfg.splashImage != null) { source = cfg.splashImage; target = "/isolinux/background.png"; }
+      ++ lib.optional config.boot.loader.grub.memtest86.enable { source = "${pkgs.memtest86plus}/memtest.bin"; target = "/boot/memtest.bin"; })
     ++ lib.optionals cfg.makeEfiBootable (
       [ { source = pkgs.writeTextDir "grub/loopback.cfg" "source /EFI/BOOT/grub.cfg"; target = "/boot/grub"; } ]
       ++ lib.optional (cfg.efiSplashImage != null) { source = cfg.efiSplashImage; target = "/EFI/BOOT/efi-background.png"; }

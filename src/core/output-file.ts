@@ -4,7 +4,7 @@
  * leaves a partial image at the output path. An output can hash itself as it is written
  * (src/core/file-digest.ts), for SHA256SUMS and --json.
  */
-import { closeSync, ftruncateSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, openSync, renameSync, rmSync, statfsSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { ImageError } from './errors.js';
 import { InOrderDigest, type FileDigest } from './file-digest.js';
@@ -25,11 +25,29 @@ export class OutputFile {
   private fd: number;
   private readonly digest: InOrderDigest | undefined;
 
+  /** Bytes free on the output's filesystem when it was created, for the message if it fills up. */
+  private readonly freeAtStart: number | undefined;
+  /** Bytes written so far (holes not counted), for the same message. */
+  private written = 0;
+
   private constructor(finalPath: string, options: OutputFileOptions) {
     this.finalPath = finalPath;
     this.temporaryPath = join(dirname(finalPath), `.${basename(finalPath)}.partial-${process.pid}`);
-    // Readable too: the digest may read back what was not written in order.
-    this.fd = openSync(this.temporaryPath, 'w+', options.mode ?? 0o644);
+    if (isDirectory(finalPath)) {
+      throw new ImageError('output.is-directory', `Cannot write "${finalPath}": a directory is in the way`, {
+        hint: 'remove it or choose another place with -o',
+      });
+    }
+    try {
+      // Readable too: the digest may read back what was not written in order.
+      this.fd = openSync(this.temporaryPath, 'w+', options.mode ?? 0o644);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? 'error';
+      throw new ImageError('output.unwritable', `Cannot write into "${dirname(finalPath)}": ${UNWRITABLE_REASONS[code] ?? code}`, {
+        hint: 'choose a writable place with -o',
+      });
+    }
+    this.freeAtStart = freeBytes(dirname(finalPath));
     this.digest = options.sha256 === true ? new InOrderDigest() : undefined;
     active.add(this);
   }
@@ -41,8 +59,25 @@ export class OutputFile {
   /** Writes bytes at an absolute position. */
   writeAt(position: number, data: Uint8Array): void {
     let done = 0;
-    while (done < data.length) done += writeSync(this.fd, data, done, data.length - done, position + done);
+    try {
+      while (done < data.length) done += writeSync(this.fd, data, done, data.length - done, position + done);
+    } catch (error) {
+      throw this.writeError(error as NodeJS.ErrnoException, this.written + done);
+    }
+    this.written += data.length;
     this.digest?.written(position, data);
+  }
+
+  /** A failed write as one line; a full filesystem says how much was free and how much of the image it took. */
+  private writeError(error: NodeJS.ErrnoException, written: number): ImageError {
+    if (error.code === 'ENOSPC' || error.code === 'EDQUOT') {
+      const mib = (bytes: number): string => `${Math.ceil(bytes / (1 << 20))} MiB`;
+      const free = this.freeAtStart === undefined ? '' : `it had ${mib(this.freeAtStart)} free; `;
+      return new ImageError('output.no-space', `Cannot write "${this.finalPath}": the filesystem is full (${free}the image needs more than the ${mib(written)} written before it filled)`, {
+        hint: 'free space there or choose another place with -o',
+      });
+    }
+    return new ImageError('output.write', `Cannot write "${this.finalPath}": ${error.code ?? error.message}`, { hint: 'check the disk, or choose another place with -o' });
   }
 
   /**
@@ -56,7 +91,11 @@ export class OutputFile {
 
   /** Sets the final length; regions never written stay holes (sparse). */
   truncate(length: number): void {
-    ftruncateSync(this.fd, length);
+    try {
+      ftruncateSync(this.fd, length);
+    } catch (error) {
+      throw this.writeError(error as NodeJS.ErrnoException, this.written);
+    }
     this.digest?.truncated(length);
   }
 
@@ -87,6 +126,33 @@ export class OutputFile {
     }
     rmSync(this.temporaryPath, { force: true });
     active.delete(this);
+  }
+}
+
+/** Why a directory cannot take the output, in words. */
+const UNWRITABLE_REASONS: Readonly<Record<string, string>> = {
+  EROFS: 'it is on a read-only filesystem',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  ENOENT: 'it does not exist',
+  ENOTDIR: 'a file is in the way of the directory',
+  ENOSPC: 'its filesystem is full',
+};
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function freeBytes(directory: string): number | undefined {
+  try {
+    const stats = statfsSync(directory);
+    return stats.bavail * stats.bsize;
+  } catch {
+    return undefined;
   }
 }
 

@@ -37,8 +37,8 @@ export function tempDir(prefix: string): { path: string; remove: () => void } {
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
 }
 
-/** Runs a command and sends it SIGINT 200 ms after its stderr first matches `when` (a phase starting). */
-export async function runInterrupted(command: string, args: readonly string[], when: RegExp): Promise<{ status: number | null; stdout: string; stderr: string; signalled: boolean }> {
+/** Runs a command and sends it `signal` (SIGINT) 200 ms after its stderr first matches `when` (a phase starting). */
+export async function runInterrupted(command: string, args: readonly string[], when: RegExp, signal: NodeJS.Signals = 'SIGINT'): Promise<{ status: number | null; stdout: string; stderr: string; signalled: boolean }> {
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   let stdout = '';
@@ -48,7 +48,7 @@ export async function runInterrupted(command: string, args: readonly string[], w
     stderr += d;
     if (!signalled && when.test(stderr)) {
       signalled = true;
-      setTimeout(() => child.kill('SIGINT'), 200);
+      setTimeout(() => child.kill(signal), 200);
     }
   });
   const status = await new Promise<number | null>((resolve) => child.on('close', resolve));

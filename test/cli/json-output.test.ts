@@ -143,17 +143,20 @@ test('the same inputs give the same SHA256SUMS and the same document on a second
   for (const image of report.images) runOk('sha256sum', ['--strict', '-c', 'SHA256SUMS'], { cwd: dirname(image.path) });
 });
 
-test('a build that fails to put its image in place leaves no SHA256SUMS and no temporary file', () => {
+test('a build that cannot put its image in place stops before writing: one line, no temporary file, the directory as it was', () => {
   const { toplevel } = built();
   const blocked = join(tmp.path, 'blocked');
-  // A directory where the image goes, and a SHA256SUMS from an earlier run that no longer holds.
+  // A directory where the image goes, and a SHA256SUMS from an earlier run.
   mkdirSync(join(blocked, 'nixos.img'), { recursive: true });
-  writeFileSync(join(blocked, 'SHA256SUMS'), `${'0'.repeat(64)}  nixos.img\n`);
+  const earlier = `${'0'.repeat(64)}  nixos.img\n`;
+  writeFileSync(join(blocked, 'SHA256SUMS'), earlier);
   const result = run('node', [CLI, '--toplevel', toplevel, '-f', 'raw-efi', '-o', blocked]);
   assert.equal(result.status, 1, result.stderr);
   const errors = result.stderr.split('\n').filter((l) => l.startsWith('nixos-generate: error:'));
-  assert.deepEqual(errors, [`nixos-generate: error: Cannot move the finished file into place at "${join(blocked, 'nixos.img')}": EISDIR; remove what is in the way or choose another place with -o`]);
+  assert.deepEqual(errors, [`nixos-generate: error: Cannot write "${join(blocked, 'nixos.img')}": a directory is in the way; remove it or choose another place with -o`]);
   assert.equal(result.stdout, '');
-  assert.deepEqual(readdirSync(blocked), ['nixos.img']);
+  assert.doesNotMatch(result.stderr, /nixos-generate: write /, 'nothing was written');
+  assert.deepEqual(readdirSync(blocked).sort(), ['SHA256SUMS', 'nixos.img']);
+  assert.equal(readFileSync(join(blocked, 'SHA256SUMS'), 'utf8'), earlier);
   assert.deepEqual(readdirSync(join(blocked, 'nixos.img')), []);
 });

@@ -5,9 +5,9 @@
  * tarball is only read. The arguments after "--" are podman run options (--network none,
  * --runtime runc, ...).
  */
-import { spawn } from 'node:child_process';
 import { ImageError, UsageError } from '../core/errors.js';
 import type { TarballPlan } from '../plan/types.js';
+import { runTool } from './run-tool.js';
 
 /** The init a container runtime starts, per format; formats missing here cannot be run. */
 const CONTAINER_INIT: Readonly<Record<string, string>> = { docker: '/init', lxc: '/sbin/init', 'proxmox-lxc': '/sbin/init' };
@@ -23,14 +23,10 @@ export function containerInit(format: string): string {
 }
 
 function podman(args: readonly string[], stdio: 'inherit' | 'quiet'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('podman', args, { stdio: stdio === 'inherit' ? 'inherit' : ['ignore', 'ignore', 'inherit'] });
-    child.on('error', (error: NodeJS.ErrnoException) => {
-      reject(new ImageError('run.no-podman', `Cannot start the container: podman ${error.code === 'ENOENT' ? 'was not found' : `failed (${error.code ?? error.message})`}`, {
-        hint: 'install podman (Debian: apt-get install podman), or import the tarball into your runtime as docs/importing.md shows',
-      }));
-    });
-    child.on('close', (code) => resolve(code ?? 1));
+  return runTool('podman', args, {
+    code: 'run.no-podman', action: 'Cannot start the container',
+    hint: 'install podman (Debian: apt-get install podman), or import the tarball into your runtime as docs/importing.md shows',
+    stdio: stdio === 'inherit' ? 'inherit' : ['ignore', 'ignore', 'inherit'],
   });
 }
 

@@ -2,11 +2,11 @@
  * --run: boots a built image in QEMU with the serial console on this terminal. The image
  * is opened with snapshot=on, so booting never changes the artifact that was built.
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { ImageError } from '../core/errors.js';
 import type { Firmware } from '../formats/format.js';
 import type { OutputPlan } from '../plan/types.js';
+import { runTool } from './run-tool.js';
 
 const OVMF_CANDIDATES = ['/usr/share/ovmf/OVMF.fd', '/usr/share/OVMF/OVMF_CODE.fd', '/run/libvirt/nix-ovmf/OVMF_CODE.fd'];
 
@@ -65,13 +65,7 @@ export function kernelQemuArguments(kernel: string, initrd: string, commandLine:
 }
 
 export function spawnQemu(args: readonly string[]): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('qemu-system-x86_64', args, { stdio: 'inherit' });
-    child.on('error', (error: NodeJS.ErrnoException) => {
-      reject(new ImageError('run.no-qemu', `Cannot boot the image: qemu-system-x86_64 ${error.code === 'ENOENT' ? 'was not found' : `failed (${error.code ?? error.message})`}`, {
-        hint: 'install QEMU (Debian: apt-get install qemu-system-x86)',
-      }));
-    });
-    child.on('close', (code) => resolve(code ?? 1));
+  return runTool('qemu-system-x86_64', args, {
+    code: 'run.no-qemu', action: 'Cannot boot the image', hint: 'install QEMU (Debian: apt-get install qemu-system-x86)',
   });
 }

@@ -23,11 +23,6 @@ export const OVMF_PAIRS: readonly (readonly [code: string, vars: string])[] = [
   ['/run/libvirt/nix-ovmf/OVMF_CODE.fd', '/run/libvirt/nix-ovmf/OVMF_VARS.fd'],
 ];
 
-/** A word for sh, in single quotes unless it needs none. */
-export function shellQuote(text: string): string {
-  return /^[A-Za-z0-9_./:=,+@%-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
-}
-
 /** qemu-vm.nix's forwardingOptions: each forward ends with a comma, guest ones quoted. */
 function forwardOption(f: VmForwardPlan): string {
   if (f.from === 'host') return `hostfwd=${f.proto}:${f.host.address}:${f.host.port}-${f.guest.address}:${f.guest.port},`;
@@ -40,7 +35,7 @@ function kernelVariable(name: string): string {
   return `NIXPKGS_QEMU_KERNEL_${name.replace(/[^A-Za-z0-9]/g, '_')}`;
 }
 
-/** The runner script for `plan`; `system` is the bootspec's (x86_64-linux). */
+/** The runner script for `plan`. */
 export function vmRunnerScript(plan: VmPlan): string {
   const { vm } = plan;
   const me = `run-${vm.name}-vm`;

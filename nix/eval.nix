@@ -24,9 +24,15 @@ let
       virtualisation.diskSize =
         if diskSize == null then lib.mkOverride 1100 "auto" else lib.mkForce diskSize;
     };
+  # The writers run on this machine, whatever platform the system is for.
+  buildPlatformModule = {
+    _file = "nixos-generate (the machine writing the image)";
+    nixos-generate.buildPlatform = builtins.currentSystem;
+  };
   extraModules = [
     formatModule
     diskSizeModule
+    buildPlatformModule
   ];
   targetSystem = if system == null then builtins.currentSystem else system;
 

@@ -30,6 +30,11 @@ let
       }
     else
       grubPkgs.grub2;
+  # For a system of another platform, the build machine's GRUB from the same nixpkgs: its
+  # grub-mkimage assembles the system's EFI GRUB from the system's modules.
+  buildGrub =
+    if cfg.buildPlatform == hostPlatform.system then null
+    else (import pkgs.path { system = cfg.buildPlatform; }).grub2_efi;
   biosGrub = config.system.build.grub or null;
   # grubTarget is "" where GRUB has no BIOS platform (aarch64).
   hasBiosGrub = biosGrub != null && (biosGrub.grubTarget or "") != "";
@@ -52,13 +57,27 @@ let
       {
         type = "grub";
         bios = if hasBiosGrub && layoutBootsBios then { package = "${biosGrub}"; } else null;
-        efi = if grub.efiSupport && layoutHasEsp then { package = "${realGrub.override { efiSupport = true; }}"; } else null;
+        efi =
+          if grub.efiSupport && layoutHasEsp then
+            { package = "${realGrub.override { efiSupport = true; }}"; }
+            // lib.optionalAttrs (buildGrub != null) { mkimage = "${buildGrub}/bin/grub-mkimage"; }
+          else
+            null;
         inherit timeout;
       };
 
   # What the layout needs from the boot loader, as one line that says what to change.
   bootloaderRefusals =
-    if systemdBoot.enable then
+    # A layout only a PC BIOS boots (MBR or GPT with a BIOS boot partition, no ESP).
+    if layoutBootsBios && !layoutHasEsp && !hostPlatform.isx86 then
+      [
+        {
+          option = "nixpkgs.hostPlatform";
+          value = hostPlatform.system;
+          hint = "${cfg.format} boots with a PC BIOS, which ${hostPlatform.system} does not have; use a UEFI format (raw-efi, qcow-efi, hyperv, amazon) or an sd-card format";
+        }
+      ]
+    else if systemdBoot.enable then
       lib.optional (!layoutHasEsp) {
         option = "boot.loader.systemd-boot.enable";
         value = true;

@@ -27,7 +27,12 @@ let
   efiArch = if grub.forcei686 then "ia32" else hostPlatform.efiArch;
 
   refusals =
-    lib.optional (config.virtualisation.diskSize != "auto") {
+    lib.optional (!hostPlatform.isx86_64) {
+      option = "nixpkgs.hostPlatform";
+      value = hostPlatform.system;
+      hint = "nixos-generate writes ISOs for x86_64-linux only so far; for this system use an EFI disk format (raw-efi, qcow-efi) or an sd-card format";
+    }
+    ++ lib.optional (config.virtualisation.diskSize != "auto") {
       option = "virtualisation.diskSize";
       value = config.virtualisation.diskSize;
       hint = "an ISO is as large as its contents; leave out --disk-size";

@@ -29,3 +29,30 @@ export function efiArchOf(system: string): string {
 export function systemdBootArch(efiBinary: string): string | undefined {
   return /\/systemd-boot([a-z0-9]+)\.efi$/.exec(efiBinary)?.[1];
 }
+
+/** GRUB's EFI platform for each EFI architecture (the directory under lib/grub/). */
+const GRUB_EFI_TARGET_BY_ARCH: Readonly<Record<string, string>> = {
+  x64: 'x86_64-efi',
+  ia32: 'i386-efi',
+  aa64: 'arm64-efi',
+  arm: 'arm-efi',
+  riscv64: 'riscv64-efi',
+  loongarch64: 'loongarch64-efi',
+};
+
+/** GRUB's EFI platform for a Nix system string ("aarch64-linux" -> "arm64-efi"). */
+export function grubEfiTargetOf(system: string): string {
+  const target = GRUB_EFI_TARGET_BY_ARCH[efiArchOf(system)];
+  if (target === undefined) throw new UsageError('efi.arch', `GRUB has no EFI platform for "${system}"`, { hint: 'use systemd-boot, or another system' });
+  return target;
+}
+
+/** Whether a system boots with a PC BIOS (GRUB's i386-pc): only x86 ones. */
+export function hasBios(system: string): boolean {
+  return /^(x86_64|i[3-6]86)-/.test(system);
+}
+
+/** The removable-media loader name firmware looks for: "BOOTX64.EFI", "BOOTAA64.EFI". */
+export function removableEfiName(efiArch: string): string {
+  return `BOOT${efiArch.toUpperCase()}.EFI`;
+}

@@ -12,6 +12,7 @@ import { readAll } from '../core/block-image.js';
 import { buildFat } from '../fs/fat/index.js';
 import { dir, fileFromBytes, type NodeMeta } from '../fs/tree.js';
 import type { ClosureScope } from '../nix/closure-scope.js';
+import { removableEfiName } from './efi-arch.js';
 import { runGrubTool } from './grub.js';
 
 /** iso-image.nix's GRUB modules (efi_uga is added where the platform has it). */
@@ -28,10 +29,6 @@ export type IsoEfiArch = keyof typeof GRUB_TARGET_BY_EFI_ARCH;
 const EFI_IMAGE_TIME = 946684800;
 const MIB = 1 << 20;
 
-/** "BOOTX64.EFI": the removable-media name firmware looks for. */
-export function removableEfiName(efiArch: IsoEfiArch): string {
-  return `BOOT${efiArch.toUpperCase()}.EFI`;
-}
 
 /** GRUB for the ISO, from the plan's EFI GRUB package (which must be inside the image's scope). */
 export async function isoGrubEfi(grubPackage: string, efiArch: IsoEfiArch, scope: ClosureScope): Promise<Uint8Array> {

@@ -14,7 +14,7 @@ import { buildImage, type BuiltImageFiles } from '../formats/build.js';
 import { bootFirmware } from '../formats/firmware.js';
 import { isKexecFormat, isLiveFormat, isTarballFormat, isVmFormat, type AnyFormatDefinition } from '../formats/format.js';
 import { livePlanForToplevel } from '../formats/live-plan.js';
-import { planForToplevel } from '../formats/toplevel-plan.js';
+import { planForToplevel, toplevelSystem } from '../formats/toplevel-plan.js';
 import { tarballPlanForToplevel } from '../formats/tarball-plan.js';
 import { findFormat, formatNames } from '../formats/registry.js';
 import { planScope, queryClosure, resolveToplevel } from '../nix/closure.js';
@@ -185,7 +185,7 @@ function runImage(image: BuiltImage, env: NodeJS.ProcessEnv, extra: readonly str
   if (drive === undefined || firmware === 'none') {
     throw new UsageError('cli.run', `Option --run cannot boot ${plan.format}: QEMU does not open ${plan.output.container} images with ${plan.output.compression} compression directly`);
   }
-  return runQemu(image.files.image.path, drive, firmware, env, extra);
+  return runQemu(image.files.image.path, drive, firmware, env, extra, toplevelSystem(plan.toplevel));
 }
 
 /** --run needs a format QEMU can boot directly; say so before building anything. */

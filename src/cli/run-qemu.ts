@@ -9,17 +9,54 @@ import type { OutputPlan } from '../plan/types.js';
 import { runTool } from './run-tool.js';
 
 const OVMF_CANDIDATES = ['/usr/share/ovmf/OVMF.fd', '/usr/share/OVMF/OVMF_CODE.fd', '/run/libvirt/nix-ovmf/OVMF_CODE.fd'];
+/** UEFI for QEMU's arm "virt" machine as one -bios file (AAVMF_CODE.fd needs pflash units). */
+const AAVMF_CANDIDATES = ['/usr/share/qemu-efi-aarch64/QEMU_EFI.fd', '/usr/share/AAVMF/QEMU_EFI.fd', '/run/libvirt/nix-ovmf/QEMU_EFI.fd'];
+/** U-Boot built for QEMU's machines (Debian's u-boot-qemu), which reads extlinux.conf. */
+const UBOOT_CANDIDATES: Readonly<Record<string, readonly string[]>> = {
+  aarch64: ['/usr/lib/u-boot/qemu_arm64/u-boot.bin'],
+  x86_64: ['/usr/lib/u-boot/qemu-x86/u-boot.rom'],
+};
 
-export function findOvmf(env: NodeJS.ProcessEnv): string {
-  const fromEnv = env['OVMF_FD'];
+function findFirmware(env: NodeJS.ProcessEnv, variable: string, candidates: readonly string[], what: string, install: string): string {
+  const fromEnv = env[variable];
   if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
-  const found = OVMF_CANDIDATES.find((p) => existsSync(p));
+  const found = candidates.find((p) => existsSync(p));
   if (found === undefined) {
-    throw new ImageError('run.no-ovmf', 'Cannot boot the image: no OVMF firmware found', {
-      hint: 'install it (Debian: apt-get install ovmf) or set OVMF_FD to the firmware file',
+    throw new ImageError('run.no-firmware', `Cannot boot the image: no ${what} found`, {
+      hint: `install it (Debian: apt-get install ${install}) or set ${variable} to the firmware file`,
     });
   }
   return found;
+}
+
+export function findOvmf(env: NodeJS.ProcessEnv): string {
+  return findFirmware(env, 'OVMF_FD', OVMF_CANDIDATES, 'OVMF firmware', 'ovmf');
+}
+
+/** The CPU family of a Nix system string: "aarch64" for "aarch64-linux". */
+function cpuOf(system: string): 'x86_64' | 'aarch64' {
+  const cpu = system.split('-')[0];
+  if (cpu === 'x86_64' || cpu === 'aarch64') return cpu;
+  throw new ImageError('run.system', `Cannot boot a ${system} image: --run boots x86_64-linux and aarch64-linux images`, { hint: 'boot it on its own hardware' });
+}
+
+/** The machine, CPU and firmware options of QEMU for a system. */
+function machineArguments(system: string, firmware: Exclude<Firmware, 'none'>, env: NodeJS.ProcessEnv): string[] {
+  const cpu = cpuOf(system);
+  if (firmware === 'u-boot') {
+    const uboot = findFirmware(env, 'UBOOT_BIN', UBOOT_CANDIDATES[cpu] ?? [], `U-Boot for QEMU's ${cpu} machine`, 'u-boot-qemu');
+    return cpu === 'aarch64' ? ['-machine', 'virt', '-cpu', 'cortex-a57', '-bios', uboot] : ['-machine', 'pc', '-bios', uboot];
+  }
+  if (cpu === 'aarch64') {
+    if (firmware === 'bios') throw new ImageError('run.firmware', `Cannot boot a ${system} image with a PC BIOS`, { hint: 'use a UEFI or sd-card format' });
+    return ['-machine', 'virt', '-cpu', 'cortex-a57', '-bios', findFirmware(env, 'AAVMF_FD', AAVMF_CANDIDATES, 'UEFI firmware for aarch64 (AAVMF)', 'qemu-efi-aarch64')];
+  }
+  return ['-machine', 'q35', ...(firmware === 'uefi' ? ['-bios', findOvmf(env)] : [])];
+}
+
+/** The QEMU program of a system: qemu-system-x86_64, qemu-system-aarch64. */
+export function qemuProgram(system: string): string {
+  return `qemu-system-${cpuOf(system)}`;
 }
 
 /** QEMU's name for the disk format of a container it can open directly. */
@@ -29,14 +66,17 @@ export function qemuDriveFormat(output: Pick<OutputPlan, 'container' | 'compress
   return formats[output.container];
 }
 
-/** The QEMU command line --run and the boot tests use; driveFormat "cdrom" and "usb" boot a raw image as a CD or a USB stick. */
-export function qemuArguments(image: string, driveFormat: string, firmware: Exclude<Firmware, 'none'>, env: NodeJS.ProcessEnv): string[] {
-  const args = ['-machine', 'q35', '-m', '1024', '-nographic', '-no-reboot'];
+/**
+ * The QEMU command line --run and the boot tests use; driveFormat "cdrom" and "usb" boot a
+ * raw image as a CD or a USB stick. `system` picks the machine: a PC (q35) for x86_64-linux,
+ * the arm "virt" machine for aarch64-linux.
+ */
+export function qemuArguments(image: string, driveFormat: string, firmware: Exclude<Firmware, 'none'>, env: NodeJS.ProcessEnv, system = 'x86_64-linux'): string[] {
+  const args = [...machineArguments(system, firmware, env), '-m', '1024', '-nographic', '-no-reboot'];
   // Software emulation unless asked otherwise: a present /dev/kvm can still be unusable
   // (nested virtualisation), and TCG always works.
   const accel = env['NIXOS_GENERATE_ACCEL'];
   args.push('-accel', accel !== undefined && accel !== '' ? accel : 'tcg');
-  if (firmware === 'uefi') args.push('-bios', findOvmf(env));
   if (driveFormat === 'cdrom') {
     // A live ISO in a CD drive (AHCI on q35), as firmware boots it from a disc.
     args.push('-drive', `file=${image},format=raw,media=cdrom,readonly=on`);
@@ -50,8 +90,8 @@ export function qemuArguments(image: string, driveFormat: string, firmware: Excl
 }
 
 /** Boots with qemuArguments, then `extra` (what the user gave after "--"). */
-export function runQemu(image: string, driveFormat: string, firmware: Exclude<Firmware, 'none'>, env: NodeJS.ProcessEnv, extra: readonly string[] = []): Promise<number> {
-  return spawnQemu([...qemuArguments(image, driveFormat, firmware, env), ...extra]);
+export function runQemu(image: string, driveFormat: string, firmware: Exclude<Firmware, 'none'>, env: NodeJS.ProcessEnv, extra: readonly string[] = [], system = 'x86_64-linux'): Promise<number> {
+  return spawnQemu([...qemuArguments(image, driveFormat, firmware, env, system), ...extra], system);
 }
 
 /**
@@ -64,8 +104,8 @@ export function kernelQemuArguments(kernel: string, initrd: string, commandLine:
     '-kernel', kernel, '-initrd', initrd, '-append', commandLine];
 }
 
-export function spawnQemu(args: readonly string[]): Promise<number> {
-  return runTool('qemu-system-x86_64', args, {
-    code: 'run.no-qemu', action: 'Cannot boot the image', hint: 'install QEMU (Debian: apt-get install qemu-system-x86)',
+export function spawnQemu(args: readonly string[], system = 'x86_64-linux'): Promise<number> {
+  return runTool(qemuProgram(system), args, {
+    code: 'run.no-qemu', action: 'Cannot boot the image', hint: `install QEMU (Debian: apt-get install ${cpuOf(system) === 'aarch64' ? 'qemu-system-arm' : 'qemu-system-x86'})`,
   });
 }

@@ -4,7 +4,7 @@
  * links the systemd whose systemd-boot it would install.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { efiArchOf } from '../boot/efi-arch.js';
+import { efiArchOf, grubEfiTargetOf, hasBios } from '../boot/efi-arch.js';
 import { UsageError } from '../core/errors.js';
 import type { BootloaderPlan } from '../plan/types.js';
 import type { SystemClosure } from '../nix/root-tree.js';
@@ -15,7 +15,7 @@ export const BOOTLOADER_NAMES: readonly BootloaderName[] = ['grub', 'systemd-boo
 /** Where systemd's package keeps systemd-boot for an EFI architecture, as bootctl finds it. */
 const systemdBootPath = (arch: string): string => `lib/systemd/boot/efi/systemd-boot${arch}.efi`;
 
-export function findGrub(closure: SystemClosure, target: 'x86_64-efi' | 'i386-pc'): string | undefined {
+export function findGrub(closure: SystemClosure, target: string): string | undefined {
   const marker = target === 'i386-pc' ? 'boot.img' : 'kernel.img';
   return closure.registrations
     .map((r) => r.path)
@@ -63,7 +63,14 @@ export function detectBootloader(
     const efiBinary = findSystemdBoot(closure, relative) ?? missing(`systemd-boot (${relative})`, closure);
     return { type: 'systemd-boot', efiBinary, timeout };
   }
-  const efi = targets.efi ? { package: findGrub(closure, 'x86_64-efi') ?? missing('GRUB for x86_64-efi', closure) } : null;
+  const system = systemOf(closure);
+  if (targets.bios && !hasBios(system)) {
+    throw new UsageError('bootloader.no-bios', `Cannot build this format for ${system}: it boots with a PC BIOS, which ${system} does not have`, {
+      hint: 'use a UEFI format (raw-efi, qcow-efi, hyperv, amazon) or an sd-card format for this system',
+    });
+  }
+  const efiTarget = targets.efi ? grubEfiTargetOf(system) : '';
+  const efi = targets.efi ? { package: findGrub(closure, efiTarget) ?? missing(`GRUB for ${efiTarget}`, closure) } : null;
   const bios = targets.bios ? { package: findGrub(closure, 'i386-pc') ?? missing('GRUB for i386-pc', closure) } : null;
   return { type: 'grub', bios, efi, timeout };
 }

@@ -6,7 +6,8 @@
 import type { BootloaderPlan, ImagePlan, KexecPlan, LivePlan, OutputPlan, TarballPlan } from '../plan/types.js';
 import { layout, type LayoutName } from './layouts.js';
 
-export type Firmware = 'bios' | 'uefi' | 'none';
+/** What boots an image: a PC BIOS, UEFI, U-Boot reading extlinux.conf (sd-card images), or nothing (a platform's own loader). */
+export type Firmware = 'bios' | 'uefi' | 'u-boot' | 'none';
 
 export interface OutputNames {
   /** system.nixos.label (with --toplevel: the system's nixos-version). */

@@ -66,7 +66,10 @@ const grubPackage = {
       type: 'object',
       required: ['package'],
       additionalProperties: false,
-      properties: { package: { type: 'string', pattern: STORE_PATH, description: 'GRUB package with bin/grub-mkimage and lib/grub/<target>.' } },
+      properties: {
+        package: { type: 'string', pattern: STORE_PATH, description: 'GRUB package with bin/grub-mkimage and lib/grub/<target>.' },
+        mkimage: { type: 'string', pattern: STORE_PATH, description: 'A grub-mkimage the build machine runs, for a system of another architecture (the build machine\'s GRUB of the same nixpkgs).' },
+      },
     },
     { type: 'null' },
   ],
@@ -127,7 +130,7 @@ const diskPlanSchema = {
       oneOf: [
         {
           type: 'object',
-          description: 'GRUB: for BIOS (i386-pc core in the MBR gap or the BIOS boot partition), for UEFI (removable media EFI/BOOT/BOOTX64.EFI), both, or neither (only grub.cfg, read by the platform\'s own GRUB).',
+          description: 'GRUB: for BIOS (i386-pc core in the MBR gap or the BIOS boot partition), for UEFI (removable media EFI/BOOT/BOOT<ARCH>.EFI: BOOTX64.EFI, BOOTAA64.EFI), both, or neither (only grub.cfg, read by the platform\'s own GRUB).',
           required: ['type', 'bios', 'efi', 'timeout'],
           additionalProperties: false,
           properties: { type: { const: 'grub' }, bios: grubPackage, efi: grubPackage, timeout },

@@ -55,11 +55,16 @@ export type PartitionTablePlan = GptTablePlan | MbrTablePlan | NoTablePlan;
 export interface GrubPackagePlan {
   /** GRUB package with bin/grub-mkimage and lib/grub/<target>/. */
   readonly package: string;
+  /**
+   * A grub-mkimage the build machine runs, for a system of another architecture (whose own
+   * grub-mkimage is a program of that architecture): the build machine's GRUB of the same nixpkgs.
+   */
+  readonly mkimage?: string;
 }
 
 /**
  * GRUB for BIOS (i386-pc core in the MBR gap or the BIOS boot partition), for UEFI
- * (removable-media EFI/BOOT/BOOTX64.EFI), both (hybrid), or neither: only grub.cfg,
+ * (removable-media EFI/BOOT/BOOT<ARCH>.EFI), both (hybrid), or neither: only grub.cfg,
  * for platforms whose own GRUB reads it (linode).
  */
 export interface GrubPlan {

@@ -9,24 +9,25 @@ export const CLI = join(REPO, 'dist/src/bin.js');
 
 const built = new Map<string, string>();
 
-/** Builds (or reuses) the example toplevel for a host name and returns its store path. */
-export function exampleToplevel(hostName: string): string {
-  let path = built.get(hostName);
+/** Builds (or reuses) the example toplevel for a host name (and system) and returns its store path. */
+export function exampleToplevel(hostName: string, system = 'x86_64-linux'): string {
+  const key = `${system}/${hostName}`;
+  let path = built.get(key);
   if (path === undefined) {
-    path = runOk(join(EXAMPLE_DIR, 'build-system'), [hostName]).stdout.trim();
-    built.set(hostName, path);
+    path = runOk(join(EXAMPLE_DIR, 'build-system'), ['--system', system, hostName]).stdout.trim();
+    built.set(key, path);
   }
   return path;
 }
 
 /** The example system with a synthetic payload of `files` random files (about `mebibytes` MiB). */
-export function exampleWithPayload(hostName: string, files: number, mebibytes: number): string {
-  const key = `${hostName}/${files}/${mebibytes}`;
+export function exampleWithPayload(hostName: string, files: number, mebibytes: number, system = 'x86_64-linux'): string {
+  const key = `${system}/${hostName}/${files}/${mebibytes}`;
   let path = built.get(key);
   if (path === undefined) {
     const out = runOk('nix-build', [
       '--no-out-link', join(EXAMPLE_DIR, 'system.nix'), '--argstr', 'hostName', hostName,
-      '--arg', 'payloadFiles', String(files), '--arg', 'payloadMiB', String(mebibytes),
+      '--arg', 'payloadFiles', String(files), '--arg', 'payloadMiB', String(mebibytes), '--argstr', 'system', system,
     ]).stdout.trim().split('\n');
     path = out[out.length - 1]!;
     built.set(key, path);

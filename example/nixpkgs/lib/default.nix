@@ -151,9 +151,10 @@ let
           system = if isString platform then platform else platform.system;
           cpu = head (splitString "-" system);
           known = {
-            x86_64 = { isx86_64 = true; isx86_32 = false; isAarch64 = false; efiArch = "x64"; linuxArch = "x86_64"; };
-            i686 = { isx86_64 = false; isx86_32 = true; isAarch64 = false; efiArch = "ia32"; linuxArch = "i386"; };
-            aarch64 = { isx86_64 = false; isx86_32 = false; isAarch64 = true; efiArch = "aa64"; linuxArch = "arm64"; };
+            # linux-kernel as lib/systems/platforms.nix gives it: pc and aarch64-multiplatform.
+            x86_64 = { isx86_64 = true; isx86_32 = false; isAarch64 = false; efiArch = "x64"; linuxArch = "x86_64"; linux-kernel = { name = "pc"; target = "bzImage"; }; };
+            i686 = { isx86_64 = false; isx86_32 = true; isAarch64 = false; efiArch = "ia32"; linuxArch = "i386"; linux-kernel = { name = "pc"; target = "bzImage"; }; };
+            aarch64 = { isx86_64 = false; isx86_32 = false; isAarch64 = true; efiArch = "aa64"; linuxArch = "arm64"; linux-kernel = { name = "aarch64-multiplatform"; target = "Image"; DTB = true; }; };
           };
           bits = known.${cpu} or (throw "lib.systems.elaborate: the stand-in does not know the platform ${system}");
         in

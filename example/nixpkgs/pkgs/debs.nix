@@ -1,11 +1,18 @@
 # The Debian packages the stand-in is built from, downloaded by
-# example/fetch-debs into example/debs/ (next to this nixpkgs directory).
+# example/fetch-debs into example/debs/ (next to this nixpkgs directory): the amd64
+# packages for x86_64-linux, the arm64 ones (debs/aarch64/) for aarch64-linux. The
+# bootstrap busybox that runs every builder is always the amd64 one.
+{ system ? "x86_64-linux" }:
 let
   # Inside this directory when it was copied as a flake input, else next to it.
-  dir = if builtins.pathExists ../debs/versions.json then ../debs else ../../debs;
-  need = file:
-    if builtins.pathExists (dir + "/${file}") then dir + "/${file}"
-    else throw "example/debs/${file} is missing: run example/fetch-debs (as root on Debian 12, after apt-get update)";
+  top = if builtins.pathExists ../debs/versions.json then ../debs else ../../debs;
+  subdir = { x86_64-linux = ""; aarch64-linux = "/aarch64"; }.${system}
+    or (throw "The example's stand-in nixpkgs builds for x86_64-linux and aarch64-linux only (asked for ${system}).");
+  needIn = base: file:
+    if builtins.pathExists (base + "/${file}") then base + "/${file}"
+    else throw "example/debs${subdir}/${file} is missing: run example/fetch-debs (as root on Debian 12, after apt-get update)";
+  dir = top + subdir;
+  need = needIn dir;
   versions = builtins.fromJSON (builtins.readFile (need "versions.json"));
   # "1:1.35.0-4+deb12u1+b1" -> "1.35.0": no epoch, no Debian revision.
   upstream = v: builtins.elemAt (builtins.match "([0-9]+:)?(.*)-[^-]*" v) 1;
@@ -16,10 +23,13 @@ let
   };
 in
 {
-  bootstrap = builtins.path { path = need "bootstrap"; name = "bootstrap-busybox"; };
+  bootstrap = builtins.path { path = needIn top "bootstrap"; name = "bootstrap-busybox"; };
   linux-image = deb "linux-image";
   busybox-static = deb "busybox-static";
   grub-common = deb "grub-common";
+  grub-efi-arm64-bin = deb "grub-efi-arm64-bin";
+  u-boot-rpi = deb "u-boot-rpi";
+  raspi-firmware = deb "raspi-firmware";
   grub-pc-bin = deb "grub-pc-bin";
   grub-efi-amd64-bin = deb "grub-efi-amd64-bin";
   systemd-boot-efi = deb "systemd-boot-efi";

@@ -1,14 +1,26 @@
 # The stand-in's package set: a few packages made from Debian 12 .deb files
 # with Nix's bare `derivation`, a static busybox being the only builder.
+# `system` is the platform the packages are for (x86_64-linux or aarch64-linux).
+# Every derivation only unpacks and arranges files, so all of them run on
+# x86_64-linux whatever `system` is: an aarch64-linux system is built on an
+# x86_64 machine without emulation. (Real nixpkgs builds aarch64-linux derivations
+# for it, on an aarch64 builder or from the binary cache, or cross-compiles with
+# nixpkgs.buildPlatform.) `buildPackages` is the x86_64-linux set, for what runs in builds.
 { system ? "x86_64-linux" }:
 let
   lib = import ../lib;
-  debs = import ./debs.nix;
+  debs = import ./debs.nix { inherit system; };
+  platform = lib.systems.elaborate system;
+  isx86_64 = system == "x86_64-linux";
 
-  supported = system == "x86_64-linux";
+  buildSystem = "x86_64-linux";
   checkedSystem =
-    if supported then system
-    else throw "The example's stand-in nixpkgs only builds for x86_64-linux (asked for ${system}).";
+    if builtins.elem system [ "x86_64-linux" "aarch64-linux" ] then buildSystem
+    else throw "The example's stand-in nixpkgs builds for x86_64-linux and aarch64-linux only (asked for ${system}).";
+  # A package the stand-in makes for x86_64-linux only.
+  x86Only = name: value:
+    if isx86_64 then value
+    else throw "The example's stand-in nixpkgs has no ${name} for ${system} (it has one for x86_64-linux).";
 
   bootstrapBusybox = "${debs.bootstrap}/bin/busybox";
 
@@ -44,6 +56,7 @@ let
 
   pkgs = {
     inherit lib system runCommand runCommandWith writeTextFile;
+    buildPackages = if system == buildSystem then pkgs else import ./. { system = buildSystem; };
     path = ../.;
     pkgs = pkgs;
     config = { };
@@ -61,12 +74,13 @@ let
       '').outPath;
       type = "derivation";
       name = "stdenv-linux";
-      hostPlatform = lib.systems.elaborate system;
+      hostPlatform = platform;
       buildPlatform = pkgs.stdenv.hostPlatform;
       targetPlatform = pkgs.stdenv.hostPlatform;
       inherit system;
       isLinux = true;
-      isx86_64 = true;
+      inherit isx86_64;
+      isAarch64 = platform.isAarch64;
       shell = "${pkgs.bash}/bin/bash";
     };
     stdenvNoCC = pkgs.stdenv;
@@ -121,7 +135,8 @@ let
       mkdir -p "$out/bin"
       cp root/bin/busybox "$out/bin/busybox"
       chmod 0555 "$out/bin/busybox"
-      for applet in $("$out/bin/busybox" --list); do
+      # The applet list of the build machine's busybox: the same Debian configuration.
+      for applet in $("$bootstrapBusybox" --list); do
         [ "$applet" = busybox ] || ln -s busybox "$out/bin/$applet"
       done
     '';
@@ -131,19 +146,21 @@ let
     # their dependencies; `linux_full` keeps all of Debian's modules.
     linux = pkgs.callKernel { keepModules = pkgs.kernelModuleSelection; };
     linux_full = pkgs.callKernel { keepModules = null; };
-    callKernel = { keepModules }: import ./linux { inherit lib runCommand debs keepModules; };
+    callKernel = { keepModules }: import ./linux { inherit lib runCommand debs keepModules; kernelFile = platform.linux-kernel.target; };
     kernelModuleSelection = [
       # block devices and controllers
       "virtio_pci" "virtio_blk" "virtio_scsi" "sd_mod" "sr_mod" "ahci" "ata_piix"
-      "nvme" "xhci_pci" "ehci_pci" "uhci_hcd" "ohci_pci" "usb_storage" "uas" "loop"
-      "hv_vmbus" "hv_storvsc" "hv_utils" "vmw_pvscsi" "mptspi" "xen_blkfront"
+      "nvme" "xhci_pci" "ehci_pci" "ohci_pci" "usb_storage" "uas" "loop"
+      "hv_vmbus" "hv_storvsc" "hv_utils" "mptspi" "xen_blkfront"
       # other virtual hardware
       "virtio_net" "virtio_mmio" "virtio_rng" "virtio_console" "virtio_balloon" "e1000" "e1000e" "hv_netvsc" "vmxnet3"
       "virtio_gpu" "9pnet_virtio"
       # filesystems and their helpers
       "ext4" "vfat" "nls_cp437" "nls_ascii" "nls_iso8859_1" "nls_utf8" "isofs" "squashfs" "overlay" "9p"
-      "efivarfs" "crc32c_generic" "crc32c_intel"
-    ];
+      "efivarfs" "crc32c_generic"
+    ] ++ (if isx86_64 then [ "uhci_hcd" "vmw_pvscsi" "crc32c_intel" ]
+      # The Raspberry Pi's SD card and USB controllers (Debian's arm64 kernel has no uhci_hcd).
+      else [ "pcie_brcmstb" "sdhci_iproc" "dwc2" ]);
     linuxPackages = { kernel = pkgs.linux; };
     linuxPackages_full = { kernel = pkgs.linux_full; };
     linuxPackages_latest = pkgs.linuxPackages;
@@ -158,8 +175,11 @@ let
     grub2_efi = pkgs.grub2.override { efiSupport = true; };
     mkGrub = { efiSupport ? false, zfsSupport ? false, zfs ? null, xenSupport ? false }:
       let
-        platform = if efiSupport then "x86_64-efi" else "i386-pc";
-        platformDeb = if efiSupport then debs.grub-efi-amd64-bin else debs.grub-pc-bin;
+        # As nixpkgs' grubTarget: aarch64 has no BIOS platform ("" without efiSupport),
+        # and its GRUB is built for arm64-efi either way.
+        platform = if !isx86_64 then "arm64-efi" else if efiSupport then "x86_64-efi" else "i386-pc";
+        grubTarget = if !isx86_64 && !efiSupport then "" else platform;
+        platformDeb = if !isx86_64 then debs.grub-efi-arm64-bin else if efiSupport then debs.grub-efi-amd64-bin else debs.grub-pc-bin;
       in
       if zfsSupport then throw "The stand-in's grub2 cannot be built with ZFS support (zfsSupport = true)."
       else if xenSupport then throw "The stand-in's grub2 cannot be built for Xen (xenSupport = true)."
@@ -170,7 +190,7 @@ let
         passthru = {
           version = debs.grub-common.upstreamVersion;
           debianVersion = debs.grub-common.version;
-          grubTarget = platform;
+          inherit grubTarget;
           inherit efiSupport;
         };
       } ''
@@ -198,7 +218,7 @@ let
       passthru = { version = debs.systemd-boot-efi.upstreamVersion; debianVersion = debs.systemd-boot-efi.version; };
     } ''
       unpackDeb "$deb" root
-      [ -f root/usr/lib/systemd/boot/efi/systemd-bootx64.efi ] || die "no systemd-bootx64.efi in the package"
+      [ -f root/usr/lib/systemd/boot/efi/systemd-boot${platform.efiArch}.efi ] || die "no systemd-boot${platform.efiArch}.efi in the package"
       mkdir -p "$out/lib/systemd/boot"
       cp -R root/usr/lib/systemd/boot/efi "$out/lib/systemd/boot/efi"
     '';
@@ -206,7 +226,7 @@ let
     # syslinux shaped like nixpkgs' (pkgs/os-specific/linux/syslinux): the BIOS
     # binaries in share/syslinux, as iso-image.nix copies them to /isolinux.
     # (Debian's version "6.04~git…+dfsg1": store names cannot hold "~".)
-    syslinux = runCommand "syslinux-${builtins.head (lib.splitString "~" debs.syslinux-common.upstreamVersion)}" {
+    syslinux = x86Only "syslinux" (runCommand "syslinux-${builtins.head (lib.splitString "~" debs.syslinux-common.upstreamVersion)}" {
       isolinuxDeb = debs.isolinux.file;
       commonDeb = debs.syslinux-common.file;
       passthru = { version = debs.syslinux-common.upstreamVersion; debianVersion = debs.syslinux-common.version; };
@@ -220,13 +240,13 @@ let
       done
       [ -f root/usr/lib/syslinux/modules/bios/ldlinux.c32 ] || die "no ldlinux.c32 in the syslinux-common package"
       cp root/usr/lib/syslinux/modules/bios/*.c32 "$out/share/syslinux/"
-    '';
+    '');
 
     makeInitrd = import ./build-support/make-initrd.nix { inherit lib runCommand; inherit (pkgs) busybox; };
     makeInitrdNG = import ./build-support/kernel/make-initrd-ng.nix { inherit lib runCommand; };
 
     # nuke-refs: replaces the hash of every store path named in a file by e's.
-    nukeReferences = pkgs.writeShellScriptBin "nuke-refs" ''
+    nukeReferences = pkgs.buildPackages.writeShellScriptBin "nuke-refs" ''
       for file in "$@"; do
         if [ -f "$file" ] && [ ! -L "$file" ]; then
           sed -i 's|/nix/store/[a-z0-9]\{32\}-|/nix/store/eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee-|g' "$file"
@@ -235,7 +255,7 @@ let
     '';
 
     # bash, as stdenv.shell is in nixpkgs: Debian's static build.
-    bash = runCommand "bash-${debs.bash-static.upstreamVersion}" {
+    bash = x86Only "bash" (runCommand "bash-${debs.bash-static.upstreamVersion}" {
       deb = debs.bash-static.file;
       passthru = { version = debs.bash-static.upstreamVersion; debianVersion = debs.bash-static.version; };
     } ''
@@ -244,12 +264,12 @@ let
       cp root/bin/bash-static "$out/bin/bash"
       chmod 0555 "$out/bin/bash"
       ln -s bash "$out/bin/sh"
-    '';
+    '');
 
     # Debian's glibc with the libraries of the dynamically linked Debian programs below
     # (kexec's Xen libraries, jq's libjq and libonig):
     # the stand-in has no patchelf, so those run through this loader (wrapDebianProgram).
-    debianRuntime = runCommand "debian-runtime-${debs.libc6.upstreamVersion}" {
+    debianRuntime = x86Only "debianRuntime" (runCommand "debian-runtime-${debs.libc6.upstreamVersion}" {
       debFiles = map (d: d.file) ([ debs.libc6 ] ++ debs.xenLibraries ++ debs.jqLibraries);
     } ''
       for deb in $debFiles; do unpackDeb "$deb" root; done
@@ -257,10 +277,10 @@ let
       cp -a root/lib/x86_64-linux-gnu/. "$out/lib/"
       cp -a root/usr/lib/x86_64-linux-gnu/. "$out/lib/"
       [ -x "$out/lib/ld-linux-x86-64.so.2" ] || die "no ld-linux-x86-64.so.2 in libc6"
-    '';
+    '');
     # bin/<name> runs a dynamically linked Debian program with debianRuntime's loader.
     wrapDebianProgram = { name, version, deb, program }:
-      runCommand "${name}-${version}" {
+      x86Only name (runCommand "${name}-${version}" {
         inherit deb program;
         runtime = pkgs.debianRuntime;
         shell = "${pkgs.busybox}/bin/sh";
@@ -275,10 +295,10 @@ let
         printf '#!%s\nexec %s/lib/ld-linux-x86-64.so.2 --library-path %s/lib %s "$@"\n' \
           "$shell" "$runtime" "$runtime" "$out/libexec/$base" >"$out/bin/$base"
         chmod 0555 "$out/bin/$base"
-      '';
+      '');
     # Memtest86+ as nixpkgs' memtest86plus installs it: memtest.bin (booted by a BIOS
     # boot loader as a Linux kernel) and memtest.efi, here Debian's x86_64 builds.
-    memtest86plus = runCommand "memtest86plus-${debs.memtest86plus.upstreamVersion}" {
+    memtest86plus = x86Only "memtest86plus" (runCommand "memtest86plus-${debs.memtest86plus.upstreamVersion}" {
       deb = debs.memtest86plus.file;
       passthru = { version = debs.memtest86plus.upstreamVersion; };
     } ''
@@ -287,7 +307,7 @@ let
       cp root/boot/memtest86+x64.bin "$out/memtest.bin"
       cp root/boot/memtest86+x64.efi "$out/memtest.efi"
       chmod 0444 "$out/memtest.bin" "$out/memtest.efi"
-    '';
+    '');
     kexec-tools = pkgs.wrapDebianProgram {
       name = "kexec-tools"; version = debs.kexec-tools.upstreamVersion; deb = debs.kexec-tools.file; program = "/sbin/kexec";
     };
@@ -316,7 +336,7 @@ let
         builder = bootstrapBusybox;
         args = [ "sh" "-e" "-c" ''
           bootstrapBusybox=${bootstrapBusybox}
-          inputsPath=${pkgs.jq}/bin
+          inputsPath=${pkgs.buildPackages.jq}/bin
           name=closure-info
           . ${./stdenv/setup.sh}
           # Nix 2.8 names the file by its path outside the sandbox; inside it is here.

@@ -10,7 +10,9 @@ mkdir -p "$root/bin" "$root/dev" "$root/proc" "$root/sys" "$root/run" "$root/tmp
 ln -s bin "$root/sbin"
 
 cp "$busybox/bin/busybox" "$root/bin/busybox"
-for applet in $("$root/bin/busybox" --list); do
+# The applet list of the build machine's busybox: the same Debian configuration (the
+# initrd's busybox may be for another architecture).
+for applet in $("$bootstrapBusybox" --list); do
   [ "$applet" = busybox ] || ln -s busybox "$root/bin/$applet"
 done
 

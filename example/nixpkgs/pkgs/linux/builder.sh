@@ -1,5 +1,6 @@
-# Builds the kernel package from linux-image-<version>-amd64.deb:
-#   $out/bzImage, $out/System.map, $out/config,
+# Builds the kernel package from linux-image-<version>-{amd64,arm64}.deb:
+#   $out/$kernelFile (bzImage, or arm64's uncompressed Image), $out/System.map, $out/config,
+#   $out/dtbs (arm64: the device trees, <vendor>/<board>.dtb, as nixpkgs' kernels install them),
 #   $out/lib/modules/$modDirVersion/ with modules.dep (busybox depmod) and
 #   modules.softdep (from the modules' own softdep= fields).
 unpackDeb "$debFile" root
@@ -21,7 +22,10 @@ depmod -b root "$modDirVersion" || die "depmod failed"
 writeSoftdeps "$mods"
 
 mkdir -p "$out/lib/modules"
-cp "root/boot/vmlinuz-$modDirVersion" "$out/bzImage"
+cp "root/boot/vmlinuz-$modDirVersion" "$out/$kernelFile"
+if [ -d "root/usr/lib/linux-image-$modDirVersion" ]; then
+  cp -R "root/usr/lib/linux-image-$modDirVersion" "$out/dtbs"
+fi
 cp "root/boot/System.map-$modDirVersion" "$out/System.map"
 cp "root/boot/config-$modDirVersion" "$out/config"
 

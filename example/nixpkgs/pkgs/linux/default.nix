@@ -1,12 +1,12 @@
 # The Debian kernel as a NixOS-shaped package.
-{ lib, runCommand, debs, keepModules }:
+{ lib, runCommand, debs, keepModules, kernelFile }:
 let
   deb = debs.linux-image;
   modDirVersion = lib.removePrefix "linux-image-" deb.package;
 in
 runCommand "linux-${deb.upstreamVersion}${lib.optionalString (keepModules == null) "-full"}" {
   debFile = deb.file;
-  inherit modDirVersion;
+  inherit modDirVersion kernelFile;
   keepModules = if keepModules == null then "" else lib.concatStringsSep " " keepModules;
   keepAll = keepModules == null;
   closureScript = ./modules-closure.awk;
@@ -15,7 +15,7 @@ runCommand "linux-${deb.upstreamVersion}${lib.optionalString (keepModules == nul
     inherit modDirVersion;
     debianPackage = deb.package;
     debianVersion = deb.version;
-    kernelFile = "bzImage";
+    inherit kernelFile;
     kernelAtLeast = lib.versionAtLeast deb.upstreamVersion;
     kernelOlder = lib.versionOlder deb.upstreamVersion;
     modulesSelection = keepModules;

@@ -51,19 +51,21 @@ in
 
   config = {
     boot.kernelParams = [ "loglevel=${toString cfg.consoleLogLevel}" ];
-    boot.initrd.availableKernelModules = lib.mkIf cfg.initrd.includeDefaultModules [
+    boot.initrd.availableKernelModules = lib.mkIf cfg.initrd.includeDefaultModules ([
       # disks: virtio, SCSI, SATA/IDE, CD-ROM, loop
       "virtio_pci" "virtio_blk" "virtio_scsi" "sd_mod" "sr_mod" "ahci" "ata_piix" "loop"
       # USB host controllers (NixOS's defaults list them, for USB keyboards; with
       # iso-image.nix's uas they also reach a USB stick)
-      "uhci_hcd" "ehci_pci" "ohci_pci" "xhci_pci"
+      "ehci_pci" "ohci_pci" "xhci_pci"
       # filesystems: the root and the ESP (with the codepage/charset vfat
       # mounts by default on Debian: cp437 and ascii), ISO media
       "ext4" "vfat" "nls_cp437" "nls_ascii" "nls_iso8859_1" "nls_utf8"
       "isofs" "squashfs" "overlay"
       # ext4 checksums (soft dependency, named explicitly)
       "crc32c_generic"
-    ];
+    ]
+    # Debian's arm64 kernel has no uhci_hcd (UHCI is a PC controller).
+    ++ lib.optional pkgs.stdenv.hostPlatform.isx86 "uhci_hcd");
     system.build.kernel = cfg.kernelPackages.kernel;
   };
 }

@@ -1,6 +1,6 @@
 # Imitates nixos/modules/system/boot/loader/loader.nix and efi.nix: boot.loader.timeout,
 # boot.loader.efi.* and system.boot.loader.{kernelFile,initrdFile}.
-{ lib, ... }:
+{ lib, pkgs, ... }:
 let inherit (lib) mkOption types; in
 {
   options.boot.loader = {
@@ -21,7 +21,7 @@ let inherit (lib) mkOption types; in
     };
   };
   options.system.boot.loader = {
-    kernelFile = mkOption { type = types.str; default = "bzImage"; description = "Name of the kernel image in the kernel package."; };
+    kernelFile = mkOption { type = types.str; default = pkgs.stdenv.hostPlatform.linux-kernel.target; description = "Name of the kernel image in the kernel package (bzImage on x86, Image on aarch64)."; };
     initrdFile = mkOption { type = types.str; default = "initrd"; description = "Name of the initrd in the initrd package."; };
   };
 }

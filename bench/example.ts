@@ -2,15 +2,31 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-export const REPO = resolve(new URL('../..', import.meta.url).pathname);
-export const CLI = join(REPO, 'dist/src/bin.js');
+/** The compiled tree these benchmarks run from: dist/, or a copy of it (.cache/bench-dist/). */
+const DIST = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-/** Builds the example system with `files` random files of about `mebibytes` MiB; returns the toplevel. */
-export function exampleWithPayload(hostName: string, files: number, mebibytes: number): string {
+/** The repository: the nearest directory above DIST holding example/system.nix (so a copy of dist/ inside it still finds it). */
+function findRepo(start: string): string {
+  for (let dir = start; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'example/system.nix'))) return dir;
+    if (dirname(dir) === dir) return resolve(start, '..');
+  }
+}
+
+export const REPO = findRepo(DIST);
+/** The CLI compiled with the benchmarks (DIST/src/bin.js): a copy of dist/ benchmarks its own CLI, whatever dist/ holds meanwhile. */
+export const CLI = join(DIST, 'src/bin.js');
+
+/**
+ * Builds the example system for `system` (x86_64-linux or aarch64-linux) with `files`
+ * random files of about `mebibytes` MiB; returns the toplevel.
+ */
+export function exampleWithPayload(hostName: string, files: number, mebibytes: number, system = 'x86_64-linux'): string {
   const result = spawnSync('nix-build', ['--no-out-link', join(REPO, 'example/system.nix'), '--argstr', 'hostName', hostName,
-    '--arg', 'payloadFiles', String(files), '--arg', 'payloadMiB', String(mebibytes)],
+    '--argstr', 'system', system, '--arg', 'payloadFiles', String(files), '--arg', 'payloadMiB', String(mebibytes)],
   { encoding: 'utf8', env: { ...process.env, NIX_CONFIG: `${process.env['NIX_CONFIG'] ?? ''}\nsubstituters =` }, maxBuffer: 1 << 30 });
   if (result.status !== 0) throw new Error(`nix-build of the example system failed:\n${result.stderr}`);
   return result.stdout.trim().split('\n').at(-1)!;

@@ -9,8 +9,9 @@ in
   networking.hostName = lib.mkDefault "example";
 
   # Serial console, so that a bare toplevel booted with QEMU's -kernel prints:
-  # the PC's UART, or the PL011 of QEMU's arm "virt" machine.
-  boot.kernelParams = [ (if aarch64 then "console=ttyAMA0" else "console=ttyS0") ];
+  # the PC's UART, or the PL011 of QEMU's arm "virt" machine. Last on the command
+  # line, so it is /dev/console even where a format adds console=tty0 (sd-aarch64).
+  boot.kernelParams = lib.mkAfter [ (if aarch64 then "console=ttyAMA0" else "console=ttyS0") ];
 
   # What make-disk-image style formats create: ext4 labelled "nixos". Defaults
   # only, so that format modules may define the root filesystem differently.

@@ -4,6 +4,7 @@
 {
   config,
   lib,
+  pkgs,
   modulesPath,
   ...
 }:
@@ -17,7 +18,12 @@ in
   ];
 
   options.boot.consoles = lib.mkOption {
-    default = [ "ttyS0" ];
+    # The PL011 of arm machines (QEMU's virt) and the SiFive UART, as nixos-generators adds them.
+    default =
+      [ "ttyS0" ]
+      ++ lib.optional pkgs.stdenv.hostPlatform.isAarch "ttyAMA0,115200"
+      ++ lib.optional pkgs.stdenv.hostPlatform.isRiscV64 "ttySIF0,115200";
+    defaultText = lib.literalExpression ''[ "ttyS0" ] ++ optional isAarch "ttyAMA0,115200" ++ optional isRiscV64 "ttySIF0,115200"'';
     example = [ "ttyS2,115200" ];
     description = "Kernel console boot flags to pass to boot.kernelParams.";
   };

@@ -2,6 +2,7 @@
 import type { ClosureScope } from '../nix/closure-scope.js';
 import type { BootloaderPlan } from '../plan/types.js';
 import type { Bootspec } from './bootspec.js';
+import { extlinuxTree } from './extlinux.js';
 import { grubFiles, type GrubFiles, type GrubLocation } from './grub.js';
 import { systemdBootTree } from './systemd-boot.js';
 
@@ -16,5 +17,7 @@ export async function bootFiles(plan: BootloaderPlan, bootspec: Bootspec, locati
       return grubFiles(plan, bootspec, location, scope, epoch);
     case 'systemd-boot':
       return { tree: systemdBootTree(plan, bootspec, scope, epoch) };
+    case 'extlinux':
+      return { tree: extlinuxTree(plan, bootspec, scope, epoch) };
   }
 }

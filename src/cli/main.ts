@@ -12,7 +12,7 @@ import { abortAllOutputs } from '../core/output-file.js';
 import { epochFromEnvironment } from '../core/reproducible.js';
 import { buildImage, type BuiltImageFiles } from '../formats/build.js';
 import { bootFirmware } from '../formats/firmware.js';
-import { isKexecFormat, isLiveFormat, isTarballFormat, isVmFormat, type AnyFormatDefinition } from '../formats/format.js';
+import { isKexecFormat, isLiveFormat, isSdFormat, isTarballFormat, isVmFormat, type AnyFormatDefinition } from '../formats/format.js';
 import { livePlanForToplevel } from '../formats/live-plan.js';
 import { planForToplevel, toplevelSystem } from '../formats/toplevel-plan.js';
 import { tarballPlanForToplevel } from '../formats/tarball-plan.js';
@@ -116,6 +116,11 @@ async function generate(jobs: readonly Job[], options: CliOptions, io: CliIo, di
           hint: 'build it with -c or --flake',
         });
       }
+      if (isSdFormat(definition)) {
+        throw new UsageError('toplevel.needs-configuration', `Cannot build ${definition.name} from --toplevel: its FIRMWARE partition comes from sdImage.populateFirmwareCommands in the configuration`, {
+          hint: 'build it with -c or --flake',
+        });
+      }
       if (isVmFormat(definition)) {
         throw new UsageError('toplevel.needs-configuration', `Cannot build ${definition.name} from --toplevel: what its runner starts (the 9p store, the disk's filesystems, the consoles) comes from virtualisation/qemu-vm.nix in the configuration`, {
           hint: 'build it with -c or --flake',
@@ -200,6 +205,7 @@ function checkRunnable(jobs: readonly Job[]): void {
     }
     if (isKexecFormat(definition)) continue; // booted from its kernel and initrd
     if (isVmFormat(definition)) continue; // started by its runner
+    if (isSdFormat(definition)) continue; // booted by U-Boot when uncompressed (sdImage.compressImage = false), checked once built
     const output = definition.output({ label: 'x', system: 'x' }, 'auto');
     if (qemuDriveFormat(output) === undefined || definition.firmware === 'none') {
       throw new UsageError('cli.run', `Option --run cannot boot ${definition.name}: QEMU does not open ${output.compression === 'none' ? output.container : `${output.compression}-compressed`} images directly`, {

@@ -13,7 +13,7 @@ import { closureScope, type ClosureScope } from '../nix/closure-scope.js';
 import { bootCode, placedCore } from '../boot/grub-bios.js';
 import { buildExt4, ext4MinimumBytes, Ext4TooSmallError, type Ext4Filesystem } from '../fs/ext4/index.js';
 import { buildFat } from '../fs/fat/index.js';
-import type { DirNode } from '../fs/tree.js';
+import { childrenOf, dir, scanHostTree, type DirNode, type TreeNode } from '../fs/tree.js';
 import { nixosRootTree, type SystemClosure } from '../nix/root-tree.js';
 import { gptSegments, GPT_BACKUP_SECTORS } from '../partition/gpt.js';
 import { encodeMbr } from '../partition/mbr.js';
@@ -44,6 +44,22 @@ export function volumeIdNumber(text: string): number {
 
 function mib(bytes: number): number {
   return Math.ceil(bytes / MIB);
+}
+
+/** 2000-01-01 00:00:00 UTC: the date sd-image.nix gives every file and directory of the FIRMWARE partition. */
+const FIRMWARE_TIME = 946684800;
+
+/** The files of a firmware partition: a store directory's tree (empty without one), every entry dated as sd-image.nix dates them. */
+function firmwareTree(source: string | undefined, scope: ClosureScope): DirNode {
+  const stamp = (node: TreeNode): TreeNode => {
+    if (node.kind !== 'dir') return { ...node, mtime: FIRMWARE_TIME };
+    return dir({ permissions: node.permissions, uid: 0, gid: 0, mtime: FIRMWARE_TIME }, childrenOf(node).map(([name, child]) => [name, stamp(child)]));
+  };
+  if (source === undefined) return dir({ permissions: 0o755, uid: 0, gid: 0, mtime: FIRMWARE_TIME });
+  scope.require(source, 'the firmware partition\'s files');
+  const tree = scanHostTree(source, { maxTime: FIRMWARE_TIME, uid: 0, gid: 0 });
+  if (tree.kind !== 'dir') throw new ImageError('firmware.not-directory', `Cannot fill the firmware partition from "${source}": it is not a directory`);
+  return stamp(tree) as DirNode;
 }
 
 /** Space after the last partition: GPT disks keep their final MiB (the backup GPT) unused, as parted does. */
@@ -81,7 +97,7 @@ export async function buildDiskImage(plan: ImagePlan, closure: SystemClosure, ep
     ? { on: 'esp', uuid: esp.volumeId }
     : { on: 'root', uuid: rootFsPlan.uuid.toLowerCase() };
   const boot = await bootFiles(plan.bootloader, bootspec, location, scope, epoch);
-  const rootTree: DirNode = await nixosRootTree(closure, epoch, location.on === 'root' ? boot.tree : undefined);
+  const rootTree: DirNode = await nixosRootTree(closure, epoch, location.on === 'root' ? boot.tree : undefined, rootFsPlan.registrationFile);
 
   const tail = tailBytes(plan);
   const rootStart = rootPartition?.start ?? 0;
@@ -131,6 +147,12 @@ export async function buildDiskImage(plan: ImagePlan, closure: SystemClosure, ep
   for (const p of partitions) {
     if (p === rootPartition) {
       placements.push({ offset: p.start, image: rootFs.image });
+    } else if (p.filesystem?.type === 'vfat' && p.filesystem.contents === 'firmware') {
+      // sd-image.nix formats the partition as a file of its own (no hidden sectors).
+      placements.push({
+        offset: p.start,
+        image: buildFat(firmwareTree(p.filesystem.source, scope), { sizeBytes: sizeOf(p), label: p.filesystem.label, volumeId: volumeIdNumber(p.filesystem.volumeId) }),
+      });
     } else if (p.filesystem?.type === 'vfat') {
       placements.push({
         offset: p.start,

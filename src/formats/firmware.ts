@@ -17,6 +17,8 @@ export function bootFirmware(plan: AnyImagePlan, definition: AnyFormatDefinition
   // A vm runner boots its kernel directly, or its disk (vm-bootloader) as the disk's boot loader needs.
   if (isVmPlan(plan)) return plan.disk === null ? 'none' : bootFirmware(plan.disk, undefined);
   const boot = plan.bootloader;
+  // extlinux.conf on the root filesystem: U-Boot's distro boot reads it.
+  if (boot.type === 'extlinux') return 'u-boot';
   if ((definition !== undefined && isDiskFormat(definition) && definition.firmware === 'none') || plan.partitionTable.type === 'none') return 'none';
   if (boot.type === 'grub' && boot.bios === null && boot.efi === null) return 'none';
   return boot.type === 'grub' && boot.bios !== null ? 'bios' : 'uefi';

@@ -112,7 +112,20 @@ export interface VmFormatDefinition {
   readonly nixModule: string;
 }
 
-export type AnyFormatDefinition = FormatDefinition | LiveFormatDefinition | TarballFormatDefinition | KexecFormatDefinition | VmFormatDefinition;
+/**
+ * nixos-generators' sd-card formats (installer/sd-card/sd-image*.nix): an MBR disk with the
+ * FIRMWARE partition and the root whose /boot/extlinux U-Boot reads. Built from a
+ * configuration only: the firmware partition's files come from sdImage.populateFirmwareCommands.
+ */
+export interface SdFormatDefinition {
+  readonly kind: 'sd';
+  readonly name: string;
+  readonly description: string;
+  /** Nix module under nix/formats/. */
+  readonly nixModule: string;
+}
+
+export type AnyFormatDefinition = FormatDefinition | LiveFormatDefinition | TarballFormatDefinition | KexecFormatDefinition | VmFormatDefinition | SdFormatDefinition;
 
 export function isLiveFormat(format: AnyFormatDefinition): format is LiveFormatDefinition {
   return 'kind' in format && format.kind === 'live';
@@ -128,6 +141,10 @@ export function isKexecFormat(format: AnyFormatDefinition): format is KexecForma
 
 export function isVmFormat(format: AnyFormatDefinition): format is VmFormatDefinition {
   return 'kind' in format && format.kind === 'vm';
+}
+
+export function isSdFormat(format: AnyFormatDefinition): format is SdFormatDefinition {
+  return 'kind' in format && format.kind === 'sd';
 }
 
 export function isDiskFormat(format: AnyFormatDefinition): format is FormatDefinition {

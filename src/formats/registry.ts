@@ -6,7 +6,7 @@
 import { UsageError } from '../core/errors.js';
 import type { TarballCommand } from '../plan/types.js';
 import { proxmoxQemuServerConf } from '../container/proxmox-config.js';
-import { DEFAULT_ADDITIONAL_SPACE_MIB as SPACE, nixpkgsBaseName as base, isDiskFormat, type AnyFormatDefinition, type FormatDefinition, type KexecFormatDefinition, type LiveFormatDefinition, type OutputNames, type TarballFormatDefinition, type VmFormatDefinition } from './format.js';
+import { DEFAULT_ADDITIONAL_SPACE_MIB as SPACE, nixpkgsBaseName as base, isDiskFormat, type AnyFormatDefinition, type FormatDefinition, type KexecFormatDefinition, type LiveFormatDefinition, type OutputNames, type SdFormatDefinition, type TarballFormatDefinition, type VmFormatDefinition } from './format.js';
 
 const BIOS = { bios: true, efi: false } as const;
 const EFI = { bios: false, efi: true } as const;
@@ -53,6 +53,11 @@ function kexec(definition: Pick<KexecFormatDefinition, 'name' | 'description' | 
       ? { container: 'kexec-bundle', fileName: `${systemTarballName(n)}-kexec_bundle`, compression: 'xz' }
       : { container: 'tar', fileName: `tarball/${systemTarballName(n)}.tar.xz`, compression: 'xz' }),
   };
+}
+
+/** nixos-generators' sd-card formats: sd-image/<image.baseName>.img.zst, from the configuration only. */
+function sd(definition: Omit<SdFormatDefinition, 'kind'>): SdFormatDefinition {
+  return { kind: 'sd', ...definition };
 }
 
 /** nixos-generators' vm formats: bin/run-<system.name>-vm, from the configuration only. */
@@ -183,6 +188,18 @@ export const FORMATS: readonly AnyFormatDefinition[] = [
     layout: 'efi', grub: EFI, additionalSpace: SPACE, firmware: 'uefi', nixModule: 'raw-efi.nix',
     output: () => ({ container: 'raw', fileName: 'nixos.img', compression: 'none' }),
   }),
+  sd({
+    name: 'sd-aarch64', description: 'SD card for aarch64 boards (Raspberry Pi 3/4, QEMU virt): zstd-compressed raw, MBR, FIRMWARE partition, extlinux.conf for U-Boot',
+    nixModule: 'sd-aarch64.nix',
+  }),
+  sd({
+    name: 'sd-aarch64-installer', description: 'sd-aarch64 with the installer profile (installation-device.nix)',
+    nixModule: 'sd-aarch64-installer.nix',
+  }),
+  sd({
+    name: 'sd-x86_64', description: 'SD card image for x86_64 (sd-image-x86_64.nix): as sd-aarch64 with an empty FIRMWARE partition, booted by U-Boot',
+    nixModule: 'sd-x86_64.nix',
+  }),
   format({
     name: 'vagrant-virtualbox', description: 'Vagrant box for the VirtualBox provider (OVF + streamOptimized VMDK), MBR, GRUB for BIOS',
     layout: 'legacy', grub: BIOS, additionalSpace: 30720, firmware: 'bios', nixModule: 'vagrant-virtualbox.nix',
@@ -244,6 +261,6 @@ export function findFormat(name: string): AnyFormatDefinition {
 /** A disk format by name (benchmarks and tools that need a disk plan). */
 export function findDiskFormat(name: string): FormatDefinition {
   const format = findFormat(name);
-  if (!isDiskFormat(format)) throw new UsageError('format.not-disk', `Cannot use "${name}" here: it is a ${format.kind === 'live' ? 'live ISO' : format.kind === 'kexec' ? 'kexec tarball' : format.kind === 'vm' ? 'QEMU runner' : 'system tarball'}, not a disk image`);
+  if (!isDiskFormat(format)) throw new UsageError('format.not-disk', `Cannot use "${name}" here: it is a ${format.kind === 'live' ? 'live ISO' : format.kind === 'kexec' ? 'kexec tarball' : format.kind === 'vm' ? 'QEMU runner' : format.kind === 'sd' ? 'sd-card image' : 'system tarball'}, not a disk image`);
   return format;
 }

@@ -1,7 +1,8 @@
 /** Asks Nix for a system's closure and its registration (NAR hashes, sizes, references). */
 import { realpathSync } from 'node:fs';
 import { ImageError } from '../core/errors.js';
-import { isKexecPlan, isLivePlan, isTarballPlan, isVmPlan, type AnyImagePlan } from '../plan/types.js';
+import { planPartitions } from '../plan/index.js';
+import { isKexecPlan, isLivePlan, isTarballPlan, isVmPlan, type AnyImagePlan, type ImagePlan } from '../plan/types.js';
 import { closureScope, storePathOf, type ClosureScope } from './closure-scope.js';
 import { parseRegistration } from './registration.js';
 import type { SystemClosure } from './root-tree.js';
@@ -51,6 +52,11 @@ export async function queryClosure(toplevel: string, signal?: AbortSignal, roots
   return { toplevel, registrations: parseRegistration(text, 'nix-store --dump-db') };
 }
 
+/** The store directories whose files a disk plan's firmware partitions hold. */
+function planFirmwareSources(plan: ImagePlan): string[] {
+  return planPartitions(plan).flatMap((p) => (p.filesystem?.type === 'vfat' && p.filesystem.source !== undefined ? [p.filesystem.source] : []));
+}
+
 /** The host paths a plan's bootloader (a live plan's ISO contents, a tarball's contents) take files from. */
 function bootloaderSources(plan: AnyImagePlan): string[] {
   // The kexec image's kernel and initrd are the system's own.
@@ -63,8 +69,11 @@ function bootloaderSources(plan: AnyImagePlan): string[] {
   // A vm runner's kernel and initrd are the system's own; its disk's boot loader is not.
   if (isVmPlan(plan)) return plan.disk === null ? (plan.vm.bios === null ? [] : [plan.vm.bios]) : bootloaderSources(plan.disk);
   const bootloader = plan.bootloader;
-  if (bootloader.type === 'systemd-boot') return [bootloader.efiBinary];
-  return [bootloader.bios?.package, bootloader.efi?.package].filter((p): p is string => p !== undefined);
+  // An sd-card's FIRMWARE partition holds the files of a store directory Nix built for the plan.
+  const firmware = planFirmwareSources(plan);
+  if (bootloader.type === 'systemd-boot') return [bootloader.efiBinary, ...firmware];
+  if (bootloader.type === 'extlinux') return firmware;
+  return [bootloader.bios?.package, bootloader.efi?.package, ...firmware].filter((p): p is string => p !== undefined);
 }
 
 /**

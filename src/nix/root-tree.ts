@@ -6,8 +6,8 @@
  */
 import { basename } from 'node:path';
 import { ImageError } from '../core/errors.js';
-import { dir, ensureDir, fileFromBytes, lazyHostTree, symlink, type DirNode, type NodeMeta } from '../fs/tree.js';
-import type { PathRegistration } from './registration.js';
+import { dir, ensureDir, fileFromBytes, lazyHostTree, placeNode, symlink, type DirNode, type NodeMeta } from '../fs/tree.js';
+import { formatRegistration, type PathRegistration } from './registration.js';
 import { buildStoreDatabase, NIX_SCHEMA_VERSION } from './store-db.js';
 
 export const STORE_DIR = '/nix/store';
@@ -23,15 +23,40 @@ export interface SystemClosure {
 /**
  * `boot` is the /boot directory's content when the boot files live on the root
  * filesystem (BIOS-only and bare-filesystem layouts); with an ESP, /boot is a mount point.
+ * With `registrationFile` the root is what make-ext4-fs.nix makes for the sd-card images
+ * instead: the store, /boot and the closure's registration at that path, which the
+ * system loads on its first boot (no database, profile or mount points yet).
  */
-export async function nixosRootTree(closure: SystemClosure, epoch: number, boot?: DirNode): Promise<DirNode> {
+export async function nixosRootTree(closure: SystemClosure, epoch: number, boot?: DirNode, registrationFile?: string): Promise<DirNode> {
   const meta = (permissions: number, gid = 0): NodeMeta => ({ permissions, uid: 0, gid, mtime: epoch });
+  if (registrationFile !== undefined) {
+    const root = dir(meta(0o755));
+    if (boot !== undefined) root.entries.set('boot', dir(meta(0o755), boot.entries));
+    addStore(root, closure, epoch);
+    placeNode(root, registrationFile, fileFromBytes(meta(0o644), formatRegistration(closure.registrations)), meta(0o755));
+    return root;
+  }
   const root = dir(meta(0o755));
   for (const name of ['dev', 'etc', 'proc', 'run', 'sys', 'var']) ensureDir(root, name, meta(0o755));
   root.entries.set('boot', dir(meta(0o755), boot?.entries ?? []));
   root.entries.set('tmp', dir(meta(0o1777)));
   ensureDir(root, 'etc', meta(0o755)).entries.set('NIXOS', fileFromBytes(meta(0o644), new Uint8Array()));
 
+  addStore(root, closure, epoch);
+
+  const db = ensureDir(root, 'nix/var/nix/db', meta(0o755));
+  db.entries.set('db.sqlite', fileFromBytes(meta(0o644), await buildStoreDatabase(closure.registrations, epoch)));
+  db.entries.set('schema', fileFromBytes(meta(0o644), NIX_SCHEMA_VERSION));
+  const profiles = ensureDir(root, 'nix/var/nix/profiles', meta(0o755));
+  profiles.entries.set('system-1-link', symlink(meta(0o777), closure.toplevel));
+  profiles.entries.set('system', symlink(meta(0o777), 'system-1-link'));
+  ensureDir(root, 'nix/var/nix/gcroots', meta(0o755));
+  return root;
+}
+
+/** /nix/store with the closure, listed lazily: the writers walk it as often as they need, keeping nothing per file. */
+function addStore(root: DirNode, closure: SystemClosure, epoch: number): void {
+  const meta = (permissions: number, gid = 0): NodeMeta => ({ permissions, uid: 0, gid, mtime: epoch });
   const store = ensureDir(root, 'nix', meta(0o755));
   const storeDir = dir(meta(0o1775, NIXBLD_GID));
   store.entries.set('store', storeDir);
@@ -43,16 +68,6 @@ export async function nixosRootTree(closure: SystemClosure, epoch: number, boot?
     if (!path.startsWith(`${STORE_DIR}/`) || path.slice(STORE_DIR.length + 1).includes('/')) {
       throw new ImageError('closure.bad-path', `Cannot copy "${path}": closure entries must be top-level paths of ${STORE_DIR}`);
     }
-    // Listed lazily: the writers walk the store as often as they need, keeping nothing per file.
     storeDir.entries.set(basename(path), lazyHostTree(path, { maxTime: epoch, uid: 0, gid: 0 }));
   }
-
-  const db = ensureDir(root, 'nix/var/nix/db', meta(0o755));
-  db.entries.set('db.sqlite', fileFromBytes(meta(0o644), await buildStoreDatabase(closure.registrations, epoch)));
-  db.entries.set('schema', fileFromBytes(meta(0o644), NIX_SCHEMA_VERSION));
-  const profiles = ensureDir(root, 'nix/var/nix/profiles', meta(0o755));
-  profiles.entries.set('system-1-link', symlink(meta(0o777), closure.toplevel));
-  profiles.entries.set('system', symlink(meta(0o777), 'system-1-link'));
-  ensureDir(root, 'nix/var/nix/gcroots', meta(0o755));
-  return root;
 }

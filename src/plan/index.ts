@@ -60,6 +60,11 @@ function checkDiskPlan(plan: ImagePlan, fail: (message: string) => never): Image
   const boot = plan.bootloader;
   if (boot.type === 'systemd-boot' && !hasEsp) fail('systemd-boot needs a boot (vfat) partition');
   if (boot.type === 'grub' && boot.efi !== null && !hasEsp) fail('GRUB for UEFI needs a boot (vfat) partition');
+  if (boot.type === 'extlinux' && hasEsp) fail('extlinux keeps its files under the root filesystem\'s /boot; a boot (vfat) partition would hide them');
+  for (const p of partitions) {
+    const fs = p.filesystem;
+    if (fs?.type === 'vfat' && fs.contents === 'boot' && fs.source !== undefined) fail(`partition "${p.name}": a boot partition holds the boot files, not a source directory`);
+  }
   if (boot.type === 'grub' && boot.bios !== null) {
     const table = plan.partitionTable;
     if (table.type === 'none') fail('GRUB for BIOS needs a partition table (an MBR gap or a BIOS boot partition)');

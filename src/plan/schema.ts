@@ -17,25 +17,30 @@ const ext4 = {
     label: { type: 'string', minLength: 1, maxLength: 16 },
     uuid: { type: 'string', pattern: GUID },
     contents: { const: 'root' },
+    registrationFile: {
+      type: 'string', pattern: '^/[^/]+(/[^/]+)*$',
+      description: 'Instead of a loaded Nix database and the system profile, the closure\'s registration at this path, which the system loads on first boot (make-ext4-fs.nix, the sd-card images: /nix-path-registration).',
+    },
   },
 } as const;
 
 const vfat = {
   type: 'object',
-  description: 'A FAT filesystem holding the boot files (the EFI System Partition).',
+  description: 'A FAT filesystem holding the boot files (the EFI System Partition), or the files of a store directory (an sd-card image\'s FIRMWARE partition).',
   required: ['type', 'label', 'volumeId', 'contents'],
   additionalProperties: false,
   properties: {
     type: { const: 'vfat' },
     label: { type: 'string', minLength: 1, maxLength: 11 },
     volumeId: { type: 'string', pattern: '^[0-9A-F]{4}-[0-9A-F]{4}$' },
-    contents: { const: 'boot' },
+    contents: { enum: ['boot', 'firmware'] },
+    source: { type: 'string', pattern: STORE_PATH, description: 'With contents "firmware": the store directory whose files the filesystem holds (sdImage.populateFirmwareCommands\' result), dated 2000-01-01 as sd-image.nix dates them.' },
   },
 } as const;
 
 const partitionProperties = {
   name: { type: 'string', maxLength: 36 },
-  type: { enum: ['esp', 'bios-boot', 'linux', 'linux-root-x86-64', 'xbootldr', 'microsoft-basic-data'] },
+  type: { enum: ['esp', 'bios-boot', 'linux', 'linux-root-x86-64', 'xbootldr', 'microsoft-basic-data', 'fat32'] },
   guid: { type: 'string', pattern: GUID },
   start: { type: 'integer', minimum: 512, description: 'Byte offset, a multiple of 512.' },
   size: {
@@ -134,6 +139,18 @@ const diskPlanSchema = {
           required: ['type', 'bios', 'efi', 'timeout'],
           additionalProperties: false,
           properties: { type: { const: 'grub' }, bios: grubPackage, efi: grubPackage, timeout },
+        },
+        {
+          type: 'object',
+          description: 'generic-extlinux-compatible: /boot/extlinux/extlinux.conf on the root filesystem and copies of the boot files in /boot/nixos, read by U-Boot (the sd-card images).',
+          required: ['type', 'timeout', 'useGenerationDeviceTree', 'deviceTreeName'],
+          additionalProperties: false,
+          properties: {
+            type: { const: 'extlinux' },
+            timeout,
+            useGenerationDeviceTree: { type: 'boolean', description: 'FDTDIR (or FDT with deviceTreeName) lines for the system\'s dtbs.' },
+            deviceTreeName: { oneOf: [{ type: 'string', minLength: 1 }, { type: 'null' }], description: 'hardware.deviceTree.name: FDT <dtbs>/<name> instead of FDTDIR.' },
+          },
         },
         {
           type: 'object',

@@ -6,6 +6,11 @@ export interface Ext4Plan {
   readonly label: string;
   readonly uuid: string;
   readonly contents: 'root';
+  /**
+   * The closure's registration at this path instead of a loaded Nix database and the
+   * system profile (make-ext4-fs.nix: the sd-card images' /nix-path-registration).
+   */
+  readonly registrationFile?: string;
 }
 
 export interface VfatPlan {
@@ -13,7 +18,9 @@ export interface VfatPlan {
   readonly label: string;
   /** "XXXX-XXXX", as blkid and GRUB show a FAT volume ID. */
   readonly volumeId: string;
-  readonly contents: 'boot';
+  /** The boot files (an ESP), or the files of `source` (an sd-card's FIRMWARE partition). */
+  readonly contents: 'boot' | 'firmware';
+  readonly source?: string;
 }
 
 export type FilesystemPlan = Ext4Plan | VfatPlan;
@@ -81,7 +88,15 @@ export interface SystemdBootPlan {
   readonly timeout: number | null;
 }
 
-export type BootloaderPlan = GrubPlan | SystemdBootPlan;
+/** generic-extlinux-compatible: extlinux.conf and /boot/nixos on the root filesystem, for U-Boot. */
+export interface ExtlinuxPlan {
+  readonly type: 'extlinux';
+  readonly timeout: number | null;
+  readonly useGenerationDeviceTree: boolean;
+  readonly deviceTreeName: string | null;
+}
+
+export type BootloaderPlan = GrubPlan | SystemdBootPlan | ExtlinuxPlan;
 
 export type ContainerName = 'raw' | 'qcow2' | 'vhd' | 'vhdx' | 'vmdk' | 'ova' | 'vagrant-box' | 'gce-tar' | 'vma';
 export type CompressionName = 'none' | 'gzip' | 'zstd';

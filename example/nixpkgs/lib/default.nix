@@ -165,6 +165,7 @@ let
           is32bit = bits.isx86_32;
           is64bit = !bits.isx86_32;
           isAarch = bits.isAarch64;
+          isRiscV64 = cpu == "riscv64";
           isEfi = true;
           parsed.cpu.name = cpu;
           # As lib/systems uname.processor for these platforms: the CPU name.

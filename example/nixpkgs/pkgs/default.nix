@@ -17,6 +17,10 @@ let
   checkedSystem =
     if builtins.elem system [ "x86_64-linux" "aarch64-linux" ] then buildSystem
     else throw "The example's stand-in nixpkgs builds for x86_64-linux and aarch64-linux only (asked for ${system}).";
+  # A package the stand-in makes for aarch64-linux only.
+  aarch64Only = name: value:
+    if platform.isAarch64 then value
+    else throw "The example's stand-in nixpkgs has no ${name} for ${system} (it has one for aarch64-linux).";
   # A package the stand-in makes for x86_64-linux only.
   x86Only = name: value:
     if isx86_64 then value
@@ -240,6 +244,36 @@ let
       done
       [ -f root/usr/lib/syslinux/modules/bios/ldlinux.c32 ] || die "no ldlinux.c32 in the syslinux-common package"
       cp root/usr/lib/syslinux/modules/bios/*.c32 "$out/share/syslinux/"
+    '');
+
+    # The Raspberry Pi's GPU firmware shaped like nixpkgs' raspberrypifw
+    # (share/raspberrypi/boot): Debian's raspi-firmware, and the Pi device trees of
+    # Debian's kernel (mainline names: bcm2837-rpi-3-b.dtb, bcm2711-rpi-4-b.dtb, ...).
+    raspberrypifw = aarch64Only "raspberrypifw" (runCommand "raspberrypi-firmware-${debs.raspi-firmware.upstreamVersion}" {
+      deb = debs.raspi-firmware.file;
+      kernel = pkgs.linux;
+      passthru = { version = debs.raspi-firmware.upstreamVersion; };
+    } ''
+      unpackDeb "$deb" root
+      boot="$out/share/raspberrypi/boot"
+      mkdir -p "$boot"
+      cp root/usr/lib/raspi-firmware/* "$boot/"
+      [ -f "$boot/bootcode.bin" ] && [ -f "$boot/start4.elf" ] || die "no Pi firmware in the raspi-firmware package"
+      cp "$kernel"/dtbs/broadcom/bcm2837-rpi-*.dtb "$kernel"/dtbs/broadcom/bcm2711-rpi-*.dtb "$boot/"
+    '');
+    # U-Boot for the Pi 3 and 4 in 64-bit mode (nixpkgs' buildUBoot with rpi_3_defconfig,
+    # rpi_4_defconfig): Debian's u-boot-rpi.
+    ubootRaspberryPi3_64bit = pkgs.debianUBoot "rpi_3";
+    ubootRaspberryPi4_64bit = pkgs.debianUBoot "rpi_4";
+    debianUBoot = board: aarch64Only "U-Boot for ${board}" (runCommand "uboot-${board}-${debs.u-boot-rpi.upstreamVersion}" {
+      deb = debs.u-boot-rpi.file;
+      inherit board;
+      passthru = { version = debs.u-boot-rpi.upstreamVersion; };
+    } ''
+      unpackDeb "$deb" root
+      [ -f "root/usr/lib/u-boot/$board/u-boot.bin" ] || die "no $board/u-boot.bin in the u-boot-rpi package"
+      mkdir -p "$out"
+      cp "root/usr/lib/u-boot/$board/u-boot.bin" "$out/u-boot.bin"
     '');
 
     makeInitrd = import ./build-support/make-initrd.nix { inherit lib runCommand; inherit (pkgs) busybox; };

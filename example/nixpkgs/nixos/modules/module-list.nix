@@ -19,6 +19,8 @@
   ./system/boot/loader/grub/grub.nix
   ./system/boot/loader/grub/memtest.nix
   ./system/boot/loader/systemd-boot/systemd-boot.nix
+  ./system/boot/loader/generic-extlinux-compatible/default.nix
+  ./hardware/device-tree.nix
   ./tasks/filesystems.nix
   ./services/networking/ssh/sshd.nix
   ./services/ttys/getty.nix

@@ -16,6 +16,8 @@ runCommand "linux-${deb.upstreamVersion}${lib.optionalString (keepModules == nul
     debianPackage = deb.package;
     debianVersion = deb.version;
     inherit kernelFile;
+    # Whether the package has dtbs/ (Debian's arm64 kernel ships the device trees).
+    hasDtbs = kernelFile == "Image";
     kernelAtLeast = lib.versionAtLeast deb.upstreamVersion;
     kernelOlder = lib.versionOlder deb.upstreamVersion;
     modulesSelection = keepModules;

@@ -67,5 +67,9 @@ in
     # Debian's arm64 kernel has no uhci_hcd (UHCI is a PC controller).
     ++ lib.optional pkgs.stdenv.hostPlatform.isx86 "uhci_hcd");
     system.build.kernel = cfg.kernelPackages.kernel;
+    # As NixOS: the device trees linked from the toplevel.
+    system.extraSystemBuilderCmds = lib.optionalString (config.hardware.deviceTree.enable && config.hardware.deviceTree.package != null) ''
+      ln -s ${config.hardware.deviceTree.package} $out/dtbs
+    '';
   };
 }

@@ -1,5 +1,5 @@
 # Imitates nixos/modules/system/boot/loader/loader.nix and efi.nix: boot.loader.timeout,
-# boot.loader.efi.* and system.boot.loader.{kernelFile,initrdFile}.
+# boot.loader.efi.* and system.boot.loader.{id,kernelFile,initrdFile}.
 { lib, pkgs, ... }:
 let inherit (lib) mkOption types; in
 {
@@ -22,6 +22,7 @@ let inherit (lib) mkOption types; in
   };
   options.system.boot.loader = {
     kernelFile = mkOption { type = types.str; default = pkgs.stdenv.hostPlatform.linux-kernel.target; description = "Name of the kernel image in the kernel package (bzImage on x86, Image on aarch64)."; };
+    id = mkOption { type = types.str; default = ""; internal = true; description = "Id string of the boot loader in use."; };
     initrdFile = mkOption { type = types.str; default = "initrd"; description = "Name of the initrd in the initrd package."; };
   };
 }

@@ -150,12 +150,13 @@ function reference(tools: Record<Tool, string>, toplevel: string, paths: readonl
     `${tools['mkfs.ext4']} -q -b 4096 -F -L nixos -d ${q(root)} ${q(disk)} -E offset=$(( START * 512 )) $(( SECTORS * 512 / 1024 ))K`);
   const modules = 'part_gpt part_msdos fat ext2 search search_fs_uuid search_label normal configfile linux echo test gzio serial terminal efi_gop';
   steps['ESP (mkfs.vfat, grub-mkimage, mcopy, dd)'] = sh(`export MTOOLS_SKIP_CHECK=1; eval "$(partx ${q(disk)} -o START,SECTORS --nr 1 --pairs)"; ` +
+    'if (( START % 2048 )); then echo "ESP not MiB-aligned" >&2; exit 1; fi; ' +
     `${tools['mkfs.vfat']} -C -n ESP ${q(esp)} $(( SECTORS / 2 )) >/dev/null; ` +
     `${tools['grub-mkimage']} -O arm64-efi -d ${q(`${grub}/lib/grub/arm64-efi`)} -p /grub -o ${q(join(work, 'BOOTAA64.EFI'))} ${modules}; ` +
     `${tools.mmd} -i ${q(esp)} ::/EFI ::/EFI/BOOT ::/grub ::/kernels; ${tools.mcopy} -i ${q(esp)} ${q(join(work, 'BOOTAA64.EFI'))} ::/EFI/BOOT/; ` +
     `${tools.mcopy} -s -i ${q(esp)} ${q(`${grub}/lib/grub/arm64-efi`)} ::/grub/; ` +
     `${tools.mcopy} -i ${q(esp)} "$(readlink -f ${q(`${toplevel}/kernel`)})" "$(readlink -f ${q(`${toplevel}/initrd`)})" ::/kernels/; ` +
-    `${tools.dd} if=${q(esp)} of=${q(disk)} bs=512 seek="$START" conv=notrunc,sparse status=none`);
+    `${tools.dd} if=${q(esp)} of=${q(disk)} bs=1M seek=$(( START / 2048 )) conv=notrunc,sparse status=none`);
   const imageBytes = statSync(disk).size;
   rmSync(work, { recursive: true, force: true });
   const values = Object.values(steps);
@@ -214,6 +215,8 @@ try {
   const seconds = (ms: readonly Measurement[]): number => median(ms.map((m) => m.seconds));
   const peak = (ms: readonly Measurement[]): string => (Math.max(...ms.map((m) => m.peakKiB)) / 1024).toFixed(0);
   const imageMiB = (arch: string): string => (statSync(join(ourDir(arch), 'nixos.img')).size / MIB).toFixed(0);
+  const bootFiles = (arch: 'aarch64' | 'x86_64'): string =>
+    `${(['kernel', 'initrd'].reduce((sum, f) => sum + statSync(join(toplevels[arch], f)).size, 0) / MIB).toFixed(1)} MiB`;
   const closure = (arch: 'aarch64' | 'x86_64'): string =>
     `${(stats[arch].bytes / 2 ** 30).toFixed(2)} GiB, ${stats[arch].files.toLocaleString('en')} files, ${stats[arch].paths.length} paths`;
   const [a64, x64] = [seconds(measured.aarch64), seconds(measured.x86_64)];
@@ -244,15 +247,15 @@ try {
     'architecture first (every derivation on this machine, nothing emulated; not timed); then',
     '`nixos-generate -f raw-efi --toplevel <system> -o <dir>`.',
     '',
-    '| system | closure | wall time | peak memory | image |',
-    '|---|---|---:|---:|---:|',
-    `| x86_64-linux | ${closure('x86_64')} | ${x64.toFixed(2)} s | ${peak(measured.x86_64)} MiB | ${imageMiB('x86_64')} MiB |`,
-    `| aarch64-linux | ${closure('aarch64')} | ${a64.toFixed(2)} s | ${peak(measured.aarch64)} MiB | ${imageMiB('aarch64')} MiB |`,
+    '| system | closure | kernel + initrd | wall time | peak memory | image |',
+    '|---|---|---:|---:|---:|---:|',
+    `| x86_64-linux | ${closure('x86_64')} | ${bootFiles('x86_64')} | ${x64.toFixed(2)} s | ${peak(measured.x86_64)} MiB | ${imageMiB('x86_64')} MiB |`,
+    `| aarch64-linux | ${closure('aarch64')} | ${bootFiles('aarch64')} | ${a64.toFixed(2)} s | ${peak(measured.aarch64)} MiB | ${imageMiB('aarch64')} MiB |`,
     '',
     `Ratio aarch64/x86_64: **${(a64 / x64).toFixed(2)}x** (target: at most 1.1x). Nothing of the target architecture runs:`,
     'the image is written by the same code, and GRUB\'s arm64-efi image is assembled by this machine\'s',
-    '`grub-mkimage` (/usr/bin/grub-mkimage here) from the system\'s own GRUB modules. The aarch64 closure',
-    'is larger by its uncompressed kernel `Image` (the ESP carries it too).',
+    '`grub-mkimage` (/usr/bin/grub-mkimage here) from the system\'s own GRUB modules. The closures differ',
+    'in the kernel package (aarch64\'s `Image` is uncompressed, and the ESP carries it too) and in GRUB\'s.',
     '',
     '## nixpkgs\' path for the same aarch64 image, emulated',
     '',
@@ -277,11 +280,12 @@ try {
     '',
     '**The emulated total is a lower bound** on what nixpkgs spends for this image here:',
     '',
-    '- **No VM.** The real build also boots a kernel in qemu-system-aarch64 under TCG (no KVM across',
-    '  architectures) and does the ESP\'s `mkfs.vfat`, the copies onto it and grub-install through',
-    '  emulated virtio; it runs `switch-to-configuration boot` (Perl) and grub-install there too. A',
-    '  full make-disk-image VM under qemu-system-aarch64 TCG costs more than the figure above; the ESP',
-    '  row only stands in for that work, run on a FAT image file instead of `/dev/vda1`.',
+    '- **No VM.** The real build also boots a kernel in a qemu-system-aarch64 VM under TCG (no KVM',
+    '  across architectures; vmTools\' QEMU is `buildPackages.qemu_kvm`, in a plain aarch64-linux build',
+    '  itself an aarch64 program, so under qemu-user too) and there makes the ESP (`mkfs.vfat` on',
+    '  `/dev/vda1`) and runs `switch-to-configuration boot` with grub-install, all through emulated',
+    '  virtio. A full make-disk-image VM under qemu-system-aarch64 TCG therefore costs more than the',
+    '  figure above; the ESP row only stands in for that work, on a FAT image file.',
     '- **Faster stand-ins.** nixpkgs stages the closure with `nixos-install` (`nix copy`, which',
     '  serialises and hashes every path) and fills the ext4 with `cptofs` (LKL, a Linux kernel in a',
     '  library); here `cp -a` and `mkfs.ext4 -d` (e2fsprogs) do that work, as in the project\'s other',
@@ -292,9 +296,10 @@ try {
     '  mostly system calls, slows little; user-space work (the ext4 build\'s checksums and bitmaps) pays',
     '  the translation.',
     '',
-    'Not done: a full make-disk-image build for aarch64-linux. The stand-in nixpkgs of `example/` has no',
-    'make-disk-image, and this Nix has no aarch64 builder or binfmt registration (`/proc/sys/fs/binfmt_misc` is',
-    'not mounted here), so nixpkgs\' own derivation cannot run on this machine as it stands.',
+    'Not done: a full make-disk-image build for aarch64-linux, VM included. The stand-in nixpkgs of',
+    '`example/` has no make-disk-image, and this machine\'s Nix cannot build aarch64-linux derivations (no',
+    'aarch64 in `extra-platforms`, no remote builder, no binfmt registration: `/proc/sys/fs/binfmt_misc`',
+    'is not mounted), so nixpkgs\' own derivation cannot run here as the machine stands.',
     '',
   ];
   writeFileSync(join(REPO, 'docs/benchmarks/aarch64.md'), lines.join('\n'));

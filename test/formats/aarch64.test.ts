@@ -1,0 +1,166 @@
+/**
+ * aarch64-linux images written on this x86_64 machine without emulation: the example
+ * system for aarch64 (Debian's arm64 packages, every derivation run on x86_64), raw-efi
+ * and qcow-efi with GRUB for arm64-efi (assembled by this machine's grub-mkimage) and with
+ * systemd-boot, and the sd-aarch64 card; each booted under software emulation on QEMU's
+ * virt machine (AAVMF for UEFI, Debian's U-Boot for the card). BIOS formats are refused.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildPlanWithNix, NIX_DIR } from '../../src/nix/evaluate.js';
+import { CLI, EXAMPLE_DIR, EXAMPLE_NIXPKGS, exampleToplevel } from '../helpers/example.js';
+import { diskPlan } from '../helpers/plans.js';
+import { extractRange, partitions } from '../helpers/disk.js';
+import { boot, MARKER } from '../helpers/qemu.js';
+import { run, runOk, tempDir } from '../helpers/run.js';
+
+const SYSTEM = 'aarch64-linux';
+const HOST = 'arm-host';
+const work = tempDir('aarch64');
+after(() => work.remove());
+
+function configuration(name: string, body: string): string {
+  const path = join(work.path, `${name}.nix`);
+  writeFileSync(path, `{ lib, pkgs, ... }: {
+  imports = [ ${join(EXAMPLE_DIR, 'configuration.nix')} ];
+  networking.hostName = "${HOST}";
+  ${body}
+}
+`);
+  return path;
+}
+
+function generate(formats: string, config: string, out: string): ReturnType<typeof run> {
+  return run('node', [CLI, '-f', formats, '-c', config, '--system', SYSTEM, '-I', `nixpkgs=${EXAMPLE_NIXPKGS}`, '-o', join(work.path, out)]);
+}
+
+function marker(console: string): RegExpExecArray {
+  const m = MARKER.exec(console);
+  assert.ok(m !== null, `no marker in:\n${console.slice(-3000)}`);
+  return m;
+}
+
+const sha256 = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex');
+
+const grubConfig = configuration('grub', '');
+const sdbootConfig = configuration('sdboot', 'boot.loader.systemd-boot.enable = true;');
+let images: { raw: string; qcow: string; sdbootQcow: string } = { raw: '', qcow: '', sdbootQcow: '' };
+
+before(() => {
+  const grub = generate('raw-efi,qcow-efi', grubConfig, 'grub');
+  assert.equal(grub.status, 0, grub.stderr);
+  const [raw, qcow] = grub.stdout.trim().split('\n') as [string, string];
+  const sdboot = generate('qcow-efi', sdbootConfig, 'sdboot');
+  assert.equal(sdboot.status, 0, sdboot.stderr);
+  images = { raw, qcow, sdbootQcow: sdboot.stdout.trim() };
+});
+
+test('the aarch64 system is built on x86_64: its bootspec says aarch64-linux, its kernel is an arm64 Image and no derivation needs an aarch64 builder', () => {
+  const toplevel = exampleToplevel('arm-plain', SYSTEM);
+  const bootspec = JSON.parse(readFileSync(join(toplevel, 'boot.json'), 'utf8'))['org.nixos.bootspec.v1'];
+  assert.equal(bootspec.system, SYSTEM);
+  assert.match(bootspec.kernel, /\/Image$/);
+  assert.match(runOk('file', ['-L', bootspec.kernel]).stdout, /ARM64|aarch64/i);
+  assert.match(runOk('file', ['-L', join(toplevel, 'sw/bin/busybox')]).stdout, /ARM aarch64/);
+  const derivations = runOk('nix-store', ['--query', '--deriver', toplevel]).stdout.trim();
+  const closure = runOk('nix-store', ['--query', '--requisites', derivations]).stdout.split('\n').filter((p) => p.endsWith('.drv'));
+  for (const drv of closure) {
+    assert.doesNotMatch(readFileSync(drv, 'latin1'), /"system","aarch64-linux"/, `${drv} needs an aarch64 builder`);
+  }
+});
+
+test('raw-efi: GRUB for arm64-efi as EFI/BOOT/BOOTAA64.EFI, assembled by the build machine\'s grub-mkimage the plan names', async () => {
+  const tmp = tempDir('aarch64-esp');
+  try {
+    const esp = partitions(images.raw)[0]!;
+    const espFile = join(tmp.path, 'esp.img');
+    extractRange(images.raw, esp.start, esp.size, espFile);
+    assert.equal(run('fsck.fat', ['-n', espFile]).status, 0);
+    const listing = runOk('mdir', ['-i', espFile, '-/', '-b', '::/EFI']).stdout;
+    assert.match(listing, /EFI\/BOOT\/BOOTAA64\.EFI/);
+    assert.doesNotMatch(listing, /BOOTX64/);
+    runOk('mcopy', ['-i', espFile, '::/EFI/BOOT/BOOTAA64.EFI', join(tmp.path, 'grub.efi')]);
+    assert.match(runOk('file', [join(tmp.path, 'grub.efi')]).stdout, /PE32\+ executable.*Aarch64/i);
+    assert.match(runOk('mdir', ['-i', espFile, '::/grub']).stdout, /arm64-efi/);
+    const plan = diskPlan(await buildPlanWithNix({
+      source: { kind: 'file', path: grubConfig },
+      formatModule: join(NIX_DIR, 'formats', 'raw-efi.nix'),
+      settings: { searchPath: [`nixpkgs=${EXAMPLE_NIXPKGS}`], options: [], showTrace: false, cores: undefined, system: SYSTEM },
+      diskSize: undefined,
+      specialArgs: {},
+    }));
+    assert.equal(plan.bootloader.type, 'grub');
+    if (plan.bootloader.type !== 'grub') return;
+    assert.match(plan.bootloader.efi!.package, /-grub-[^/]*-arm64-efi$/);
+    assert.match(plan.bootloader.efi!.mkimage!, /-grub-[^/]*-x86_64-efi\/bin\/grub-mkimage$/);
+  } finally {
+    tmp.remove();
+  }
+});
+
+test('raw-efi boots by GRUB under AAVMF on QEMU\'s virt machine', async () => {
+  const result = await boot(images.raw, 'raw', 'uefi', 600_000, [], SYSTEM);
+  const m = marker(result.console);
+  assert.equal(m[1], HOST);
+  assert.equal(m[2], 'ok');
+  assert.equal(m[4], 'ok');
+  assert.match(result.console, /stage 1: example system stage 1 \(kernel 6\.\d+\.\d+-\d+-arm64\)/);
+});
+
+test('qcow-efi boots by systemd-boot (systemd-bootaa64.efi) and gets the ttyAMA0 console nixos-generators adds on aarch64', async () => {
+  const tmp = tempDir('aarch64-sdboot');
+  try {
+    const raw = join(tmp.path, 'disk.raw');
+    runOk('qemu-img', ['convert', '-O', 'raw', images.sdbootQcow, raw]);
+    const esp = partitions(raw)[0]!;
+    extractRange(raw, esp.start, esp.size, join(tmp.path, 'esp.img'));
+    const espFile = join(tmp.path, 'esp.img');
+    const listing = runOk('mdir', ['-i', espFile, '-/', '-b', '::/']).stdout;
+    assert.match(listing, /EFI\/BOOT\/BOOTAA64\.EFI/);
+    assert.match(listing, /EFI\/systemd\/systemd-bootaa64\.efi/);
+    const entry = listing.split('\n').find((l) => /loader\/entries\/.*\.conf$/.test(l.trim()))!;
+    assert.match(runOk('mtype', ['-i', espFile, entry.trim()]).stdout, /^options .*console=ttyS0 console=ttyAMA0,115200( |$)/m);
+  } finally {
+    tmp.remove();
+  }
+  const result = await boot(images.sdbootQcow, 'qcow2', 'uefi', 600_000, [], SYSTEM);
+  const m = marker(result.console);
+  assert.equal(m[1], HOST);
+  assert.equal(m[2], 'ok');
+});
+
+test('--toplevel of an aarch64 system: raw-efi with this machine\'s grub-mkimage; BIOS formats are refused with one line', () => {
+  const toplevel = exampleToplevel('arm-plain', SYSTEM);
+  const out = join(work.path, 'toplevel');
+  const built = run('node', [CLI, '-f', 'raw-efi', '--toplevel', toplevel, '-o', out]);
+  assert.equal(built.status, 0, built.stderr);
+  const tmp = tempDir('aarch64-toplevel');
+  try {
+    const image = built.stdout.trim();
+    const esp = partitions(image)[0]!;
+    extractRange(image, esp.start, esp.size, join(tmp.path, 'esp.img'));
+    assert.match(runOk('mdir', ['-i', join(tmp.path, 'esp.img'), '-/', '-b', '::/EFI']).stdout, /BOOTAA64\.EFI/);
+  } finally {
+    tmp.remove();
+  }
+  for (const format of ['raw', 'azure', 'do']) {
+    const refused = run('node', [CLI, '-f', format, '--toplevel', toplevel, '-o', join(work.path, `bios-${format}`)]);
+    assert.notEqual(refused.status, 0, format);
+    assert.match(refused.stderr, /^nixos-generate: error: Cannot build this format for aarch64-linux: it boots with a PC BIOS/m);
+    assert.equal(refused.stderr.split('\n').filter((l) => /error/.test(l)).length, 1, refused.stderr);
+  }
+  const fromConfig = generate('raw', grubConfig, 'bios-config');
+  assert.notEqual(fromConfig.status, 0);
+  assert.match(fromConfig.stderr, /nixpkgs\.hostPlatform = "aarch64-linux" is not supported by the raw format; raw boots with a PC BIOS/);
+});
+
+test('aarch64 images are deterministic: a second build writes the same bytes', () => {
+  const again = generate('raw-efi,qcow-efi', grubConfig, 'grub-again');
+  assert.equal(again.status, 0, again.stderr);
+  const [raw, qcow] = again.stdout.trim().split('\n') as [string, string];
+  assert.equal(sha256(raw), sha256(images.raw));
+  assert.equal(sha256(qcow), sha256(images.qcow));
+});

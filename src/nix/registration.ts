@@ -76,9 +76,13 @@ export function parseRegistration(text: string, origin: string): PathRegistratio
   return out;
 }
 
-/** Formats registrations the way closureInfo's `registration` file has them. */
+/**
+ * Formats registrations the way closureInfo's `registration` file has them: every line,
+ * the last one included, ends with a newline (`nix-store --load-db` fails with "missing
+ * input" on a last line without one).
+ */
 export function formatRegistration(records: readonly PathRegistration[]): string {
   return records
-    .map((r) => [r.path, r.narHash, String(r.narSize), r.deriver ?? '', String(r.references.length), ...r.references].join('\n'))
-    .join('\n');
+    .map((r) => `${[r.path, r.narHash, String(r.narSize), r.deriver ?? '', String(r.references.length), ...r.references].join('\n')}\n`)
+    .join('');
 }

@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeNixBase32, formatRegistration, normaliseNarHash, parseRegistration } from '../../src/nix/registration.js';
-import { runOk } from '../helpers/run.js';
+import { join } from 'node:path';
+import { exampleToplevel } from '../helpers/example.js';
+import { runOk, tempDir } from '../helpers/run.js';
 
 test('nix base-32, hex and SRI hashes normalise to the same sha256:<hex>', () => {
   const hex = runOk('nix-hash', ['--type', 'sha256', '--flat', '/etc/hostname']).stdout.trim();
@@ -25,7 +27,23 @@ test('registration records parse and format back to closureInfo form', () => {
   assert.deepEqual(records[0]!.references, ['/nix/store/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa-a', '/nix/store/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb-b']);
   assert.equal(records[1]!.deriver, '/nix/store/cccccccccccccccccccccccccccccccc-c.drv');
   assert.equal(records[1]!.narHash, `sha256:${'1'.repeat(64)}`);
-  assert.equal(formatRegistration(records), text.replace('0'.repeat(64), `sha256:${'0'.repeat(64)}`).replace('1'.repeat(64), `sha256:${'1'.repeat(64)}`));
+  assert.equal(formatRegistration(records), `${text.replace('0'.repeat(64), `sha256:${'0'.repeat(64)}`).replace('1'.repeat(64), `sha256:${'1'.repeat(64)}`)}\n`);
+});
+
+test('a formatted registration is what nix-store --load-db reads: the closure and its references come back', () => {
+  const tmp = tempDir('load-db');
+  try {
+    const toplevel = exampleToplevel('registration-host');
+    const paths = runOk('nix-store', ['--query', '--requisites', toplevel]).stdout.split('\n').filter(Boolean);
+    const records = parseRegistration(runOk('nix-store', ['--dump-db', ...paths]).stdout, 'dump-db');
+    const store = join(tmp.path, 'store');
+    runOk('nix-store', ['--store', store, '--load-db'], { input: formatRegistration(records) });
+    const loaded = runOk('nix-store', ['--store', store, '--query', '--requisites', toplevel]).stdout.split('\n').filter(Boolean).sort();
+    assert.deepEqual(loaded, [...paths].sort());
+    assert.equal(runOk('nix-store', ['--store', store, '--query', '--hash', toplevel]).stdout, runOk('nix-store', ['--query', '--hash', toplevel]).stdout);
+  } finally {
+    tmp.remove();
+  }
 });
 
 test('a truncated registration is reported with the line', () => {

@@ -11,7 +11,7 @@ import { runOk, tempDir } from '../helpers/run.js';
 test('--list prints one format name per line', () => {
   assert.equal(runOk('node', [CLI, '--list']).stdout, [
     'amazon', 'azure', 'cloudstack', 'do', 'docker', 'gce', 'hyperv', 'install-iso', 'install-iso-hyperv', 'iso', 'kexec', 'kexec-bundle', 'kubevirt', 'linode', 'lxc',
-    'lxc-metadata', 'openstack', 'proxmox', 'proxmox-lxc', 'qcow', 'qcow-efi', 'raw', 'raw-efi', 'vagrant-virtualbox', 'virtualbox', 'vm', 'vm-bootloader', 'vm-nogui', 'vmware',
+    'lxc-metadata', 'openstack', 'proxmox', 'proxmox-lxc', 'qcow', 'qcow-efi', 'raw', 'raw-efi', 'sd-aarch64', 'sd-aarch64-installer', 'sd-x86_64', 'vagrant-virtualbox', 'virtualbox', 'vm', 'vm-bootloader', 'vm-nogui', 'vmware',
   ].map((f) => `${f}\n`).join(''));
 });
 

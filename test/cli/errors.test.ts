@@ -27,7 +27,7 @@ function assertOneLine(result: RunResult, status: number, pattern: RegExp): void
 }
 
 test('an unknown format is a usage error naming it and listing the formats', () => {
-  assertOneLine(generate(['-f', 'floppy']), 2, /Unknown format "floppy"; run "nixos-generate --list" to see the formats \(amazon, azure, .*, raw-efi, vagrant-virtualbox, virtualbox, vm, vm-bootloader, vm-nogui, vmware\)/);
+  assertOneLine(generate(['-f', 'floppy']), 2, /Unknown format "floppy"; run "nixos-generate --list" to see the formats \(amazon, azure, .*, raw-efi, sd-aarch64, sd-aarch64-installer, sd-x86_64, vagrant-virtualbox, virtualbox, vm, vm-bootloader, vm-nogui, vmware\)/);
 });
 
 test('an unknown option is a usage error with a suggestion', () => {

@@ -154,7 +154,7 @@ test('stand-in module system: priorities, mkIf, merging and NixOS defaults', { t
     timeout: 5,
     extHost: 'forced',
     extGrub: false,
-    extParams: ['loglevel=4', 'console=ttyS0', 'a=1', 'b=2'],
+    extParams: ['loglevel=4', 'a=1', 'b=2', 'console=ttyS0'], // the example's console is mkAfter
     demo: true,
     rootFs: 'ext4',
     system: 'x86_64-linux',

@@ -47,15 +47,16 @@ const sha256 = (path: string): string => createHash('sha256').update(readFileSyn
 
 const grubConfig = configuration('grub', '');
 const sdbootConfig = configuration('sdboot', 'boot.loader.systemd-boot.enable = true;');
-let images: { raw: string; qcow: string; sdbootQcow: string } = { raw: '', qcow: '', sdbootQcow: '' };
+let images: { raw: string; qcow: string; sdbootRaw: string; sdbootQcow: string } = { raw: '', qcow: '', sdbootRaw: '', sdbootQcow: '' };
 
 before(() => {
   const grub = generate('raw-efi,qcow-efi', grubConfig, 'grub');
   assert.equal(grub.status, 0, grub.stderr);
   const [raw, qcow] = grub.stdout.trim().split('\n') as [string, string];
-  const sdboot = generate('qcow-efi', sdbootConfig, 'sdboot');
+  const sdboot = generate('raw-efi,qcow-efi', sdbootConfig, 'sdboot');
   assert.equal(sdboot.status, 0, sdboot.stderr);
-  images = { raw, qcow, sdbootQcow: sdboot.stdout.trim() };
+  const [sdbootRaw, sdbootQcow] = sdboot.stdout.trim().split('\n') as [string, string];
+  images = { raw, qcow, sdbootRaw, sdbootQcow };
 });
 
 test('the aarch64 system is built on x86_64: its bootspec says aarch64-linux, its kernel is an arm64 Image and no derivation needs an aarch64 builder', () => {
@@ -101,14 +102,21 @@ test('raw-efi: GRUB for arm64-efi as EFI/BOOT/BOOTAA64.EFI, assembled by the bui
   }
 });
 
-test('raw-efi boots by GRUB under AAVMF on QEMU\'s virt machine', async () => {
-  const result = await boot(images.raw, 'raw', 'uefi', 600_000, [], SYSTEM);
-  const m = marker(result.console);
-  assert.equal(m[1], HOST);
-  assert.equal(m[2], 'ok');
-  assert.equal(m[4], 'ok');
-  assert.match(result.console, /stage 1: example system stage 1 \(kernel 6\.\d+\.\d+-\d+-arm64\)/);
-});
+for (const [name, image, drive, loader] of [
+  ['raw-efi', () => images.raw, 'raw', /Welcome to GRUB!/],
+  ['qcow-efi', () => images.qcow, 'qcow2', /Welcome to GRUB!/],
+  ['raw-efi', () => images.sdbootRaw, 'raw', /EFI stub: Booting Linux Kernel/],
+] as const) {
+  test(`${name} boots by ${loader.source.includes('GRUB') ? 'GRUB' : 'systemd-boot'} under AAVMF on QEMU's virt machine`, async () => {
+    const result = await boot(image(), drive, 'uefi', 600_000, [], SYSTEM);
+    const m = marker(result.console);
+    assert.equal(m[1], HOST);
+    assert.equal(m[2], 'ok');
+    assert.equal(m[4], 'ok');
+    assert.match(result.console, loader);
+    assert.match(result.console, /stage 1: example system stage 1 \(kernel 6\.\d+\.\d+-\d+-arm64\)/);
+  });
+}
 
 test('qcow-efi boots by systemd-boot (systemd-bootaa64.efi) and gets the ttyAMA0 console nixos-generators adds on aarch64', async () => {
   const tmp = tempDir('aarch64-sdboot');

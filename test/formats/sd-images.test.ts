@@ -226,11 +226,15 @@ test('sdImage settings that change the image are honoured: uncompressed, another
   assert.equal(runOk('blkid', ['-o', 'value', '-s', 'UUID', partitionFile(image, 1, 'custom-root.img')]).stdout.trim(), '14e19a7b-0ae0-484d-9d54-43bd6fdc20c7');
 });
 
-test('sd-aarch64-installer builds, and a second sd-aarch64 build writes the same bytes', () => {
+test('sd-aarch64-installer builds, and a second sd-aarch64 and sd-x86_64 build write the same bytes', () => {
   const installer = generate('sd-aarch64-installer', armConfig, 'installer', 'aarch64-linux');
   assert.equal(installer.status, 0, installer.stderr);
   assert.match(installer.stdout.trim(), /\/sd-image\/nixos-image-sd-card-[^/]+-aarch64-linux\.img\.zst$/);
   const again = generate('sd-aarch64', armConfig, 'arm-again', 'aarch64-linux');
   assert.equal(again.status, 0, again.stderr);
   assert.equal(sha256(again.stdout.trim()), sha256(armZst));
+  const x86 = generate('sd-x86_64', configuration('x86-twice', ''), 'x86-once');
+  const x86Again = generate('sd-x86_64', configuration('x86-twice', ''), 'x86-twice');
+  assert.equal(x86.status + x86Again.status, 0, x86.stderr + x86Again.stderr);
+  assert.equal(sha256(x86Again.stdout.trim()), sha256(x86.stdout.trim()));
 });

@@ -8,10 +8,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildPlanWithNix, NIX_DIR } from '../../src/nix/evaluate.js';
-import { CLI, EXAMPLE_DIR, EXAMPLE_NIXPKGS, exampleToplevel } from '../helpers/example.js';
+import { CLI, EXAMPLE_NIXPKGS, exampleToplevel, exampleConfiguration } from '../helpers/example.js';
 import { diskPlan } from '../helpers/plans.js';
 import { extractRange, partitions } from '../helpers/disk.js';
 import { boot, MARKER } from '../helpers/qemu.js';
@@ -23,14 +23,7 @@ const work = tempDir('aarch64');
 after(() => work.remove());
 
 function configuration(name: string, body: string): string {
-  const path = join(work.path, `${name}.nix`);
-  writeFileSync(path, `{ lib, pkgs, ... }: {
-  imports = [ ${join(EXAMPLE_DIR, 'configuration.nix')} ];
-  networking.hostName = "${HOST}";
-  ${body}
-}
-`);
-  return path;
+  return exampleConfiguration(work.path, name, HOST, body);
 }
 
 function generate(formats: string, config: string, out: string): ReturnType<typeof run> {

@@ -7,11 +7,11 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { queryClosure } from '../../src/nix/closure.js';
 import { formatRegistration } from '../../src/nix/registration.js';
-import { CLI, EXAMPLE_DIR, EXAMPLE_NIXPKGS, REPO } from '../helpers/example.js';
+import { CLI, EXAMPLE_DIR, EXAMPLE_NIXPKGS, REPO, exampleConfiguration } from '../helpers/example.js';
 import { boot, MARKER } from '../helpers/qemu.js';
 import { run, runInterrupted, runOk, tempDir } from '../helpers/run.js';
 
@@ -21,16 +21,8 @@ const work = tempDir('iso');
 after(() => work.remove());
 
 function configuration(name: string, extra: string): string {
-  const path = join(work.path, `${name}.nix`);
-  writeFileSync(path, `{ lib, pkgs, ... }: {
-  imports = [ ${join(EXAMPLE_DIR, 'configuration.nix')} ];
-  networking.hostName = "${HOST}";
-  # The menus wait 10 s by default (iso-image.nix); the boot tests need not.
-  boot.loader.timeout = lib.mkForce 1;
-  ${extra}
-}
-`);
-  return path;
+  // The menus wait 10 s by default (iso-image.nix); the boot tests need not.
+  return exampleConfiguration(work.path, name, HOST, `boot.loader.timeout = lib.mkForce 1;\n  ${extra}`);
 }
 
 function buildIso(config: string, out: string): ReturnType<typeof run> {

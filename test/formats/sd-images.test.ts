@@ -9,10 +9,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { kernelQemuArguments } from '../../src/cli/run-qemu.js';
-import { CLI, EXAMPLE_DIR, EXAMPLE_NIXPKGS } from '../helpers/example.js';
+import { CLI, EXAMPLE_NIXPKGS, exampleConfiguration } from '../helpers/example.js';
 import { extractRange } from '../helpers/disk.js';
 import { boot, MARKER } from '../helpers/qemu.js';
 import { run, runOk, tempDir } from '../helpers/run.js';
@@ -23,14 +23,7 @@ const work = tempDir('sd-images');
 after(() => work.remove());
 
 function configuration(name: string, body: string): string {
-  const path = join(work.path, `${name}.nix`);
-  writeFileSync(path, `{ lib, pkgs, ... }: {
-  imports = [ ${join(EXAMPLE_DIR, 'configuration.nix')} ];
-  networking.hostName = "${HOST}";
-  ${body}
-}
-`);
-  return path;
+  return exampleConfiguration(work.path, name, HOST, body);
 }
 
 function generate(format: string, config: string, out: string, system?: string): ReturnType<typeof run> {

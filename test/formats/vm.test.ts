@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, EXAMPLE_DIR, EXAMPLE_NIXPKGS } from '../helpers/example.js';
+import { CLI, EXAMPLE_NIXPKGS, exampleConfiguration } from '../helpers/example.js';
 import { MARKER } from '../helpers/qemu.js';
 import { run, runOk, tempDir } from '../helpers/run.js';
 
@@ -19,14 +19,7 @@ const work = tempDir('vm');
 after(() => work.remove());
 
 function configuration(name: string, body: string): string {
-  const path = join(work.path, `${name}.nix`);
-  writeFileSync(path, `{ lib, pkgs, ... }: {
-  imports = [ ${join(EXAMPLE_DIR, 'configuration.nix')} ];
-  networking.hostName = "${GUEST}";
-  ${body}
-}
-`);
-  return path;
+  return exampleConfiguration(work.path, name, GUEST, body);
 }
 
 function build(formats: string, config: string, out: string, extra: readonly string[] = [], env: NodeJS.ProcessEnv = process.env, cwd?: string): ReturnType<typeof run> {

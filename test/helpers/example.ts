@@ -1,4 +1,5 @@
 /** The bundled example system (also the test fixture), built by real Nix. */
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runOk } from './run.js';
 
@@ -32,5 +33,17 @@ export function exampleWithPayload(hostName: string, files: number, mebibytes: n
     path = out[out.length - 1]!;
     built.set(key, path);
   }
+  return path;
+}
+
+/** Writes `<dir>/<name>.nix`: the example configuration with a host name and `body` added; returns its path. */
+export function exampleConfiguration(dir: string, name: string, hostName: string, body: string): string {
+  const path = join(dir, `${name}.nix`);
+  writeFileSync(path, `{ lib, pkgs, ... }: {
+  imports = [ ${join(EXAMPLE_DIR, 'configuration.nix')} ];
+  networking.hostName = "${hostName}";
+  ${body}
+}
+`);
   return path;
 }

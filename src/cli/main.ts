@@ -4,7 +4,7 @@
  * the summary, errors) goes to stderr. Exit status: 0 success, 1 build failure, 2 usage
  * error, 130 interrupted.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { ImageError, InterruptedError, UsageError } from '../core/errors.js';
@@ -19,7 +19,9 @@ import { tarballPlanForToplevel } from '../formats/tarball-plan.js';
 import { findFormat, formatNames } from '../formats/registry.js';
 import { planScope, queryClosure, resolveToplevel } from '../nix/closure.js';
 import { buildPlanWithNix, NIX_DIR, parseFlakeReference, type ConfigurationSource } from '../nix/evaluate.js';
+import { registrationClosures } from '../nix/registration-closure.js';
 import type { SystemClosure } from '../nix/root-tree.js';
+import { parsePlanJson } from '../plan/index.js';
 import { isKexecPlan, isLivePlan, isTarballPlan, isVmPlan, type AnyImagePlan } from '../plan/types.js';
 import { runVm } from './run-vm.js';
 import { containerInit, runContainer } from './run-container.js';
@@ -47,6 +49,11 @@ interface Job {
 }
 
 function jobsFor(options: CliOptions): Job[] {
+  // --plan: one image, the plan's format (a custom format's plan has no registry entry).
+  if (options.plan !== undefined) {
+    const plan = readPlanFile(options.plan);
+    return [{ label: plan.format, definition: formatNames().includes(plan.format) ? findFormat(plan.format) : undefined, modulePath: undefined }];
+  }
   if (options.formatPath !== undefined) {
     if (options.formats.length > 0) throw new UsageError('cli.conflict', 'Options -f and --format-path cannot be used together', { hint: 'choose one' });
     const path = resolve(options.formatPath);
@@ -60,6 +67,16 @@ function jobsFor(options: CliOptions): Job[] {
     const definition = findFormat(name);
     return { label: name, definition, modulePath: join(NIX_DIR, 'formats', definition.nixModule) };
   });
+}
+
+function readPlanFile(path: string): AnyImagePlan {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new UsageError('cli.plan', `Cannot read the plan "${path}": ${(error as NodeJS.ErrnoException).code ?? 'error'}`, { hint: 'pass the image plan file (config.system.build.imagePlan) with --plan' });
+  }
+  return parsePlanJson(text, path);
 }
 
 function configurationSource(options: CliOptions, env: NodeJS.ProcessEnv): ConfigurationSource {
@@ -91,25 +108,29 @@ interface BuiltImage {
 async function generate(jobs: readonly Job[], options: CliOptions, io: CliIo, display: ProgressDisplay, signal: AbortSignal): Promise<BuiltImage[]> {
   const epoch = epochFromEnvironment(io.env);
   const closures = new Map<string, SystemClosure>();
+  // With --plan, closures come from the registration (a Nix build has no Nix to ask).
+  const fromRegistration = options.registration === undefined ? undefined : registrationClosures(options.registration);
   /** The closure of `roots` (default: the system), as the image holds it. */
   const closureOf = async (toplevel: string, roots: readonly string[] = [toplevel]): Promise<SystemClosure> => {
     const key = [toplevel, ...roots].join(' ');
     let closure = closures.get(key);
     if (closure === undefined) {
       display.step(`reading the closure of ${roots.length === 1 ? roots[0] : `${roots.length} store paths`}`);
-      closure = await queryClosure(toplevel, signal, roots);
+      closure = fromRegistration !== undefined ? fromRegistration.closureOf(toplevel, roots) : await queryClosure(toplevel, signal, roots);
       closures.set(key, closure);
     }
     return closure;
   };
-  const source = options.toplevel === undefined ? configurationSource(options, io.env) : undefined;
+  const source = options.toplevel === undefined && options.plan === undefined ? configurationSource(options, io.env) : undefined;
   const toplevel = options.toplevel === undefined ? undefined : resolveToplevel(options.toplevel);
 
   const built: BuiltImage[] = [];
   for (const job of jobs) {
     const started = performance.now();
     let plan: AnyImagePlan;
-    if (toplevel !== undefined) {
+    if (options.plan !== undefined) {
+      plan = readPlanFile(options.plan);
+    } else if (toplevel !== undefined) {
       const definition = job.definition!;
       if (isKexecFormat(definition)) {
         throw new UsageError('toplevel.needs-configuration', `Cannot build ${definition.name} from --toplevel: its kexec script needs kexec-tools and cpio, which a built system does not carry`, {
@@ -158,7 +179,7 @@ async function generate(jobs: readonly Job[], options: CliOptions, io: CliIo, di
       : isVmPlan(plan) && plan.disk !== null ? await closureOf(plan.toplevel, [plan.toplevel, plan.vm.regInfo])
       : await closureOf(plan.toplevel);
     const scriptInputsClosure = isKexecPlan(plan) ? await closureOf(plan.toplevel, plan.kexec.scriptInputs) : undefined;
-    const scope = await planScope(plan, closure, signal);
+    const scope = fromRegistration !== undefined ? fromRegistration.scope : await planScope(plan, closure, signal);
     display.step(`building ${plan.format} from ${plan.toplevel}`);
     const files = await buildImage({
       plan,

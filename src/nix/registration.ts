@@ -77,12 +77,13 @@ export function parseRegistration(text: string, origin: string): PathRegistratio
 }
 
 /**
- * Formats registrations the way closureInfo's `registration` file has them: every line,
- * the last one included, ends with a newline (`nix-store --load-db` fails with "missing
- * input" on a last line without one).
+ * Formats registrations the way closureInfo's `registration` file has them: no deriver
+ * (closureInfo knows none, so nixpkgs' images register none), and every line, the last
+ * one included, ending with a newline (`nix-store --load-db` fails with "missing input"
+ * on a last line without one).
  */
 export function formatRegistration(records: readonly PathRegistration[]): string {
   return records
-    .map((r) => `${[r.path, r.narHash, String(r.narSize), r.deriver ?? '', String(r.references.length), ...r.references].join('\n')}\n`)
+    .map((r) => `${[r.path, r.narHash, String(r.narSize), '', String(r.references.length), ...r.references].join('\n')}\n`)
     .join('');
 }

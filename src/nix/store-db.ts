@@ -55,7 +55,9 @@ export async function buildStoreDatabase(records: readonly PathRegistration[], r
     const ids = new Map<string, number>();
     const insertPath = db.prepare('INSERT INTO ValidPaths (path, hash, registrationTime, deriver, narSize) VALUES (?, ?, ?, ?, ?)');
     sorted.forEach((r, i) => {
-      insertPath.run([r.path, r.narHash, registrationTime, r.deriver ?? null, r.narSize]);
+      // No deriver, as nixpkgs' images load closureInfo's registration, which has none (and
+      // the same image comes out whether the closure was read from Nix or from closureInfo).
+      insertPath.run([r.path, r.narHash, registrationTime, null, r.narSize]);
       ids.set(r.path, i + 1);
     });
     insertPath.free();

@@ -14,7 +14,9 @@ formatModules:
     description = "Extra configuration per format (a module), applied only to that format's image.";
   };
 
+  # A formatConfigs entry with a new name is a format of its own (it imports one of
+  # nixosModules.<format> and renames it, as the README shows).
   config.formats = lib.mapAttrs (name: module:
     (extendModules { modules = [ module (config.formatConfigs.${name} or { }) ]; }).config.system.build.nixosGenerateImage
-  ) formatModules;
+  ) (formatModules // lib.mapAttrs (_: _: { }) (removeAttrs config.formatConfigs (builtins.attrNames formatModules)));
 }

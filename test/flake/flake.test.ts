@@ -1,0 +1,154 @@
+/**
+ * The flake, built by real Nix against the stand-in nixpkgs (a flake input, with its
+ * Debian packages inside): the CLI as a package (`nix run`), nixosGenerate's images (both
+ * of nixos-generators' call forms) equal to the CLI's bytes, nixosModules.all-formats'
+ * config.formats, a custom format, nixos-generators' README example, and a rebuild that
+ * gives the same output (Nix 2.8's `--rebuild`, what later releases call `--check`).
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, existsSync, mkdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CLI, EXAMPLE_DIR, EXAMPLE_NIXPKGS, REPO } from '../helpers/example.js';
+import { run, runOk, tempDir } from '../helpers/run.js';
+
+const work = tempDir('flake');
+after(() => work.remove());
+const NIX = ['--extra-experimental-features', 'nix-command flakes'];
+const nixpkgs = join(work.path, 'nixpkgs');
+const flake = join(work.path, 'user');
+
+/** `nix <args>` in the user's flake, the stand-in as its nixpkgs and this repository as nixos-generate. */
+function nix(args: readonly string[], cwd = flake): ReturnType<typeof run> {
+  return run('nix', [...NIX, ...args], { cwd });
+}
+
+// Pure evaluation reads only the flake's own files: the example configuration is copied in.
+const configuration = `{ lib, ... }: {
+  imports = [ ./example-configuration.nix ];
+  networking.hostName = "flake-host";
+}
+`;
+
+before(() => {
+  // The stand-in with its Debian packages inside, as a flake input is copied whole.
+  cpSync(EXAMPLE_NIXPKGS, nixpkgs, { recursive: true });
+  cpSync(join(EXAMPLE_DIR, 'debs'), join(nixpkgs, 'debs'), { recursive: true, filter: (src) => !src.includes('.apt-arm64') });
+  mkdirSync(flake);
+  writeFileSync(join(flake, 'configuration.nix'), configuration);
+  cpSync(join(EXAMPLE_DIR, 'configuration.nix'), join(flake, 'example-configuration.nix'));
+  writeFileSync(join(flake, 'flake.nix'), `{
+  inputs.nixpkgs.url = "path:${nixpkgs}";
+  inputs.nixos-generate = { url = "git+file://${REPO}"; inputs.nixpkgs.follows = "nixpkgs"; };
+  outputs = { self, nixpkgs, nixos-generate }: {
+    packages.x86_64-linux = {
+      # nixos-generators' two forms: system, or pkgs.
+      qcow = nixos-generate.nixosGenerate { system = "x86_64-linux"; modules = [ ./configuration.nix ]; format = "qcow-efi"; };
+      raw = nixos-generate.nixosGenerate { pkgs = nixpkgs.legacyPackages.x86_64-linux; modules = [ ./configuration.nix ]; format = "raw"; };
+      # A format of one's own, on an existing layout.
+      custom = nixos-generate.nixosGenerate {
+        system = "x86_64-linux";
+        modules = [ ./configuration.nix ];
+        customFormats.my-disk = { lib, ... }: {
+          imports = [ nixos-generate.nixosModules.raw-efi ];
+          nixos-generate.format = lib.mkForce "my-disk";
+          nixos-generate.output.fileName = lib.mkForce "my-disk.img";
+        };
+        format = "my-disk";
+      };
+    };
+    nixosConfigurations.host = nixpkgs.lib.nixosSystem {
+      modules = [
+        ./configuration.nix
+        nixos-generate.nixosModules.all-formats
+        { nixpkgs.hostPlatform = "x86_64-linux"; formatConfigs.qcow-efi = { networking.hostName = nixpkgs.lib.mkForce "all-formats-host"; }; }
+      ];
+    };
+  };
+}
+`);
+});
+
+test('nix run of the flake runs the CLI as a Nix package', () => {
+  const result = run('nix', [...NIX, 'run', '--no-write-lock-file', '--override-input', 'nixpkgs', `path:${nixpkgs}`, `git+file://${REPO}`, '--', '--list']);
+  assert.equal(result.status, 0, result.stderr);
+  assert.match(result.stdout, /^amazon\n(.*\n)*qcow-efi\n(.*\n)*vmware\n$/);
+  assert.equal(result.stdout, runOk('node', [CLI, '--list']).stdout);
+});
+
+test('nixosGenerate builds qcow-efi (system form) and raw (pkgs form) with the CLI\'s bytes, and the Hydra product line', () => {
+  for (const [attr, format, file] of [['qcow', 'qcow-efi', 'nixos.qcow2'], ['raw', 'raw', 'nixos.img']] as const) {
+    const link = join(work.path, `result-${attr}`);
+    const built = nix(['build', '--no-write-lock-file', '-o', link, `.#${attr}`]);
+    assert.equal(built.status, 0, built.stderr);
+    const out = readlinkSync(link);
+    assert.equal(readFileSync(join(out, 'nix-support/hydra-build-products'), 'utf8'), `file ${format} ${out}/${file}\n`);
+    const cli = join(work.path, `cli-${attr}`);
+    runOk('node', [CLI, '-f', format, '-c', join(flake, 'configuration.nix'), '-I', `nixpkgs=${EXAMPLE_NIXPKGS}`, '-o', cli]);
+    assert.equal(readFileSync(join(out, 'SHA256SUMS'), 'utf8'), readFileSync(join(cli, 'SHA256SUMS'), 'utf8'), `${format}: the derivation's image is the CLI's`);
+    runOk('sha256sum', ['-c', 'SHA256SUMS'], { cwd: out });
+  }
+});
+
+test('the image derivation is deterministic: Nix rebuilds it and finds the same output', () => {
+  const result = nix(['build', '--no-write-lock-file', '--no-link', '--rebuild', '.#qcow']);
+  assert.equal(result.status, 0, result.stderr);
+  assert.doesNotMatch(result.stderr, /may not be deterministic|differs/);
+});
+
+test('nixosModules.all-formats: config.formats.qcow-efi of a NixOS configuration, with its formatConfigs', () => {
+  const link = join(work.path, 'result-all-formats');
+  const built = nix(['build', '--no-write-lock-file', '-o', link, '.#nixosConfigurations.host.config.formats.qcow-efi']);
+  assert.equal(built.status, 0, built.stderr);
+  const image = join(readlinkSync(link), 'nixos.qcow2');
+  assert.ok(existsSync(image));
+  runOk('qemu-img', ['check', image]);
+  const plan = JSON.parse(readFileSync(nix(['eval', '--no-write-lock-file', '--raw', '.#nixosConfigurations.host.config.formats.qcow-efi.plan']).stdout.trim(), 'utf8'));
+  assert.match(plan.toplevel, /-nixos-system-all-formats-host-/, 'formatConfigs.qcow-efi applies');
+});
+
+test('customFormats: a format of one\'s own on raw-efi\'s layout', () => {
+  const link = join(work.path, 'result-custom');
+  const built = nix(['build', '--no-write-lock-file', '-o', link, '.#custom']);
+  assert.equal(built.status, 0, built.stderr);
+  assert.equal(readFileSync(join(readlinkSync(link), 'nix-support/hydra-build-products'), 'utf8'), `file my-disk ${readlinkSync(link)}/my-disk.img\n`);
+  runOk('sgdisk', ['-v', join(readlinkSync(link), 'my-disk.img')]);
+});
+
+test('nixos-generators\' README flake example evaluates with only its input URLs changed', () => {
+  const readme = join(work.path, 'readme');
+  mkdirSync(readme);
+  // The example as nixos-generators' README has it, the URLs pointing here.
+  writeFileSync(join(readme, 'flake.nix'), `{
+  inputs = {
+    nixpkgs.url = "path:${nixpkgs}";
+    nixos-generators = {
+      url = "git+file://${REPO}";
+      inputs.nixpkgs.follows = "nixpkgs";
+    };
+  };
+  outputs = { self, nixpkgs, nixos-generators, ... }: {
+    packages.x86_64-linux = {
+      vmware = nixos-generators.nixosGenerate {
+        system = "x86_64-linux";
+        modules = [
+          # you can include your own nixos configuration here, i.e.
+          # ./configuration.nix
+        ];
+        format = "vmware";
+      };
+      vbox = nixos-generators.nixosGenerate {
+        system = "x86_64-linux";
+        format = "virtualbox";
+      };
+    };
+  };
+}
+`);
+  for (const attr of ['vmware', 'vbox']) {
+    const result = nix(['eval', '--no-write-lock-file', '--raw', `.#packages.x86_64-linux.${attr}.drvPath`], readme);
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, /^\/nix\/store\/[0-9a-z]{32}-nixos-image-(vmware|virtualbox)-.*\.drv$/);
+  }
+  rmSync(readme, { recursive: true, force: true });
+});

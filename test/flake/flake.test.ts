@@ -45,6 +45,9 @@ before(() => {
       # nixos-generators' two forms: system, or pkgs.
       qcow = nixos-generate.nixosGenerate { system = "x86_64-linux"; modules = [ ./configuration.nix ]; format = "qcow-efi"; };
       raw = nixos-generate.nixosGenerate { pkgs = nixpkgs.legacyPackages.x86_64-linux; modules = [ ./configuration.nix ]; format = "raw"; };
+      # Built on the "remote" builder only (another host name: nothing of it is built here yet).
+      remote-qcow = nixos-generate.nixosGenerate { system = "x86_64-linux"; modules = [ ./configuration.nix { networking.hostName = nixpkgs.lib.mkForce "remote-host"; } ]; format = "qcow-efi"; };
+      remote-raw = nixos-generate.nixosGenerate { system = "x86_64-linux"; modules = [ ./configuration.nix { networking.hostName = nixpkgs.lib.mkForce "remote-host"; } ]; format = "raw-efi"; };
       # A format of one's own, on an existing layout.
       custom = nixos-generate.nixosGenerate {
         system = "x86_64-linux";
@@ -151,4 +154,51 @@ test('nixos-generators\' README flake example evaluates with only its input URLs
     assert.match(result.stdout, /^\/nix\/store\/[0-9a-z]{32}-nixos-image-(vmware|virtualbox)-.*\.drv$/);
   }
   rmSync(readme, { recursive: true, force: true });
+});
+
+/** An SSH server on the loopback address whose root runs `nix-daemon --stdio` on a second store. */
+function startBuilder(): { spec: string; store: string; sshOpts: string; stop: () => void } {
+  const dir = join(work.path, 'builder');
+  const store = join(dir, 'store');
+  mkdirSync(dir);
+  mkdirSync('/run/sshd', { recursive: true });
+  runOk('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'host_key')]);
+  runOk('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'client_key')]);
+  cpSync(join(dir, 'client_key.pub'), join(dir, 'authorized_keys'));
+  const port = 20000 + (process.pid % 10000);
+  writeFileSync(join(dir, 'sshd_config'), [
+    `Port ${port}`, 'ListenAddress 127.0.0.1', `HostKey ${join(dir, 'host_key')}`, `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
+    'PermitRootLogin prohibit-password', 'PasswordAuthentication no', 'StrictModes no', `PidFile ${join(dir, 'sshd.pid')}`,
+    'SetEnv PATH=/usr/bin:/bin:/usr/sbin:/sbin "NIX_CONFIG=substituters ="', '',
+  ].join('\n'));
+  runOk('/usr/sbin/sshd', ['-f', join(dir, 'sshd_config'), '-E', join(dir, 'sshd.log')]);
+  return {
+    spec: `ssh-ng://root@127.0.0.1?remote-store=local%3Froot%3D${store} x86_64-linux ${join(dir, 'client_key')} 2`,
+    store,
+    sshOpts: `-p ${port} -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null`,
+    stop: () => {
+      const pid = Number(readFileSync(join(dir, 'sshd.pid'), 'utf8'));
+      process.kill(pid, 'SIGTERM');
+    },
+  };
+}
+
+test('distributed through Nix itself: with --max-jobs 0 both image derivations are built by an ssh-ng builder with its own store, and come back', () => {
+  const builder = startBuilder();
+  try {
+    const links = join(work.path, 'result-remote');
+    const result = run('nix', [...NIX, 'build', '--no-write-lock-file', '--max-jobs', '0', '--builders', builder.spec, '-o', links, '.#remote-qcow', '.#remote-raw'],
+      { cwd: flake, env: { ...process.env, NIX_SSHOPTS: builder.sshOpts } });
+    assert.equal(result.status, 0, result.stderr);
+    for (const [link, file] of [[links, 'nixos.qcow2'], [`${links}-1`, 'nixos.img']] as const) {
+      const out = readlinkSync(link);
+      assert.match(out, /-nixos-image-(qcow-efi|raw-efi)-/);
+      assert.ok(existsSync(join(out, file)), `${out}/${file} came back`);
+      assert.ok(existsSync(join(builder.store, out)), `${out} was built in the builder's store`);
+      assert.match(result.stderr, new RegExp(`building '/nix/store/[0-9a-z]{32}-nixos-image-${out.includes('qcow') ? 'qcow-efi' : 'raw-efi'}-[^']*\\.drv' on 'ssh-ng://root@127\\.0\\.0\\.1`));
+      runOk('sha256sum', ['-c', 'SHA256SUMS'], { cwd: out });
+    }
+  } finally {
+    builder.stop();
+  }
 });

@@ -16,6 +16,8 @@ const work = tempDir('flake');
 after(() => work.remove());
 const NIX = ['--extra-experimental-features', 'nix-command flakes'];
 const nixpkgs = join(work.path, 'nixpkgs');
+// A host name of this run: its images exist nowhere yet, so the remote builder must build them.
+const REMOTE_HOST = `remote-${Date.now().toString(36)}`;
 const flake = join(work.path, 'user');
 
 /** `nix <args>` in the user's flake, the stand-in as its nixpkgs and this repository as nixos-generate. */
@@ -46,8 +48,8 @@ before(() => {
       qcow = nixos-generate.nixosGenerate { system = "x86_64-linux"; modules = [ ./configuration.nix ]; format = "qcow-efi"; };
       raw = nixos-generate.nixosGenerate { pkgs = nixpkgs.legacyPackages.x86_64-linux; modules = [ ./configuration.nix ]; format = "raw"; };
       # Built on the "remote" builder only (another host name: nothing of it is built here yet).
-      remote-qcow = nixos-generate.nixosGenerate { system = "x86_64-linux"; modules = [ ./configuration.nix { networking.hostName = nixpkgs.lib.mkForce "remote-host"; } ]; format = "qcow-efi"; };
-      remote-raw = nixos-generate.nixosGenerate { system = "x86_64-linux"; modules = [ ./configuration.nix { networking.hostName = nixpkgs.lib.mkForce "remote-host"; } ]; format = "raw-efi"; };
+      remote-qcow = nixos-generate.nixosGenerate { system = "x86_64-linux"; modules = [ ./configuration.nix { networking.hostName = nixpkgs.lib.mkForce "${REMOTE_HOST}"; } ]; format = "qcow-efi"; };
+      remote-raw = nixos-generate.nixosGenerate { system = "x86_64-linux"; modules = [ ./configuration.nix { networking.hostName = nixpkgs.lib.mkForce "${REMOTE_HOST}"; } ]; format = "raw-efi"; };
       # A format of one's own, on an existing layout.
       custom = nixos-generate.nixosGenerate {
         system = "x86_64-linux";

@@ -74,11 +74,15 @@ before(() => {
 `);
 });
 
-test('nix run of the flake runs the CLI as a Nix package', () => {
+test('nix run and nix profile install of the flake give the CLI as a Nix package', () => {
   const result = run('nix', [...NIX, 'run', '--no-write-lock-file', '--override-input', 'nixpkgs', `path:${nixpkgs}`, `git+file://${REPO}`, '--', '--list']);
   assert.equal(result.status, 0, result.stderr);
   assert.match(result.stdout, /^amazon\n(.*\n)*qcow-efi\n(.*\n)*vmware\n$/);
   assert.equal(result.stdout, runOk('node', [CLI, '--list']).stdout);
+  const profile = join(work.path, 'profile');
+  const installed = run('nix', [...NIX, 'profile', 'install', '--profile', profile, '--no-write-lock-file', '--override-input', 'nixpkgs', `path:${nixpkgs}`, `git+file://${REPO}`]);
+  assert.equal(installed.status, 0, installed.stderr);
+  assert.equal(runOk(join(profile, 'bin/nixos-generate'), ['--list']).stdout, result.stdout);
 });
 
 test('nixosGenerate builds qcow-efi (system form) and raw (pkgs form) with the CLI\'s bytes, and the Hydra product line', () => {

@@ -1,8 +1,8 @@
 /** Small ByteSink adapters used by the archive and appliance writers. */
 import { createHash, type Hash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
-import { hostPath } from '../core/block-image.js';
 import { ImageError } from '../core/errors.js';
+import { openListedFile } from '../core/listed-file.js';
 import type { ByteSink } from '../core/sink.js';
 
 /** Forwards to `inner` while hashing (SHA-256) what passes; `digest()` after close. */
@@ -64,13 +64,7 @@ export async function copyFileInto(path: string, length: number, sink: ByteSink,
  * is reused). An unreadable file and one shorter than `size` are one-line ImageErrors.
  */
 export async function streamHostFile(path: string, size: number, buffer: Uint8Array, write: (bytes: Uint8Array) => Promise<void>): Promise<void> {
-  let fd: number;
-  try {
-    fd = openSync(hostPath(path), 'r');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'error';
-    throw new ImageError('input.unreadable', `Cannot read "${path}": ${code}`, { hint: 'check that the store path exists and is readable by this user', cause: error });
-  }
+  const fd = openListedFile(path, size);
   try {
     for (let done = 0; done < size;) {
       const n = readSync(fd, buffer, 0, Math.min(buffer.length, size - done), done);

@@ -99,7 +99,7 @@ function sparseDataRegions(path: string, size: number, buffer: Uint8Array): Segm
   const segments: Segment[] = [];
   let open: { offset: number; length: number } | undefined;
   const close = (): void => {
-    if (open !== undefined) segments.push({ offset: open.offset, length: open.length, source: { kind: 'file', path, offset: open.offset } });
+    if (open !== undefined) segments.push({ offset: open.offset, length: open.length, source: { kind: 'file', path, offset: open.offset, size } });
     open = undefined;
   };
   const fd = openSync(raw, 'r');

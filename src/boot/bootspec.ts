@@ -29,6 +29,33 @@ function fail(toplevel: string, message: string): never {
   });
 }
 
+/**
+ * The longest kernel command line accepted: far beyond what any kernel takes (2048 bytes
+ * on x86, 4096 on most others), short of a line that would swell every boot menu.
+ */
+export const MAX_COMMAND_LINE = 65536;
+/** NixOS's rule for specialisation names (they become file names and menu labels). */
+const SPECIALISATION_NAME = /^[A-Za-z0-9_-]+$/;
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\x00-\x1f\x7f]/;
+
+/**
+ * What the boot menus and file names are made from must not carry a line break or another
+ * control character (it would start a new line of grub.cfg, extlinux.conf or a loader
+ * entry), and the command line must be of a size a kernel takes.
+ */
+function checkEntry<E extends BootEntry>(entry: E, toplevel: string): E {
+  for (const [field, value] of [['label', entry.label], ['toplevel', entry.toplevel], ['kernel', entry.kernel], ['initrd', entry.initrd ?? ''], ['init', entry.init], ['system', entry.system]] as const) {
+    if (CONTROL.test(value)) fail(toplevel, `"${field}" holds a control character (${JSON.stringify(value.slice(0, 80))})`);
+  }
+  for (const param of entry.kernelParams) {
+    if (CONTROL.test(param)) fail(toplevel, `a kernel parameter holds a control character (${JSON.stringify(param.slice(0, 80))})`);
+  }
+  const length = commandLine(entry).length;
+  if (length > MAX_COMMAND_LINE) fail(toplevel, `the kernel command line is ${length} bytes, more than ${MAX_COMMAND_LINE} (Linux takes 2048 on x86, 4096 on most other platforms)`);
+  return entry;
+}
+
 function entryFrom(document: unknown, toplevel: string): BootEntry {
   if (typeof document !== 'object' || document === null || !(V1 in document)) fail(toplevel, `no "${V1}" object`);
   const v1 = (document as Record<string, unknown>)[V1] as Record<string, unknown>;
@@ -40,7 +67,7 @@ function entryFrom(document: unknown, toplevel: string): BootEntry {
   const params = v1['kernelParams'];
   if (!Array.isArray(params) || !params.every((p) => typeof p === 'string')) fail(toplevel, '"kernelParams" must be a list of strings');
   const initrd = v1['initrd'];
-  return {
+  return checkEntry({
     label: str('label'),
     toplevel: str('toplevel'),
     kernel: str('kernel'),
@@ -48,7 +75,7 @@ function entryFrom(document: unknown, toplevel: string): BootEntry {
     init: str('init'),
     kernelParams: params as string[],
     system: str('system'),
-  };
+  }, toplevel);
 }
 
 export function readBootspec(toplevel: string): Bootspec {
@@ -65,6 +92,7 @@ export function readBootspec(toplevel: string): Bootspec {
     const specs = (document as Record<string, unknown>)[SPECIALISATIONS];
     if (typeof specs === 'object' && specs !== null) {
       for (const [name, spec] of Object.entries(specs).sort(([a], [b]) => (a < b ? -1 : 1))) {
+        if (!SPECIALISATION_NAME.test(name)) fail(toplevel, `the specialisation name ${JSON.stringify(name.slice(0, 80))} is not letters, digits, "_" and "-" (NixOS's rule; it becomes file names and menu labels)`);
         specialisations.set(name, entryFrom(spec, toplevel));
       }
     }
@@ -85,7 +113,7 @@ export function readBootspec(toplevel: string): Bootspec {
     }
   };
   const params = read('kernel-params');
-  return {
+  return checkEntry({
     label: `NixOS ${read('nixos-version')}`,
     toplevel,
     kernel: resolved('kernel'),
@@ -94,7 +122,7 @@ export function readBootspec(toplevel: string): Bootspec {
     kernelParams: params === '' ? [] : params.split(/\s+/),
     system: read('system'),
     specialisations: new Map(),
-  };
+  }, toplevel);
 }
 
 /** The kernel command line NixOS's bootloaders build: init= first, then the parameters. */

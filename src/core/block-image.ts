@@ -6,13 +6,14 @@
  * place images inside a disk image, and containers (raw, qcow2, ...) read them once, in
  * order, so no full-size intermediate ever exists.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, readSync } from 'node:fs';
 import { ImageError } from './errors.js';
+import { openListedFile } from './listed-file.js';
 
 export type ByteSource =
   | { readonly kind: 'bytes'; readonly bytes: Uint8Array }
   /** `path` is a byte string (latin1), so any file name round-trips. */
-  | { readonly kind: 'file'; readonly path: string; readonly offset: number }
+  | { readonly kind: 'file'; readonly path: string; readonly offset: number; /** The size the file was listed with (checked when it is opened). */ readonly size?: number }
   | { readonly kind: 'lazy'; readonly produce: () => Uint8Array };
 
 export interface Segment {
@@ -141,7 +142,7 @@ export function* readWindows(image: BlockImage, windowSize: number): Generator<W
           case 'file': {
             if (openPath !== source.path) {
               closeOpen();
-              openFd = openStoreFile(source.path);
+              openFd = openListedFile(source.path, source.size);
               openPath = source.path;
             }
             readExactly(openFd, source.path, buffer, inWindow, take, source.offset + done);
@@ -164,18 +165,6 @@ export function* readWindows(image: BlockImage, windowSize: number): Generator<W
 export function hostPath(path: string): string | Buffer {
   // eslint-disable-next-line no-control-regex
   return /^[\x00-\x7f]*$/.test(path) ? path : Buffer.from(path, 'latin1');
-}
-
-function openStoreFile(path: string): number {
-  try {
-    return openSync(hostPath(path), 'r');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'error';
-    throw new ImageError('input.unreadable', `Cannot read "${path}": ${code}`, {
-      hint: 'check that the store path exists and is readable by this user',
-      cause: error,
-    });
-  }
 }
 
 function readExactly(fd: number, path: string, into: Uint8Array, at: number, length: number, position: number): void {

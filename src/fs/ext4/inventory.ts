@@ -61,6 +61,8 @@ export interface Inventory {
   readonly lastIno: number;
   /** Content blocks of each inode. */
   readonly blocks: Growable<Float64Array>;
+  /** Each regular file's size when it was listed (the image must hold exactly that). */
+  readonly sizes: Growable<Float64Array>;
   /** 1 for directories. */
   readonly isDir: Growable<Uint8Array>;
   /** Children's inode numbers of every directory, concatenated in walk order. */
@@ -217,14 +219,16 @@ export function takeInventory(root: DirNode, epoch: number, blockSize: number): 
   };
   const blocks = new Growable((n) => new Float64Array(n));
   const isDir = new Growable((n) => new Uint8Array(n));
+  const sizes = new Growable((n) => new Float64Array(n));
   let lastIno = FIRST_INO;
   let total = 0;
   for (const item of walkTree(partial, true)) {
     const count = contentBlocks(item, partial, blockSize);
     blocks.set(item.ino, count);
     if (item.node.kind === 'dir') isDir.set(item.ino, 1);
+    if (item.node.kind === 'file') sizes.set(item.ino, item.node.size);
     total += count;
     lastIno = Math.max(lastIno, item.ino);
   }
-  return { ...partial, lastIno, blocks, isDir, contentBlocks: total };
+  return { ...partial, lastIno, blocks, isDir, sizes, contentBlocks: total };
 }

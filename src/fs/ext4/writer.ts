@@ -202,6 +202,12 @@ function* placedItems(inventory: Inventory, allocation: Allocation, blocks: numb
     if (contentBlocks(item, inventory, BLOCK_SIZE) !== inventory.blocks.get(item.ino)) {
       throw new ImageError('input.changed', `Cannot write "${item.path}": it changed during the build`, { hint: 'rebuild' });
     }
+    // Store files never change: a size other than the listing's means the store did.
+    if (item.node.kind === 'file' && item.node.size !== inventory.sizes.get(item.ino)) {
+      throw new ImageError('input.changed', `Cannot copy "${item.path}": it had ${inventory.sizes.get(item.ino)} bytes when listed and has ${item.node.size} now (the store changed during the build)`, {
+        hint: 'store paths never change; check the store (nix-store --verify --check-contents) and rebuild',
+      });
+    }
     yield { item, placement };
   }
 }
@@ -479,7 +485,7 @@ function* contentSegments(item: WalkItem, placement: Placement, inventory: Inven
     if (length <= 0) continue;
     const offset = e.start * BLOCK_SIZE;
     if (node.content.kind === 'host') {
-      yield { offset, length, source: { kind: 'file', path: node.content.path, offset: from } };
+      yield { offset, length, source: { kind: 'file', path: node.content.path, offset: from, size: node.size } };
     } else {
       yield bytesSegment(offset, node.content.bytes.subarray(from, from + length));
     }

@@ -135,7 +135,7 @@ export function buildFat(root: DirNode, options: FatOptions): BlockImage {
     }
     const { node } = object;
     if (node.content.kind === 'host') {
-      segments.push({ offset, length: node.size, source: { kind: 'file', path: node.content.path, offset: 0 } });
+      segments.push({ offset, length: node.size, source: { kind: 'file', path: node.content.path, offset: 0, size: node.size } });
     } else {
       if (node.content.bytes.length !== node.size) {
         throw new ImageError('fat.file-size', `Internal error: "${object.path}" says ${node.size} bytes but holds ${node.content.bytes.length}`);

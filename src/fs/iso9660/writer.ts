@@ -5,8 +5,8 @@
  * MBR/GPT. Every date is options.mtime.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readSync } from 'node:fs';
-import { hostPath } from '../../core/block-image.js';
+import { closeSync, readSync } from 'node:fs';
+import { openListedFile } from '../../core/listed-file.js';
 import { ImageError, UsageError } from '../../core/errors.js';
 import type { OutputFile } from '../../core/output-file.js';
 import { checkpoint, progressReporter, type RunControl } from '../../core/progress.js';
@@ -168,7 +168,7 @@ export async function writeIso(root: DirNode, out: OutputFile, options: IsoOptio
 function readWhole(node: FileNode): Uint8Array {
   if (node.content.kind === 'bytes') return node.content.bytes;
   const bytes = new Uint8Array(node.size);
-  const fd = openSync(hostPath(node.content.path), 'r');
+  const fd = openListedFile(node.content.path, node.size);
   try {
     let at = 0;
     while (at < bytes.length) {
@@ -197,7 +197,7 @@ function copyFile(node: FileNode, out: OutputFile, position: number): void {
     return;
   }
   copyBuffer ??= new Uint8Array(COPY_CHUNK);
-  const fd = openSync(hostPath(node.content.path), 'r');
+  const fd = openListedFile(node.content.path, node.size);
   try {
     let at = 0;
     while (at < node.size) {

@@ -10,9 +10,9 @@
  * Files are read once otherwise, a block at a time, in tree order.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readSync } from 'node:fs';
-import { hostPath } from '../../core/block-image.js';
+import { closeSync, readSync } from 'node:fs';
 import { ImageError } from '../../core/errors.js';
+import { openListedFile } from '../../core/listed-file.js';
 import type { OutputFile } from '../../core/output-file.js';
 import type { FileNode } from '../tree.js';
 import { BlockPool } from './block-pool.js';
@@ -286,12 +286,7 @@ function contentReader(node: FileNode, path: string): ContentReader {
       close: () => undefined,
     };
   }
-  let fd: number;
-  try {
-    fd = openSync(hostPath(content.path), 'r');
-  } catch (error) {
-    throw unreadable(content.path, error);
-  }
+  const fd = openListedFile(content.path, node.size);
   return {
     read: (into, length, position) => {
       let got = 0;

@@ -240,3 +240,22 @@ test('a file that changes between the planning walk and the writing walk is repo
     tmp.remove();
   }
 });
+
+test('a directory with more than 65,000 subdirectories (dir_nlink): e2fsck -fn passes and its link count is 1, as ext4 keeps it', async () => {
+  const tmp = tempDir('ext4-dirnlink');
+  try {
+    const meta = { permissions: 0o755, uid: 0, gid: 0, mtime: 1 };
+    const many = dir(meta, Array.from({ length: 65_010 }, (_, i) => [`d${String(i).padStart(5, '0')}`, dir(meta)] as [string, DirNode]));
+    const root = dir(meta, [['many', many]]);
+    const fs = buildExt4(root, { label: 'nixos', uuid: '44444444-4444-4444-8888-888888888888', epoch: 1 });
+    const image = join(tmp.path, 'fs.img');
+    await writeImage(fs.image, image);
+    const fsck = run('e2fsck', ['-fn', image]);
+    assert.equal(fsck.status, 0, fsck.stdout + fsck.stderr);
+    assert.match(runOk('debugfs', ['-R', 'stat /many', image]).stdout, /Links: 1\b/);
+    assert.match(runOk('dumpe2fs', ['-h', image]).stdout, /Filesystem features:.*dir_nlink/);
+    assert.match(runOk('debugfs', ['-R', 'stat /many/d65009', image]).stdout, /Type: directory/);
+  } finally {
+    tmp.remove();
+  }
+});

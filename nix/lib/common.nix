@@ -11,6 +11,12 @@ in
 {
   inherit optionOr;
 
+  # The package set of the machine that writes the image (nixos-generate.buildPlatform),
+  # from the same nixpkgs: the system's own set when the two platforms are one.
+  buildPackages =
+    pkgs: buildPlatform:
+    if buildPlatform == pkgs.stdenv.hostPlatform.system then pkgs else import pkgs.path { system = buildPlatform; };
+
   # system.build.imagePlan: the plan as a JSON file, or, when the format cannot honour a
   # setting ({ option; value; hint; }), the first of them as one line for the CLI to show
   # (src/nix/evaluate.ts recognises the prefix). Nothing is built then.

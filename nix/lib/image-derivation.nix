@@ -11,7 +11,7 @@
 }:
 let
   cfg = config.nixos-generate;
-  buildPkgs = if cfg.buildPlatform == pkgs.stdenv.hostPlatform.system then pkgs else import pkgs.path { system = cfg.buildPlatform; };
+  buildPkgs = (import ./common.nix).buildPackages pkgs cfg.buildPlatform;
   plan = config.system.build.imagePlan;
   closure = buildPkgs.closureInfo { rootPaths = [ plan ]; };
   writer =

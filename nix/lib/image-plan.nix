@@ -34,7 +34,7 @@ let
   # grub-mkimage assembles the system's EFI GRUB from the system's modules.
   buildGrub =
     if cfg.buildPlatform == hostPlatform.system then null
-    else (import pkgs.path { system = cfg.buildPlatform; }).grub2_efi;
+    else ((import ./common.nix).buildPackages pkgs cfg.buildPlatform).grub2_efi;
   biosGrub = config.system.build.grub or null;
   # grubTarget is "" where GRUB has no BIOS platform (aarch64).
   hasBiosGrub = biosGrub != null && (biosGrub.grubTarget or "") != "";

@@ -22,7 +22,7 @@ let
   mib = 1024 * 1024;
 
   # populateFirmwareCommands run by the build machine's shell: they only copy files.
-  buildPkgs = if cfg.buildPlatform == hostPlatform.system then pkgs else import pkgs.path { system = cfg.buildPlatform; };
+  buildPkgs = (import ./common.nix).buildPackages pkgs cfg.buildPlatform;
   firmware = buildPkgs.runCommand "sd-image-firmware" { } ''
     cd "$NIX_BUILD_TOP"
     mkdir firmware

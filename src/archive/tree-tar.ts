@@ -6,7 +6,8 @@
  * first; modes are the tree's, owners the archive's.
  */
 import { closeSync, lstatSync, openSync, readSync } from 'node:fs';
-import { hostPath, imageFromSegments, type Segment } from '../core/block-image.js';
+import { imageFromSegments, type Segment } from '../core/block-image.js';
+import { hostPath } from '../core/listed-file.js';
 import { ImageError } from '../core/errors.js';
 import { checkpoint, progressReporter, throttledCheckpoint, type PhasedControl } from '../core/progress.js';
 import { childrenOf, type DirNode, type FileNode, type TreeNode } from '../fs/tree.js';

@@ -158,15 +158,6 @@ export function* readWindows(image: BlockImage, windowSize: number): Generator<W
   }
 }
 
-/**
- * A byte-string (latin1) path as the fs functions take it: ASCII paths as they are
- * (they are their own UTF-8), others as the exact bytes.
- */
-export function hostPath(path: string): string | Buffer {
-  // eslint-disable-next-line no-control-regex
-  return /^[\x00-\x7f]*$/.test(path) ? path : Buffer.from(path, 'latin1');
-}
-
 function readExactly(fd: number, path: string, into: Uint8Array, at: number, length: number, position: number): void {
   let got = 0;
   while (got < length) {

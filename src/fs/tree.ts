@@ -7,7 +7,7 @@
  * round-trips and plain string comparison is byte order.
  */
 import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
-import { hostPath as toHostPath } from '../core/block-image.js';
+import { hostPath as toHostPath } from '../core/listed-file.js';
 import { ImageError } from '../core/errors.js';
 
 export interface NodeMeta {

@@ -15,6 +15,7 @@
  */
 import { bytesSegment, lazySegment, type BlockImage, type Segment } from '../../core/block-image.js';
 import { ImageError } from '../../core/errors.js';
+import { storeChanged } from '../../core/listed-file.js';
 import { deriveBytes } from '../../core/reproducible.js';
 import { uuidToBytes } from '../../core/guid.js';
 import { asciiBytes } from '../../core/struct.js';
@@ -204,9 +205,7 @@ function* placedItems(inventory: Inventory, allocation: Allocation, blocks: numb
     }
     // Store files never change: a size other than the listing's means the store did.
     if (item.node.kind === 'file' && item.node.size !== inventory.sizes.get(item.ino)) {
-      throw new ImageError('input.changed', `Cannot copy "${item.path}": it had ${inventory.sizes.get(item.ino)} bytes when listed and has ${item.node.size} now (the store changed during the build)`, {
-        hint: 'store paths never change; check the store (nix-store --verify --check-contents) and rebuild',
-      });
+      throw storeChanged(item.path, inventory.sizes.get(item.ino), item.node.size);
     }
     yield { item, placement };
   }

@@ -46,13 +46,15 @@ interface Job {
   readonly label: string;
   readonly definition: AnyFormatDefinition | undefined;
   readonly modulePath: string | undefined;
+  /** --plan: the plan, read once. */
+  readonly plan?: AnyImagePlan;
 }
 
 function jobsFor(options: CliOptions): Job[] {
   // --plan: one image, the plan's format (a custom format's plan has no registry entry).
   if (options.plan !== undefined) {
     const plan = readPlanFile(options.plan);
-    return [{ label: plan.format, definition: formatNames().includes(plan.format) ? findFormat(plan.format) : undefined, modulePath: undefined }];
+    return [{ label: plan.format, definition: formatNames().includes(plan.format) ? findFormat(plan.format) : undefined, modulePath: undefined, plan }];
   }
   if (options.formatPath !== undefined) {
     if (options.formats.length > 0) throw new UsageError('cli.conflict', 'Options -f and --format-path cannot be used together', { hint: 'choose one' });
@@ -128,8 +130,8 @@ async function generate(jobs: readonly Job[], options: CliOptions, io: CliIo, di
   for (const job of jobs) {
     const started = performance.now();
     let plan: AnyImagePlan;
-    if (options.plan !== undefined) {
-      plan = readPlanFile(options.plan);
+    if (job.plan !== undefined) {
+      plan = job.plan;
     } else if (toplevel !== undefined) {
       const definition = job.definition!;
       if (isKexecFormat(definition)) {

@@ -40,11 +40,16 @@ const GRUB_EFI_TARGET_BY_ARCH: Readonly<Record<string, string>> = {
   loongarch64: 'loongarch64-efi',
 };
 
+/** GRUB's EFI platform for an EFI architecture ("aa64" -> "arm64-efi"). */
+export function grubEfiTarget(efiArch: string, forWhat = `the EFI architecture "${efiArch}"`): string {
+  const target = GRUB_EFI_TARGET_BY_ARCH[efiArch];
+  if (target === undefined) throw new UsageError('efi.arch', `GRUB has no EFI platform for ${forWhat}`, { hint: 'use systemd-boot, or another system' });
+  return target;
+}
+
 /** GRUB's EFI platform for a Nix system string ("aarch64-linux" -> "arm64-efi"). */
 export function grubEfiTargetOf(system: string): string {
-  const target = GRUB_EFI_TARGET_BY_ARCH[efiArchOf(system)];
-  if (target === undefined) throw new UsageError('efi.arch', `GRUB has no EFI platform for "${system}"`, { hint: 'use systemd-boot, or another system' });
-  return target;
+  return grubEfiTarget(efiArchOf(system), `"${system}"`);
 }
 
 /** Whether a system boots with a PC BIOS (GRUB's i386-pc): only x86 ones. */

@@ -12,7 +12,7 @@ import { readAll } from '../core/block-image.js';
 import { buildFat } from '../fs/fat/index.js';
 import { dir, fileFromBytes, type NodeMeta } from '../fs/tree.js';
 import type { ClosureScope } from '../nix/closure-scope.js';
-import { removableEfiName } from './efi-arch.js';
+import { grubEfiTarget, removableEfiName } from './efi-arch.js';
 import { runGrubTool } from './grub.js';
 
 /** iso-image.nix's GRUB modules (efi_uga is added where the platform has it). */
@@ -22,17 +22,16 @@ export const ISO_GRUB_MODULES = [
   'gfxmenu', 'gfxterm', 'gfxterm_background', 'gfxterm_menu', 'test', 'loadenv', 'all_video', 'videoinfo', 'png',
 ] as const;
 
-const GRUB_TARGET_BY_EFI_ARCH = { x64: 'x86_64-efi', ia32: 'i386-efi', aa64: 'arm64-efi' } as const;
-export type IsoEfiArch = keyof typeof GRUB_TARGET_BY_EFI_ARCH;
+/** The EFI architectures a live plan names (its schema's efiArch). */
+export type IsoEfiArch = 'x64' | 'ia32' | 'aa64';
 
 /** 2000-01-01 00:00:00 UTC: every date in nixpkgs' efi.img. */
 const EFI_IMAGE_TIME = 946684800;
 const MIB = 1 << 20;
 
-
 /** GRUB for the ISO, from the plan's EFI GRUB package (which must be inside the image's scope). */
 export async function isoGrubEfi(grubPackage: string, efiArch: IsoEfiArch, scope: ClosureScope): Promise<Uint8Array> {
-  const target = GRUB_TARGET_BY_EFI_ARCH[efiArch];
+  const target = grubEfiTarget(efiArch);
   const moduleDir = `${grubPackage}/lib/grub/${target}`;
   scope.require(moduleDir, `GRUB for ${target} from the plan`);
   const modules = [...ISO_GRUB_MODULES, ...(existsSync(`${moduleDir}/efi_uga.mod`) ? ['efi_uga'] : [])];

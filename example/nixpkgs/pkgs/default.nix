@@ -221,9 +221,7 @@ let
             [ "$(head -c 4 "$f" | od -An -c | tr -d ' ')" = '177ELF' ] || continue
             name="$(basename "$f")"
             mv "$f" "$out/libexec/grub/$name"
-            printf '#!%s\nexec %s/lib/ld-linux-x86-64.so.2 --library-path %s/lib %s "$@"\n' \
-              "$shell" "$runtime" "$runtime" "$out/libexec/grub/$name" >"$f"
-            chmod 0555 "$f"
+            writeLoaderWrapper "$runtime" "$out/libexec/grub/$name" "$f"
           done
           "$out/bin/grub-mkimage" --version >/dev/null || die "grub-mkimage does not run"
         fi
@@ -342,9 +340,7 @@ let
         mkdir -p "$out/bin" "$out/libexec"
         cp "root$program" "$out/libexec/$base"
         chmod 0555 "$out/libexec/$base"
-        printf '#!%s\nexec %s/lib/ld-linux-x86-64.so.2 --library-path %s/lib %s "$@"\n' \
-          "$shell" "$runtime" "$runtime" "$out/libexec/$base" >"$out/bin/$base"
-        chmod 0555 "$out/bin/$base"
+        writeLoaderWrapper "$runtime" "$out/libexec/$base" "$out/bin/$base"
       '');
     # Memtest86+ as nixpkgs' memtest86plus installs it: memtest.bin (booted by a BIOS
     # boot loader as a Linux kernel) and memtest.efi, here Debian's x86_64 builds.

@@ -19,9 +19,7 @@ let
   } ''
     mkdir -p "$out/bin" "$out/libexec"
     tar -xzf "$tarball" -C "$out/libexec" --strip-components=2 package/bin/node
-    printf '#!%s\nexec %s/lib/ld-linux-x86-64.so.2 --library-path %s/lib %s "$@"\n' \
-      "$shell" "$runtime" "$runtime" "$out/libexec/node" >"$out/bin/node"
-    chmod 0555 "$out/bin/node"
+    writeLoaderWrapper "$runtime" "$out/libexec/node" "$out/bin/node"
     "$out/bin/node" -e 'process.exit(0)' || die "node does not run"
   '';
 

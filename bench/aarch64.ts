@@ -25,9 +25,9 @@
  * reference rows N (default 3); every round runs all four in a rotating order.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, cpuModel, exampleWithPayload, median, numberArg, REPO, scratchDir, timed, toolVersion, type Measurement } from './example.js';
+import { CLI, cpuModel, exampleWithPayload, median, numberArg, REPO, scratchDir, timed, toolVersion, type Measurement, writeResults } from './example.js';
 
 const PAYLOAD_FILES = 50_000;
 const PAYLOAD_MIB = 1024;
@@ -302,8 +302,7 @@ try {
     'is not mounted), so nixpkgs\' own derivation cannot run here as the machine stands.',
     '',
   ];
-  writeFileSync(join(REPO, 'docs/benchmarks/aarch64.md'), lines.join('\n'));
-  process.stdout.write(lines.join('\n'));
+  writeResults('aarch64', lines);
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

@@ -7,10 +7,10 @@
  *
  *   node dist/bench/compression.js [--files N] [--mib N] [--runs N] [--disk 1]   (writes docs/benchmarks/compression.md)
  */
-import { closeSync, openSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { cpuModel, exampleWithPayload, freshOutput, median, numberArg, REPO, runShell, scratchDir } from './example.js';
+import { cpuModel, exampleWithPayload, freshOutput, median, numberArg, runShell, scratchDir, writeResults } from './example.js';
 import { gzipSink } from '../src/compress/gzip.js';
 import { zstdSink } from '../src/compress/zstd.js';
 import type { CompressingSink } from '../src/compress/chunked-sink.js';
@@ -125,8 +125,7 @@ try {
     ...results,
     '',
   ];
-  writeFileSync(join(REPO, 'docs/benchmarks/compression.md'), lines.join('\n'));
-  process.stdout.write(lines.join('\n'));
+  writeResults('compression', lines);
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

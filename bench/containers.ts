@@ -10,9 +10,9 @@
  *   node dist/bench/containers.js [--files N] [--mib N] [--runs N] [--disk 1]   (writes docs/benchmarks/containers.md)
  */
 import { spawnSync } from 'node:child_process';
-import { rmSync, statSync, writeFileSync } from 'node:fs';
+import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { cpuModel, exampleWithPayload, freshOutput, median, numberArg, REPO, runShell, runTool, scratchDir } from './example.js';
+import { cpuModel, exampleWithPayload, freshOutput, median, numberArg, runShell, runTool, scratchDir, writeResults } from './example.js';
 import type { BlockImage } from '../src/core/block-image.js';
 import { OutputFile } from '../src/core/output-file.js';
 import { outputFileSink, type ByteSink } from '../src/core/sink.js';
@@ -152,8 +152,7 @@ try {
     ...results,
     '',
   ];
-  writeFileSync(join(REPO, 'docs/benchmarks/containers.md'), lines.join('\n'));
-  process.stdout.write(lines.join('\n'));
+  writeResults('containers', lines);
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

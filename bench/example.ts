@@ -1,6 +1,6 @@
 /** Shared by the benchmarks: the example system with a payload, and timed commands. */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -113,4 +113,11 @@ export function scratchDir(name: string): string {
 /** The machine's CPU model, for the results' header. */
 export function cpuModel(): string {
   return readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? 'unknown CPU';
+}
+
+/** Writes a benchmark's results to docs/benchmarks/<name>.md and prints them. */
+export function writeResults(name: string, lines: readonly string[]): void {
+  const text = lines.join('\n');
+  writeFileSync(join(REPO, 'docs/benchmarks', `${name}.md`), text);
+  process.stdout.write(text);
 }

@@ -13,7 +13,7 @@ import { availableParallelism } from 'node:os';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { comparisonRow, cpuModel, exampleWithPayload, freshOutput, type Measurement, numberArg, REPO, runShell, scratchDir, timed } from './example.js';
+import { comparisonRow, cpuModel, exampleWithPayload, freshOutput, type Measurement, numberArg, REPO, runShell, scratchDir, timed, writeResults } from './example.js';
 import { buildImage } from '../src/formats/build.js';
 import { defaultSyslinuxTheme } from '../src/formats/live-plan.js';
 import { planScope, queryClosure } from '../src/nix/closure.js';
@@ -126,8 +126,7 @@ async function main(): Promise<void> {
       ...rows,
       '',
     ];
-    writeFileSync(join(REPO, 'docs/benchmarks/iso.md'), lines.join('\n'));
-    process.stdout.write(lines.join('\n'));
+    writeResults('iso', lines);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -15,7 +15,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { comparisonRow, cpuModel, toolVersion, freshOutput, type Measurement, numberArg, REPO, scratchDir, timed } from './example.js';
+import { comparisonRow, cpuModel, toolVersion, freshOutput, type Measurement, numberArg, REPO, scratchDir, timed, writeResults } from './example.js';
 import { buildImage } from '../src/formats/build.js';
 import { planScope, queryClosure } from '../src/nix/closure.js';
 import { formatRegistration } from '../src/nix/registration.js';
@@ -141,8 +141,7 @@ async function main(): Promise<void> {
       row,
       '',
     ];
-    writeFileSync(join(REPO, 'docs/benchmarks/kexec.md'), lines.join('\n'));
-    process.stdout.write(lines.join('\n'));
+    writeResults('kexec', lines);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -5,10 +5,10 @@
  *
  *   node dist/bench/memory.js      (writes docs/benchmarks/memory.md)
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI, cpuModel, exampleWithPayload, type Measurement, REPO, timed } from './example.js';
+import { CLI, cpuModel, exampleWithPayload, type Measurement, timed, writeResults } from './example.js';
 
 /** Peak RSS and wall time of one qcow-efi build. */
 function measure(toplevel: string, dir: string): Measurement {
@@ -57,8 +57,7 @@ try {
     'fixed: Node, the SQLite module, the containers\' buffers.',
     '',
   ];
-  writeFileSync(join(REPO, 'docs/benchmarks/memory.md'), lines.join('\n'));
-  process.stdout.write(lines.join('\n'));
+  writeResults('memory', lines);
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

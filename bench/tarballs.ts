@@ -12,7 +12,7 @@
 import { availableParallelism } from 'node:os';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { comparisonRow, cpuModel, toolVersion, exampleWithPayload, freshOutput, type Measurement, numberArg, REPO, scratchDir, timed } from './example.js';
+import { comparisonRow, cpuModel, toolVersion, exampleWithPayload, freshOutput, type Measurement, numberArg, REPO, scratchDir, timed, writeResults } from './example.js';
 import { buildImage } from '../src/formats/build.js';
 import { isTarballFormat } from '../src/formats/format.js';
 import { findFormat } from '../src/formats/registry.js';
@@ -110,8 +110,7 @@ async function main(): Promise<void> {
       ...rows,
       '',
     ];
-    writeFileSync(join(REPO, 'docs/benchmarks/tarballs.md'), lines.join('\n'));
-    process.stdout.write(lines.join('\n'));
+    writeResults('tarballs', lines);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

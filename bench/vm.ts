@@ -14,7 +14,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI, comparisonRow, cpuModel, numberArg, REPO, timed, type Measurement } from './example.js';
+import { CLI, comparisonRow, cpuModel, numberArg, REPO, timed, type Measurement, writeResults } from './example.js';
 
 const runs = numberArg('--runs', 3);
 const work = mkdtempSync(join('/dev/shm', 'ngts-bench-vm-'));
@@ -106,8 +106,7 @@ try {
     '  So the reference time is a lower bound.',
     '',
   ];
-  writeFileSync(join(REPO, 'docs/benchmarks/vm.md'), lines.join('\n'));
-  process.stdout.write(lines.join('\n'));
+  writeResults('vm', lines);
 } finally {
   rmSync(work, { recursive: true, force: true });
   rmSync(scratch, { recursive: true, force: true });

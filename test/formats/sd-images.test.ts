@@ -13,7 +13,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { kernelQemuArguments } from '../../src/cli/run-qemu.js';
 import { CLI, EXAMPLE_NIXPKGS, exampleConfiguration } from '../helpers/example.js';
-import { extractRange } from '../helpers/disk.js';
+import { diskId, extractRange, partitions } from '../helpers/disk.js';
 import { boot, MARKER } from '../helpers/qemu.js';
 import { run, runOk, tempDir } from '../helpers/run.js';
 
@@ -32,17 +32,11 @@ function generate(format: string, config: string, out: string, system?: string):
 
 const sha256 = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex');
 
-interface SfdiskPartition { start: number; size: number; type: string; bootable?: boolean }
-function table(image: string): { id: string; partitions: SfdiskPartition[] } {
-  const dump = JSON.parse(runOk('sfdisk', ['--json', image]).stdout).partitiontable;
-  return { id: dump.id, partitions: dump.partitions };
-}
-
 /** An image's partition as a file of its own. */
 function partitionFile(image: string, index: number, name: string): string {
-  const p = table(image).partitions[index]!;
+  const p = partitions(image)[index]!;
   const file = join(work.path, name);
-  extractRange(image, p.start * 512, p.size * 512, file);
+  extractRange(image, p.start, p.size, file);
   return file;
 }
 
@@ -66,12 +60,12 @@ test('sd-aarch64 is named as nixpkgs names it and is a zstd file', () => {
 });
 
 test('the MBR is sd-image.nix\'s: id 0x2178694e, FAT at 8 MiB (30 MiB, type b), the bootable root after it to the end', () => {
-  const { id, partitions } = table(armImage);
-  assert.equal(id, '0x2178694e');
-  assert.equal(partitions.length, 2);
-  assert.deepEqual([partitions[0]!.start, partitions[0]!.size, partitions[0]!.type, partitions[0]!.bootable ?? false], [8 * MIB / 512, 30 * MIB / 512, 'b', false]);
-  assert.deepEqual([partitions[1]!.start, partitions[1]!.type, partitions[1]!.bootable], [38 * MIB / 512, '83', true]);
-  assert.equal((partitions[1]!.start + partitions[1]!.size) * 512, statSync(armImage).size, 'the root runs to the end of the image');
+  assert.equal(diskId(armImage), '0x2178694e');
+  const parts = partitions(armImage);
+  assert.equal(parts.length, 2);
+  assert.deepEqual([parts[0]!.start, parts[0]!.size, parts[0]!.type, parts[0]!.bootable], [8 * MIB, 30 * MIB, 'b', false]);
+  assert.deepEqual([parts[1]!.start, parts[1]!.type, parts[1]!.bootable], [38 * MIB, '83', true]);
+  assert.equal(parts[1]!.start + parts[1]!.size, statSync(armImage).size, 'the root runs to the end of the image');
 });
 
 test('FIRMWARE is FAT16 as mkfs.vfat makes it, with the Pi firmware, config.txt and U-Boot from the closure, dated 2000-01-01', () => {
@@ -213,8 +207,8 @@ test('sdImage settings that change the image are honoured: uncompressed, another
   assert.equal(result.status, 0, result.stderr);
   const image = result.stdout.trim();
   assert.match(image, /\/sd-image\/nixos-image-sd-card-[^/]+-x86_64-linux\.img$/);
-  const { partitions } = table(image);
-  assert.deepEqual([partitions[0]!.start, partitions[0]!.size, partitions[1]!.start], [4 * MIB / 512, 40 * MIB / 512, 44 * MIB / 512]);
+  const parts = partitions(image);
+  assert.deepEqual([parts[0]!.start, parts[0]!.size, parts[1]!.start], [4 * MIB, 40 * MIB, 44 * MIB]);
   assert.equal(runOk('fatlabel', [partitionFile(image, 0, 'custom-fw.img')]).stdout.trim(), 'BOOTFW');
   assert.equal(runOk('blkid', ['-o', 'value', '-s', 'UUID', partitionFile(image, 1, 'custom-root.img')]).stdout.trim(), '14e19a7b-0ae0-484d-9d54-43bd6fdc20c7');
 });

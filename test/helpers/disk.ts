@@ -30,12 +30,25 @@ export interface PartitionInfo {
   readonly size: number;
   readonly type: string;
   readonly uuid: string;
+  /** The MBR active flag. */
+  readonly bootable: boolean;
+}
+
+interface SfdiskTable {
+  readonly id: string;
+  readonly partitions: readonly { start: number; size: number; type: string; uuid: string; name: string; bootable?: boolean }[];
+}
+
+function sfdiskTable(image: string): SfdiskTable {
+  return JSON.parse(runOk('sfdisk', ['--json', image]).stdout).partitiontable as SfdiskTable;
 }
 
 /** The partition table as sfdisk reads it, in bytes. */
 export function partitions(image: string): PartitionInfo[] {
-  const table = JSON.parse(runOk('sfdisk', ['--json', image]).stdout).partitiontable as {
-    partitions: { start: number; size: number; type: string; uuid: string; name: string }[];
-  };
-  return table.partitions.map((p) => ({ name: p.name, start: p.start * 512, size: p.size * 512, type: p.type, uuid: p.uuid }));
+  return sfdiskTable(image).partitions.map((p) => ({ name: p.name, start: p.start * 512, size: p.size * 512, type: p.type, uuid: p.uuid, bootable: p.bootable === true }));
+}
+
+/** The disk's identifier as sfdisk shows it: the GPT disk GUID, or the MBR signature ("0x2178694e"). */
+export function diskId(image: string): string {
+  return sfdiskTable(image).id;
 }

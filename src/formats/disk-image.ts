@@ -128,7 +128,7 @@ export async function buildDiskImage(plan: ImagePlan, closure: SystemClosure, ep
   } else {
     diskBytes = plan.diskSize * MIB;
     rootSize = rootAuto ? Math.floor((diskBytes - tail - rootStart) / 4096) * 4096 : (rootPartition!.size as number);
-    if (rootSize <= 0 || diskFor(rootSize) > diskBytes) throw tooSmall(ext4MinimumBytes(rootTree, epoch));
+    if (rootSize <= 0 || diskFor(rootSize) > diskBytes) throw tooSmall(ext4MinimumBytes(rootTree, epoch, ext4Options.uuid));
   }
   if (rootFs === undefined) {
     try {

@@ -5,6 +5,8 @@ import { inodeSeed } from './checksums.js';
 export const INODE_SIZE = 256;
 export const EXTRA_ISIZE = 32;
 export const EXTENTS_FL = 0x80000;
+/** A hashed directory (htree.ts). */
+export const INDEX_FL = 0x1000;
 
 export interface InodeFields {
   readonly mode: number;

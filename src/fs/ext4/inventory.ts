@@ -8,7 +8,8 @@
  */
 import { ImageError } from '../../core/errors.js';
 import { childrenOf, type DirNode, type TreeNode } from '../tree.js';
-import { directoryBlocks, FT_DIR, FT_REG, FT_SYMLINK, type DirEntry } from './directory.js';
+import { directoryBlocks } from './dir-layout.js';
+import { FT_DIR, FT_REG, FT_SYMLINK, type DirEntry } from './directory.js';
 
 export const ROOT_INO = 2;
 export const JOURNAL_INO = 8;
@@ -17,26 +18,26 @@ const LOST_AND_FOUND_BLOCKS = 4;
 const MAX_NAME = 255;
 const FAST_SYMLINK_MAX = 59;
 
-/** A typed array that grows by doubling. */
+/**
+ * A typed array in fixed chunks: growing never copies and never holds more than one
+ * chunk beyond what is used, so a closure's per-inode numbers cost their size.
+ */
 class Growable<T extends Float64Array | Uint32Array | Uint8Array> {
-  array: T;
+  private readonly chunks: T[] = [];
   length = 0;
-  constructor(private readonly make: (n: number) => T) {
-    this.array = make(1024);
-  }
+  constructor(private readonly make: (n: number) => T) {}
   set(index: number, value: number): void {
-    if (index >= this.array.length) {
-      const bigger = this.make(Math.max(index + 1, this.array.length * 2));
-      bigger.set(this.array);
-      this.array = bigger;
-    }
-    this.array[index] = value;
+    const chunk = index >>> CHUNK_BITS;
+    while (this.chunks.length <= chunk) this.chunks.push(this.make(CHUNK_ENTRIES));
+    this.chunks[chunk]![index & (CHUNK_ENTRIES - 1)] = value;
     this.length = Math.max(this.length, index + 1);
   }
   get(index: number): number {
-    return index < this.length ? this.array[index]! : 0;
+    return index < this.length ? this.chunks[index >>> CHUNK_BITS]![index & (CHUNK_ENTRIES - 1)]! : 0;
   }
 }
+const CHUNK_BITS = 14;
+const CHUNK_ENTRIES = 1 << CHUNK_BITS;
 
 /** Files with several names share one inode; the group's first name gets it. */
 export interface LinkGroup {
@@ -71,6 +72,8 @@ export interface Inventory {
   readonly childStart: Growable<Float64Array>;
   readonly links: Map<unknown, LinkGroup>;
   readonly contentBlocks: number;
+  /** s_hash_seed as the directory hash takes it (hashed directories' sizes depend on it). */
+  readonly hashSeed: Uint32Array;
 }
 
 const EMPTY: readonly [string, TreeNode][] = [];
@@ -184,13 +187,11 @@ export function isFastSymlink(target: string): boolean {
 }
 
 /** Blocks of content an inode needs (its data, its directory blocks, a slow symlink's block). */
-export function contentBlocks(item: WalkItem, inventory: Pick<Inventory, 'childInos' | 'childStart'>, blockSize: number): number {
+export function contentBlocks(item: WalkItem, inventory: Pick<Inventory, 'childInos' | 'childStart' | 'hashSeed'>, blockSize: number): number {
   const node = item.node;
   switch (node.kind) {
-    case 'dir': {
-      const blocks = directoryBlocks(directoryEntries(item, inventory, false), blockSize);
-      return item.ino === FIRST_INO ? Math.max(LOST_AND_FOUND_BLOCKS, blocks) : blocks;
-    }
+    case 'dir':
+      return directoryBlocks(directoryEntries(item, inventory, false), blockSize, inventory.hashSeed, item.path || '/', item.ino === FIRST_INO ? LOST_AND_FOUND_BLOCKS : 1);
     case 'symlink': {
       const length = node.target.length;
       if (length === 0 || length >= blockSize) {
@@ -204,7 +205,7 @@ export function contentBlocks(item: WalkItem, inventory: Pick<Inventory, 'childI
 }
 
 /** The first pass: numbers every inode and keeps the compact arrays later passes need. */
-export function takeInventory(root: DirNode, epoch: number, blockSize: number): Inventory {
+export function takeInventory(root: DirNode, epoch: number, blockSize: number, hashSeed: Uint32Array): Inventory {
   const existing = childrenOf(root).find(([name]) => name === 'lost+found')?.[1];
   if (existing !== undefined && existing.kind !== 'dir') {
     throw new ImageError('ext4.bad-lost-found', 'Cannot create "/lost+found": the tree has a non-directory of that name');
@@ -216,6 +217,7 @@ export function takeInventory(root: DirNode, epoch: number, blockSize: number): 
     links: new Map<unknown, LinkGroup>(),
     childInos: new Growable((n) => new Uint32Array(n)),
     childStart: new Growable((n) => new Float64Array(n)),
+    hashSeed,
   };
   const blocks = new Growable((n) => new Float64Array(n));
   const isDir = new Growable((n) => new Uint8Array(n));

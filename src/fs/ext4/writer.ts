@@ -8,6 +8,8 @@
  * bitmaps and inode tables, then the journal, then directories and files in inode order
  * (depth-first, names sorted bytewise, as `mke2fs -d` numbers them), contiguous where the
  * superblock backups allow.
+ * A directory whose entries outgrow a block gets a hashed index, laid out as `e2fsck -D`
+ * would rebuild it (dir-layout.ts).
  *
  * Memory does not grow with the tree: a first pass keeps compact arrays (inventory.ts);
  * where blocks go is a pure function of the blocks each inode needs, so the inode tables
@@ -23,14 +25,15 @@ import type { DirNode } from '../tree.js';
 import {
   bitmapChecksum, checksumSeed, groupDescriptorChecksum, inodeSeed, superblockChecksum,
 } from './checksums.js';
-import { encodeDirectory } from './directory.js';
+import { HASH_HALF_MD4, hashSeedWords, SIGNED_HASH } from './dir-hash.js';
+import { encodeDirectory, isIndexed } from './dir-layout.js';
 import { buildExtentTree, leafBlocksNeeded, MAX_EXTENT_BLOCKS, type Extent } from './extent.js';
 import {
   BlockAllocator, BLOCK_SIZE, BLOCKS_PER_GROUP, computeGeometry, groupBlocks, LOG_GROUPS_PER_FLEX,
   usedBlocksIn, type Geometry,
 } from './geometry.js';
 import { BG_INODE_UNINIT, BG_INODE_ZEROED, GROUP_DESCRIPTOR_SIZE, groupDescriptorStruct } from './group-descriptor.js';
-import { encodeInode, EXTENTS_FL, INODE_SIZE, type InodeFields } from './inode.js';
+import { encodeInode, EXTENTS_FL, INDEX_FL, INODE_SIZE, type InodeFields } from './inode.js';
 import {
   contentBlocks, directoryEntries, FIRST_INO, isFastSymlink, JOURNAL_INO, ROOT_INO, takeInventory, walkTree,
   type Inventory, type WalkItem,
@@ -156,9 +159,18 @@ function autoSize(inventory: Inventory, headroomBlocks: number): { blocks: numbe
   throw new ImageError('ext4.size-diverged', 'Internal error: cannot find a filesystem size that fits the tree');
 }
 
-/** The smallest size (bytes) an ext4 filesystem holding `root` can have. */
-export function ext4MinimumBytes(root: DirNode, epoch: number): number {
-  return autoSize(takeInventory(root, epoch, BLOCK_SIZE), 0).blocks * BLOCK_SIZE;
+/** s_hash_seed, derived from the UUID. */
+function hashSeed(uuid: string): Uint8Array {
+  return deriveBytes(uuid, 'ext4-hash-seed', 16);
+}
+
+/**
+ * The smallest size (bytes) an ext4 filesystem holding `root` can have. Its `uuid`
+ * seeds the name hash, on which the packing of indexed directories depends; without
+ * it the answer can be a few blocks off for trees with large directories.
+ */
+export function ext4MinimumBytes(root: DirNode, epoch: number, uuid: string): number {
+  return autoSize(takeInventory(root, epoch, BLOCK_SIZE, hashSeedWords(hashSeed(uuid))), 0).blocks * BLOCK_SIZE;
 }
 
 export class Ext4TooSmallError extends ImageError {
@@ -173,7 +185,7 @@ export function buildExt4(root: DirNode, options: Ext4Options): Ext4Filesystem {
   if (new TextEncoder().encode(options.label).length > 16) {
     throw new ImageError('ext4.bad-label', `Cannot use the ext4 label "${options.label}": at most 16 bytes`);
   }
-  const inventory = takeInventory(root, options.epoch, BLOCK_SIZE);
+  const inventory = takeInventory(root, options.epoch, BLOCK_SIZE, hashSeedWords(hashSeed(options.uuid)));
   let blocks: number;
   let allocation: Allocation | undefined;
   if (options.sizeBytes === undefined) {
@@ -266,9 +278,10 @@ function emit(inventory: Inventory, allocation: Allocation, blocks: number, opti
       case 'dir': {
         const subdirs = item.children.filter(([, child]) => child.kind === 'dir').length + (item.ino === ROOT_INO ? 1 : 0);
         const links = 2 + subdirs >= MAX_LINKS ? 1 : 2 + subdirs;
+        const indexed = isIndexed(directoryEntries(item, inventory, false), BLOCK_SIZE);
         return {
           mode: S_IFDIR | node.permissions, uid: node.uid, gid: node.gid, size: content * BLOCK_SIZE, time: node.mtime,
-          links, sectors, flags: EXTENTS_FL, block: treeOf(item.ino, placement).root,
+          links, sectors, flags: EXTENTS_FL | (indexed ? INDEX_FL : 0), block: treeOf(item.ino, placement).root,
         };
       }
       case 'symlink': {
@@ -366,8 +379,8 @@ function emit(inventory: Inventory, allocation: Allocation, blocks: number, opti
       s_uuid: uuid,
       s_volume_name: label,
       s_journal_inum: JOURNAL_INO,
-      s_hash_seed: deriveBytes(options.uuid, 'ext4-hash-seed', 16),
-      s_def_hash_version: 1,
+      s_hash_seed: hashSeed(options.uuid),
+      s_def_hash_version: HASH_HALF_MD4,
       s_jnl_backup_type: 1,
       s_desc_size: GROUP_DESCRIPTOR_SIZE,
       s_default_mount_opts: 0x0c,
@@ -375,7 +388,7 @@ function emit(inventory: Inventory, allocation: Allocation, blocks: number, opti
       s_jnl_blocks: jnlBlocks,
       s_min_extra_isize: 32,
       s_want_extra_isize: 32,
-      s_flags: 1,
+      s_flags: SIGNED_HASH,
       s_log_groups_per_flex: LOG_GROUPS_PER_FLEX,
       s_checksum_type: 1,
     }, new Uint8Array(SUPERBLOCK_SIZE));
@@ -462,7 +475,7 @@ function* contentSegments(item: WalkItem, placement: Placement, inventory: Inven
     let cached: Uint8Array | undefined;
     let remaining = placement.extents.length;
     const content = (): Uint8Array => {
-      cached ??= encodeDirectory(directoryEntries(item, inventory, true), blocks, BLOCK_SIZE, inodeSeed(seed, item.ino, 0));
+      cached ??= encodeDirectory(directoryEntries(item, inventory, true), blocks, BLOCK_SIZE, inventory.hashSeed, inodeSeed(seed, item.ino, 0), item.path || '/');
       return cached;
     };
     for (const e of placement.extents) {

@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { buildExt4, ext4MinimumBytes, Ext4TooSmallError } from '../../../src/fs/ext4/index.js';
 import { dir, lazyHostTree, scanHostTree, type DirNode } from '../../../src/fs/tree.js';
 import { writeRaw } from '../../../src/container/raw.js';
@@ -10,6 +11,7 @@ import { readAll, type BlockImage } from '../../../src/core/block-image.js';
 import { writeTo } from '../../helpers/output.js';
 import { run, runOk, tempDir } from '../../helpers/run.js';
 import { makeTortureTree, snapshotTree } from '../../helpers/tree.js';
+import { assertFsckClean } from './e2fs-checks.js';
 
 const UUID = 'F222513B-DED1-49FA-B591-20CE86A2FE7F';
 
@@ -21,14 +23,6 @@ function hostTree(path: string): DirNode {
   const tree = scanHostTree(path, { maxTime: 1, uid: 0, gid: 0 });
   assert.equal(tree.kind, 'dir');
   return tree as DirNode;
-}
-
-/** e2fsck -fn must pass with only its five pass lines and the summary. */
-function assertFsckClean(image: string): void {
-  const result = run('e2fsck', ['-fn', image]);
-  assert.equal(result.status, 0, `e2fsck failed:\n${result.stdout}${result.stderr}`);
-  const unexpected = result.stdout.split('\n').filter((l) => l !== '' && !/^Pass \d/.test(l) && !/ files \(.*\), .* blocks$/.test(l));
-  assert.deepEqual(unexpected, [], `e2fsck reported:\n${result.stdout}`);
 }
 
 /** Modes, owners and inode numbers of every entry, listed with one debugfs run. */
@@ -152,7 +146,7 @@ test('an explicit size too small fails before writing, naming the size needed', 
     const src = join(tmp.path, 'src');
     makeTortureTree(src, { bigDirEntries: 100 });
     const tree = hostTree(src);
-    const minimum = ext4MinimumBytes(tree, 1);
+    const minimum = ext4MinimumBytes(tree, 1, UUID);
     assert.throws(() => buildExt4(tree, { label: 'nixos', uuid: UUID, epoch: 1, sizeBytes: 4 << 20 }), (error: unknown) => {
       assert.ok(error instanceof Ext4TooSmallError);
       assert.equal(error.neededBytes, minimum);
@@ -255,6 +249,88 @@ test('a directory with more than 65,000 subdirectories (dir_nlink): e2fsck -fn p
     assert.match(runOk('debugfs', ['-R', 'stat /many', image]).stdout, /Links: 1\b/);
     assert.match(runOk('dumpe2fs', ['-h', image]).stdout, /Filesystem features:.*dir_nlink/);
     assert.match(runOk('debugfs', ['-R', 'stat /many/d65009', image]).stdout, /Type: directory/);
+  } finally {
+    tmp.remove();
+  }
+});
+
+/** Builds `source` into `image` in a process of its own; returns its peak memory in MiB. */
+function buildMeasured(source: string, image: string): number {
+  const script = fileURLToPath(new URL('./build-image.js', import.meta.url));
+  const result = runOk('/usr/bin/time', ['-f', '%M', process.execPath, script, source, image, UUID]);
+  return Number(result.stderr.trim().split('\n').at(-1)) / 1024;
+}
+
+/** A sparse file of `size` bytes holding `data` at the given offsets, zeros elsewhere. */
+function makeSparseFile(path: string, size: number, data: readonly (readonly [number, string])[]): void {
+  const fd = openSync(path, 'w');
+  ftruncateSync(fd, size);
+  for (const [at, text] of data) writeSync(fd, Buffer.from(text), 0, text.length, at);
+  closeSync(fd);
+}
+
+/** The file's extents as debugfs lists its leaves: [logical, physical, length] in blocks. */
+function fileExtents(image: string, path: string): [number, number, number][] {
+  const out = runOk('debugfs', ['-R', `ex ${path}`, image]).stdout;
+  const rows = [...out.matchAll(/^\s*(\d+)\/\s*(\d+)\s+\d+\/\s*\d+\s+(\d+) -\s+\d+\s+(\d+) -\s+\d+\s+(\d+)/gm)];
+  return rows.filter((m) => m[1] === m[2]).map((m) => [Number(m[3]), Number(m[4]), Number(m[5])]);
+}
+
+test('a 10 GiB sparse file: the image stays sparse, e2fsck passes, its bytes read back and memory stays flat', () => {
+  const tmp = tempDir('ext4-sparse');
+  try {
+    const size = 10 * 2 ** 30 + 4097;
+    const data = [[0, 'start'], [4 * 2 ** 30 + 123, 'past four GiB'], [size - 17, 'data near the end']] as const;
+    const small = join(tmp.path, 'small');
+    const large = join(tmp.path, 'large');
+    mkdirSync(small);
+    mkdirSync(large);
+    makeSparseFile(join(small, 'sparse'), 2 ** 30, [[0, 'start']]);
+    makeSparseFile(join(large, 'sparse'), size, data);
+    const smallPeak = buildMeasured(small, join(tmp.path, 'small.img'));
+    const image = join(tmp.path, 'large.img');
+    const peak = buildMeasured(large, image);
+    assert.ok(peak < smallPeak + 16, `peak memory ${peak.toFixed(0)} MiB for 10 GiB against ${smallPeak.toFixed(0)} MiB for 1 GiB`);
+    const st = statSync(image);
+    assert.ok(st.size > size);
+    assert.ok(st.blocks * 512 < 64 << 20, `the image takes ${st.blocks * 512} bytes on disk`);
+    assertFsckClean(image);
+    assert.match(runOk('debugfs', ['-R', 'stat /sparse', image]).stdout, new RegExp(`Size: ${size}\\n`));
+
+    // Every block of the file read from the image: the data where it was written, zeros elsewhere.
+    const extents = fileExtents(image, '/sparse');
+    let logical = 0;
+    for (const [first, , length] of extents) {
+      assert.equal(first, logical, 'the extents cover the file in order');
+      logical += length;
+    }
+    assert.equal(logical, Math.ceil(size / 4096));
+    const fd = openSync(image, 'r');
+    const chunk = Buffer.alloc(8 << 20);
+    const zeros = Buffer.alloc(chunk.length);
+    let found = 0;
+    try {
+      for (const [first, physical, length] of extents) {
+        for (let done = 0; done < length * 4096; done += chunk.length) {
+          const take = Math.min(chunk.length, length * 4096 - done);
+          assert.equal(readSync(fd, chunk, 0, take, physical * 4096 + done), take);
+          const from = first * 4096 + done;
+          const expected = zeros.subarray(0, take);
+          const inside = data.filter(([at]) => at >= from && at < from + take);
+          if (inside.length > 0) {
+            const withData = Buffer.alloc(take);
+            for (const [at, text] of inside) withData.write(text, at - from, 'latin1');
+            assert.ok(chunk.subarray(0, take).equals(withData), `file bytes at ${from}`);
+            found += inside.length;
+          } else {
+            assert.ok(chunk.subarray(0, take).equals(expected), `file bytes at ${from} are zeros`);
+          }
+        }
+      }
+    } finally {
+      closeSync(fd);
+    }
+    assert.equal(found, data.length);
   } finally {
     tmp.remove();
   }

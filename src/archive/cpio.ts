@@ -74,6 +74,11 @@ export async function writeCpio(root: DirNode, sink: ByteSink, options: CpioOpti
   const keyOf = (file: FileNode): string | FileNode | null => (file.linkKey === undefined ? file : file.linkKey);
   for (const { name, node } of list) {
     if (node.kind !== 'file') continue;
+    if (node.size > 0xffffffff) {
+      throw new ImageError('cpio.file-too-large', `Cannot store "${name.slice(2)}" in a cpio newc archive: it is ${node.size} bytes, and newc records sizes below 4 GiB`, {
+        hint: 'leave the file out of the initrd, or ship it another way (a tarball, a disk image)',
+      });
+    }
     const key = keyOf(node);
     if (key === null) continue;
     const group = groups.get(key) ?? { ino: undefined, count: 0, last: name };

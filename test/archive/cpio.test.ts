@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, linkSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeCpio } from '../../src/archive/cpio.js';
 import { outputFileSink } from '../../src/core/sink.js';
@@ -56,6 +56,26 @@ test('the torture tree round-trips through cpio -i: names, modes, symlinks, hard
     mkdirSync(extracted);
     runOk('cpio', ['-idm', '--quiet', '-F', archive], { cwd: extracted });
     assert.deepEqual(snapshotTree(extracted), snapshotTree(source));
+  } finally {
+    work.remove();
+  }
+});
+
+test('a file of 4 GiB is refused with one line naming it (newc sizes are 32 bits), and no archive is left', async () => {
+  const work = tempDir('cpio-too-large');
+  try {
+    const source = join(work.path, 'root');
+    mkdirSync(join(source, 'share'), { recursive: true });
+    writeFileSync(join(source, 'share/just-fits'), '');
+    truncateSync(join(source, 'share/just-fits'), 2 ** 32 - 1);
+    writeFileSync(join(source, 'share/too-large'), '');
+    truncateSync(join(source, 'share/too-large'), 2 ** 32);
+    const archive = join(work.path, 'initrd.cpio');
+    await assert.rejects(writeTreeCpio(archive, source), {
+      code: 'cpio.file-too-large',
+      message: 'Cannot store "share/too-large" in a cpio newc archive: it is 4294967296 bytes, and newc records sizes below 4 GiB',
+    });
+    assert.ok(!existsSync(archive), 'no partial archive');
   } finally {
     work.remove();
   }

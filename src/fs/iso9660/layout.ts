@@ -18,6 +18,8 @@ import { FIRST_DESCRIPTOR_SECTOR } from './volume-descriptor.js';
 
 /** Largest extent of a multi-extent file: 4 GiB less one sector, as xorriso cuts them. */
 export const MAX_EXTENT_BYTES = 0xfffff800;
+/** Longest symlink target libisofs (xorriso, osirrox) reads: LIBISOFS_NODE_PATH_MAX (1,024) with its NUL. */
+export const MAX_SYMLINK_TARGET_BYTES = 1023;
 
 export interface PlannedData {
   /** What fills it: a tree file, the deferred file, or the boot catalog. */
@@ -150,6 +152,16 @@ export function planIso(tree: DirNode, request: LayoutRequest): IsoLayout {
         paths.set(childPath, entry);
         walk(child, sub, childPath);
         continue;
+      }
+      if (child.kind === 'symlink' && child.target.length > MAX_SYMLINK_TARGET_BYTES) {
+        throw new ImageError('iso.symlink-too-long', `Cannot store symlink "${childPath}" on the ISO: its target is ${child.target.length} bytes, and xorriso and libisofs read at most ${MAX_SYMLINK_TARGET_BYTES}`, {
+          hint: 'shorten the link target (a relative path), or leave the link out of the ISO\'s own tree',
+        });
+      }
+      if (child.kind === 'symlink' && /\/\/|.\/$/.test(child.target)) {
+        throw new ImageError('iso.symlink-unrepresentable', `Cannot store symlink "${childPath}" on the ISO: its target "${child.target.length > 80 ? `${child.target.slice(0, 77)}...` : child.target}" has an empty component ("//" or a trailing "/"), which Rock Ridge readers drop`, {
+          hint: 'write the target without doubled or trailing slashes',
+        });
       }
       entry = child.kind === 'file'
         ? entryOf(name, { data: fileData(child) }, false)

@@ -95,9 +95,13 @@ export function nmEntries(name: string): Uint8Array[] {
 const SL_CURRENT = 0x02;
 const SL_PARENT = 0x04;
 const SL_ROOT = 0x08;
-/** Component payload per component record, and component bytes per SL entry. */
-const COMPONENT_CHUNK = 248;
+/**
+ * Bytes of an SL entry's body (its flags byte and component records; 255 less the 4-byte
+ * header, rounded down), and of one component record's payload, so that a record always
+ * fits an entry of its own.
+ */
 const SL_BODY_MAX = 250;
+const COMPONENT_CHUNK = SL_BODY_MAX - 1 - 2;
 
 /** SL: a symlink target as component records ("/", ".", "..", names), over several entries when long. */
 export function slEntries(target: string): Uint8Array[] {
@@ -107,8 +111,8 @@ export function slEntries(target: string): Uint8Array[] {
     components.push(Uint8Array.of(SL_ROOT, 0));
     parts.shift();
   }
-  parts.forEach((part, index) => {
-    if (part === '' && index === parts.length - 1 && parts.length > 1) return; // trailing slash
+  // The layout refuses empty components ("a//b", "a/"), which readers drop.
+  parts.forEach((part) => {
     if (part === '.') { components.push(Uint8Array.of(SL_CURRENT, 0)); return; }
     if (part === '..') { components.push(Uint8Array.of(SL_PARENT, 0)); return; }
     for (let at = 0; at < part.length || at === 0; at += COMPONENT_CHUNK) {
@@ -124,7 +128,8 @@ export function slEntries(target: string): Uint8Array[] {
   const entries: Uint8Array[][] = [[]];
   let used = 0;
   for (const component of components) {
-    if (used + component.length > SL_BODY_MAX - 1) { entries.push([]); used = 0; }
+    // A new entry only after a non-empty one: an SL without components crashes xorriso.
+    if (used > 0 && used + component.length > SL_BODY_MAX - 1) { entries.push([]); used = 0; }
     entries[entries.length - 1]!.push(component);
     used += component.length;
   }

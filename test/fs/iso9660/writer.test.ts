@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OutputFile } from '../../../src/core/output-file.js';
 import { writeIso, type DeferredFile, type IsoOptions } from '../../../src/fs/iso9660/index.js';
-import { dir, fileFromBytes, lazyHostTree, type DirNode } from '../../../src/fs/tree.js';
+import { dir, fileFromBytes, lazyHostTree, symlink, type DirNode } from '../../../src/fs/tree.js';
 import { run, runOk, tempDir } from '../../helpers/run.js';
 import { makeTortureTree, snapshotTree } from '../../helpers/tree.js';
 
@@ -183,6 +183,40 @@ test('bad input is one clear line each', async () => {
     await assert.rejects(build(tree, path, { bios: { bootImage: 'isolinux/isolinux.bin', bootInfoTable: true } }), /Cannot use "isolinux\/isolinux.bin" as the BIOS boot image: no such file in the tree/);
     await assert.rejects(build(tree, path, {}, { path: 'big', mode: 0o444, maxBytes: 10, write: async () => 11 }), /Cannot place "big": it was 11 bytes, more than the 10 reserved/);
     assert.equal(run('ls', [t.path]).stdout, '', 'nothing is left at the output path');
+  } finally {
+    t.remove();
+  }
+});
+
+test('symlink targets xorriso cannot read back are refused with one line, and nothing is left at the output path', async () => {
+  const t = tempDir('iso-refusals');
+  try {
+    const meta = { permissions: 0o777, uid: 0, gid: 0, mtime: EPOCH };
+    const iso = join(t.path, 'refused.iso');
+    const refused = async (target: string): Promise<string> => {
+      const tree = dir({ ...meta, permissions: 0o755 }, [['link', symlink(meta, target)]]);
+      const error = await build(tree, iso).then(() => undefined, (e: unknown) => e as Error & { code: string });
+      assert.ok(error !== undefined, `"${target.slice(0, 40)}" was refused`);
+      assert.ok(!existsSync(iso), 'no partial ISO');
+      assert.doesNotMatch(error.message, /\n/);
+      return `${error.code}: ${error.message}`;
+    };
+    assert.match(await refused('x'.repeat(1024)), /^iso\.symlink-too-long: Cannot store symlink "link" on the ISO: its target is 1024 bytes, and xorriso and libisofs read at most 1023$/);
+    assert.match(await refused('a//b'), /^iso\.symlink-unrepresentable: .*"a\/\/b" has an empty component/);
+    assert.match(await refused('dir/'), /^iso\.symlink-unrepresentable: /);
+    // Accepted targets read back as written: the longest, "/" alone, and components that
+    // fill an SL entry or span several (one of 248 bytes once made xorriso crash).
+    const targets: Record<string, string> = {
+      longest: `/${'y'.repeat(1022)}`,
+      root: '/',
+      'fills-an-entry': 'c'.repeat(247),
+      'one-more': 'c'.repeat(248),
+      'spans-three': `../${'d'.repeat(600)}/e`,
+    };
+    await build(dir({ ...meta, permissions: 0o755 }, Object.entries(targets).map(([name, target]) => [name, symlink(meta, target)])), iso);
+    const out = join(t.path, 'out');
+    runOk('osirrox', ['-indev', iso, '-extract', '/', out]);
+    for (const [name, target] of Object.entries(targets)) assert.equal(runOk('readlink', [join(out, name)]).stdout.replace(/\n$/, ''), target, name);
   } finally {
     t.remove();
   }

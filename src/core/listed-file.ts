@@ -1,10 +1,11 @@
 /**
  * Store files as the writers read them: host file names as byte strings, and opening a
- * file listed earlier, whose size must still be the listing's. Store paths never change,
- * so a different size means the store changed under the build (a garbage collection, a
- * repair, a hand edit); the build stops instead of writing an image that differs from
- * the closure's registration. (A rewrite keeping the size is not seen without hashing
- * every file again.)
+ * file listed earlier, which must still be as it was. Store paths never change, so a
+ * different size means the store changed under the build (a garbage collection, a
+ * repair, a hand edit), and so does a file in /nix/store whose time is not 1, the time
+ * Nix gives every store file (a rewrite that keeps the size still changes the time);
+ * the build stops instead of writing an image that differs from the closure's
+ * registration.
  */
 import { closeSync, fstatSync, openSync } from 'node:fs';
 import { ImageError } from './errors.js';
@@ -25,7 +26,21 @@ export function storeChanged(path: string, listedSize: number, size: number): Im
   });
 }
 
-/** Opens `path` for reading and checks it still has `listedSize` bytes. */
+/** Where Nix keeps the store; its files all have the time STORE_MTIME_MS. */
+const STORE_PREFIX = '/nix/store/';
+const STORE_MTIME_MS = 1000;
+
+/** The one-line error for a store file written after Nix registered it. */
+export function storeRewritten(path: string, mtimeMs: number): ImageError {
+  return new ImageError('input.changed', `Cannot copy "${path}": it was modified at ${new Date(mtimeMs).toISOString()}, after Nix registered it (store files keep the time 1970-01-01T00:00:01Z)`, {
+    hint: 'store paths never change; check the store (nix-store --verify --check-contents) and rebuild',
+  });
+}
+
+/**
+ * Opens `path` for reading and checks it still has `listedSize` bytes and, in the Nix
+ * store, the store's time.
+ */
 export function openListedFile(path: string, listedSize: number | undefined): number {
   let fd: number;
   try {
@@ -37,12 +52,14 @@ export function openListedFile(path: string, listedSize: number | undefined): nu
       cause: error,
     });
   }
-  if (listedSize !== undefined) {
-    const size = fstatSync(fd).size;
-    if (size !== listedSize) {
-      closeSync(fd);
-      throw storeChanged(path, listedSize, size);
-    }
+  const stats = fstatSync(fd);
+  if (listedSize !== undefined && stats.size !== listedSize) {
+    closeSync(fd);
+    throw storeChanged(path, listedSize, stats.size);
+  }
+  if (path.startsWith(STORE_PREFIX) && stats.mtimeMs !== STORE_MTIME_MS) {
+    closeSync(fd);
+    throw storeRewritten(path, stats.mtimeMs);
   }
   return fd;
 }

@@ -1,12 +1,13 @@
 /**
  * A store that changes under the build is detected: a file whose size differs from the
- * listing, or that is gone, stops the writers with one line instead of an image that
+ * listing, that is gone, or that was rewritten in the store (its time is not Nix's 1),
+ * stops the writers with one line instead of an image that
  * differs from the closure's registration (ext4, FAT, squashfs and tar all open files
  * through the same check).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, closeSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, closeSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readAll } from '../../src/core/block-image.js';
 import { ImageError } from '../../src/core/errors.js';
@@ -14,7 +15,7 @@ import { openListedFile } from '../../src/core/listed-file.js';
 import { buildExt4 } from '../../src/fs/ext4/index.js';
 import { buildFat } from '../../src/fs/fat/index.js';
 import { lazyHostTree, type DirNode } from '../../src/fs/tree.js';
-import { tempDir } from '../helpers/run.js';
+import { run, runOk, tempDir } from '../helpers/run.js';
 
 function isChange(e: unknown, pattern: RegExp): boolean {
   return e instanceof ImageError && pattern.test(e.message) && !e.message.includes('\n');
@@ -48,6 +49,31 @@ test('a file that grows after the listing stops the ext4 and FAT writers', () =>
     assert.throws(() => readAll(ext4.image), (e: unknown) => isChange(e, /kernel": it had 10000 bytes when listed and has 10005 now/));
     assert.throws(() => readAll(fat), (e: unknown) => isChange(e, /kernel": it had 10000 bytes when listed and has 10005 now/));
   } finally {
+    tmp.remove();
+  }
+});
+
+test('a store file rewritten in place with the same size is caught by its time (Nix gives every store file the time 1)', () => {
+  const tmp = tempDir('rewritten');
+  const source = join(tmp.path, 'store-path');
+  mkdirSync(source);
+  writeFileSync(join(source, 'kernel'), `kernel of a rewrite test ${process.pid} ${Date.now()}\n`);
+  const storePath = runOk('nix-store', ['--add', source]).stdout.trim();
+  try {
+    const kernel = join(storePath, 'kernel');
+    const { size, mtimeMs } = statSync(kernel);
+    assert.equal(mtimeMs, 1000, 'Nix gave the store file the time 1');
+    closeSync(openListedFile(kernel, size));
+    const ext4 = buildExt4(lazyHostTree(storePath, { maxTime: 1, uid: 0, gid: 0 }) as DirNode, { label: 'nixos', uuid: '44444444-4444-4444-8888-888888888888', epoch: 1 });
+    // Root rewrites the file in place, keeping its size.
+    chmodSync(kernel, 0o644);
+    writeFileSync(kernel, 'X'.repeat(size));
+    chmodSync(kernel, 0o444);
+    const rewritten = /kernel": it was modified at \d{4}-\d\d-\d\dT[\d:.]+Z, after Nix registered it \(store files keep the time 1970-01-01T00:00:01Z\)$/;
+    assert.throws(() => openListedFile(kernel, size), (e: unknown) => isChange(e, rewritten));
+    assert.throws(() => readAll(ext4.image), (e: unknown) => isChange(e, rewritten));
+  } finally {
+    run('nix-store', ['--delete', storePath]);
     tmp.remove();
   }
 });

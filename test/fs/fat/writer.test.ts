@@ -333,6 +333,18 @@ test('names FAT cannot tell apart or hold are refused', () => {
   assert.throws(() => buildFat(dir(META, [['what?', fileFromBytes(META, 'x')]]), options), { code: 'fat.name-invalid', message: /"\/what\?"/ });
 });
 
+test('a file of 4 GiB and a directory past 65,536 entries are refused with one line naming them', () => {
+  const options = { sizeBytes: 64 * MiB, label: 'ESP', volumeId: 1, fatType: 32 as const };
+  const huge: FileNode = { kind: 'file', ...META, size: 2 ** 32, content: { kind: 'host', path: '/nonexistent/kernel' } };
+  assert.throws(() => buildFat(dir(META, [['EFI', dir(META, [['kernel', huge]])]]), options), {
+    code: 'fat.file-too-large', message: 'Cannot store "/EFI/kernel" on FAT: it is 4294967296 bytes, and FAT files end at 4294967295',
+  });
+  const crowded = dir(META, Array.from({ length: 65_535 }, (_, i): [string, TreeNode] => [`F${i}`, fileFromBytes(META, '')]));
+  assert.throws(() => buildFat(dir(META, [['crowded', crowded]]), options), {
+    code: 'fat.directory-too-large', message: 'Cannot store directory "/crowded" on FAT: it needs 65537 entries, more than the 65536 a FAT directory holds',
+  });
+});
+
 test('the FAT16 root directory holds its 512 slots, label included, and refuses more', () => {
   const files = (n: number): DirNode => dir(META, Array.from({ length: n }, (_, i): [string, TreeNode] => [`F${i}`, fileFromBytes(META, `${i}`)]));
   const options = { sizeBytes: 32 * MiB, label: 'ESP', volumeId: 1 };

@@ -48,7 +48,9 @@ export function blockCodec(compression: SquashfsCompression, level: number | und
       if (level !== undefined) {
         throw new UsageError('squashfs.level', `Cannot use compression level ${level} with xz: mksquashfs's xz has no levels`, { hint: 'use "xz" or "xz -Xdict-size N%"' });
       }
-      return { name: 'xz', level: XZ_DEFAULT_PRESET, dictionarySize: checkDictionary(dictionarySize ?? blockSize, blockSize), blockSize };
+      // As mksquashfs: a dictionary given is checked, the default (the block size, 4 KiB
+      // or more, which LZMA2 accepts) is not.
+      return { name: 'xz', level: XZ_DEFAULT_PRESET, dictionarySize: dictionarySize === undefined ? blockSize : checkDictionary(dictionarySize, blockSize), blockSize };
     case 'zstd':
       return { name: 'zstd', level: checkLevel('zstd', level ?? DEFAULT_LEVEL.zstd, 1, 22) };
     case 'gzip':

@@ -281,16 +281,16 @@ test('zstd 19: blocks no compressor shrinks are stored raw, and nothing compress
   }
 });
 
-test('xz: the dictionary is the block size unless set, and a set one is stored as mksquashfs stores it', async () => {
+test('xz: the dictionary is the block size unless set (also 4 KiB, below what -Xdict-size takes), and a set one is stored as mksquashfs stores it', async () => {
   const work = tempDir('squashfs-xz');
   try {
     const source = join(work.path, 'source');
     mkdirSync(source);
     writeFileSync(join(source, 'text'), prose(3 * MiB, 31));
     writeFileSync(join(source, 'random'), noise(300 * KiB, 32));
-    for (const [name, dictionarySize, listed] of [['default', undefined, undefined], ['half', 64 * KiB, 65536]] as const) {
+    for (const [name, dictionarySize, listed, blockSize] of [['default', undefined, undefined, 128 * KiB], ['half', 64 * KiB, 65536, 128 * KiB], ['4k-blocks', undefined, undefined, 4 * KiB]] as const) {
       const image = join(work.path, name);
-      const { bytes } = await writeImage(hostRoot(source), image, { compression: 'xz', ...(dictionarySize === undefined ? {} : { dictionarySize }) });
+      const { bytes } = await writeImage(hostRoot(source), image, { compression: 'xz', blockSize, ...(dictionarySize === undefined ? {} : { dictionarySize }) });
       const facts = superblockFacts(image);
       assert.match(facts, /Compression xz\n/);
       if (listed === undefined) assert.doesNotMatch(facts, /Dictionary size/);
@@ -299,7 +299,7 @@ test('xz: the dictionary is the block size unless set, and a set one is stored a
       extract(image, extracted);
       for (const file of ['text', 'random']) assert.equal(sha256File(join(extracted, file)), sha256File(join(source, file)), `${name}: ${file}`);
       const theirs = join(work.path, `${name}-mksquashfs`);
-      runOk('mksquashfs', [source, theirs, '-comp', 'xz', ...(dictionarySize === undefined ? [] : ['-Xdict-size', String(dictionarySize)]), '-b', '131072', '-all-root', '-noappend', '-no-progress', '-quiet'],
+      runOk('mksquashfs', [source, theirs, '-comp', 'xz', ...(dictionarySize === undefined ? [] : ['-Xdict-size', String(dictionarySize)]), '-b', String(blockSize), '-all-root', '-noappend', '-no-progress', '-quiet'],
         { env: { ...process.env, SOURCE_DATE_EPOCH: String(EPOCH) } });
       const reference = statSync(theirs).size;
       assert.ok(Math.abs(bytes - reference) <= reference * 0.01, `${name}: ours ${bytes}, mksquashfs ${reference}`);

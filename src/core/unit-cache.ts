@@ -56,6 +56,8 @@ export function clearUnitCache(directory: string): void {
 export class UnitCache {
   hits = 0;
   misses = 0;
+  /** Hits and misses by the kind of unit get() was told. */
+  readonly byKind = new Map<string, { hits: number; misses: number }>();
   bytesWritten = 0;
   private writable = true;
   private damaged = 0;
@@ -75,23 +77,28 @@ export class UnitCache {
     return createHash('sha256').update(settings).update('\0').update(contentDigest).digest();
   }
 
-  /** The unit stored under `key`, or undefined (absent, unreadable or damaged: rebuilt by the caller). */
-  get(key: Buffer): CachedUnit | undefined {
+  /** The unit stored under `key`, or undefined (absent, unreadable or damaged: rebuilt by the caller); `kind` only counts. */
+  get(key: Buffer, kind = 'unit'): CachedUnit | undefined {
     const path = this.pathOf(key);
+    let counts = this.byKind.get(kind);
+    if (counts === undefined) this.byKind.set(kind, counts = { hits: 0, misses: 0 });
     let entry: Buffer;
     try {
       entry = readFileSync(path);
     } catch {
       this.misses++;
+      counts.misses++;
       return undefined;
     }
     const unit = decodeEntry(entry, key);
     if (unit === undefined) {
       this.reportDamaged(path);
       this.misses++;
+      counts.misses++;
       return undefined;
     }
     this.hits++;
+    counts.hits++;
     try {
       const now = new Date();
       utimesSync(path, now, now);

@@ -250,7 +250,7 @@ export class DataWriter {
     const cache = this.cache;
     const key = cache === undefined ? undefined : UnitCache.key(blockCacheSettings(this.codec, length), digest);
     if (key !== undefined) {
-      const unit = cache!.get(key);
+      const unit = cache!.get(key, 'squashfs data');
       if (unit?.kind === 'stored') return Promise.resolve(write(input, length | UNCOMPRESSED_BLOCK, buffer));
       if (unit?.kind === 'compressed' && unit.bytes.length < length) return Promise.resolve(write(unit.bytes, unit.bytes.length, buffer));
     }

@@ -103,8 +103,8 @@ export async function writeSquashfs(root: DirNode, out: OutputFile, start: numbe
 
   // Second walk: inodes and directories.
   const ids = new IdTable();
-  const inodes = new MetadataWriter(codec);
-  const directories = new MetadataWriter(codec);
+  const inodes = new MetadataWriter(codec, options.cache);
+  const directories = new MetadataWriter(codec, options.cache);
   const references: number[] = new Array<number>(inodeCount);
   const written = new Map<FileNode | string, { inode: MetadataPosition; number: number }>();
   let lastNumber = 0;

@@ -10,6 +10,7 @@ import { basename, join, resolve } from 'node:path';
 import { ImageError, InterruptedError, UsageError } from '../core/errors.js';
 import { abortAllOutputs } from '../core/output-file.js';
 import { epochFromEnvironment } from '../core/reproducible.js';
+import { clearUnitCache, DEFAULT_CACHE_BYTES, defaultCacheDirectory, UnitCache } from '../core/unit-cache.js';
 import { buildImage, type BuiltImageFiles } from '../formats/build.js';
 import { bootFirmware } from '../formats/firmware.js';
 import { isKexecFormat, isLiveFormat, isSdFormat, isTarballFormat, isVmFormat, type AnyFormatDefinition } from '../formats/format.js';
@@ -107,7 +108,7 @@ interface BuiltImage {
   readonly milliseconds: number;
 }
 
-async function generate(jobs: readonly Job[], options: CliOptions, io: CliIo, display: ProgressDisplay, signal: AbortSignal): Promise<BuiltImage[]> {
+async function generate(jobs: readonly Job[], options: CliOptions, io: CliIo, display: ProgressDisplay, signal: AbortSignal, cache: UnitCache | undefined): Promise<BuiltImage[]> {
   const epoch = epochFromEnvironment(io.env);
   const closures = new Map<string, SystemClosure>();
   // With --plan, closures come from the registration (a Nix build has no Nix to ask).
@@ -191,6 +192,7 @@ async function generate(jobs: readonly Job[], options: CliOptions, io: CliIo, di
       outputDir,
       epoch,
       control: { signal, onProgress: (e) => display.onProgress(e) },
+      cache,
     });
     display.finish();
     // With --json the paths are in the document, printed once every image is built.
@@ -238,6 +240,16 @@ function checkRunnable(jobs: readonly Job[]): void {
   }
 }
 
+function clearCache(directory: string): void {
+  try {
+    clearUnitCache(directory);
+  } catch (error) {
+    throw new ImageError('cache.clear', `Cannot clear the cache "${directory}": ${(error as NodeJS.ErrnoException).code ?? 'error'}`, {
+      hint: 'check the directory\'s permissions, or remove it by hand',
+    });
+  }
+}
+
 function report(io: CliIo, error: unknown): number {
   if (error instanceof ImageError) {
     io.stderr.write(`nixos-generate: error: ${error.oneLine()}\n`);
@@ -278,10 +290,22 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const display = progressDisplay(io.stderr, io.env);
+  let cache: UnitCache | undefined;
   try {
+    const cacheDirectory = resolve(options.cache ?? defaultCacheDirectory(io.env));
+    if (options.cacheClear) {
+      clearCache(cacheDirectory);
+      if (options.formats.length === 0 && options.formatPath === undefined && options.plan === undefined && !options.run) return 0;
+    }
     const jobs = jobsFor(options);
     if (options.run) checkRunnable(jobs);
-    const built = await generate(jobs, options, io, display, controller.signal);
+    if (options.cache !== undefined) {
+      cache = new UnitCache({ directory: cacheDirectory, maxBytes: options.cacheSize ?? DEFAULT_CACHE_BYTES, warn: (line) => io.stderr.write(`${line}\n`) });
+    }
+    const built = await generate(jobs, options, io, display, controller.signal, cache);
+    if (cache !== undefined) {
+      io.stderr.write(`nixos-generate: cache: ${cache.hits} of ${cache.hits + cache.misses} compressed units reused from ${cache.directory}\n`);
+    }
     io.stderr.write(summaryLines(built.map((b) => ({ label: b.job.label, image: b.files.image, milliseconds: b.milliseconds }))));
     if (options.json) {
       const report = jsonReport(built.map((b) => ({ plan: b.plan, definition: b.job.definition, files: b.files })));
@@ -298,6 +322,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     if (controller.signal.aborted && !(error instanceof InterruptedError)) return report(io, new InterruptedError(String(controller.signal.reason)));
     return report(io, error);
   } finally {
+    cache?.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }

@@ -29,11 +29,18 @@ export interface CliOptions {
   /** --plan and --registration: write the plan's image from a closure registration (inside a Nix build). */
   readonly plan: string | undefined;
   readonly registration: string | undefined;
+  /** --cache [DIR]: the unit cache's directory (null: the default one), undefined without --cache. */
+  readonly cache: string | null | undefined;
+  /** --cache-size: the cache's bound in bytes. */
+  readonly cacheSize: number | undefined;
+  readonly cacheClear: boolean;
 }
 
 interface FlagSpec {
   readonly names: readonly string[];
   readonly values: readonly string[];
+  /** A value that may be left out: taken from the next argument unless it starts with "-", or given as --flag=VALUE. */
+  readonly optionalValue?: string;
   readonly help: string;
 }
 
@@ -58,6 +65,9 @@ export const FLAGS: readonly FlagSpec[] = [
   { names: ['--disk-size'], values: ['SIZE'], help: 'disk size in MiB, or "auto" (default) to size it from the closure' },
   { names: ['--plan'], values: ['FILE'], help: 'new: write the image a plan describes (config.system.build.imagePlan), with --registration; no evaluation, no Nix (inside a Nix build)' },
   { names: ['--registration'], values: ['FILE'], help: 'with --plan: the closure\'s registration (closureInfo\'s registration file), instead of asking Nix' },
+  { names: ['--cache'], values: [], optionalValue: 'DIR', help: 'new: keep compressed units (the squashfs blocks of iso and kexec images) in DIR (default: $XDG_CACHE_HOME/nixos-generate/unit-cache) and reuse them; the image is the same bytes' },
+  { names: ['--cache-size'], values: ['SIZE'], help: 'with --cache: the cache\'s bound, least recently used entries removed first (bytes, or a number with K, M, G or T; default 10G)' },
+  { names: ['--cache-clear'], values: [], help: 'empty the cache (the default one, or --cache DIR\'s); without a format, that is all' },
   { names: ['--bootloader'], values: ['NAME'], help: `with --toplevel: ${BOOTLOADER_NAMES.join(' or ')} (default: GRUB if the closure has it)` },
 ];
 
@@ -73,12 +83,25 @@ function parseDiskSize(value: string): number | 'auto' {
   throw new UsageError('cli.disk-size', `Invalid --disk-size "${value}"`, { hint: 'give a whole number of MiB, or "auto"' });
 }
 
+const SIZE_UNITS: Readonly<Record<string, number>> = { '': 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 };
+
+/** A size in bytes: "10737418240", "500M", "10G", "1TiB". */
+export function parseCacheSize(value: string): number {
+  const match = /^([0-9]+(?:\.[0-9]+)?)\s*([KMGT]?)(?:i?B)?$/i.exec(value);
+  const bytes = match === null ? NaN : Math.floor(Number(match[1]) * SIZE_UNITS[match[2]!.toUpperCase()]!);
+  if (!Number.isSafeInteger(bytes) || bytes < 1) {
+    throw new UsageError('cli.cache-size', `Invalid --cache-size "${value}"`, { hint: 'give a size such as 10G, 500M or a number of bytes' });
+  }
+  return bytes;
+}
+
 export function parseArguments(argv: readonly string[]): CliOptions {
   let help = false, list = false, run = false, json = false, showTrace = false;
   let configuration: string | undefined, flake: string | undefined, toplevel: string | undefined;
   let formatPath: string | undefined, outLink: string | undefined, system: string | undefined;
   let cores: number | undefined, diskSize: number | 'auto' | undefined, bootloader: BootloaderName | undefined;
   let plan: string | undefined, registration: string | undefined;
+  let cache: string | null | undefined, cacheSize: number | undefined, cacheClear = false;
   const formats: string[] = [];
   const searchPath: string[] = [];
   const nixOptions: [string, string][] = [];
@@ -96,7 +119,9 @@ export function parseArguments(argv: readonly string[]): CliOptions {
       searchPath.push(arg.slice(2));
       continue;
     }
-    const spec = FLAGS.find((f) => f.names.includes(arg));
+    const equals = arg.startsWith('--') ? arg.indexOf('=') : -1;
+    const attached = equals > 0 ? FLAGS.find((f) => f.optionalValue !== undefined && f.names.includes(arg.slice(0, equals))) : undefined;
+    const spec = attached ?? FLAGS.find((f) => f.names.includes(arg));
     if (spec === undefined) {
       throw new UsageError('cli.unknown-option', `Unknown option "${arg}"`, { hint: suggestion(arg) });
     }
@@ -109,6 +134,9 @@ export function parseArguments(argv: readonly string[]): CliOptions {
       return value;
     });
     i += values.length;
+    let optional: string | undefined;
+    if (attached !== undefined) optional = arg.slice(equals + 1);
+    else if (spec.optionalValue !== undefined && argv[i + 1] !== undefined && !argv[i + 1]!.startsWith('-')) optional = argv[++i];
     const [first = '', second = ''] = values;
     switch (spec.names[0]) {
       case '--help': help = true; break;
@@ -133,6 +161,12 @@ export function parseArguments(argv: readonly string[]): CliOptions {
       case '--special-arg': specialArgs[first] = second; break;
       case '-I': searchPath.push(first); break;
       case '--disk-size': diskSize = parseDiskSize(first); break;
+      case '--cache':
+        if (optional === '') throw new UsageError('cli.cache', 'Option --cache= needs a directory', { hint: 'give --cache DIR, or --cache alone for the default one' });
+        cache = optional ?? null;
+        break;
+      case '--cache-size': cacheSize = parseCacheSize(first); break;
+      case '--cache-clear': cacheClear = true; break;
       case '--bootloader':
         if (!(BOOTLOADER_NAMES as readonly string[]).includes(first)) {
           throw new UsageError('cli.bootloader', `Unknown bootloader "${first}"`, { hint: `use ${BOOTLOADER_NAMES.join(' or ')}` });
@@ -161,12 +195,15 @@ export function parseArguments(argv: readonly string[]): CliOptions {
   if (qemuArguments.length > 0 && !run) {
     throw new UsageError('cli.conflict', `Arguments after "--" (${qemuArguments.join(' ')}) are for QEMU and need --run`, { hint: 'add --run, or leave out what follows "--"' });
   }
+  if (cacheSize !== undefined && cache === undefined) {
+    throw new UsageError('cli.conflict', 'Option --cache-size only applies with --cache', { hint: 'add --cache (or --cache DIR)' });
+  }
   if (formatPath !== undefined && toplevel !== undefined) {
     throw new UsageError('cli.conflict', 'Options --format-path and --toplevel cannot be used together', { hint: 'a format module needs an evaluation; use -c or --flake' });
   }
   return {
     help, list, run, json, configuration, flake, toplevel, formats, formatPath, bootloader, outLink, showTrace,
-    system, cores, diskSize, searchPath, nixOptions, specialArgs, qemuArguments, plan, registration,
+    system, cores, diskSize, searchPath, nixOptions, specialArgs, qemuArguments, plan, registration, cache, cacheSize, cacheClear,
   };
 }
 
@@ -178,7 +215,8 @@ export function usage(): string {
     'Options:', '',
   ];
   for (const f of FLAGS) {
-    lines.push(`* ${f.names.join(', ')}${f.values.length > 0 ? ` ${f.values.join(' ')}` : ''}`);
+    const values = [...f.values, ...(f.optionalValue === undefined ? [] : [`[${f.optionalValue}]`])];
+    lines.push(`* ${f.names.join(', ')}${values.length > 0 ? ` ${values.join(' ')}` : ''}`);
     lines.push(`    ${f.help}`);
   }
   lines.push('', 'Exit status: 0 success, 1 build failure, 2 usage error.');

@@ -9,6 +9,7 @@ import { basename, dirname, join } from 'node:path';
 import type { BlockImage } from '../core/block-image.js';
 import { ImageError } from '../core/errors.js';
 import { OutputFile } from '../core/output-file.js';
+import type { UnitCache } from '../core/unit-cache.js';
 import { SHA256SUMS, sha256sumsText } from '../core/sha256sums.js';
 import type { RunControl, PhasedControl } from '../core/progress.js';
 import { outputFileSink, type ByteSink } from '../core/sink.js';
@@ -47,6 +48,8 @@ export interface BuildImageRequest {
   /** Where boot files may come from (default: the closure alone). */
   readonly scope?: ClosureScope;
   readonly control?: RunControl;
+  /** --cache: compressed units reused across builds (the squashfs of live and kexec images so far); never changes the bytes. */
+  readonly cache?: UnitCache | undefined;
 }
 
 /** Identifiers inside containers (VHD, VMDK, VMA ids) derive from the system and the format. */
@@ -199,12 +202,12 @@ export async function buildImage(request: BuildImageRequest): Promise<BuiltImage
     let system: string;
     if (isLivePlan(plan)) {
       const scope = request.scope ?? closureScope(request.closure);
-      ({ system } = await writeLiveIso(plan, request.closure, scope, image, request.epoch, { ...control, phase }));
+      ({ system } = await writeLiveIso(plan, request.closure, scope, image, request.epoch, { ...control, phase }, request.cache));
     } else if (isKexecPlan(plan)) {
       const scope = request.scope ?? closureScope(request.closure);
       const scriptInputs = request.scriptInputsClosure;
       if (scriptInputs === undefined) throw new ImageError('plan.invalid', `Cannot write ${plan.format}: the closure of the kexec script's inputs was not given`);
-      await writeKexecImage(plan, { system: request.closure, scriptInputs }, scope, image, request.epoch, { ...control, phase });
+      await writeKexecImage(plan, { system: request.closure, scriptInputs }, scope, image, request.epoch, { ...control, phase }, request.cache);
       system = toplevelSystem(plan.toplevel);
     } else if (isVmPlan(plan)) {
       const scope = request.scope ?? closureScope(request.closure);

@@ -19,6 +19,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ImageError } from '../core/errors.js';
 import { OutputFile } from '../core/output-file.js';
+import type { UnitCache } from '../core/unit-cache.js';
 import { checkpoint, withProgressTotal, type PhasedControl } from '../core/progress.js';
 import { outputFileSink } from '../core/sink.js';
 import { writeCpio } from '../archive/cpio.js';
@@ -73,8 +74,8 @@ async function registrationOf(path: string, node: TreeNode, references: readonly
   return { path, narHash, narSize, deriver: undefined, references };
 }
 
-/** Writes the kexec tarball (or bundle) into `out`. */
-export async function writeKexecImage(plan: KexecPlan, closures: KexecClosures, scope: ClosureScope, out: OutputFile, epoch: number, control: PhasedControl = {}): Promise<void> {
+/** Writes the kexec tarball (or bundle) into `out` (its squashfs's blocks through `cache` when given). */
+export async function writeKexecImage(plan: KexecPlan, closures: KexecClosures, scope: ClosureScope, out: OutputFile, epoch: number, control: PhasedControl = {}, cache?: UnitCache): Promise<void> {
   const { kexec } = plan;
   const kernelFile = scope.require(kexec.kernel, `the kernel "${kexec.kernel}" of the kexec image`);
   const initrdFile = scope.require(kexec.initrd, `the initrd "${kexec.initrd}" of the kexec image`);
@@ -87,7 +88,7 @@ export async function writeKexecImage(plan: KexecPlan, closures: KexecClosures, 
   try {
     // The squashfs of the system's closure.
     const squashfs = temporary('.kexec-squashfs.img');
-    await writeSquashfs(storeSquashfsTree(closures.system, epoch), squashfs, 0, storeSquashfsOptions(kexec.squashfs, epoch),
+    await writeSquashfs(storeSquashfsTree(closures.system, epoch), squashfs, 0, { ...storeSquashfsOptions(kexec.squashfs, epoch), cache },
       withProgressTotal(control, closureBytes(closures.system)));
     await checkpoint(control);
 

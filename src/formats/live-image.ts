@@ -10,6 +10,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ImageError } from '../core/errors.js';
 import type { OutputFile } from '../core/output-file.js';
+import type { UnitCache } from '../core/unit-cache.js';
 import { withProgressTotal, type PhasedControl } from '../core/progress.js';
 import { readBootspec, type Bootspec } from '../boot/bootspec.js';
 import { removableEfiName } from '../boot/efi-arch.js';
@@ -110,8 +111,8 @@ function squashfsBound(closure: SystemClosure): number {
   return Math.ceil(closureBytes(closure) * 1.1) + (64 << 20);
 }
 
-/** Writes the ISO into `out`; returns the system the bootspec names. */
-export async function writeLiveIso(plan: LivePlan, closure: SystemClosure, scope: ClosureScope, out: OutputFile, epoch: number, control: PhasedControl): Promise<{ system: string }> {
+/** Writes the ISO into `out` (its squashfs's blocks through `cache` when given); returns the system the bootspec names. */
+export async function writeLiveIso(plan: LivePlan, closure: SystemClosure, scope: ClosureScope, out: OutputFile, epoch: number, control: PhasedControl, cache?: UnitCache): Promise<{ system: string }> {
   const bootspec = readBootspec(plan.toplevel);
   const { live } = plan;
   const root = await isoTree(plan, bootspec, scope, epoch);
@@ -134,7 +135,7 @@ export async function writeLiveIso(plan: LivePlan, closure: SystemClosure, scope
     path: SQUASHFS_PATH,
     mode: 0o444,
     maxBytes: squashfsBound(closure),
-    write: async (file, start) => (await writeSquashfs(store, file, start, storeSquashfsOptions(live.squashfs, epoch), squashfsControl)).bytes,
+    write: async (file, start) => (await writeSquashfs(store, file, start, { ...storeSquashfsOptions(live.squashfs, epoch), cache }, squashfsControl)).bytes,
   }, control);
   return { system: bootspec.system };
 }

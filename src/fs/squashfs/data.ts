@@ -8,15 +8,21 @@
  * block) they are held back, so a copy writes nothing; one that differs after all is
  * read again from where it was held back (rare: same size and same leading blocks).
  * Files are read once otherwise, a block at a time, in tree order.
+ *
+ * With a unit cache, each block is looked up by its SHA-256 (a fragment block by those of
+ * its tails) before it is compressed, and stored there after; a hit writes the same bytes.
+ * So that one changed store path leaves the other fragment blocks as they were, the writer
+ * closes the fragment block at each entry of the root (`endFragmentGroup`), cache or not.
  */
 import { createHash } from 'node:crypto';
 import { closeSync, readSync } from 'node:fs';
 import { ImageError } from '../../core/errors.js';
 import { openListedFile } from '../../core/listed-file.js';
 import type { OutputFile } from '../../core/output-file.js';
+import { UnitCache } from '../../core/unit-cache.js';
 import type { FileNode } from '../tree.js';
 import { BlockPool } from './block-pool.js';
-import type { BlockCodec } from './codec.js';
+import { blockCacheSettings, type BlockCodec } from './codec.js';
 import { NO_FRAGMENT, type FragmentEntry } from './fragment-table.js';
 
 /** Bit 24 of a stored block size: the block is stored uncompressed. */
@@ -55,6 +61,8 @@ export class DataWriter {
   private readonly fragment: Uint8Array;
   private readonly tailScratch: Uint8Array;
   private fragmentFill = 0;
+  /** SHA-256 over each tail's length and SHA-256 in the open fragment block: its cache identity. */
+  private fragmentDigest = createHash('sha256');
   /** Files of at least one block stored so far by size, and the digests of each (undefined for copies and empty files). */
   private readonly bySize = new Map<number, number[]>();
   /** Files stored so far by size and digests (contentKey). */
@@ -68,9 +76,10 @@ export class DataWriter {
     private readonly out: OutputFile,
     private readonly start: number,
     dataStart: number,
-    codec: BlockCodec,
+    private readonly codec: BlockCodec,
     private readonly blockSize: number,
     threads: number,
+    private readonly cache: UnitCache | undefined = undefined,
   ) {
     this.position = dataStart;
     this.pool = codec.name === 'none' ? undefined : new BlockPool(codec, threads);
@@ -99,17 +108,17 @@ export class DataWriter {
     let candidates = fullBlocks > 0 ? this.bySize.get(node.size) ?? [] : [];
     let submitted = 0;
     const reader = contentReader(node, path);
-    const submit = async (buffer: Uint8Array): Promise<void> => {
+    const submit = async (buffer: Uint8Array, digest: Uint8Array): Promise<void> => {
       await this.enqueue(true, this.storeBlock(buffer, this.blockSize, (sizeWord, sparse) => {
         record.blockSizes.push(sizeWord);
         record.sparseBytes += sparse;
-      }));
+      }, digest));
     };
     const submitHeldBack = async (upTo: number): Promise<void> => {
       for (; submitted < upTo; submitted++) {
         const again = this.spare.pop() ?? new Uint8Array(this.blockSize);
         reader.read(again, this.blockSize, submitted * this.blockSize);
-        await submit(again);
+        await submit(again, digests.blocks.subarray(submitted * DIGEST, (submitted + 1) * DIGEST));
       }
     };
     try {
@@ -127,7 +136,7 @@ export class DataWriter {
           }
           await submitHeldBack(block);
         }
-        await submit(buffer);
+        await submit(buffer, digest);
         submitted = block + 1;
       }
       let tail: Uint8Array | undefined;
@@ -163,7 +172,7 @@ export class DataWriter {
         if (sameSize === undefined) this.bySize.set(node.size, [ordinal]);
         else sameSize.push(ordinal);
       }
-      if (tail !== undefined) await this.addTail(record, tail);
+      if (tail !== undefined) await this.addTail(record, tail, digests.tail!);
       return ordinal;
     } finally {
       reader.close();
@@ -185,12 +194,22 @@ export class DataWriter {
     await this.pool?.close();
   }
 
-  private async addTail(record: StoredFile, tail: Uint8Array): Promise<void> {
+  /** Closes the open fragment block: the next tail starts a new one. */
+  async endFragmentGroup(): Promise<void> {
+    if (this.fragmentFill > 0) await this.flushFragment();
+  }
+
+  private async addTail(record: StoredFile, tail: Uint8Array, digest: Uint8Array): Promise<void> {
     if (this.fragmentFill + tail.length > this.blockSize) await this.flushFragment();
     record.fragmentIndex = this.fragments.length;
     record.fragmentOffset = this.fragmentFill;
     this.fragment.set(tail, this.fragmentFill);
     this.fragmentFill += tail.length;
+    if (this.cache !== undefined) {
+      const length = new Uint8Array(4);
+      new DataView(length.buffer).setUint32(0, tail.length, true);
+      this.fragmentDigest.update(length).update(digest);
+    }
   }
 
   private async flushFragment(): Promise<void> {
@@ -201,16 +220,19 @@ export class DataWriter {
     const buffer = this.spare.pop() ?? new Uint8Array(this.blockSize);
     buffer.set(this.fragment.subarray(0, length));
     this.fragmentFill = 0;
+    const digest = this.fragmentDigest.digest();
+    this.fragmentDigest = createHash('sha256');
     await this.enqueue(true, this.storeBlock(buffer, length, (sizeWord, _sparse, start) => {
       this.fragments[index] = { start, sizeWord };
-    }, false));
+    }, digest, false));
   }
 
   /**
    * Compresses a block and resolves to the action that writes it at the current position.
    * `done` gets the stored size word, the bytes saved as sparse, and where it went.
+   * `digest` identifies the block's content for the cache.
    */
-  private storeBlock(buffer: Uint8Array, length: number, done: (sizeWord: number, sparse: number, start: number) => void, mayBeSparse = true): Promise<Action> {
+  private storeBlock(buffer: Uint8Array, length: number, done: (sizeWord: number, sparse: number, start: number) => void, digest: Uint8Array, mayBeSparse = true): Promise<Action> {
     const input = buffer.subarray(0, length);
     if (mayBeSparse && Buffer.compare(input, this.zeros.subarray(0, length)) === 0) {
       this.recycle(buffer);
@@ -225,9 +247,18 @@ export class DataWriter {
       done(sizeWord, 0, at);
     };
     if (this.pool === undefined) return Promise.resolve(write(input, length | UNCOMPRESSED_BLOCK, buffer));
-    return this.pool.compress(buffer, length).then(({ input: back, output }) => (output.length < length
-      ? write(output, output.length, back)
-      : write(back.subarray(0, length), length | UNCOMPRESSED_BLOCK, back)));
+    const cache = this.cache;
+    const key = cache === undefined ? undefined : UnitCache.key(blockCacheSettings(this.codec, length), digest);
+    if (key !== undefined) {
+      const unit = cache!.get(key, 'squashfs data');
+      if (unit?.kind === 'stored') return Promise.resolve(write(input, length | UNCOMPRESSED_BLOCK, buffer));
+      if (unit?.kind === 'compressed' && unit.bytes.length < length) return Promise.resolve(write(unit.bytes, unit.bytes.length, buffer));
+    }
+    return this.pool.compress(buffer, length).then(({ input: back, output }) => {
+      const shrunk = output.length < length;
+      if (key !== undefined) cache!.put(key, shrunk ? { kind: 'compressed', bytes: output } : { kind: 'stored' });
+      return shrunk ? write(output, output.length, back) : write(back.subarray(0, length), length | UNCOMPRESSED_BLOCK, back);
+    });
   }
 
   private recycle(buffer: Uint8Array): void {

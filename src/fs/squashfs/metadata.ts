@@ -6,8 +6,10 @@
  * block), which is known as soon as the bytes are written: earlier blocks are done and the
  * current block starts where they end.
  */
+import { createHash } from 'node:crypto';
 import { ImageError } from '../../core/errors.js';
-import { compressBlockSync, type BlockCodec } from './codec.js';
+import { UnitCache } from '../../core/unit-cache.js';
+import { blockCacheSettings, compressBlockSync, type BlockCodec } from './codec.js';
 
 export const METADATA_SIZE = 8192;
 const UNCOMPRESSED = 0x8000;
@@ -26,7 +28,8 @@ export class MetadataWriter {
   private fill = 0;
   private total = 0;
 
-  constructor(private readonly codec: BlockCodec) {}
+  /** `cache`: blocks looked up before compressing (the inode and directory tables, which are large at zstd 19). */
+  constructor(private readonly codec: BlockCodec, private readonly cache?: UnitCache) {}
 
   /** Uncompressed bytes written so far. */
   get length(): number {
@@ -75,7 +78,7 @@ export class MetadataWriter {
 
   private flush(): void {
     const plain = this.current.subarray(0, this.fill);
-    const packed = compressBlockSync(this.codec, plain);
+    const packed = this.compress(plain);
     const useRaw = packed === undefined || packed.length >= plain.length;
     const body = useRaw ? plain : packed;
     if (body.length > METADATA_SIZE) throw new ImageError('squashfs.internal', 'Internal error: a metadata block grew past 8 KiB');
@@ -85,6 +88,18 @@ export class MetadataWriter {
     this.stored.push(piece);
     this.storedLength += piece.length;
     this.fill = 0;
+  }
+
+  private compress(plain: Uint8Array): Uint8Array | undefined {
+    const cache = this.codec.name === 'none' ? undefined : this.cache;
+    if (cache === undefined) return compressBlockSync(this.codec, plain);
+    const key = UnitCache.key(blockCacheSettings(this.codec, plain.length, 'metadata'), createHash('sha256').update(plain).digest());
+    const unit = cache.get(key, 'squashfs metadata');
+    if (unit?.kind === 'stored') return undefined;
+    if (unit?.kind === 'compressed' && unit.bytes.length < plain.length) return unit.bytes;
+    const packed = compressBlockSync(this.codec, plain);
+    cache.put(key, packed === undefined || packed.length >= plain.length ? { kind: 'stored' } : { kind: 'compressed', bytes: packed });
+    return packed;
   }
 }
 

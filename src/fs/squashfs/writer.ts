@@ -13,6 +13,7 @@ import { availableParallelism } from 'node:os';
 import { ImageError, UsageError } from '../../core/errors.js';
 import type { OutputFile } from '../../core/output-file.js';
 import { checkpoint, type RunControl } from '../../core/progress.js';
+import type { UnitCache } from '../../core/unit-cache.js';
 import { childrenOf, type DirNode, type FileNode, type TreeNode } from '../tree.js';
 import { blockCodec, compressionId, compressorOptions, type SquashfsCompression } from './codec.js';
 import { DataWriter } from './data.js';
@@ -36,6 +37,8 @@ export interface SquashfsOptions {
   readonly mtime: number;
   /** Default os.availableParallelism(); never changes the bytes. */
   readonly threads?: number;
+  /** Compressed blocks looked up before compressing and stored after (`--cache`); never changes the bytes. */
+  readonly cache?: UnitCache | undefined;
 }
 
 export const DEFAULT_BLOCK_SIZE = 128 * 1024;
@@ -54,7 +57,7 @@ export async function writeSquashfs(root: DirNode, out: OutputFile, start: numbe
 
   const optionsBlock = compressorOptions(codec);
   const head = SUPERBLOCK.size + (optionsBlock === undefined ? 0 : 2 + optionsBlock.length);
-  const data = new DataWriter(out, start, head, codec, blockSize, threads);
+  const data = new DataWriter(out, start, head, codec, blockSize, threads, options.cache);
 
   // First walk: file contents, hard link counts, the inode count.
   const links = new Map<FileNode | string, { ordinal: number; names: number }>();
@@ -63,6 +66,9 @@ export async function writeSquashfs(root: DirNode, out: OutputFile, start: numbe
     for (const [name, child] of childrenOf(directory)) {
       const childPath = `${path}/${name}`;
       checkName(name, childPath);
+      // Fragment blocks never span two entries of the root (two store paths), so a change
+      // in one leaves the others' fragment blocks, and their cache entries, as they were.
+      if (path === '') await data.endFragmentGroup();
       if (child.kind === 'dir') {
         inodeCount++;
         await readTree(child, childPath);
@@ -97,8 +103,8 @@ export async function writeSquashfs(root: DirNode, out: OutputFile, start: numbe
 
   // Second walk: inodes and directories.
   const ids = new IdTable();
-  const inodes = new MetadataWriter(codec);
-  const directories = new MetadataWriter(codec);
+  const inodes = new MetadataWriter(codec, options.cache);
+  const directories = new MetadataWriter(codec, options.cache);
   const references: number[] = new Array<number>(inodeCount);
   const written = new Map<FileNode | string, { inode: MetadataPosition; number: number }>();
   let lastNumber = 0;

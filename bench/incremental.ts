@@ -1,0 +1,136 @@
+/**
+ * Benchmark: rebuilds with a warm unit cache (`--cache`) after one store path changed,
+ * against a cold build without the cache, in the same run. The closure is the example
+ * system with the 1 GiB, 50,000-file payload and a second payload-like store path of
+ * 50 MiB whose `generation` parameter changes it (new random bytes, a new store path).
+ * For each format: a cold build of generation 1 without the cache (the baseline), one with
+ * an empty cache (what filling it costs), then generation 2 with that cache (the rebuild);
+ * each its own process under GNU time, writing from the plan Nix computed (the evaluation
+ * is not timed), into a fresh file after a `sync`. The rebuilt image is checked against a
+ * build of generation 2 without the cache, byte for byte.
+ *
+ *   node dist/bench/incremental.js [--files N] [--mib N] [--changed-mib N]   (writes docs/benchmarks/incremental.md)
+ *   node dist/bench/incremental.js --write PLAN OUT [CACHE]                  (one build of ours, for the timing)
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { cpuModel, freshOutput, type Measurement, numberArg, REPO, scratchDir, writeResults } from './example.js';
+import { DEFAULT_CACHE_BYTES, UnitCache } from '../src/core/unit-cache.js';
+import { buildImage } from '../src/formats/build.js';
+import { planScope, queryClosure } from '../src/nix/closure.js';
+import { isKexecPlan, parsePlanJson } from '../src/plan/index.js';
+
+const FORMATS = ['iso', 'kexec'] as const;
+
+/** Child mode: build a plan's image into a directory, as the CLI would; prints the cache's hits and misses. */
+async function writeOurs(planFile: string, outputDir: string, cacheDir: string | undefined): Promise<void> {
+  const plan = parsePlanJson(readFileSync(planFile, 'utf8'), planFile);
+  const roots = isKexecPlan(plan) ? plan.kexec.storeContents : [plan.toplevel];
+  const closure = await queryClosure(plan.toplevel, undefined, roots);
+  const scriptInputsClosure = isKexecPlan(plan) ? await queryClosure(plan.toplevel, undefined, plan.kexec.scriptInputs) : undefined;
+  const scope = await planScope(plan, closure);
+  const cache = cacheDir === undefined ? undefined : new UnitCache({ directory: cacheDir, maxBytes: DEFAULT_CACHE_BYTES, warn: (line) => process.stderr.write(`${line}\n`) });
+  await buildImage({ plan, closure, ...(scriptInputsClosure === undefined ? {} : { scriptInputsClosure }), scope, outputDir, epoch: 1, cache });
+  cache?.close();
+  process.stdout.write(JSON.stringify({ hits: cache?.hits ?? 0, misses: cache?.misses ?? 0 }));
+}
+
+/** The configuration: the example system, the payload, and the changing store path of `changedMiB` random bytes. */
+function configuration(work: string, files: number, mebibytes: number, changedMiB: number, generation: number): string {
+  const path = join(work, `configuration-${generation}.nix`);
+  writeFileSync(path, `{ pkgs, ... }: {
+  imports = [ ${join(REPO, 'example/configuration.nix')} (import ${join(REPO, 'example/payload.nix')} { files = ${files}; mebibytes = ${mebibytes}; }) ];
+  networking.hostName = "bench-incremental";
+  environment.systemPackages = [
+    (pkgs.runCommand "changing-${changedMiB}-mib-generation-${generation}" { } ''
+      mkdir -p "$out/share/changing"
+      head -c ${changedMiB * 1048576} /dev/urandom >"$out/share/changing/data"
+    '')
+  ];
+}
+`);
+  return path;
+}
+
+function planFor(format: string, configurationFile: string): string {
+  const result = spawnSync('nix-build', ['--no-out-link', join(REPO, 'nix/eval.nix'), '-A', 'plan', '--argstr', 'formatModule', join(REPO, `nix/formats/${format}.nix`),
+    '--arg', 'configuration', configurationFile, '-I', `nixpkgs=${join(REPO, 'example/nixpkgs')}`],
+  { encoding: 'utf8', env: { ...process.env, NIX_CONFIG: `${process.env['NIX_CONFIG'] ?? ''}\nsubstituters =` }, maxBuffer: 1 << 30 });
+  if (result.status !== 0) throw new Error(`nix-build of the ${format} plan failed:\n${result.stderr}`);
+  return result.stdout.trim().split('\n').at(-1)!;
+}
+
+interface Run extends Measurement {
+  readonly hits: number;
+  readonly misses: number;
+}
+
+/** One build of ours under GNU time. */
+function timedWrite(planFile: string, outputDir: string, cacheDir: string | undefined): Run {
+  const args = [join(REPO, 'dist/bench/incremental.js'), '--write', planFile, outputDir, ...(cacheDir === undefined ? [] : [cacheDir])];
+  const result = spawnSync('/usr/bin/time', ['-f', '%e %M', 'node', ...args], { encoding: 'utf8', maxBuffer: 1 << 30 });
+  if (result.status !== 0) throw new Error(`a build of ${planFile} failed:\n${result.stderr}`);
+  const [seconds, kib] = result.stderr.trim().split('\n').at(-1)!.split(' ');
+  const { hits, misses } = JSON.parse(result.stdout) as { hits: number; misses: number };
+  return { seconds: Number(seconds), peakKiB: Number(kib), hits, misses };
+}
+
+function sha256(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+async function main(): Promise<void> {
+  const files = numberArg('--files', 50_000);
+  const mebibytes = numberArg('--mib', 1024);
+  const changedMiB = numberArg('--changed-mib', 50);
+  const work = scratchDir('incremental');
+  try {
+    const rows: string[] = [];
+    for (const format of FORMATS) {
+      const before = planFor(format, configuration(work, files, mebibytes, changedMiB, 1));
+      const after = planFor(format, configuration(work, files, mebibytes, changedMiB, 2));
+      const fileName = parsePlanJson(readFileSync(before, 'utf8'), before).output.fileName;
+      const cache = join(work, `cache-${format}`);
+      const build = (plan: string, name: string, cacheDir: string | undefined): Run & { image: string } => {
+        const dir = join(work, `${format}-${name}`);
+        freshOutput(join(dir, fileName));
+        const run = timedWrite(plan, dir, cacheDir);
+        process.stderr.write(`${format} ${name}: ${run.seconds} s, ${run.hits} hits, ${run.misses} misses\n`);
+        return { ...run, image: join(dir, fileName) };
+      };
+      const cold = build(before, 'cold', undefined);
+      const filling = build(before, 'filling', cache);
+      const warm = build(after, 'warm', cache);
+      const reference = build(after, 'reference', undefined);
+      if (sha256(warm.image) !== sha256(reference.image)) throw new Error(`${format}: the rebuild with the cache differs from a build without it`);
+      const cacheMiB = spawnSync('du', ['-sm', cache], { encoding: 'utf8' }).stdout.split('\t')[0];
+      const mib = (image: string): string => (statSync(image).size / (1 << 20)).toFixed(1);
+      rows.push(`| ${format} | ${cold.seconds.toFixed(2)} s (${mib(cold.image)} MiB) | ${filling.seconds.toFixed(2)} s (${(filling.seconds / cold.seconds).toFixed(2)}x), cache ${cacheMiB} MiB | ${warm.seconds.toFixed(2)} s, ${warm.hits} of ${warm.hits + warm.misses} units reused | ${reference.seconds.toFixed(2)} s | **${(warm.seconds / cold.seconds).toFixed(2)}x** | yes |`);
+      for (const name of ['cold', 'filling', 'warm', 'reference']) rmSync(join(work, `${format}-${name}`), { recursive: true, force: true });
+    }
+    writeResults('incremental', [
+      '# Incremental rebuilds with the unit cache',
+      '',
+      'Written by `node dist/bench/incremental.js` (`bench/incremental.ts`); numbers are from the run below, not edited.',
+      '',
+      `Machine: ${cpuModel()}, ${availableParallelism()} cores; Node ${process.version}.`,
+      `Input: the example system with a payload of ${files.toLocaleString('en')} random files (${mebibytes} MiB) and one more store path of ${changedMiB} MiB of random bytes, which the rebuild replaces by another (its derivation's \`generation\` parameter).`,
+      'Each build is its own process writing from the plan Nix computed (evaluation not timed), into a fresh file after a `sync`, on ' + (work.startsWith('/dev/shm') ? 'tmpfs' : 'the disk') + ', one run each.',
+      'Cold: generation 1 without the cache. Filling: generation 1 with an empty cache. Rebuild: generation 2 with that cache. Reference: generation 2 without the cache, which the rebuild must equal byte for byte.',
+      'Target (issue 14): a rebuild at most 0.15x the cold build.',
+      '',
+      '| format | cold, no cache | cold, filling the cache | rebuild, warm cache | reference (no cache) | rebuild / cold | rebuild = reference |',
+      '|---|---|---|---|---|---:|---|',
+      ...rows,
+      '',
+    ]);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[2] === '--write') await writeOurs(process.argv[3]!, process.argv[4]!, process.argv[5]);
+else await main();

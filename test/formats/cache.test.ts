@@ -1,0 +1,51 @@
+/**
+ * --cache end to end: the iso and the kexec tarball built with a warm cache are byte for
+ * byte the same file as a cold build without it (their squashfs's blocks come from the
+ * cache, and every one is found), and the cold build with the cache is the same again.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CLI, EXAMPLE_NIXPKGS, exampleConfiguration } from '../helpers/example.js';
+import { run, tempDir } from '../helpers/run.js';
+
+const work = tempDir('cache-formats');
+after(() => work.remove());
+
+function sha256(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+/** Builds three times: without the cache, with an empty one, with the warm one; returns the images' sha256 and the warm build's stderr. */
+function threeBuilds(name: string, source: readonly string[], format: string): { sums: string[]; warm: string } {
+  const cache = join(work.path, `${name}-cache`);
+  const build = (out: string, extra: readonly string[]): { path: string; stderr: string } => {
+    const result = run('node', [CLI, ...source, '-f', format, '-o', join(work.path, `${name}-${out}`), ...extra]);
+    assert.equal(result.status, 0, result.stderr);
+    return { path: result.stdout.trim(), stderr: result.stderr };
+  };
+  const plain = build('plain', []);
+  const cold = build('cold', ['--cache', cache]);
+  assert.match(cold.stderr, /\nnixos-generate: cache: 0 of [1-9][0-9]* compressed units reused from /);
+  const warm = build('warm', ['--cache', cache]);
+  return { sums: [plain, cold, warm].map((b) => sha256(b.path)), warm: warm.stderr };
+}
+
+test('iso: a warm cache gives the bytes of a cold build without it, every squashfs block from the cache', () => {
+  const configuration = exampleConfiguration(work.path, 'iso', 'cache-iso', '');
+  const { sums, warm } = threeBuilds('iso', ['-c', configuration, '-I', `nixpkgs=${EXAMPLE_NIXPKGS}`], 'iso');
+  assert.deepEqual(sums, [sums[0], sums[0], sums[0]]);
+  const reused = /\nnixos-generate: cache: ([0-9]+) of ([0-9]+) compressed units reused from /.exec(warm);
+  assert.ok(reused !== null && reused[1] === reused[2] && Number(reused[1]) > 0, warm);
+  assert.doesNotMatch(warm, /warning/);
+});
+
+test('kexec: a warm cache gives the bytes of a cold build without it, every squashfs block from the cache', () => {
+  const configuration = exampleConfiguration(work.path, 'kexec', 'cache-kexec', '');
+  const { sums, warm } = threeBuilds('kexec', ['-c', configuration, '-I', `nixpkgs=${EXAMPLE_NIXPKGS}`], 'kexec');
+  assert.deepEqual(sums, [sums[0], sums[0], sums[0]]);
+  const reused = /\nnixos-generate: cache: ([0-9]+) of ([0-9]+) compressed units reused from /.exec(warm);
+  assert.ok(reused !== null && reused[1] === reused[2] && Number(reused[1]) > 0, warm);
+});

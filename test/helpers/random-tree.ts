@@ -453,7 +453,10 @@ export type MetadataListing = Map<string, { readonly mode: number; readonly inod
 /** Compares permission bits (all of them) and hard-link groups with a tool's listing. */
 export function compareMetadata(expected: Map<string, SnapshotEntry>, listing: MetadataListing, limit = 10): string[] {
   const problems: string[] = [];
-  const inodeOf = new Map<string, string>();
+  // Hard links both ways: a source file's names share one image inode, and an image inode
+  // holds one source file.
+  const imageInodeOf = new Map<string, string>();
+  const sourceInodeOf = new Map<string, string>();
   for (const [path, want] of expected) {
     if (problems.length >= limit) break;
     if (path === '') continue;
@@ -463,26 +466,13 @@ export function compareMetadata(expected: Map<string, SnapshotEntry>, listing: M
       continue;
     }
     if (want.type !== 'symlink' && (got.mode & 0o7777) !== want.mode) problems.push(`${showPath(path)} is listed with mode ${(got.mode & 0o7777).toString(8)}, expected ${want.mode.toString(8)}`);
-    if (want.type === 'file') {
-      const seen = inodeOf.get(want.inode);
-      if (seen === undefined) inodeOf.set(want.inode, got.inode);
-      else if (seen !== got.inode) problems.push(`${showPath(path)} is not the same inode as its hard links`);
-    }
+    if (want.type !== 'file') continue;
+    const image = imageInodeOf.get(want.inode) ?? got.inode;
+    imageInodeOf.set(want.inode, image);
+    if (image !== got.inode) problems.push(`${showPath(path)} is not the same inode as its hard links`);
+    const source = sourceInodeOf.get(got.inode) ?? want.inode;
+    sourceInodeOf.set(got.inode, source);
+    if (source !== want.inode) problems.push(`separate files share inode ${got.inode} in the image`);
   }
-  const sourceInodes = new Set<string>();
-  for (const [path, want] of expected) {
-    if (want.type !== 'file' || path === '') continue;
-    const got = listing.get(path);
-    if (got === undefined) continue;
-    const key = `${want.inode}>${got.inode}`;
-    sourceInodes.add(key);
-  }
-  const imageToSource = new Map<string, string>();
-  for (const key of sourceInodes) {
-    const [source, image] = key.split('>') as [string, string];
-    const other = imageToSource.get(image);
-    if (other !== undefined && other !== source && problems.length < limit) problems.push(`separate files share inode ${image} in the image`);
-    imageToSource.set(image, source);
-  }
-  return problems;
+  return problems.slice(0, limit);
 }

@@ -10,7 +10,6 @@ import { writeCpio } from '../../src/archive/cpio.js';
 import { TarWriter } from '../../src/archive/tar.js';
 import { addTree } from '../../src/archive/tree-tar.js';
 import { ImageError } from '../../src/core/errors.js';
-import { OutputFile } from '../../src/core/output-file.js';
 import { outputFileSink } from '../../src/core/sink.js';
 import { writeRaw } from '../../src/container/raw.js';
 import { buildExt4 } from '../../src/fs/ext4/index.js';
@@ -48,8 +47,8 @@ export interface RoundTripWriter {
 }
 
 /** Runs a reference tool; a failure is a problem line with its output's tail. */
-function tool(problems: string[], command: string, args: readonly string[], env?: NodeJS.ProcessEnv): string {
-  const result = run(command, args, env === undefined ? {} : { env });
+function tool(problems: string[], command: string, args: readonly string[], options: Parameters<typeof run>[2] = {}): string {
+  const result = run(command, args, options);
   const output = `${result.stdout}${result.stderr}`;
   if (result.status !== 0) problems.push(`${command} ${args[0] ?? ''} exited ${result.status}: ${output.trim().split('\n').slice(-5).join(' | ')}`);
   return output;
@@ -154,14 +153,9 @@ const iso9660: RoundTripWriter = {
   // osirrox restores modes; hard links become copies unless AAIP records them.
   compare: { modeMask: 0o7777, hardLinks: false },
   roundTrip: async (tree, image, into) => {
-    const out = OutputFile.create(image);
-    try {
+    await writeTo(image, async (out) => {
       await writeIso(tree, out, { volumeId: 'RANDOM', mtime: EPOCH });
-      out.commit();
-    } catch (error) {
-      out.abort();
-      throw error;
-    }
+    });
     const problems: string[] = [];
     const report = tool(problems, 'xorriso', ['-indev', image, '-check_media', '--']);
     if (!/Media checks :\s+lba ,\s+size , quality\s*\n\s*Media region :\s+0 ,\s+\d+ , \+ good/m.test(report)) problems.push(`xorriso -check_media: ${report.trim().split('\n').slice(-3).join(' | ')}`);
@@ -203,8 +197,7 @@ const cpio: RoundTripWriter = {
     });
     const problems: string[] = [];
     mkdirSync(into);
-    const result = run('bash', ['-c', 'cd "$1" && cpio -idm --quiet --no-absolute-filenames -F "$2"', 'cpio', into, image]);
-    if (result.status !== 0) problems.push(`cpio -i exited ${result.status}: ${result.stderr.trim().split('\n').slice(-5).join(' | ')}`);
+    tool(problems, 'cpio', ['-idm', '--quiet', '--no-absolute-filenames', '-F', image], { cwd: into });
     return { problems, settings: '' };
   },
 };
@@ -237,7 +230,7 @@ const fat: RoundTripWriter = {
     const fsck = tool(problems, 'fsck.fat', ['-n', image]);
     if (/differ|wrong|orphan|bad|invalid|duplicate|share clusters|dirty/i.test(fsck)) problems.push(`fsck.fat reported: ${fsck.trim().split('\n').slice(-5).join(' | ')}`);
     mkdirSync(into);
-    tool(problems, 'mcopy', ['-s', '-n', '-i', image, '::/*', `${into}/`], MTOOLS_ENV);
+    tool(problems, 'mcopy', ['-s', '-n', '-i', image, '::/*', `${into}/`], { env: MTOOLS_ENV });
     return { problems, settings: `FAT${fatType ?? ' (size default)'}, ${sizeBytes / MiB} MiB` };
   },
 };
@@ -260,11 +253,12 @@ export async function roundTripSeed(writer: RoundTripWriter, seed: number, work:
   const tree = lazyHostTree(source, { maxTime: EPOCH, uid: 0, gid: 0 }) as DirNode;
   const into = join(work, 'extracted');
   // The writer's settings are drawn from their own stream, so a tree does not depend on them.
-  const { problems, settings, extracted } = await writer.roundTrip(tree, join(work, `image.${writer.name}`), into, new Random(seed ^ 0x9e3779b9));
+  const image = join(work, `image.${writer.name}`);
+  const { problems, settings, extracted } = await writer.roundTrip(tree, image, into, new Random(seed ^ 0x9e3779b9));
   if (problems.length === 0) {
     const expected = snapshotBytes(source);
     problems.push(...compareSnapshots(expected, snapshotBytes(extracted ?? into), writer.compare));
-    if (problems.length === 0 && writer.listMetadata !== undefined) problems.push(...compareMetadata(expected, writer.listMetadata(join(work, `image.${writer.name}`))));
+    if (problems.length === 0 && writer.listMetadata !== undefined) problems.push(...compareMetadata(expected, writer.listMetadata(image)));
   }
   return { writer: writer.name, seed, summary, settings, problems };
 }

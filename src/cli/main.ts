@@ -10,7 +10,7 @@ import { basename, join, resolve } from 'node:path';
 import { ImageError, InterruptedError, UsageError } from '../core/errors.js';
 import { abortAllOutputs } from '../core/output-file.js';
 import { epochFromEnvironment } from '../core/reproducible.js';
-import { clearUnitCache, DEFAULT_CACHE_BYTES, defaultCacheDirectory, UnitCache } from '../core/unit-cache.js';
+import { clearUnitCache, DEFAULT_CACHE_BYTES, UnitCache } from '../core/unit-cache.js';
 import { buildImage, type BuiltImageFiles } from '../formats/build.js';
 import { bootFirmware } from '../formats/firmware.js';
 import { isKexecFormat, isLiveFormat, isSdFormat, isTarballFormat, isVmFormat, type AnyFormatDefinition } from '../formats/format.js';
@@ -95,9 +95,14 @@ function configurationSource(options: CliOptions, env: NodeJS.ProcessEnv): Confi
   return { kind: 'file', path };
 }
 
+/** `$XDG_CACHE_HOME/nixos-generate` (default `~/.cache`): default images and the unit cache. */
+function cacheHome(env: NodeJS.ProcessEnv): string {
+  const base = env['XDG_CACHE_HOME'] !== undefined && env['XDG_CACHE_HOME'] !== '' ? env['XDG_CACHE_HOME'] : join(homedir(), '.cache');
+  return join(base, 'nixos-generate');
+}
+
 function defaultOutputDir(env: NodeJS.ProcessEnv, toplevel: string, label: string): string {
-  const cache = env['XDG_CACHE_HOME'] !== undefined && env['XDG_CACHE_HOME'] !== '' ? env['XDG_CACHE_HOME'] : join(homedir(), '.cache');
-  return join(cache, 'nixos-generate', basename(toplevel), label);
+  return join(cacheHome(env), basename(toplevel), label);
 }
 
 /** An image written by this run. */
@@ -292,7 +297,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   const display = progressDisplay(io.stderr, io.env);
   let cache: UnitCache | undefined;
   try {
-    const cacheDirectory = resolve(options.cache ?? defaultCacheDirectory(io.env));
+    const cacheDirectory = resolve(options.cache ?? join(cacheHome(io.env), 'unit-cache'));
     if (options.cacheClear) {
       clearCache(cacheDirectory);
       if (options.formats.length === 0 && options.formatPath === undefined && options.plan === undefined && !options.run) return 0;

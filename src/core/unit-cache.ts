@@ -16,7 +16,6 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 
 export type CachedUnit =
@@ -41,12 +40,6 @@ const KIND = { compressed: 1, stored: 2 } as const;
 const HEADER = 8 + 4 + 4 + 32 + 32;
 /** Temporary files older than this were left by a build that died; eviction removes them. */
 const STALE_TEMPORARY_MS = 3600_000;
-
-/** `$XDG_CACHE_HOME/nixos-generate/unit-cache` (default `~/.cache`). */
-export function defaultCacheDirectory(env: NodeJS.ProcessEnv): string {
-  const base = env['XDG_CACHE_HOME'] !== undefined && env['XDG_CACHE_HOME'] !== '' ? env['XDG_CACHE_HOME'] : join(homedir(), '.cache');
-  return join(base, 'nixos-generate', 'unit-cache');
-}
 
 /** Removes every entry (and temporary file) of the cache in `directory`; what else is there stays. */
 export function clearUnitCache(directory: string): void {

@@ -67,6 +67,8 @@ const S_IFDIR = 0o040000;
 const S_IFREG = 0o100000;
 const S_IFLNK = 0o120000;
 const MIB_BLOCKS = (1 << 20) / BLOCK_SIZE;
+/** Inode records per inode-table segment: 1 MiB (a multiple of the records per block). */
+const INODE_TABLE_CHUNK = (1 << 20) / INODE_SIZE;
 
 /** Where one inode's blocks go. */
 interface Placement {
@@ -409,11 +411,11 @@ function emit(inventory: Inventory, allocation: Allocation, blocks: number, opti
     // walk of their own, in inode order, as the tables are written group by group.
     const inodeWalk = placedItems(inventory, allocation, blocks);
     let pending = inodeWalk.next();
-    const inodeTable = (g: number): Uint8Array => {
-      const used = inodesUsedIn(g);
-      const out = new Uint8Array(Math.ceil((used * INODE_SIZE) / BLOCK_SIZE) * BLOCK_SIZE);
-      for (let i = 0; i < used; i++) {
-        const ino = g * ipg + i + 1;
+    // Records [first, first + count) of group g's table; called in disk order.
+    const inodeTableChunk = (g: number, first: number, count: number): Uint8Array => {
+      const out = new Uint8Array(Math.ceil((count * INODE_SIZE) / BLOCK_SIZE) * BLOCK_SIZE);
+      for (let i = 0; i < count; i++) {
+        const ino = g * ipg + first + i + 1;
         let fields: InodeFields | undefined;
         if (ino === JOURNAL_INO) {
           fields = journalFields();
@@ -431,8 +433,14 @@ function emit(inventory: Inventory, allocation: Allocation, blocks: number, opti
       const meta = geometry.group[g]!;
       metadata.push(lazySegment(at(meta.blockBitmap), BLOCK_SIZE, () => blockBitmap(g)));
       metadata.push(lazySegment(at(meta.inodeBitmap), BLOCK_SIZE, () => inodeBitmap(g)));
+      // A group's table can be several MiB: it is produced a chunk at a time so the
+      // peak memory does not grow with the inodes per group.
       const used = inodesUsedIn(g);
-      if (used > 0) metadata.push(lazySegment(at(meta.inodeTable), Math.ceil((used * INODE_SIZE) / BLOCK_SIZE) * BLOCK_SIZE, () => inodeTable(g)));
+      for (let first = 0; first < used; first += INODE_TABLE_CHUNK) {
+        const count = Math.min(INODE_TABLE_CHUNK, used - first);
+        const bytes = Math.ceil((count * INODE_SIZE) / BLOCK_SIZE) * BLOCK_SIZE;
+        metadata.push(lazySegment(at(meta.inodeTable) + first * INODE_SIZE, bytes, () => inodeTableChunk(g, first, count)));
+      }
     }
     metadata.sort((a, b) => a.offset - b.offset);
 

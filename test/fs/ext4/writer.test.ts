@@ -5,7 +5,7 @@ import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, 
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildExt4, ext4MinimumBytes, Ext4TooSmallError } from '../../../src/fs/ext4/index.js';
-import { dir, lazyHostTree, scanHostTree, type DirNode } from '../../../src/fs/tree.js';
+import { dir, fileFromBytes, lazyHostTree, scanHostTree, type DirNode, type TreeNode } from '../../../src/fs/tree.js';
 import { writeRaw } from '../../../src/container/raw.js';
 import { readAll, type BlockImage } from '../../../src/core/block-image.js';
 import { writeTo } from '../../helpers/output.js';
@@ -249,6 +249,25 @@ test('a directory with more than 65,000 subdirectories (dir_nlink): e2fsck -fn p
     assert.match(runOk('debugfs', ['-R', 'stat /many', image]).stdout, /Links: 1\b/);
     assert.match(runOk('dumpe2fs', ['-h', image]).stdout, /Filesystem features:.*dir_nlink/);
     assert.match(runOk('debugfs', ['-R', 'stat /many/d65009', image]).stdout, /Type: directory/);
+  } finally {
+    tmp.remove();
+  }
+});
+
+test('a group\'s inode table of several MiB is made 1 MiB at a time, and e2fsck -fn passes', async () => {
+  const tmp = tempDir('ext4-inode-chunks');
+  try {
+    const meta = { permissions: 0o644, uid: 0, gid: 0, mtime: 1 };
+    const files = 30_000;
+    const root = dir({ ...meta, permissions: 0o755 }, Array.from({ length: files }, (_, i) => [`f${i}`, fileFromBytes(meta, `${i}`)] as [string, TreeNode]));
+    const fs = buildExt4(root, { label: 'nixos', uuid: '44444444-4444-4444-8888-888888888888', epoch: 1 });
+    const lazy = [...fs.image.segments()].filter((s) => s.source.kind === 'lazy');
+    assert.ok(fs.inodes > files);
+    assert.ok(lazy.every((s) => s.length <= 1 << 20), `a lazy segment of ${Math.max(...lazy.map((s) => s.length))} bytes`);
+    const image = join(tmp.path, 'fs.img');
+    await writeImage(fs.image, image);
+    assertFsckClean(image);
+    assert.match(runOk('debugfs', ['-R', `cat /f${files - 1}`, image]).stdout, new RegExp(`^${files - 1}$`));
   } finally {
     tmp.remove();
   }

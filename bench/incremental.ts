@@ -25,7 +25,7 @@ import { isKexecPlan, parsePlanJson } from '../src/plan/index.js';
 
 const FORMATS = ['iso', 'kexec'] as const;
 
-/** Child mode: build a plan's image into a directory, as the CLI would; prints the cache's hits and misses. */
+/** Child mode: build a plan's image into a directory, as the CLI would; prints what the cache gave (UnitCache.reuse). */
 async function writeOurs(planFile: string, outputDir: string, cacheDir: string | undefined): Promise<void> {
   const plan = parsePlanJson(readFileSync(planFile, 'utf8'), planFile);
   const roots = isKexecPlan(plan) ? plan.kexec.storeContents : [plan.toplevel];
@@ -35,7 +35,7 @@ async function writeOurs(planFile: string, outputDir: string, cacheDir: string |
   const cache = cacheDir === undefined ? undefined : new UnitCache({ directory: cacheDir, maxBytes: DEFAULT_CACHE_BYTES, warn: (line) => process.stderr.write(`${line}\n`) });
   await buildImage({ plan, closure, ...(scriptInputsClosure === undefined ? {} : { scriptInputsClosure }), scope, outputDir, epoch: 1, cache });
   cache?.close();
-  process.stdout.write(JSON.stringify({ hits: cache?.hits ?? 0, misses: cache?.misses ?? 0 }));
+  process.stdout.write(JSON.stringify(cache?.reuse() ?? { paths: { placed: 0, total: 0 }, units: { hits: 0, total: 0 } }));
 }
 
 /** The configuration: the example system, the payload, and the changing store path of `changedMiB` random bytes. */
@@ -63,9 +63,14 @@ function planFor(format: string, configurationFile: string): string {
   return result.stdout.trim().split('\n').at(-1)!;
 }
 
+type Reuse = ReturnType<UnitCache['reuse']>;
+
+function describe({ paths, units }: Reuse): string {
+  return `${paths.placed} of ${paths.total} store paths placed whole, ${units.hits} of ${units.total} units reused`;
+}
+
 interface Run extends Measurement {
-  readonly hits: number;
-  readonly misses: number;
+  readonly reuse: Reuse;
 }
 
 /** One build of ours under GNU time. */
@@ -74,8 +79,7 @@ function timedWrite(planFile: string, outputDir: string, cacheDir: string | unde
   const result = spawnSync('/usr/bin/time', ['-f', '%e %M', 'node', ...args], { encoding: 'utf8', maxBuffer: 1 << 30 });
   if (result.status !== 0) throw new Error(`a build of ${planFile} failed:\n${result.stderr}`);
   const [seconds, kib] = result.stderr.trim().split('\n').at(-1)!.split(' ');
-  const { hits, misses } = JSON.parse(result.stdout) as { hits: number; misses: number };
-  return { seconds: Number(seconds), peakKiB: Number(kib), hits, misses };
+  return { seconds: Number(seconds), peakKiB: Number(kib), reuse: JSON.parse(result.stdout) as Reuse };
 }
 
 function sha256(path: string): string {
@@ -98,7 +102,7 @@ async function main(): Promise<void> {
         const dir = join(work, `${format}-${name}`);
         freshOutput(join(dir, fileName));
         const run = timedWrite(plan, dir, cacheDir);
-        process.stderr.write(`${format} ${name}: ${run.seconds} s, ${run.hits} hits, ${run.misses} misses\n`);
+        process.stderr.write(`${format} ${name}: ${run.seconds} s, ${describe(run.reuse)}\n`);
         return { ...run, image: join(dir, fileName) };
       };
       const cold = build(before, 'cold', undefined);
@@ -108,7 +112,7 @@ async function main(): Promise<void> {
       if (sha256(warm.image) !== sha256(reference.image)) throw new Error(`${format}: the rebuild with the cache differs from a build without it`);
       const cacheMiB = spawnSync('du', ['-sm', cache], { encoding: 'utf8' }).stdout.split('\t')[0];
       const mib = (image: string): string => (statSync(image).size / (1 << 20)).toFixed(1);
-      rows.push(`| ${format} | ${cold.seconds.toFixed(2)} s (${mib(cold.image)} MiB) | ${filling.seconds.toFixed(2)} s (${(filling.seconds / cold.seconds).toFixed(2)}x), cache ${cacheMiB} MiB | ${warm.seconds.toFixed(2)} s, ${warm.hits} of ${warm.hits + warm.misses} units reused | ${reference.seconds.toFixed(2)} s | **${(warm.seconds / cold.seconds).toFixed(2)}x** | yes |`);
+      rows.push(`| ${format} | ${cold.seconds.toFixed(2)} s (${mib(cold.image)} MiB) | ${filling.seconds.toFixed(2)} s (${(filling.seconds / cold.seconds).toFixed(2)}x), cache ${cacheMiB} MiB | ${warm.seconds.toFixed(2)} s, ${describe(warm.reuse)} | ${reference.seconds.toFixed(2)} s | **${(warm.seconds / cold.seconds).toFixed(2)}x** | yes |`);
       for (const name of ['cold', 'filling', 'warm', 'reference']) rmSync(join(work, `${format}-${name}`), { recursive: true, force: true });
     }
     writeResults('incremental', [

@@ -245,6 +245,13 @@ function checkRunnable(jobs: readonly Job[]): void {
   }
 }
 
+/** What the cache gave this run, for stderr: store paths placed whole (when any were looked up), units reused. */
+function reuseLine(cache: UnitCache): string {
+  const { paths, units } = cache.reuse();
+  const unitPart = `${units.hits} of ${units.total} compressed units reused`;
+  return paths.total === 0 ? unitPart : `${paths.placed} of ${paths.total} store paths placed whole, ${unitPart}`;
+}
+
 function clearCache(directory: string): void {
   try {
     clearUnitCache(directory);
@@ -309,7 +316,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     }
     const built = await generate(jobs, options, io, display, controller.signal, cache);
     if (cache !== undefined) {
-      io.stderr.write(`nixos-generate: cache: ${cache.hits} of ${cache.hits + cache.misses} compressed units reused from ${cache.directory}\n`);
+      io.stderr.write(`nixos-generate: cache: ${reuseLine(cache)} from ${cache.directory}\n`);
     }
     io.stderr.write(summaryLines(built.map((b) => ({ label: b.job.label, image: b.files.image, milliseconds: b.milliseconds }))));
     if (options.json) {

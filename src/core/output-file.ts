@@ -4,7 +4,7 @@
  * leaves a partial image at the output path. An output can hash itself as it is written
  * (src/core/file-digest.ts), for SHA256SUMS and --json.
  */
-import { closeSync, ftruncateSync, openSync, renameSync, rmSync, statfsSync, statSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, openSync, readSync, renameSync, rmSync, statfsSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { ImageError } from './errors.js';
 import { InOrderDigest, type FileDigest } from './file-digest.js';
@@ -66,6 +66,20 @@ export class OutputFile {
     }
     this.written += data.length;
     this.digest?.written(position, data);
+  }
+
+  /** Reads back `length` bytes written at `position` into `into` (a cache keeps what was written). */
+  readAt(position: number, into: Uint8Array, length: number): void {
+    let done = 0;
+    try {
+      while (done < length) {
+        const n = readSync(this.fd, into, done, length - done, position + done);
+        if (n === 0) into.fill(0, done, length); // a hole at the end: zeros
+        done = n === 0 ? length : done + n;
+      }
+    } catch (error) {
+      throw new ImageError('output.read', `Cannot read back "${this.temporaryPath}": ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { hint: 'check the disk' });
+    }
   }
 
   /** A failed write as one line; a full filesystem says how much was free and how much of the image it took. */

@@ -13,10 +13,14 @@
  *   wrote entries closes the cache, the oldest go until the cache fits its size.
  * - A failing write (disk full, read-only, no permission) turns writing off for the rest of
  *   the run with one note: the cache never fails a build.
+ * - A large entry (a store path's whole data area, hundreds of MiB) is written and read in
+ *   chunks, never held whole: each chunk carries a CRC-32 (a SHA-256 of a GiB would cost
+ *   more than the rebuild saves), and the header and the CRCs a SHA-256.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 
 export type CachedUnit =
   | { readonly kind: 'compressed'; readonly bytes: Uint8Array }
@@ -38,6 +42,26 @@ const MAGIC = Buffer.from('NGTSUNIT');
 const KIND = { compressed: 1, stored: 2 } as const;
 /** magic, kind (1 byte, 3 zero), payload length (u32), key (32), SHA-256 of all the rest (32). */
 const HEADER = 8 + 4 + 4 + 32 + 32;
+const LARGE_MAGIC = Buffer.from('NGTSLARG');
+/** magic, chunk size (u32), 4 zero bytes, payload length (u64), key (32). */
+const LARGE_HEADER = 8 + 4 + 4 + 8 + 32;
+export const LARGE_CHUNK = 1 << 20;
+/** The kinds a store path's record and its data area are looked up as. */
+export const STORE_PATH_KIND = 'store path';
+export const STORE_PATH_DATA_KIND = 'store path data';
+
+/** A large entry open for reading: its payload, read a chunk at a time and checked. */
+export interface LargeEntry {
+  readonly length: number;
+  /**
+   * Reads the payload's chunk `index` (LARGE_CHUNK bytes; the last one shorter) into the
+   * start of `into` and returns its length, or undefined when it fails its CRC (the entry is
+   * then reported as damaged; the caller rebuilds what it held).
+   */
+  readChunk(index: number, into: Uint8Array): number | undefined;
+  close(): void;
+}
+
 /** Temporary files older than this were left by a build that died; eviction removes them. */
 const STALE_TEMPORARY_MS = 3600_000;
 
@@ -52,6 +76,8 @@ export class UnitCache {
   /** Hits and misses by the kind of unit get() was told. */
   readonly byKind = new Map<string, { hits: number; misses: number }>();
   bytesWritten = 0;
+  /** Store paths whose whole data area was placed from a large entry (squashfs path units). */
+  pathsPlaced = 0;
   private writable = true;
   private damaged = 0;
   private readonly root: string;
@@ -101,6 +127,21 @@ export class UnitCache {
     return unit;
   }
 
+  /**
+   * What this run found: store paths placed whole of those looked up (kind 'store path'),
+   * and compressed units (every other kind but their data, 'store path data') reused.
+   */
+  reuse(): { paths: { placed: number; total: number }; units: { hits: number; total: number } } {
+    const paths = this.byKind.get(STORE_PATH_KIND);
+    const units = { hits: 0, total: 0 };
+    for (const [kind, counts] of this.byKind) {
+      if (kind === STORE_PATH_KIND || kind === STORE_PATH_DATA_KIND) continue;
+      units.hits += counts.hits;
+      units.total += counts.hits + counts.misses;
+    }
+    return { paths: { placed: this.pathsPlaced, total: paths === undefined ? 0 : paths.hits + paths.misses }, units };
+  }
+
   /** Stores `unit` under `key`; never throws. */
   put(key: Buffer, unit: CachedUnit): void {
     if (!this.writable) return;
@@ -126,6 +167,133 @@ export class UnitCache {
       try { unlinkSync(temporary); } catch { /* never written */ }
       this.options.warn(`nixos-generate: warning: cannot write to the cache "${this.options.directory}": ${(error as NodeJS.ErrnoException).code ?? String(error)}; the build goes on without adding to it`);
     }
+  }
+
+  /**
+   * Stores a payload of `length` bytes under `key` without holding it: `fill` is asked for
+   * each chunk in order (`into` is LARGE_CHUNK bytes; fill its first `length`). Never throws
+   * for the cache's sake; what `fill` throws is thrown.
+   */
+  putLarge(key: Buffer, length: number, fill: (offset: number, into: Uint8Array, length: number) => void): void {
+    if (!this.writable) return;
+    const hex = key.toString('hex');
+    const shard = join(this.root, hex.slice(0, 2));
+    const temporary = join(shard, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
+    const chunks = Math.ceil(length / LARGE_CHUNK);
+    const header = Buffer.alloc(LARGE_HEADER);
+    LARGE_MAGIC.copy(header, 0);
+    header.writeUInt32LE(LARGE_CHUNK, 8);
+    header.writeBigUInt64LE(BigInt(length), 16);
+    key.copy(header, 24);
+    const trailer = Buffer.alloc(4 * chunks + 32);
+    const buffer = new Uint8Array(LARGE_CHUNK);
+    let fd = -1;
+    let filling = false;
+    try {
+      try {
+        this.ensureShard(shard);
+        fd = openSync(temporary, 'w');
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+        this.shards.delete(shard);
+        this.ensureShard(shard);
+        fd = openSync(temporary, 'w');
+      }
+      writeAll(fd, header, 0);
+      for (let i = 0; i < chunks; i++) {
+        const size = Math.min(LARGE_CHUNK, length - i * LARGE_CHUNK);
+        filling = true;
+        fill(i * LARGE_CHUNK, buffer, size);
+        filling = false;
+        const chunk = buffer.subarray(0, size);
+        trailer.writeUInt32LE(crc32(chunk), 4 * i);
+        writeAll(fd, chunk, LARGE_HEADER + i * LARGE_CHUNK);
+      }
+      largeDigest(header, trailer.subarray(0, 4 * chunks)).copy(trailer, 4 * chunks);
+      writeAll(fd, trailer, LARGE_HEADER + length);
+      closeSync(fd);
+      fd = -1;
+      renameSync(temporary, join(shard, hex.slice(2)));
+      this.bytesWritten += LARGE_HEADER + length + trailer.length;
+    } catch (error) {
+      if (fd >= 0) closeSync(fd);
+      try { unlinkSync(temporary); } catch { /* never written */ }
+      if (filling) throw error;
+      this.writable = false;
+      this.options.warn(`nixos-generate: warning: cannot write to the cache "${this.options.directory}": ${(error as NodeJS.ErrnoException).code ?? String(error)}; the build goes on without adding to it`);
+    }
+  }
+
+  /** The large entry under `key`, or undefined (absent or damaged); `kind` only counts. */
+  openLarge(key: Buffer, kind = 'unit'): LargeEntry | undefined {
+    const path = this.pathOf(key);
+    let counts = this.byKind.get(kind);
+    if (counts === undefined) this.byKind.set(kind, counts = { hits: 0, misses: 0 });
+    const miss = (damaged: boolean): undefined => {
+      if (damaged) this.reportDamaged(path);
+      this.misses++;
+      counts!.misses++;
+      return undefined;
+    };
+    let fd: number;
+    try {
+      fd = openSync(path, 'r');
+    } catch {
+      return miss(false);
+    }
+    const header = Buffer.alloc(LARGE_HEADER);
+    let length = 0;
+    let crcs: Buffer;
+    try {
+      const size = fstatSync(fd).size;
+      if (readSync(fd, header, 0, LARGE_HEADER, 0) !== LARGE_HEADER || !header.subarray(0, 8).equals(LARGE_MAGIC)
+        || header.readUInt32LE(8) !== LARGE_CHUNK || !header.subarray(24, 56).equals(key)) {
+        closeSync(fd);
+        return miss(true);
+      }
+      length = Number(header.readBigUInt64LE(16));
+      const chunks = Math.ceil(length / LARGE_CHUNK);
+      const trailer = Buffer.alloc(4 * chunks + 32);
+      if (size !== LARGE_HEADER + length + trailer.length || readSync(fd, trailer, 0, trailer.length, LARGE_HEADER + length) !== trailer.length
+        || !trailer.subarray(4 * chunks).equals(largeDigest(header, trailer.subarray(0, 4 * chunks)))) {
+        closeSync(fd);
+        return miss(true);
+      }
+      crcs = trailer.subarray(0, 4 * chunks);
+    } catch {
+      closeSync(fd);
+      return miss(true);
+    }
+    this.hits++;
+    counts.hits++;
+    try {
+      const now = new Date();
+      utimesSync(path, now, now);
+    } catch {
+      // As for get().
+    }
+    return {
+      length,
+      readChunk: (index, into) => {
+        const size = Math.min(LARGE_CHUNK, length - index * LARGE_CHUNK);
+        let got = 0;
+        try {
+          while (got < size) {
+            const n = readSync(fd, into, got, size - got, LARGE_HEADER + index * LARGE_CHUNK + got);
+            if (n === 0) break;
+            got += n;
+          }
+        } catch {
+          got = -1;
+        }
+        if (got !== size || crc32(into.subarray(0, size)) !== crcs.readUInt32LE(4 * index)) {
+          this.reportDamaged(path);
+          return undefined;
+        }
+        return size;
+      },
+      close: () => closeSync(fd),
+    };
   }
 
   /** Ends the run: reports damaged entries beyond the first, and evicts down to the size bound if this run added entries. */
@@ -215,6 +383,15 @@ function decodeEntry(entry: Buffer, key: Buffer): CachedUnit | undefined {
   if (entry[8] === KIND.stored && entry.length === HEADER) return { kind: 'stored' };
   if (entry[8] === KIND.compressed) return { kind: 'compressed', bytes: entry.subarray(HEADER) };
   return undefined;
+}
+
+function largeDigest(header: Buffer, crcs: Buffer): Buffer {
+  return createHash('sha256').update(header).update(crcs).digest();
+}
+
+function writeAll(fd: number, bytes: Uint8Array, position: number): void {
+  let done = 0;
+  while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done, position + done);
 }
 
 function entryChecksum(entry: Buffer): Buffer {

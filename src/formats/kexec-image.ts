@@ -88,7 +88,7 @@ export async function writeKexecImage(plan: KexecPlan, closures: KexecClosures, 
   try {
     // The squashfs of the system's closure.
     const squashfs = temporary('.kexec-squashfs.img');
-    await writeSquashfs(storeSquashfsTree(closures.system, epoch), squashfs, 0, { ...storeSquashfsOptions(kexec.squashfs, epoch), cache },
+    await writeSquashfs(storeSquashfsTree(closures.system, epoch), squashfs, 0, { ...storeSquashfsOptions(kexec.squashfs, epoch, closures.system), cache },
       withProgressTotal(control, closureBytes(closures.system)));
     await checkpoint(control);
 

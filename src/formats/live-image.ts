@@ -135,7 +135,7 @@ export async function writeLiveIso(plan: LivePlan, closure: SystemClosure, scope
     path: SQUASHFS_PATH,
     mode: 0o444,
     maxBytes: squashfsBound(closure),
-    write: async (file, start) => (await writeSquashfs(store, file, start, { ...storeSquashfsOptions(live.squashfs, epoch), cache }, squashfsControl)).bytes,
+    write: async (file, start) => (await writeSquashfs(store, file, start, { ...storeSquashfsOptions(live.squashfs, epoch, closure), cache }, squashfsControl)).bytes,
   }, control);
   return { system: bootspec.system };
 }

@@ -23,9 +23,13 @@ export function storeSquashfsTree(closure: SystemClosure, epoch: number): DirNod
   return root;
 }
 
-/** The squashfs writer's options for a plan's squashfs compression, dated `mtime`. */
-export function storeSquashfsOptions(compression: SquashfsCompressionPlan, mtime: number): SquashfsOptions {
+/**
+ * The squashfs writer's options for a plan's squashfs compression, dated `mtime`; each
+ * store path of `closure` is named by its NAR hash, so the cache can keep it whole.
+ */
+export function storeSquashfsOptions(compression: SquashfsCompressionPlan, mtime: number, closure: SystemClosure): SquashfsOptions {
   return {
+    rootIdentities: new Map(closure.registrations.map((r) => [r.path.slice(STORE_DIR.length + 1), `${r.narHash} ${r.narSize}`])),
     compression: compression.algorithm,
     ...(compression.level === null ? {} : { level: compression.level }),
     ...(compression.dictionarySize === undefined ? {} : { dictionarySize: compression.dictionarySize }),

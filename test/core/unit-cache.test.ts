@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { clearUnitCache, UnitCache } from '../../src/core/unit-cache.js';
+import { clearUnitCache, LARGE_CHUNK, UnitCache } from '../../src/core/unit-cache.js';
 import { runOk, tempDir } from '../helpers/run.js';
 
 function entryFiles(directory: string): string[] {
@@ -154,6 +154,77 @@ test('a full filesystem turns writing off with one note and never throws', () =>
     assert.match(warnings[0]!, /^nixos-generate: warning: cannot write to the cache ".*": ENOSPC; the build goes on without adding to it$/);
     assert.deepEqual(entryFiles(mount).filter((f) => f.includes('.tmp-')), [], 'the torn temporary file is removed');
     assert.ok(cache.bytesWritten > 0 && cache.bytesWritten < 1 << 20);
+  } finally {
+    runOk('umount', [mount]);
+    tmp.remove();
+  }
+});
+
+/** A large entry's payload read back chunk by chunk, or undefined at the first damaged chunk. */
+function readLarge(cache: UnitCache, k: Buffer): Uint8Array | undefined | 'absent' {
+  const entry = cache.openLarge(k);
+  if (entry === undefined) return 'absent';
+  try {
+    const out = new Uint8Array(entry.length);
+    const chunk = new Uint8Array(LARGE_CHUNK);
+    for (let index = 0, at = 0; at < entry.length; index++) {
+      const size = entry.readChunk(index, chunk);
+      if (size === undefined) return undefined;
+      out.set(chunk.subarray(0, size), at);
+      at += size;
+    }
+    return out;
+  } finally {
+    entry.close();
+  }
+}
+
+test('a large entry is written and read a chunk at a time, and a damaged chunk or header is caught', () => {
+  const tmp = tempDir('unit-cache');
+  try {
+    const { cache, warnings } = open(tmp.path);
+    const payload = bytes(2 * LARGE_CHUNK + 12_345, 5);
+    const fills: number[] = [];
+    cache.putLarge(key(1), payload.length, (offset, into, length) => {
+      fills.push(length);
+      into.set(payload.subarray(offset, offset + length));
+    });
+    assert.deepEqual(fills, [LARGE_CHUNK, LARGE_CHUNK, 12_345], 'never more than a chunk at a time');
+    cache.putLarge(key(2), 0, () => assert.fail('an empty payload has no chunk'));
+    assert.deepEqual(readLarge(cache, key(1)), payload);
+    assert.deepEqual(readLarge(cache, key(2)), new Uint8Array(0));
+    assert.equal(readLarge(cache, key(3)), 'absent');
+    const [file] = entryFiles(tmp.path).filter((f) => readFileSync(f).length > 2 * LARGE_CHUNK);
+    const damaged = readFileSync(file!);
+    damaged[56 + LARGE_CHUNK + 7]! ^= 0x10;
+    writeFileSync(file!, damaged);
+    assert.equal(readLarge(cache, key(1)), undefined, 'the second chunk fails its CRC');
+    damaged[56 + LARGE_CHUNK + 7]! ^= 0x10;
+    damaged[20]! ^= 0x01;
+    writeFileSync(file!, damaged);
+    assert.equal(readLarge(cache, key(1)), 'absent', 'a header that does not match its digest');
+    assert.equal(warnings.length, 1, 'reported once');
+    assert.match(warnings[0]!, /damaged cache entry/);
+  } finally {
+    tmp.remove();
+  }
+});
+
+test('a large entry on a full filesystem turns writing off with one note; what its producer throws is thrown', () => {
+  const tmp = tempDir('unit-cache');
+  const mount = join(tmp.path, 'small');
+  mkdirSync(mount);
+  runOk('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mount]);
+  try {
+    const { cache, warnings } = open(mount);
+    cache.putLarge(key(1), 3 * LARGE_CHUNK, (_offset, into, length) => into.fill(7, 0, length));
+    assert.equal(warnings.length, 1, warnings.join('\n'));
+    assert.match(warnings[0]!, /: ENOSPC; the build goes on without adding to it$/);
+    assert.deepEqual(entryFiles(mount), [], 'the torn temporary file is removed');
+    const other = open(tmp.path);
+    assert.throws(() => other.cache.putLarge(key(2), 10, () => { throw new Error('cannot read the output back'); }), /cannot read the output back/);
+    assert.deepEqual(other.warnings, []);
+    assert.deepEqual(entryFiles(tmp.path).filter((f) => f.includes('.tmp-')), []);
   } finally {
     runOk('umount', [mount]);
     tmp.remove();

@@ -1,7 +1,8 @@
 /**
  * --cache end to end: the iso and the kexec tarball built with a warm cache are byte for
- * byte the same file as a cold build without it (their squashfs's blocks come from the
- * cache, and every one is found), and the cold build with the cache is the same again.
+ * byte the same file as a cold build without it (every store path of their squashfs is
+ * placed whole from the cache, every other unit found), and the cold build with the cache
+ * is the same again.
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -28,24 +29,28 @@ function threeBuilds(name: string, source: readonly string[], format: string): {
   };
   const plain = build('plain', []);
   const cold = build('cold', ['--cache', cache]);
-  assert.match(cold.stderr, /\nnixos-generate: cache: 0 of [1-9][0-9]* compressed units reused from /);
+  assert.match(cold.stderr, /\nnixos-generate: cache: 0 of [1-9][0-9]* store paths placed whole, 0 of [1-9][0-9]* compressed units reused from /);
   const warm = build('warm', ['--cache', cache]);
   return { sums: [plain, cold, warm].map((b) => sha256(b.path)), warm: warm.stderr };
 }
 
-test('iso: a warm cache gives the bytes of a cold build without it, every squashfs block from the cache', () => {
+/** Every store path placed whole from the cache, and every other unit (metadata, the registration) found. */
+function assertAllReused(stderr: string): void {
+  const reused = /\nnixos-generate: cache: ([0-9]+) of ([0-9]+) store paths placed whole, ([0-9]+) of ([0-9]+) compressed units reused from /.exec(stderr);
+  assert.ok(reused !== null && reused[1] === reused[2] && Number(reused[1]) > 0 && reused[3] === reused[4] && Number(reused[3]) > 0, stderr);
+}
+
+test('iso: a warm cache gives the bytes of a cold build without it, every store path placed whole from the cache', () => {
   const configuration = exampleConfiguration(work.path, 'iso', 'cache-iso', '');
   const { sums, warm } = threeBuilds('iso', ['-c', configuration, '-I', `nixpkgs=${EXAMPLE_NIXPKGS}`], 'iso');
   assert.deepEqual(sums, [sums[0], sums[0], sums[0]]);
-  const reused = /\nnixos-generate: cache: ([0-9]+) of ([0-9]+) compressed units reused from /.exec(warm);
-  assert.ok(reused !== null && reused[1] === reused[2] && Number(reused[1]) > 0, warm);
+  assertAllReused(warm);
   assert.doesNotMatch(warm, /warning/);
 });
 
-test('kexec: a warm cache gives the bytes of a cold build without it, every squashfs block from the cache', () => {
+test('kexec: a warm cache gives the bytes of a cold build without it, every store path placed whole from the cache', () => {
   const configuration = exampleConfiguration(work.path, 'kexec', 'cache-kexec', '');
   const { sums, warm } = threeBuilds('kexec', ['-c', configuration, '-I', `nixpkgs=${EXAMPLE_NIXPKGS}`], 'kexec');
   assert.deepEqual(sums, [sums[0], sums[0], sums[0]]);
-  const reused = /\nnixos-generate: cache: ([0-9]+) of ([0-9]+) compressed units reused from /.exec(warm);
-  assert.ok(reused !== null && reused[1] === reused[2] && Number(reused[1]) > 0, warm);
+  assertAllReused(warm);
 });

@@ -161,7 +161,7 @@ export function compressBlockSync(codec: BlockCodec, input: Uint8Array): Uint8Ar
  * key: the codec and its settings, the encoders' versions, and this writer's rules (the
  * level-1 trial), named by the version at the front; change it when a rule changes.
  */
-export function blockCacheSettings(codec: BlockCodec, length: number, kind: 'data' | 'metadata' = 'data'): string {
+export function blockCacheSettings(codec: BlockCodec, length: number, kind: 'data' | 'metadata' | 'path' = 'data'): string {
   const encoder = codec.name === 'xz' ? `lzma ${lzmaVersion()}` : codec.name === 'lz4' ? 'lz4.ts 1' : `zstd ${process.versions.zstd} zlib ${process.versions.zlib}`;
   return `squashfs-${kind} 1 ${codec.name} level ${codec.level} dictionary ${codec.dictionarySize ?? 0} length ${length} ${encoder}`;
 }

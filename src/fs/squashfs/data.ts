@@ -19,7 +19,7 @@ import { closeSync, readSync } from 'node:fs';
 import { ImageError } from '../../core/errors.js';
 import { openListedFile } from '../../core/listed-file.js';
 import type { OutputFile } from '../../core/output-file.js';
-import { UnitCache } from '../../core/unit-cache.js';
+import { LARGE_CHUNK, UnitCache } from '../../core/unit-cache.js';
 import type { FileNode } from '../tree.js';
 import { BlockPool } from './block-pool.js';
 import { blockCacheSettings, type BlockCodec } from './codec.js';
@@ -41,8 +41,18 @@ type Action = () => void;
 
 const DIGEST = 32;
 
+/** A unit of the data area (one store path) being written: where it starts, once known. */
+export interface UnitMark {
+  start: number;
+  readonly firstOrdinal: number;
+  readonly firstFragment: number;
+}
+
+/** The chunk a placed unit is copied in (the cache's large-entry chunk). */
+const UNIT_CHUNK = LARGE_CHUNK;
+
 /** SHA-256 of each full block and of the tail, to find copies of a file. */
-interface ContentDigests {
+export interface ContentDigests {
   readonly blocks: Uint8Array;
   tail: Uint8Array | undefined;
 }
@@ -67,7 +77,10 @@ export class DataWriter {
   private readonly bySize = new Map<number, number[]>();
   /** Files stored so far by size and digests (contentKey). */
   private readonly byContent = new Map<string, number>();
+  /** Each file's digests (undefined for empty files), duplicates' too. */
   private readonly digests: (ContentDigests | undefined)[] = [];
+  /** Ordinals of files stored as a copy of an earlier one. */
+  private readonly duplicates = new Set<number>();
   private readonly zeros: Uint8Array;
   private readonly zeroDigest: Uint8Array;
   bytesRead = 0;
@@ -161,7 +174,8 @@ export class DataWriter {
         }));
         record.fragmentIndex = first.fragmentIndex;
         record.fragmentOffset = first.fragmentOffset;
-        this.digests.push(undefined);
+        this.digests.push(digests);
+        this.duplicates.add(ordinal);
         return ordinal;
       }
       await submitHeldBack(fullBlocks);
@@ -177,6 +191,101 @@ export class DataWriter {
     } finally {
       reader.close();
     }
+  }
+
+  /** The digests a file was stored under, and whether it was a copy of an earlier one (for units). */
+  fileContent(ordinal: number): { digests: ContentDigests | undefined; duplicate: boolean } {
+    return { digests: this.digests[ordinal], duplicate: this.duplicates.has(ordinal) };
+  }
+
+  /** Whether a file of this size and these digests is stored already (the next one would be a copy). */
+  hasContent(size: number, digests: ContentDigests): boolean {
+    return this.byContent.has(contentKey(size, digests));
+  }
+
+  /**
+   * Marks the start of a unit: `mark.start` is set to where its first block goes once the
+   * blocks before it are written. Call after endFragmentGroup.
+   */
+  async beginUnit(): Promise<UnitMark> {
+    const mark: UnitMark = { start: -1, firstOrdinal: this.files.length, firstFragment: this.fragments.length };
+    await this.enqueue(false, Promise.resolve(() => { mark.start = this.position; }));
+    return mark;
+  }
+
+  /**
+   * Ends a unit: once its last block is written, `done` gets its extent [start, end) of the
+   * data area and the end of its fragments in `fragments`.
+   */
+  async endUnit(mark: UnitMark, done: (start: number, end: number, fragmentsEnd: number) => void): Promise<void> {
+    await this.endFragmentGroup();
+    const fragmentsEnd = this.fragments.length;
+    await this.enqueue(false, Promise.resolve(() => done(mark.start, this.position, fragmentsEnd)));
+  }
+
+  /**
+   * Writes a unit's data area (read from the cache a chunk at a time) at the current
+   * position, once everything before it is written; returns where it went, or undefined
+   * when a chunk fails its check (what was copied is zeroed again: nothing moved).
+   */
+  async placeUnit(length: number, readChunk: (index: number, into: Uint8Array) => number | undefined): Promise<{ start: number; firstFragment: number } | undefined> {
+    if (this.fragmentFill > 0) await this.flushFragment();
+    while (this.queue.length > 0) await this.drainOne();
+    const start = this.position;
+    const buffer = new Uint8Array(UNIT_CHUNK);
+    let copied = 0;
+    for (let index = 0; copied < length; index++) {
+      const size = readChunk(index, buffer);
+      if (size === undefined) {
+        buffer.fill(0);
+        for (let at = 0; at < copied; at += UNIT_CHUNK) this.out.writeAt(this.start + start + at, buffer.subarray(0, Math.min(UNIT_CHUNK, copied - at)));
+        return undefined;
+      }
+      this.out.writeAt(this.start + start + copied, buffer.subarray(0, size));
+      copied += size;
+    }
+    this.position += length;
+    return { start, firstFragment: this.fragments.length };
+  }
+
+  /** Reads back bytes of the data area already written (`position` from the filesystem's start). */
+  readBack(position: number, into: Uint8Array, length: number): void {
+    this.out.readAt(this.start + position, into, length);
+  }
+
+  /** Adds a fragment block of a placed unit (`start` from the filesystem's start). */
+  addPlacedFragment(entry: FragmentEntry): void {
+    this.fragments.push(entry);
+  }
+
+  /**
+   * Records a file of a placed unit as addFile would have stored it: `stored` for one
+   * whose blocks and tail are in the unit, undefined for a copy of an earlier file.
+   */
+  addPlacedFile(size: number, digests: ContentDigests | undefined, stored: Omit<StoredFile, 'size'> | undefined): number {
+    const ordinal = this.files.length;
+    this.bytesRead += size;
+    if (size === 0 || digests === undefined) {
+      this.files.push({ blocksStart: 0, size, blockSizes: [], fragmentIndex: NO_FRAGMENT, fragmentOffset: 0, sparseBytes: 0 });
+      this.digests.push(undefined);
+      return ordinal;
+    }
+    const key = contentKey(size, digests);
+    this.digests.push(digests);
+    if (stored === undefined) {
+      const first = this.files[this.byContent.get(key)!]!;
+      this.files.push({ ...first, size, blockSizes: first.blockSizes });
+      this.duplicates.add(ordinal);
+      return ordinal;
+    }
+    this.files.push({ ...stored, size });
+    this.byContent.set(key, ordinal);
+    if (size >= this.blockSize) {
+      const sameSize = this.bySize.get(size);
+      if (sameSize === undefined) this.bySize.set(size, [ordinal]);
+      else sameSize.push(ordinal);
+    }
+    return ordinal;
   }
 
   /** Writes the last fragment block and waits for every block; returns the end of the data. */
@@ -286,7 +395,7 @@ export class DataWriter {
 }
 
 /** Size and every block's and the tail's SHA-256: equal keys, equal contents. */
-function contentKey(size: number, digests: ContentDigests): string {
+export function contentKey(size: number, digests: ContentDigests): string {
   return `${size}:${Buffer.from(digests.blocks.buffer, digests.blocks.byteOffset, digests.blocks.byteLength).toString('base64')}:${digests.tail === undefined ? '' : Buffer.from(digests.tail).toString('base64')}`;
 }
 

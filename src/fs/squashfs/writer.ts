@@ -17,6 +17,7 @@ import type { UnitCache } from '../../core/unit-cache.js';
 import { childrenOf, type DirNode, type FileNode, type TreeNode } from '../tree.js';
 import { blockCodec, compressionId, compressorOptions, type SquashfsCompression } from './codec.js';
 import { DataWriter } from './data.js';
+import { PathUnits, type FileEvent } from './path-unit.js';
 import { checkName, writeListing, type DirectoryEntry } from './directory.js';
 import { encodeFragmentTable } from './fragment-table.js';
 import { IdTable } from './id-table.js';
@@ -39,6 +40,11 @@ export interface SquashfsOptions {
   readonly threads?: number;
   /** Compressed blocks looked up before compressing and stored after (`--cache`); never changes the bytes. */
   readonly cache?: UnitCache | undefined;
+  /**
+   * With a cache: entries of the root whose contents are named by a digest (a store path's
+   * NAR hash), cached and reused whole as units (path-unit.ts).
+   */
+  readonly rootIdentities?: ReadonlyMap<string, string> | undefined;
 }
 
 export const DEFAULT_BLOCK_SIZE = 128 * 1024;
@@ -62,38 +68,53 @@ export async function writeSquashfs(root: DirNode, out: OutputFile, start: numbe
   // First walk: file contents, hard link counts, the inode count.
   const links = new Map<FileNode | string, { ordinal: number; names: number }>();
   let inodeCount = 0;
-  const readTree = async (directory: DirNode, path: string): Promise<void> => {
-    for (const [name, child] of childrenOf(directory)) {
-      const childPath = `${path}/${name}`;
+  /** Counts one entry of the walk; a file's contents go through `store` unless it is another name of an earlier inode. */
+  const take = async ([node, path]: WalkEntry, store: (file: FileNode, path: string) => Promise<number> | number): Promise<void> => {
+    if (node.kind !== 'file') {
+      inodeCount++;
+      return;
+    }
+    const identity = linkIdentity(node);
+    const known = identity === undefined ? undefined : links.get(identity);
+    if (known !== undefined) {
+      known.names++;
+      return;
+    }
+    inodeCount++;
+    const ordinal = await store(node, path);
+    if (identity !== undefined) links.set(identity, { ordinal, names: 1 });
+    control.onProgress?.({ phase: PHASE, done: data.bytesRead, total: data.bytesRead });
+    if (ordinal % 256 === 0) await checkpoint(control);
+  };
+  const addFile = (file: FileNode, path: string): Promise<number> => data.addFile(file, path);
+  const units = options.cache === undefined || options.rootIdentities === undefined ? undefined : new PathUnits(options.cache, codec, blockSize, data);
+  const readTree = async (): Promise<void> => {
+    for (const [name, child] of childrenOf(root)) {
+      const childPath = `/${name}`;
       checkName(name, childPath);
       // Fragment blocks never span two entries of the root (two store paths), so a change
       // in one leaves the others' fragment blocks, and their cache entries, as they were.
-      if (path === '') await data.endFragmentGroup();
-      if (child.kind === 'dir') {
-        inodeCount++;
-        await readTree(child, childPath);
+      await data.endFragmentGroup();
+      const identity = units === undefined ? undefined : options.rootIdentities?.get(name);
+      if (units === undefined || identity === undefined) {
+        for (const entry of walkEntries(child, childPath)) await take(entry, addFile);
         continue;
       }
-      if (child.kind === 'symlink') {
-        inodeCount++;
+      const entries = [...walkEntries(child, childPath)];
+      const events = fileEvents(entries, childPath.length, (identity) => links.has(identity));
+      const placed = await units.place(name, identity, events);
+      if (placed !== undefined) {
+        for (const entry of entries) await take(entry, placed);
         continue;
       }
-      const identity = linkIdentity(child);
-      const known = identity === undefined ? undefined : links.get(identity);
-      if (known !== undefined) {
-        known.names++;
-        continue;
-      }
-      inodeCount++;
-      const ordinal = await data.addFile(child, childPath);
-      if (identity !== undefined) links.set(identity, { ordinal, names: 1 });
-      control.onProgress?.({ phase: PHASE, done: data.bytesRead, total: data.bytesRead });
-      if (ordinal % 256 === 0) await checkpoint(control);
+      const mark = await units.begin();
+      for (const entry of entries) await take(entry, addFile);
+      await units.end(mark, name, identity, events);
     }
   };
   inodeCount++; // the root
   try {
-    await readTree(root, '');
+    await readTree();
   } catch (error) {
     await data.abort();
     throw error;
@@ -212,6 +233,38 @@ export async function writeSquashfs(root: DirNode, out: OutputFile, start: numbe
   const padded = Math.ceil(bytesUsed / PAD) * PAD;
   if (padded > bytesUsed) out.writeAt(start + bytesUsed, new Uint8Array(padded - bytesUsed));
   return { bytes: padded, inodes: inodeCount };
+}
+
+/** An entry of the first walk: the node and its path. */
+type WalkEntry = readonly [TreeNode, string];
+
+/** `node` and everything below it, each directory before its children, names sorted. */
+function* walkEntries(node: TreeNode, path: string): Generator<WalkEntry> {
+  yield [node, path];
+  if (node.kind !== 'dir') return;
+  for (const [name, child] of childrenOf(node)) {
+    const childPath = `${path}/${name}`;
+    checkName(name, childPath);
+    if (child.kind === 'dir') yield* walkEntries(child, childPath);
+    else yield [child, childPath];
+  }
+}
+
+/**
+ * The regular files of a store path's walk, each with whether it will be taken as another
+ * name of an earlier inode (`known` says so for inodes before this path).
+ */
+function fileEvents(entries: readonly WalkEntry[], prefix: number, known: (identity: FileNode | string) => boolean): FileEvent[] {
+  const seen = new Set<FileNode | string>();
+  const events: FileEvent[] = [];
+  for (const [node, path] of entries) {
+    if (node.kind !== 'file') continue;
+    const identity = linkIdentity(node);
+    const link = identity !== undefined && (known(identity) || seen.has(identity));
+    if (identity !== undefined) seen.add(identity);
+    events.push({ path: path.slice(prefix), node, link });
+  }
+  return events;
 }
 
 /** What makes two names one inode: the same FileNode object, or the same host linkKey. */

@@ -38,18 +38,31 @@ async function writeOurs(planFile: string, outputDir: string, cacheDir: string |
   process.stdout.write(JSON.stringify(cache?.reuse() ?? { paths: { placed: 0, total: 0 }, units: { hits: 0, total: 0 } }));
 }
 
-/** The configuration: the example system, the payload, and the changing store path of `changedMiB` random bytes. */
-function configuration(work: string, files: number, mebibytes: number, changedMiB: number, generation: number): string {
-  const path = join(work, `configuration-${generation}.nix`);
-  writeFileSync(path, `{ pkgs, ... }: {
-  imports = [ ${join(REPO, 'example/configuration.nix')} (import ${join(REPO, 'example/payload.nix')} { files = ${files}; mebibytes = ${mebibytes}; }) ];
-  networking.hostName = "bench-incremental";
-  environment.systemPackages = [
+type Content = 'random' | 'store-like';
+const CONTENTS: readonly Content[] = ['store-like', 'random'];
+
+/**
+ * The configuration: the example system, the payload, and the changing store path of
+ * `changedMiB`, both of `content` (example/payload.nix): random bytes, or slices of real
+ * binaries with every third file random, compressible as a store is.
+ */
+function configuration(work: string, content: Content, files: number, mebibytes: number, changedMiB: number, generation: number): string {
+  const path = join(work, `configuration-${content}-${generation}.nix`);
+  const payload = (n: number, mib: number, extra: string): string => `(import ${join(REPO, 'example/payload.nix')} { files = ${n}; mebibytes = ${mib};${extra} })`;
+  const changing = content === 'random'
+    ? `environment.systemPackages = [
     (pkgs.runCommand "changing-${changedMiB}-mib-generation-${generation}" { } ''
       mkdir -p "$out/share/changing"
       head -c ${changedMiB * 1048576} /dev/urandom >"$out/share/changing/data"
     '')
-  ];
+  ];`
+    : '';
+  const imports = [join(REPO, 'example/configuration.nix'), payload(files, mebibytes, content === 'random' ? '' : ' content = "store-like";'),
+    ...(content === 'random' ? [] : [payload(1, changedMiB, ` content = "store-like"; generation = ${generation};`)])];
+  writeFileSync(path, `{ pkgs, ... }: {
+  imports = [ ${imports.join(' ')} ];
+  networking.hostName = "bench-incremental";
+  ${changing}
 }
 `);
   return path;
@@ -93,27 +106,28 @@ async function main(): Promise<void> {
   const work = scratchDir('incremental');
   try {
     const rows: string[] = [];
-    for (const format of FORMATS) {
-      const before = planFor(format, configuration(work, files, mebibytes, changedMiB, 1));
-      const after = planFor(format, configuration(work, files, mebibytes, changedMiB, 2));
+    for (const content of CONTENTS) for (const format of FORMATS) {
+      const before = planFor(format, configuration(work, content, files, mebibytes, changedMiB, 1));
+      const after = planFor(format, configuration(work, content, files, mebibytes, changedMiB, 2));
       const fileName = parsePlanJson(readFileSync(before, 'utf8'), before).output.fileName;
-      const cache = join(work, `cache-${format}`);
+      const cache = join(work, `cache-${content}-${format}`);
       const build = (plan: string, name: string, cacheDir: string | undefined): Run & { image: string } => {
-        const dir = join(work, `${format}-${name}`);
+        const dir = join(work, `${content}-${format}-${name}`);
         freshOutput(join(dir, fileName));
         const run = timedWrite(plan, dir, cacheDir);
-        process.stderr.write(`${format} ${name}: ${run.seconds} s, ${describe(run.reuse)}\n`);
+        process.stderr.write(`${content} ${format} ${name}: ${run.seconds} s, ${describe(run.reuse)}\n`);
         return { ...run, image: join(dir, fileName) };
       };
       const cold = build(before, 'cold', undefined);
       const filling = build(before, 'filling', cache);
       const warm = build(after, 'warm', cache);
       const reference = build(after, 'reference', undefined);
-      if (sha256(warm.image) !== sha256(reference.image)) throw new Error(`${format}: the rebuild with the cache differs from a build without it`);
+      if (sha256(warm.image) !== sha256(reference.image)) throw new Error(`${content} ${format}: the rebuild with the cache differs from a build without it`);
       const cacheMiB = spawnSync('du', ['-sm', cache], { encoding: 'utf8' }).stdout.split('\t')[0];
       const mib = (image: string): string => (statSync(image).size / (1 << 20)).toFixed(1);
-      rows.push(`| ${format} | ${cold.seconds.toFixed(2)} s (${mib(cold.image)} MiB) | ${filling.seconds.toFixed(2)} s (${(filling.seconds / cold.seconds).toFixed(2)}x), cache ${cacheMiB} MiB | ${warm.seconds.toFixed(2)} s, ${describe(warm.reuse)} | ${reference.seconds.toFixed(2)} s | **${(warm.seconds / cold.seconds).toFixed(2)}x** | yes |`);
-      for (const name of ['cold', 'filling', 'warm', 'reference']) rmSync(join(work, `${format}-${name}`), { recursive: true, force: true });
+      rows.push(`| ${format} | ${content} | ${cold.seconds.toFixed(2)} s (${mib(cold.image)} MiB) | ${filling.seconds.toFixed(2)} s (${(filling.seconds / cold.seconds).toFixed(2)}x), cache ${cacheMiB} MiB | ${warm.seconds.toFixed(2)} s, ${describe(warm.reuse)} | ${reference.seconds.toFixed(2)} s | **${(warm.seconds / cold.seconds).toFixed(2)}x** | yes |`);
+      for (const name of ['cold', 'filling', 'warm', 'reference']) rmSync(join(work, `${content}-${format}-${name}`), { recursive: true, force: true });
+      rmSync(cache, { recursive: true, force: true });
     }
     writeResults('incremental', [
       '# Incremental rebuilds with the unit cache',
@@ -121,13 +135,17 @@ async function main(): Promise<void> {
       'Written by `node dist/bench/incremental.js` (`bench/incremental.ts`); numbers are from the run below, not edited.',
       '',
       `Machine: ${cpuModel()}, ${availableParallelism()} cores; Node ${process.version}.`,
-      `Input: the example system with a payload of ${files.toLocaleString('en')} random files (${mebibytes} MiB) and one more store path of ${changedMiB} MiB of random bytes, which the rebuild replaces by another (its derivation's \`generation\` parameter).`,
+      `Input: the example system with a payload of ${files.toLocaleString('en')} files (${mebibytes} MiB) and one more store path of ${changedMiB} MiB, which the rebuild replaces by another (its derivation's \`generation\` parameter), both of one kind of content (example/payload.nix):`,
+      '',
+      '- **store-like**: slices of real binaries (GRUB\'s modules and images, the Debian runtime\'s libraries), no two files the same, with every third file random, as a closure holds already-compressed files; about as compressible as a store, so compressing takes most of a cold build, as it does for real closures.',
+      '- **random**: random bytes only, the worst case for the cache: compressing takes little, so reading and writing the image, which a rebuild does as well, take most of a cold build.',
+      '',
       'Each build is its own process writing from the plan Nix computed (evaluation not timed), into a fresh file after a `sync`, on ' + (work.startsWith('/dev/shm') ? 'tmpfs' : 'the disk') + ', one run each.',
       'Cold: generation 1 without the cache. Filling: generation 1 with an empty cache. Rebuild: generation 2 with that cache. Reference: generation 2 without the cache, which the rebuild must equal byte for byte.',
       'Target (issue 14): a rebuild at most 0.15x the cold build.',
       '',
-      '| format | cold, no cache | cold, filling the cache | rebuild, warm cache | reference (no cache) | rebuild / cold | rebuild = reference |',
-      '|---|---|---|---|---|---:|---|',
+      '| format | payload | cold, no cache | cold, filling the cache | rebuild, warm cache | reference (no cache) | rebuild / cold | rebuild = reference |',
+      '|---|---|---|---|---|---|---:|---|',
       ...rows,
       '',
     ]);

@@ -23,7 +23,7 @@ import { buildImage } from '../src/formats/build.js';
 import { planScope, queryClosure } from '../src/nix/closure.js';
 import { isKexecPlan, parsePlanJson } from '../src/plan/index.js';
 
-const FORMATS = ['iso', 'kexec'] as const;
+const FORMATS = ['iso', 'kexec', 'lxc'] as const;
 
 /** Child mode: build a plan's image into a directory, as the CLI would; prints what the cache gave (UnitCache.reuse). */
 async function writeOurs(planFile: string, outputDir: string, cacheDir: string | undefined): Promise<void> {

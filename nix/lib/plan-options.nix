@@ -26,5 +26,15 @@
     description = "The nixos-generate package that writes the image inside a Nix build.";
   };
 
+  # The unit cache for images built as derivations (docs/flake.md): a directory outside
+  # the store that the sandbox shows (extra-sandbox-paths) and the build users can write.
+  # The image is the same bytes with or without it; it only saves time.
+  options.nixos-generate.cacheDirectory = lib.mkOption {
+    type = lib.types.nullOr lib.types.str;
+    default = null;
+    example = "/var/cache/nixos-generate";
+    description = "Directory the image derivation uses as nixos-generate's --cache (it must be in the builder's extra-sandbox-paths and writable by its build users).";
+  };
+
   config.system.build.nixosGenerateImage = import ./image-derivation.nix { inherit config lib pkgs; };
 }

@@ -1,14 +1,14 @@
 /**
- * The engine behind the compressing sinks: the input is cut into chunks of a fixed size
- * (by byte count, never by how the caller split its writes), each chunk is compressed by a
- * codec, several chunks at a time on other threads, and the results are written to the
- * target in input order. A chunk's compression may depend on the input before it (gzip
+ * The engine behind the compressing sinks: the input is cut into chunks of a fixed size,
+ * or where its content says (content-cuts.ts), never by how the caller split its writes;
+ * each chunk is compressed by a codec, several chunks at a time on other threads, and the
+ * results are written to the target in input order. A chunk's compression may depend on the input before it (gzip
  * primes it with the previous 32 KiB) but never on another chunk's output, so the chunks
  * compress in parallel. Every chunk is compressed with fixed parameters, so the output
- * depends only on the input bytes, the level and the chunk size: not on the number of
+ * depends only on the input bytes, the level and the chunk size or cut rule: not on the number of
  * threads, the timing, or the sizes of the writes.
  *
- * A full chunk is handed to the codec only once the next byte arrives (or at close), so the
+ * A full (or cut) chunk is handed to the codec only once the next byte arrives (or at close), so the
  * codec is told which chunk is the last: exactly one call has `last` set, also for an
  * empty input (one empty chunk).
  *
@@ -18,6 +18,7 @@
  */
 import { ImageError, UsageError } from '../core/errors.js';
 import type { ByteSink } from '../core/sink.js';
+import { ContentCuts, type ContentCutOptions } from './content-cuts.js';
 
 /** Compresses chunks into pieces whose concatenation, in input order, is a valid stream. */
 export interface ChunkCodec {
@@ -51,7 +52,10 @@ export interface CompressingSink extends ByteSink {
 }
 
 export interface ChunkedSinkOptions {
+  /** Bytes per chunk; with `cuts`, ignored (chunks end where the content says, at most cuts.maximum). */
   readonly chunkSize: number;
+  /** Content-defined chunk ends (content-cuts.ts) instead of every chunkSize bytes. */
+  readonly cuts?: ContentCutOptions | undefined;
   /** Chunks being compressed at once. */
   readonly depth: number;
   /** Names the compressor in error messages ("gzip", "zstd"). */
@@ -63,11 +67,15 @@ interface Job {
 }
 
 export function chunkedSink(target: ByteSink, codec: ChunkCodec, options: ChunkedSinkOptions): CompressingSink {
-  const { chunkSize, depth, name } = options;
+  const { depth, name } = options;
+  const capacity = options.cuts?.maximum ?? options.chunkSize;
+  const cutter = options.cuts === undefined ? undefined : new ContentCuts(options.cuts);
   const spare: Uint8Array[] = [];
   const queue: Job[] = [];
   let chunk: Uint8Array | undefined;
   let used = 0;
+  /** The chunk being filled has ended (full, or cut): it goes to the codec when the next byte comes. */
+  let complete = false;
   let position = 0;
   let compressedPosition = 0;
   let state: 'open' | 'closing' | 'closed' | 'aborted' | 'failed' = 'open';
@@ -128,9 +136,17 @@ export function chunkedSink(target: ByteSink, codec: ChunkCodec, options: Chunke
       await guarded(async () => {
         let at = 0;
         while (at < data.length) {
-          if (used === chunkSize) await submit(false); // more bytes follow: this chunk is not the last
-          chunk ??= spare.pop() ?? new Uint8Array(chunkSize);
-          const take = Math.min(chunkSize - used, data.length - at);
+          if (complete || used === capacity) {
+            complete = false;
+            await submit(false); // more bytes follow: this chunk is not the last
+          }
+          chunk ??= spare.pop() ?? new Uint8Array(capacity);
+          let take = Math.min(capacity - used, data.length - at);
+          const cut = cutter?.scan(data, at, at + take);
+          if (cut !== undefined) {
+            take = cut;
+            complete = true;
+          }
           chunk.set(data.subarray(at, at + take), used);
           used += take;
           at += take;

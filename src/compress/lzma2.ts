@@ -5,9 +5,22 @@
  * the decoder allocates are chosen here.
  */
 import { Lzma2Compressor } from '@napi-rs/lzma';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { constants, zstdCompressSync } from 'node:zlib';
 import { contextSizer, oneShotEncoder, type FrameEncoder } from './zstd-encoder.js';
 import { zstdFrameBound } from './zstd-frame.js';
+
+let lzmaPackageVersion: string | undefined;
+/** The encoder's version (the @napi-rs/lzma package's), part of every cached unit's key it made. */
+export function lzmaEncoderVersion(): string {
+  if (lzmaPackageVersion === undefined) {
+    const main = createRequire(import.meta.url).resolve('@napi-rs/lzma');
+    lzmaPackageVersion = (JSON.parse(readFileSync(join(dirname(main), 'package.json'), 'utf8')) as { version: string }).version;
+  }
+  return lzmaPackageVersion;
+}
 
 /** xz's presets 0 to 9; 6 is xz's default. */
 export const XZ_DEFAULT_PRESET = 6;

@@ -1,17 +1,22 @@
 /**
  * Parallel, deterministic xz as a ByteSink. The input is cut into blocks of a fixed size
- * (by default three dictionaries, as `xz -T` cuts them); each block is compressed on its
- * own on a pool of worker threads and written in order between one stream header and the
- * index, so the file is one .xz stream that `xz -t`, `xz -l` and the kernel read, and that
- * xz decompresses block by block. The bytes depend only on the input, the preset, the
- * dictionary and the block size, not on the number of threads or the write sizes.
+ * (by default three dictionaries, as `xz -T` cuts them), or where its content says
+ * (content-cuts.ts, for outputs the unit cache keeps); each block is compressed on its
+ * own on a pool of worker threads, or found in the cache by its content, and written in
+ * order between one stream header and the index, so the file is one .xz stream that
+ * `xz -t`, `xz -l` and the kernel read, and that xz decompresses block by block. The bytes
+ * depend only on the input, the preset, the dictionary and the block size or cut rule,
+ * not on the number of threads, the cache or the write sizes.
  */
+import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { UsageError } from '../core/errors.js';
 import type { ByteSink } from '../core/sink.js';
+import { UnitCache } from '../core/unit-cache.js';
 import { transferableBuffer, WorkerPool } from '../core/worker-pool.js';
 import { checkChunkSize, checkThreads, chunkedSink, type ChunkCodec, type CompressingSink } from './chunked-sink.js';
-import { XZ_DEFAULT_PRESET } from './lzma2.js';
+import { contentCutsAround } from './content-cuts.js';
+import { lzmaEncoderVersion, XZ_DEFAULT_PRESET } from './lzma2.js';
 import { lzma2DictionaryProperty, lzma2DictionarySize, xzStreamEnd, xzStreamHeader, type XzBlockRecord } from './xz-container.js';
 import type { XzJob, XzResult } from './xz-worker.js';
 
@@ -24,6 +29,14 @@ export interface XzSinkOptions {
   readonly blockSize?: number;
   /** Blocks compressed at once; default the number of cores. Does not change the output. */
   readonly threads?: number;
+  /**
+   * 'content': blocks end where the content says (content-cuts.ts), from half to one and a
+   * half times blockSize, so a change leaves the other blocks as they were; default
+   * 'fixed', every blockSize bytes as `xz -T`. Part of the output's identity.
+   */
+  readonly boundaries?: 'fixed' | 'content';
+  /** Blocks looked up by their content before compressing, and stored after (`--cache`); never changes the bytes. */
+  readonly cache?: UnitCache | undefined;
 }
 
 export const XZ_DEFAULT_DICTIONARY = 8 << 20;
@@ -35,8 +48,8 @@ const WORKER_URL = new URL('./xz-worker.js', import.meta.url);
  */
 export function xzSink(target: ByteSink, options: XzSinkOptions = {}): CompressingSink {
   for (const key of Object.keys(options)) {
-    if (!['preset', 'dictionarySize', 'blockSize', 'threads'].includes(key)) {
-      throw new UsageError('xz.unknown-option', `Cannot use xz option "${key}": expected preset, dictionarySize, blockSize or threads`);
+    if (!['preset', 'dictionarySize', 'blockSize', 'threads', 'boundaries', 'cache'].includes(key)) {
+      throw new UsageError('xz.unknown-option', `Cannot use xz option "${key}": expected preset, dictionarySize, blockSize, threads, boundaries or cache`);
     }
   }
   const preset = options.preset ?? XZ_DEFAULT_PRESET;
@@ -52,6 +65,34 @@ export function xzSink(target: ByteSink, options: XzSinkOptions = {}): Compressi
   const threads = checkThreads('xz', options.threads ?? availableParallelism());
   const pool = new WorkerPool<XzJob, XzResult>({ url: WORKER_URL, size: threads, errorCode: 'xz.failed', action: 'Cannot compress with xz' });
 
+  const cuts = options.boundaries === 'content' ? contentCutsAround(blockSize) : undefined;
+  const { cache } = options;
+  const settings = `xz-block 1 preset ${preset} dictionary ${dictionarySize} lzma ${lzmaEncoderVersion()} zstd ${process.versions.zstd}`;
+
+  /** The block of one chunk: from the cache, or compressed on the pool (and then stored in the cache). */
+  const compressBlock = async (buffer: Uint8Array, length: number): Promise<{ block: Uint8Array; record: XzBlockRecord; buffer: Uint8Array }> => {
+    const key = cache === undefined ? undefined : UnitCache.key(settings, createHash('sha256').update(buffer.subarray(0, length)).digest());
+    if (key !== undefined) {
+      const unit = cache!.get(key, 'xz block');
+      if (unit?.kind === 'compressed' && unit.bytes.length > 8) {
+        const view = new DataView(unit.bytes.buffer, unit.bytes.byteOffset, 8);
+        const record = { unpaddedSize: view.getUint32(0, true) + view.getUint32(4, true) * 2 ** 32, uncompressedSize: length };
+        return { block: unit.bytes.subarray(8), record, buffer };
+      }
+    }
+    const plain = transferableBuffer(buffer);
+    const reply = await pool.run((id) => ({ id, buffer: plain, length, preset, dictionarySize }), [plain]);
+    if (key !== undefined) {
+      const entry = new Uint8Array(8 + reply.block.length);
+      const view = new DataView(entry.buffer);
+      view.setUint32(0, reply.record.unpaddedSize % 2 ** 32, true);
+      view.setUint32(4, Math.floor(reply.record.unpaddedSize / 2 ** 32), true);
+      entry.set(reply.block, 8);
+      cache!.put(key, { kind: 'compressed', bytes: entry });
+    }
+    return { block: reply.block, record: reply.record, buffer: new Uint8Array(reply.buffer) };
+  };
+
   // Called once per block in input order: the index needs every block's record, in order.
   const records: Promise<XzBlockRecord>[] = [];
   let first = true;
@@ -62,14 +103,13 @@ export function xzSink(target: ByteSink, options: XzSinkOptions = {}): Compressi
       let block: Uint8Array = new Uint8Array(0);
       let back = buffer;
       if (length > 0) {
-        const plain = transferableBuffer(buffer);
-        const result = pool.run((id) => ({ id, buffer: plain, length, preset, dictionarySize }), [plain]);
+        const result = compressBlock(buffer, length);
         const record = result.then((r) => r.record);
         record.catch(() => undefined); // an abort rejects it; the compress call reports the failure
         records.push(record);
         const reply = await result;
         block = reply.block;
-        back = new Uint8Array(reply.buffer);
+        back = reply.buffer;
       }
       const end = last ? xzStreamEnd(await Promise.all(records)) : new Uint8Array(0);
       if (head.length === 0 && end.length === 0) return { output: block, buffer: back };
@@ -81,5 +121,5 @@ export function xzSink(target: ByteSink, options: XzSinkOptions = {}): Compressi
     },
     close: () => pool.close(),
   };
-  return chunkedSink(target, codec, { chunkSize: blockSize, depth: threads * 2, name: 'xz' });
+  return chunkedSink(target, codec, { chunkSize: blockSize, cuts, depth: threads * 2, name: 'xz' });
 }

@@ -18,7 +18,7 @@
  *   more than the rebuild saves), and the header and the CRCs a SHA-256.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 
@@ -83,8 +83,22 @@ export class UnitCache {
   private readonly root: string;
   private readonly shards = new Set<string>();
 
+  /**
+   * The cache directory's permission bits when it is group-writable (one shared by Nix's
+   * build users, docs/flake.md): what this writes gets them too (files without the
+   * execute and setgid bits), whatever the umask, so the next build user can use it.
+   */
+  private readonly sharedMode: number | undefined;
+
   constructor(private readonly options: UnitCacheOptions) {
     this.root = join(options.directory, LAYOUT);
+    let mode: number | undefined;
+    try {
+      mode = statSync(options.directory).mode & 0o7777;
+    } catch {
+      mode = undefined;
+    }
+    this.sharedMode = mode !== undefined && (mode & 0o020) !== 0 ? mode : undefined;
   }
 
   get directory(): string {
@@ -160,6 +174,7 @@ export class UnitCache {
         this.ensureShard(shard);
         writeFileSync(temporary, entry);
       }
+      this.share(temporary);
       renameSync(temporary, join(shard, hex.slice(2)));
       this.bytesWritten += entry.length;
     } catch (error) {
@@ -213,6 +228,7 @@ export class UnitCache {
       writeAll(fd, trailer, LARGE_HEADER + length);
       closeSync(fd);
       fd = -1;
+      this.share(temporary);
       renameSync(temporary, join(shard, hex.slice(2)));
       this.bytesWritten += LARGE_HEADER + length + trailer.length;
     } catch (error) {
@@ -349,8 +365,17 @@ export class UnitCache {
 
   private ensureShard(shard: string): void {
     if (this.shards.has(shard)) return;
-    mkdirSync(shard, { recursive: true });
+    const first = mkdirSync(shard, { recursive: true });
+    // Only what this build made: another build user's directories are not its to change.
+    if (this.sharedMode !== undefined && first !== undefined) {
+      for (const made of first === this.root ? [this.root, shard] : [shard]) chmodSync(made, this.sharedMode);
+    }
     this.shards.add(shard);
+  }
+
+  /** A new entry's mode: shared as its directory, or the umask's. */
+  private share(temporary: string): void {
+    if (this.sharedMode !== undefined) chmodSync(temporary, this.sharedMode & 0o666);
   }
 
   private pathOf(key: Buffer): string {

@@ -48,7 +48,7 @@ export interface BuildImageRequest {
   /** Where boot files may come from (default: the closure alone). */
   readonly scope?: ClosureScope;
   readonly control?: RunControl;
-  /** --cache: compressed units reused across builds (the squashfs of live and kexec images so far); never changes the bytes. */
+  /** --cache: compressed units reused across builds (squashfs blocks and store paths, xz blocks of system tarballs); never changes the bytes. */
   readonly cache?: UnitCache | undefined;
 }
 
@@ -213,7 +213,7 @@ export async function buildImage(request: BuildImageRequest): Promise<BuiltImage
       const scope = request.scope ?? closureScope(request.closure);
       ({ system } = await writeVmFiles(plan, request.closure, scope, image, (name) => create(name), request.epoch, { ...control, phase }));
     } else if (isTarballPlan(plan)) {
-      await writeSystemTarball(plan, request.closure, request.scope ?? closureScope(request.closure), image, { ...control, phase });
+      await writeSystemTarball(plan, request.closure, request.scope ?? closureScope(request.closure), image, { ...control, phase }, request.cache);
       system = toplevelSystem(plan.toplevel);
     } else {
       await writeContainer(plan, disk!.image, image, request.epoch, { ...control, phase });

@@ -74,7 +74,7 @@ async function registrationOf(path: string, node: TreeNode, references: readonly
   return { path, narHash, narSize, deriver: undefined, references };
 }
 
-/** Writes the kexec tarball (or bundle) into `out` (its squashfs's blocks through `cache` when given). */
+/** Writes the kexec tarball (or bundle) into `out` (its squashfs's blocks and its xz blocks through `cache` when given). */
 export async function writeKexecImage(plan: KexecPlan, closures: KexecClosures, scope: ClosureScope, out: OutputFile, epoch: number, control: PhasedControl = {}, cache?: UnitCache): Promise<void> {
   const { kexec } = plan;
   const kernelFile = scope.require(kexec.kernel, `the kernel "${kexec.kernel}" of the kexec image`);
@@ -138,7 +138,7 @@ export async function writeKexecImage(plan: KexecPlan, closures: KexecClosures, 
     const written = new Map<string, TreeNode>([[kexec.imagePath, image], [kexec.script.path, script]]);
     const root = tarballRoot(plan.tarball, tarClosure, scope, written);
     const stub = plan.output.stub === undefined ? undefined : new TextEncoder().encode(plan.output.stub);
-    await archiveTarballRoot(root, closureBytes(tarClosure), out, control, stub);
+    await archiveTarballRoot(root, closureBytes(tarClosure), out, control, stub, cache);
   } finally {
     for (const file of temporaries) file.abort();
   }

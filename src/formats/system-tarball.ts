@@ -15,6 +15,7 @@ import { outputFileSink } from '../core/sink.js';
 import { TarWriter } from '../archive/tar.js';
 import { addTree } from '../archive/tree-tar.js';
 import { xzSink } from '../compress/xz.js';
+import type { UnitCache } from '../core/unit-cache.js';
 import { childrenOf, dir, ensureDir, fileFromBytes, lazyHostTree, placeNode, symlink, type DirNode, type NodeMeta, type TreeNode } from '../fs/tree.js';
 import type { ClosureScope } from '../nix/closure-scope.js';
 import { formatRegistration } from '../nix/registration.js';
@@ -100,19 +101,21 @@ export function tarballRoot(tarball: TarballContentsPlan, closure: SystemClosure
   return root;
 }
 
-/** Writes the tarball into `out`. */
-export async function writeSystemTarball(plan: TarballPlan, closure: SystemClosure, scope: ClosureScope, out: OutputFile, control: PhasedControl = {}): Promise<void> {
-  await archiveTarballRoot(tarballRoot(plan.tarball, closure, scope), closureBytes(closure), out, control);
+/** Writes the tarball into `out` (its xz blocks through `cache` when given). */
+export async function writeSystemTarball(plan: TarballPlan, closure: SystemClosure, scope: ClosureScope, out: OutputFile, control: PhasedControl = {}, cache?: UnitCache): Promise<void> {
+  await archiveTarballRoot(tarballRoot(plan.tarball, closure, scope), closureBytes(closure), out, control, undefined, cache);
 }
 
 /**
  * Archives a tar root as make-system-tarball does into `out`, after `prefix` (the
  * self-extracting stub of a kexec bundle). `total`: the bytes of its files, for progress.
+ * The xz blocks end where the content says, so that after one store path changed the
+ * others' blocks are the same and `cache` finds them.
  */
-export async function archiveTarballRoot(root: DirNode, total: number, out: OutputFile, control: PhasedControl = {}, prefix?: Uint8Array): Promise<void> {
+export async function archiveTarballRoot(root: DirNode, total: number, out: OutputFile, control: PhasedControl = {}, prefix?: Uint8Array, cache?: UnitCache): Promise<void> {
   const target = outputFileSink(out);
   if (prefix !== undefined) await target.write(prefix);
-  const sink = xzSink(target);
+  const sink = xzSink(target, { boundaries: 'content', cache });
   const tar = new TarWriter(sink, { mtime: TARBALL_MTIME, format: 'gnu' });
   try {
     await checkpoint(control);

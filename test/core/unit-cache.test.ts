@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { clearUnitCache, LARGE_CHUNK, UnitCache } from '../../src/core/unit-cache.js';
 import { runOk, tempDir } from '../helpers/run.js';
@@ -227,6 +227,29 @@ test('a large entry on a full filesystem turns writing off with one note; what i
     assert.deepEqual(entryFiles(tmp.path).filter((f) => f.includes('.tmp-')), []);
   } finally {
     runOk('umount', [mount]);
+    tmp.remove();
+  }
+});
+
+test('a group-writable cache directory (shared by build users) keeps what is written in it group-writable, whatever the umask', () => {
+  const tmp = tempDir('unit-cache');
+  try {
+    const shared = join(tmp.path, 'shared');
+    mkdirSync(shared);
+    chmodSync(shared, 0o2770);
+    const { cache, warnings } = open(shared);
+    cache.put(key(1), { kind: 'compressed', bytes: bytes(100, 1) });
+    cache.putLarge(key(2), 10, (_offset, into, length) => into.fill(1, 0, length));
+    const modes = readdirSync(shared, { recursive: true, withFileTypes: true }).map((e) => [e.isDirectory(), statSync(join(e.parentPath, e.name)).mode & 0o7777] as const);
+    assert.ok(modes.length >= 4, `${modes.length} entries`);
+    for (const [isDirectory, mode] of modes) assert.equal(mode, isDirectory ? 0o2770 : 0o660);
+    assert.deepEqual(warnings, []);
+    const plain = join(tmp.path, 'plain');
+    mkdirSync(plain, 0o755);
+    open(plain).cache.put(key(1), { kind: 'stored' });
+    const files = entryFiles(plain);
+    assert.equal(statSync(files[0]!).mode & 0o777, 0o644 & ~process.umask());
+  } finally {
     tmp.remove();
   }
 });

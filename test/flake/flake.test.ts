@@ -7,7 +7,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI, EXAMPLE_DIR, EXAMPLE_NIXPKGS, REPO } from '../helpers/example.js';
 import { run, runOk, tempDir } from '../helpers/run.js';
@@ -19,6 +19,8 @@ const nixpkgs = join(work.path, 'nixpkgs');
 // A host name of this run: its images exist nowhere yet, so the remote builder must build them.
 const REMOTE_HOST = `remote-${Date.now().toString(36)}`;
 const flake = join(work.path, 'user');
+// The unit cache of the image derivations: shown to the sandbox, shared by the build users.
+const CACHE_DIR = join(work.path, 'unit-cache');
 
 /** `nix <args>` in the user's flake, the stand-in as its nixpkgs and this repository as nixos-generate. */
 function nix(args: readonly string[], cwd = flake): ReturnType<typeof run> {
@@ -50,6 +52,8 @@ before(() => {
       # Built on the "remote" builder only (another host name: nothing of it is built here yet).
       remote-qcow = nixos-generate.nixosGenerate { system = "x86_64-linux"; modules = [ ./configuration.nix { networking.hostName = nixpkgs.lib.mkForce "${REMOTE_HOST}"; } ]; format = "qcow-efi"; };
       remote-raw = nixos-generate.nixosGenerate { system = "x86_64-linux"; modules = [ ./configuration.nix { networking.hostName = nixpkgs.lib.mkForce "${REMOTE_HOST}"; } ]; format = "raw-efi"; };
+      # With the unit cache (docs/flake.md).
+      cached = nixos-generate.nixosGenerate { system = "x86_64-linux"; modules = [ ./configuration.nix { nixos-generate.cacheDirectory = "${CACHE_DIR}"; } ]; format = "iso"; };
       # A format of one's own, on an existing layout.
       custom = nixos-generate.nixosGenerate {
         system = "x86_64-linux";
@@ -103,6 +107,21 @@ test('the image derivation is deterministic: Nix rebuilds it and finds the same 
   const result = nix(['build', '--no-write-lock-file', '--no-link', '--rebuild', '.#qcow']);
   assert.equal(result.status, 0, result.stderr);
   assert.doesNotMatch(result.stderr, /may not be deterministic|differs/);
+});
+
+test('with nixos-generate.cacheDirectory in extra-sandbox-paths, the iso derivation fills the cache and a rebuild places every store path from it, with the same output', () => {
+  mkdirSync(CACHE_DIR);
+  runOk('chgrp', ['nixbld', CACHE_DIR]);
+  chmodSync(CACHE_DIR, 0o2770);
+  const options = ['--no-write-lock-file', '--no-link', '-L', '--option', 'extra-sandbox-paths', CACHE_DIR, '.#cached'];
+  const first = nix(['build', ...options]);
+  assert.equal(first.status, 0, first.stderr);
+  assert.match(first.stderr, /cache: 0 of [1-9][0-9]* store paths placed whole/);
+  const again = nix(['build', '--rebuild', ...options]);
+  assert.equal(again.status, 0, again.stderr);
+  const placed = /cache: ([0-9]+) of ([0-9]+) store paths placed whole/.exec(again.stderr);
+  assert.ok(placed !== null && placed[1] === placed[2], again.stderr);
+  assert.doesNotMatch(again.stderr, /may not be deterministic|differs|warning: cannot write/);
 });
 
 test('nixosModules.all-formats: config.formats.qcow-efi of a NixOS configuration, with its formatConfigs', () => {

@@ -10,12 +10,9 @@
  * the reader's defaults (always for lz4: the kernel requires its version field).
  */
 import { lzma2 } from '@napi-rs/lzma';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { constants, deflateSync, zstdCompressSync } from 'node:zlib';
 import { UsageError } from '../../core/errors.js';
-import { XZ_DEFAULT_PRESET } from '../../compress/lzma2.js';
+import { lzmaEncoderVersion, XZ_DEFAULT_PRESET } from '../../compress/lzma2.js';
 import { lzma2DictionaryProperty, lzma2DictionarySize, xzSingleBlockStream } from '../../compress/xz-container.js';
 import { lz4CompressBlock } from './lz4.js';
 import { COMPRESSION_ID } from './superblock.js';
@@ -162,15 +159,7 @@ export function compressBlockSync(codec: BlockCodec, input: Uint8Array): Uint8Ar
  * level-1 trial), named by the version at the front; change it when a rule changes.
  */
 export function blockCacheSettings(codec: BlockCodec, length: number, kind: 'data' | 'metadata' | 'path' = 'data'): string {
-  const encoder = codec.name === 'xz' ? `lzma ${lzmaVersion()}` : codec.name === 'lz4' ? 'lz4.ts 1' : `zstd ${process.versions.zstd} zlib ${process.versions.zlib}`;
+  const encoder = codec.name === 'xz' ? `lzma ${lzmaEncoderVersion()}` : codec.name === 'lz4' ? 'lz4.ts 1' : `zstd ${process.versions.zstd} zlib ${process.versions.zlib}`;
   return `squashfs-${kind} 1 ${codec.name} level ${codec.level} dictionary ${codec.dictionarySize ?? 0} length ${length} ${encoder}`;
 }
 
-let lzmaPackageVersion: string | undefined;
-function lzmaVersion(): string {
-  if (lzmaPackageVersion === undefined) {
-    const main = createRequire(import.meta.url).resolve('@napi-rs/lzma');
-    lzmaPackageVersion = (JSON.parse(readFileSync(join(dirname(main), 'package.json'), 'utf8')) as { version: string }).version;
-  }
-  return lzmaPackageVersion;
-}

@@ -368,14 +368,14 @@ export class UnitCache {
     const first = mkdirSync(shard, { recursive: true });
     // Only what this build made: another build user's directories are not its to change.
     if (this.sharedMode !== undefined && first !== undefined) {
-      for (const made of first === this.root ? [this.root, shard] : [shard]) chmodSync(made, this.sharedMode);
+      for (const made of first === this.root ? [this.root, shard] : [shard]) chmodShared(made, this.sharedMode);
     }
     this.shards.add(shard);
   }
 
   /** A new entry's mode: shared as its directory, or the umask's. */
   private share(temporary: string): void {
-    if (this.sharedMode !== undefined) chmodSync(temporary, this.sharedMode & 0o666);
+    if (this.sharedMode !== undefined) chmodShared(temporary, this.sharedMode & 0o666);
   }
 
   private pathOf(key: Buffer): string {
@@ -408,6 +408,20 @@ function decodeEntry(entry: Buffer, key: Buffer): CachedUnit | undefined {
   if (entry[8] === KIND.stored && entry.length === HEADER) return { kind: 'stored' };
   if (entry[8] === KIND.compressed) return { kind: 'compressed', bytes: entry.subarray(HEADER) };
   return undefined;
+}
+
+/**
+ * Sets a shared cache's mode; where the setgid bit may not be set (Nix's build sandbox
+ * refuses it with EPERM) the permission bits alone: what is written stays usable by the
+ * group either way.
+ */
+function chmodShared(path: string, mode: number): void {
+  try {
+    chmodSync(path, mode);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM' || (mode & 0o7000) === 0) throw error;
+    chmodSync(path, mode & 0o777);
+  }
 }
 
 function largeDigest(header: Buffer, crcs: Buffer): Buffer {

@@ -134,7 +134,7 @@ async function main(): Promise<void> {
       'Ours: `nixos-generate`\'s writer for the kexec plan, one process. nixpkgs: the derivations\' steps in one build directory: mksquashfs with make-squashfs\'s flags',
       `(zstd level ${plan.kexec.squashfs.level}, -processors ${cores}), makeInitrdNG's copy + \`find | sort | cpio | zstd -${plan.kexec.ramdiskCompression.level}\`, kexec.nix's image (\`cp\`, nuke-refs' perl), make-system-tarball's \`cp -a\` + \`tar | pixz -t\`.`,
       `Each output is a fresh file after a \`sync\`, on ${work.startsWith('/dev/shm') ? 'tmpfs' : 'the disk'}; median of ${runs} run${runs === 1 ? '' : 's'}${runs > 1 ? ', alternating who goes first' : ''}; peak is the largest resident set of any process.`,
-      'The payload is random bytes: the squashfs is about as large as the payload, and both sides then compress it again (zstd in the ramdisk, xz in the tarball).',
+      'The payload is random bytes: the squashfs is about as large as the payload; nixpkgs compresses it again with zstd -10 in the ramdisk, this project stores it there in raw blocks, and both compress the tarball with xz.',
       '',
       '| format | this project | nixpkgs (mksquashfs + cpio + zstd + cp -a + tar + pixz -t) | time ratio | size difference |',
       '|---|---|---|---:|---:|',

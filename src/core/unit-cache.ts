@@ -67,7 +67,19 @@ const STALE_TEMPORARY_MS = 3600_000;
 
 /** Removes every entry (and temporary file) of the cache in `directory`; what else is there stays. */
 export function clearUnitCache(directory: string): void {
-  rmSync(join(directory, LAYOUT), { recursive: true, force: true });
+  // Renamed away first, in one step: a build writing into the cache meanwhile then makes a
+  // new layout directory instead of adding to the one being removed (which fails the
+  // removal with ENOTEMPTY). A write already under way when it moved can still land in
+  // it: the removal is tried again.
+  const root = join(directory, LAYOUT);
+  const doomed = `${root}.clearing-${process.pid}-${randomBytes(6).toString('hex')}`;
+  try {
+    renameSync(root, doomed);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  rmSync(doomed, { recursive: true, force: true, maxRetries: 10, retryDelay: 10 });
 }
 
 export class UnitCache {

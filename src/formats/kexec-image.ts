@@ -3,9 +3,10 @@
  * built the system and the script's tools; this writes what their derivations would:
  *
  * - netboot's squashfsStore: the system's closure and its registration in a squashfs;
- * - netbootRamdisk (makeInitrdNG): the system's stage-1 initrd as it is, then a compressed
- *   newc cpio holding the squashfs at its store path, `nix-store.squashfs` linking to it,
- *   and the directories make-initrd-ng always creates, every mtime 1;
+ * - netbootRamdisk (makeInitrdNG): the system's stage-1 initrd as it is, then a newc cpio
+ *   in one zstd frame of raw blocks (or one gzip member) holding the squashfs at its store
+ *   path, `nix-store.squashfs` linking to it, and the directories make-initrd-ng always
+ *   creates, every mtime 1;
  * - system.build.image: kernel (nuke-refs'd), that initrd and cmdline;
  * - kexec_script: the plan's text, executable;
  *
@@ -25,7 +26,7 @@ import { outputFileSink } from '../core/sink.js';
 import { writeCpio } from '../archive/cpio.js';
 import { copyFileInto } from '../archive/sinks.js';
 import { gzipSink } from '../compress/gzip.js';
-import { zstdSingleFrameSink } from '../compress/zstd-single-frame.js';
+import { zstdStoredFrameSink } from '../compress/zstd-stored-frame.js';
 import { writeSquashfs } from '../fs/squashfs/index.js';
 import { dir, ensureDir, fileFromBytes, placeNode, symlink, type DirNode, type FileNode, type NodeMeta, type TreeNode } from '../fs/tree.js';
 import type { ClosureScope } from '../nix/closure-scope.js';
@@ -97,9 +98,12 @@ export async function writeKexecImage(plan: KexecPlan, closures: KexecClosures, 
     const target = outputFileSink(ramdisk);
     await copyFileInto(initrdFile, statSync(initrdFile).size, target);
     const { ramdiskCompression } = kexec;
-    // One zstd frame (or gzip member): the kernel unpacks one per archive.
+    // One zstd frame (or gzip member): the kernel unpacks one per archive. The zstd frame
+    // holds raw blocks cut by content (the squashfs is compressed already; compressing it
+    // again would make every byte after a change differ, and with it the tarball's xz
+    // blocks), so its level is not used.
     const compressor = ramdiskCompression.algorithm === 'zstd'
-      ? zstdSingleFrameSink(target, { level: ramdiskCompression.level })
+      ? zstdStoredFrameSink(target)
       : gzipSink(target, { level: ramdiskCompression.level });
     try {
       // nixpkgs' cpio 2.15: --reproducible gives directories two links.

@@ -2,10 +2,12 @@
  * Store path units: with the root's entries named by an identity (a store path's NAR
  * hash), a warm cache places each unchanged entry's data area whole, reading none of its
  * files, and the image is byte for byte a build without the cache; an entry whose copies,
- * hard links or identity changed, or whose cached data is damaged, is written again.
+ * hard links or identity changed, or whose cached data is damaged, is written again; and
+ * builds while other processes clear or evict the cache neither fail nor change.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UnitCache } from '../../../src/core/unit-cache.js';
@@ -143,6 +145,49 @@ test('a damaged chunk of a cached path is reported once and the path written aga
     assert.match(warm.warnings[0]!, /damaged cache entry/);
     const again = await buildBoth(tmp.path, 'again', BASE, cacheDir);
     assert.deepEqual(counts(again.cache, 'store path data'), { hits: 3, misses: 0 }, 'rebuilt');
+  } finally {
+    tmp.remove();
+  }
+});
+
+test('builds while another process clears the cache, or evicts all of it, never fail and give the same bytes', async () => {
+  const tmp = tempDir('squashfs-path-unit');
+  try {
+    const cacheDir = join(tmp.path, 'cache');
+    const plain = join(tmp.path, 'plain.img');
+    await writeImage(store(BASE).root, plain, { level: 3 });
+    const module = new URL('../../../src/core/unit-cache.js', import.meta.url).href;
+    // One process empties the cache over and over (--cache-clear), one fills it with
+    // entries of its own under a bound of 1 byte, evicting everything else each time.
+    const script = `
+      import { clearUnitCache, UnitCache } from ${JSON.stringify(module)};
+      const [directory, mode, stop] = process.argv.slice(1);
+      let n = 0;
+      while (Date.now() < Number(stop)) {
+        if (mode === 'clear') clearUnitCache(directory);
+        else {
+          const cache = new UnitCache({ directory, maxBytes: 1, warn: () => undefined });
+          cache.put(UnitCache.key('other', Uint8Array.of(n++ & 0xff)), { kind: 'compressed', bytes: new Uint8Array(4096) });
+          cache.close();
+        }
+      }
+    `;
+    const stop = Date.now() + 6000;
+    const others = ['clear', 'evict'].map((mode) => new Promise<number>((resolve) => {
+      spawn(process.execPath, ['--input-type=module', '-e', script, cacheDir, mode, String(stop)], { stdio: 'inherit' }).on('exit', (code) => resolve(code ?? -1));
+    }));
+    let builds = 0;
+    while (Date.now() < stop - 500) {
+      const { root, identities } = store(BASE);
+      const { cache } = openCache(cacheDir);
+      const image = join(tmp.path, `build-${builds}.img`);
+      await writeImage(root, image, { level: 3, cache, rootIdentities: identities });
+      cache.close();
+      assert.equal(sha256File(image), sha256File(plain), `build ${builds}`);
+      builds++;
+    }
+    assert.deepEqual(await Promise.all(others), [0, 0]);
+    assert.ok(builds >= 3, `${builds} builds`);
   } finally {
     tmp.remove();
   }

@@ -142,14 +142,7 @@ export class UnitCache {
       counts.misses++;
       return undefined;
     }
-    this.hits++;
-    counts.hits++;
-    try {
-      const now = new Date();
-      utimesSync(path, now, now);
-    } catch {
-      // Evicted meanwhile by another build, or a read-only cache: the hit stands.
-    }
+    this.recordHit(path, counts);
     return unit;
   }
 
@@ -292,14 +285,7 @@ export class UnitCache {
       closeSync(fd);
       return miss(true);
     }
-    this.hits++;
-    counts.hits++;
-    try {
-      const now = new Date();
-      utimesSync(path, now, now);
-    } catch {
-      // As for get().
-    }
+    this.recordHit(path, counts);
     return {
       length,
       readChunk: (index, into) => {
@@ -372,6 +358,18 @@ export class UnitCache {
         // Already gone (another build evicting too), or not ours to remove.
       }
       total -= entry.size;
+    }
+  }
+
+  /** Counts a hit and marks the entry as used now (its mtime), for the eviction order. */
+  private recordHit(path: string, counts: { hits: number }): void {
+    this.hits++;
+    counts.hits++;
+    try {
+      const now = new Date();
+      utimesSync(path, now, now);
+    } catch {
+      // Evicted meanwhile by another build, or a read-only cache: the hit stands.
     }
   }
 

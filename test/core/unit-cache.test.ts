@@ -141,21 +141,31 @@ test('two processes writing the same entries at once leave only whole entries an
   }
 });
 
-test('a full filesystem turns writing off with one note and never throws', () => {
-  const tmp = tempDir('unit-cache');
-  const mount = join(tmp.path, 'small');
+/** Runs `check` on a tmpfs of 1 MiB (in `tmp`), unmounted after. */
+function onSmallTmpfs(tmp: string, check: (mount: string) => void): void {
+  const mount = join(tmp, 'small');
   mkdirSync(mount);
   runOk('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mount]);
   try {
-    const { cache, warnings } = open(mount);
-    for (let n = 0; n < 40; n++) cache.put(key(n), { kind: 'compressed', bytes: bytes(100_000, n) });
-    cache.close();
-    assert.equal(warnings.length, 1, warnings.join('\n'));
-    assert.match(warnings[0]!, /^nixos-generate: warning: cannot write to the cache ".*": ENOSPC; the build goes on without adding to it$/);
-    assert.deepEqual(entryFiles(mount).filter((f) => f.includes('.tmp-')), [], 'the torn temporary file is removed');
-    assert.ok(cache.bytesWritten > 0 && cache.bytesWritten < 1 << 20);
+    check(mount);
   } finally {
     runOk('umount', [mount]);
+  }
+}
+
+test('a full filesystem turns writing off with one note and never throws', () => {
+  const tmp = tempDir('unit-cache');
+  try {
+    onSmallTmpfs(tmp.path, (mount) => {
+      const { cache, warnings } = open(mount);
+      for (let n = 0; n < 40; n++) cache.put(key(n), { kind: 'compressed', bytes: bytes(100_000, n) });
+      cache.close();
+      assert.equal(warnings.length, 1, warnings.join('\n'));
+      assert.match(warnings[0]!, /^nixos-generate: warning: cannot write to the cache ".*": ENOSPC; the build goes on without adding to it$/);
+      assert.deepEqual(entryFiles(mount).filter((f) => f.includes('.tmp-')), [], 'the torn temporary file is removed');
+      assert.ok(cache.bytesWritten > 0 && cache.bytesWritten < 1 << 20);
+    });
+  } finally {
     tmp.remove();
   }
 });
@@ -212,21 +222,19 @@ test('a large entry is written and read a chunk at a time, and a damaged chunk o
 
 test('a large entry on a full filesystem turns writing off with one note; what its producer throws is thrown', () => {
   const tmp = tempDir('unit-cache');
-  const mount = join(tmp.path, 'small');
-  mkdirSync(mount);
-  runOk('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mount]);
   try {
-    const { cache, warnings } = open(mount);
-    cache.putLarge(key(1), 3 * LARGE_CHUNK, (_offset, into, length) => into.fill(7, 0, length));
-    assert.equal(warnings.length, 1, warnings.join('\n'));
-    assert.match(warnings[0]!, /: ENOSPC; the build goes on without adding to it$/);
-    assert.deepEqual(entryFiles(mount), [], 'the torn temporary file is removed');
+    onSmallTmpfs(tmp.path, (mount) => {
+      const { cache, warnings } = open(mount);
+      cache.putLarge(key(1), 3 * LARGE_CHUNK, (_offset, into, length) => into.fill(7, 0, length));
+      assert.equal(warnings.length, 1, warnings.join('\n'));
+      assert.match(warnings[0]!, /: ENOSPC; the build goes on without adding to it$/);
+      assert.deepEqual(entryFiles(mount), [], 'the torn temporary file is removed');
+    });
     const other = open(tmp.path);
     assert.throws(() => other.cache.putLarge(key(2), 10, () => { throw new Error('cannot read the output back'); }), /cannot read the output back/);
     assert.deepEqual(other.warnings, []);
     assert.deepEqual(entryFiles(tmp.path).filter((f) => f.includes('.tmp-')), []);
   } finally {
-    runOk('umount', [mount]);
     tmp.remove();
   }
 });

@@ -163,30 +163,11 @@ export class UnitCache {
 
   /** Stores `unit` under `key`; never throws. */
   put(key: Buffer, unit: CachedUnit): void {
-    if (!this.writable) return;
-    const hex = key.toString('hex');
-    const shard = join(this.root, hex.slice(0, 2));
-    const temporary = join(shard, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
     const entry = encodeEntry(key, unit);
-    try {
-      try {
-        this.ensureShard(shard);
-        writeFileSync(temporary, entry);
-      } catch (error) {
-        // Another build's --cache-clear may have removed the shard just now.
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-        this.shards.delete(shard);
-        this.ensureShard(shard);
-        writeFileSync(temporary, entry);
-      }
-      this.share(temporary);
-      renameSync(temporary, join(shard, hex.slice(2)));
-      this.bytesWritten += entry.length;
-    } catch (error) {
-      this.writable = false;
-      try { unlinkSync(temporary); } catch { /* never written */ }
-      this.options.warn(`nixos-generate: warning: cannot write to the cache "${this.options.directory}": ${(error as NodeJS.ErrnoException).code ?? String(error)}; the build goes on without adding to it`);
-    }
+    this.store(key, (temporary) => {
+      writeFileSync(temporary, entry);
+      return entry.length;
+    });
   }
 
   /**
@@ -195,10 +176,6 @@ export class UnitCache {
    * for the cache's sake; what `fill` throws is thrown.
    */
   putLarge(key: Buffer, length: number, fill: (offset: number, into: Uint8Array, length: number) => void): void {
-    if (!this.writable) return;
-    const hex = key.toString('hex');
-    const shard = join(this.root, hex.slice(0, 2));
-    const temporary = join(shard, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
     const chunks = Math.ceil(length / LARGE_CHUNK);
     const header = Buffer.alloc(LARGE_HEADER);
     LARGE_MAGIC.copy(header, 0);
@@ -207,39 +184,59 @@ export class UnitCache {
     key.copy(header, 24);
     const trailer = Buffer.alloc(4 * chunks + 32);
     const buffer = new Uint8Array(LARGE_CHUNK);
-    let fd = -1;
-    let filling = false;
+    this.store(key, (temporary) => {
+      const fd = openSync(temporary, 'w');
+      try {
+        writeAll(fd, header, 0);
+        for (let i = 0; i < chunks; i++) {
+          const size = Math.min(LARGE_CHUNK, length - i * LARGE_CHUNK);
+          try {
+            fill(i * LARGE_CHUNK, buffer, size);
+          } catch (error) {
+            throw new ProducerFailure(error);
+          }
+          const chunk = buffer.subarray(0, size);
+          trailer.writeUInt32LE(crc32(chunk), 4 * i);
+          writeAll(fd, chunk, LARGE_HEADER + i * LARGE_CHUNK);
+        }
+        largeDigest(header, trailer.subarray(0, 4 * chunks)).copy(trailer, 4 * chunks);
+        writeAll(fd, trailer, LARGE_HEADER + length);
+      } finally {
+        closeSync(fd);
+      }
+      return LARGE_HEADER + length + trailer.length;
+    });
+  }
+
+  /**
+   * Writes an entry under `key` through `write` (which makes the temporary file it is
+   * given and returns its size), shared as the cache is, then renames it into place. A
+   * failure of the cache's own files turns writing off with one note; what a producer
+   * threw (ProducerFailure) is thrown.
+   */
+  private store(key: Buffer, write: (temporary: string) => number): void {
+    if (!this.writable) return;
+    const hex = key.toString('hex');
+    const shard = join(this.root, hex.slice(0, 2));
+    const temporary = join(shard, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
     try {
+      let size: number;
       try {
         this.ensureShard(shard);
-        fd = openSync(temporary, 'w');
+        size = write(temporary);
       } catch (error) {
+        // Another build's --cache-clear may have removed the shard just now.
         if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
         this.shards.delete(shard);
         this.ensureShard(shard);
-        fd = openSync(temporary, 'w');
+        size = write(temporary);
       }
-      writeAll(fd, header, 0);
-      for (let i = 0; i < chunks; i++) {
-        const size = Math.min(LARGE_CHUNK, length - i * LARGE_CHUNK);
-        filling = true;
-        fill(i * LARGE_CHUNK, buffer, size);
-        filling = false;
-        const chunk = buffer.subarray(0, size);
-        trailer.writeUInt32LE(crc32(chunk), 4 * i);
-        writeAll(fd, chunk, LARGE_HEADER + i * LARGE_CHUNK);
-      }
-      largeDigest(header, trailer.subarray(0, 4 * chunks)).copy(trailer, 4 * chunks);
-      writeAll(fd, trailer, LARGE_HEADER + length);
-      closeSync(fd);
-      fd = -1;
       this.share(temporary);
       renameSync(temporary, join(shard, hex.slice(2)));
-      this.bytesWritten += LARGE_HEADER + length + trailer.length;
+      this.bytesWritten += size;
     } catch (error) {
-      if (fd >= 0) closeSync(fd);
       try { unlinkSync(temporary); } catch { /* never written */ }
-      if (filling) throw error;
+      if (error instanceof ProducerFailure) throw error.failure;
       this.writable = false;
       this.options.warn(`nixos-generate: warning: cannot write to the cache "${this.options.directory}": ${(error as NodeJS.ErrnoException).code ?? String(error)}; the build goes on without adding to it`);
     }
@@ -432,6 +429,11 @@ function chmodShared(path: string, mode: number): void {
     if ((error as NodeJS.ErrnoException).code !== 'EPERM' || (mode & 0o7000) === 0) throw error;
     chmodSync(path, mode & 0o777);
   }
+}
+
+/** What a large entry's producer threw: the caller's failure, not the cache's. */
+class ProducerFailure {
+  constructor(readonly failure: unknown) {}
 }
 
 function largeDigest(header: Buffer, crcs: Buffer): Buffer {

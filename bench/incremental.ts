@@ -10,6 +10,7 @@
  * build of generation 2 without the cache, byte for byte.
  *
  *   node dist/bench/incremental.js [--files N] [--mib N] [--changed-mib N]   (writes docs/benchmarks/incremental.md)
+ *   node dist/bench/incremental.js --formats iso,do --contents store-like     (some rows only: printed, the doc left alone)
  *   node dist/bench/incremental.js --write PLAN OUT [CACHE]                  (one build of ours, for the timing)
  */
 import { spawnSync } from 'node:child_process';
@@ -23,7 +24,7 @@ import { buildImage } from '../src/formats/build.js';
 import { planScope, queryClosure } from '../src/nix/closure.js';
 import { isKexecPlan, parsePlanJson } from '../src/plan/index.js';
 
-const FORMATS = ['iso', 'kexec', 'lxc'] as const;
+const FORMATS = ['iso', 'kexec', 'lxc', 'do'] as const;
 
 /** Child mode: build a plan's image into a directory, as the CLI would; prints what the cache gave (UnitCache.reuse). */
 async function writeOurs(planFile: string, outputDir: string, cacheDir: string | undefined): Promise<void> {
@@ -40,6 +41,16 @@ async function writeOurs(planFile: string, outputDir: string, cacheDir: string |
 
 type Content = 'random' | 'store-like';
 const CONTENTS: readonly Content[] = ['store-like', 'random'];
+
+/** The values of a comma-separated option among `all`, or all of them when it is not given. */
+function listArg<T extends string>(name: string, all: readonly T[]): readonly T[] {
+  const at = process.argv.indexOf(name);
+  if (at < 0) return all;
+  const chosen = (process.argv[at + 1] ?? '').split(',');
+  const unknown = chosen.filter((value) => !all.includes(value as T));
+  if (unknown.length > 0) throw new Error(`${name}: unknown ${unknown.join(', ')}; expected some of ${all.join(', ')}`);
+  return chosen as T[];
+}
 
 /**
  * The configuration: the example system, the payload, and the changing store path of
@@ -103,10 +114,12 @@ async function main(): Promise<void> {
   const files = numberArg('--files', 50_000);
   const mebibytes = numberArg('--mib', 1024);
   const changedMiB = numberArg('--changed-mib', 50);
+  const formats = listArg('--formats', FORMATS);
+  const contents = listArg('--contents', CONTENTS);
   const work = scratchDir('incremental');
   try {
     const rows: string[] = [];
-    for (const content of CONTENTS) for (const format of FORMATS) {
+    for (const content of contents) for (const format of formats) {
       const before = planFor(format, configuration(work, content, files, mebibytes, changedMiB, 1));
       const after = planFor(format, configuration(work, content, files, mebibytes, changedMiB, 2));
       const fileName = parsePlanJson(readFileSync(before, 'utf8'), before).output.fileName;
@@ -128,6 +141,10 @@ async function main(): Promise<void> {
       rows.push(`| ${format} | ${content} | ${cold.seconds.toFixed(2)} s (${mib(cold.image)} MiB) | ${filling.seconds.toFixed(2)} s (${(filling.seconds / cold.seconds).toFixed(2)}x), cache ${cacheMiB} MiB | ${warm.seconds.toFixed(2)} s, ${describe(warm.reuse)} | ${reference.seconds.toFixed(2)} s | **${(warm.seconds / cold.seconds).toFixed(2)}x** | yes |`);
       for (const name of ['cold', 'filling', 'warm', 'reference']) rmSync(join(work, `${content}-${format}-${name}`), { recursive: true, force: true });
       rmSync(cache, { recursive: true, force: true });
+    }
+    if (formats.length < FORMATS.length || contents.length < CONTENTS.length) {
+      process.stdout.write(`${rows.join('\n')}\n`);
+      return;
     }
     writeResults('incremental', [
       '# Incremental rebuilds with the unit cache',

@@ -19,6 +19,9 @@ import { constants as zlib, deflateRaw } from 'node:zlib';
 import { crc32 } from '../core/checksum.js';
 import { UsageError } from '../core/errors.js';
 import type { ByteSink } from '../core/sink.js';
+import type { UnitCache } from '../core/unit-cache.js';
+import { cachedUnit } from './cached-unit.js';
+import { contentCutsAround } from './content-cuts.js';
 import { checkChunkSize, checkThreads, chunkedSink, type ChunkCodec, type CompressingSink } from './chunked-sink.js';
 
 export interface GzipSinkOptions {
@@ -28,6 +31,15 @@ export interface GzipSinkOptions {
   readonly chunkSize?: number;
   /** Chunks deflated at once; default the number of cores. Does not change the output. */
   readonly threads?: number;
+  /**
+   * 'content': pieces end where the content says (content-cuts.ts), from half to one and a
+   * half times chunkSize, so a change leaves the other pieces as they were (their preset
+   * dictionary too, from the 32 KiB before them); default 'fixed', every chunkSize bytes as
+   * pigz. Part of the output's identity.
+   */
+  readonly boundaries?: 'fixed' | 'content';
+  /** Pieces looked up by their content and dictionary before deflating, and stored after (`--cache`); never changes the bytes. */
+  readonly cache?: UnitCache | undefined;
 }
 
 export const GZIP_DEFAULT_LEVEL = 6;
@@ -42,8 +54,8 @@ const DICTIONARY = 32 * 1024;
  */
 export function gzipSink(target: ByteSink, options: GzipSinkOptions = {}): CompressingSink {
   for (const key of Object.keys(options)) {
-    if (key !== 'level' && key !== 'chunkSize' && key !== 'threads') {
-      throw new UsageError('gzip.unknown-option', `Cannot use gzip option "${key}": expected level, chunkSize or threads`);
+    if (!['level', 'chunkSize', 'threads', 'boundaries', 'cache'].includes(key)) {
+      throw new UsageError('gzip.unknown-option', `Cannot use gzip option "${key}": expected level, chunkSize, threads, boundaries or cache`);
     }
   }
   const level = options.level ?? GZIP_DEFAULT_LEVEL;
@@ -52,6 +64,9 @@ export function gzipSink(target: ByteSink, options: GzipSinkOptions = {}): Compr
   }
   const chunkSize = checkChunkSize('gzip', options.chunkSize ?? GZIP_DEFAULT_CHUNK);
   const threads = checkThreads('gzip', options.threads ?? availableParallelism());
+  const cuts = options.boundaries === 'content' ? contentCutsAround(chunkSize) : undefined;
+  const { cache } = options;
+  const settings = `gzip-piece 1 level ${level} zlib ${process.versions.zlib}`;
 
   // The codec is called once per chunk, in input order, on this thread: the running CRC,
   // the size and the dictionary are updated here; only the deflate runs on the pool.
@@ -70,28 +85,34 @@ export function gzipSink(target: ByteSink, options: GzipSinkOptions = {}): Compr
       first = false;
       // A copy: the buffer goes back to the engine for reuse once this chunk is written.
       dictionary = length >= DICTIONARY ? data.slice(length - DICTIONARY) : undefined;
-      return new Promise((resolve, reject) => {
-        deflateRaw(data, {
-          level,
-          finishFlush: last ? zlib.Z_FINISH : zlib.Z_SYNC_FLUSH,
-          // The whole piece in one output buffer: with the default 16 KiB, every piece of
-          // output is a round trip between the thread pool and this thread.
-          chunkSize: length + (length >> 8) + 65536,
-          ...(preset === undefined ? {} : { dictionary: preset }),
-        }, (error, piece) => {
-          if (error !== null) {
-            reject(error);
-            return;
-          }
-          const output = prefix === undefined && suffix === undefined ? piece
-            : Buffer.concat([prefix ?? new Uint8Array(0), piece, suffix ?? new Uint8Array(0)]);
-          resolve({ output, buffer });
-        });
+      const piece = cachedUnit(cache, 'gzip piece', `${settings} ${last ? 'final' : 'sync'}`, preset === undefined ? [data] : [preset, data],
+        () => deflatePiece(data, level, last, preset));
+      return piece.then((bytes) => {
+        const output = prefix === undefined && suffix === undefined ? bytes
+          : Buffer.concat([prefix ?? new Uint8Array(0), bytes, suffix ?? new Uint8Array(0)]);
+        return { output, buffer };
       });
     },
     close: async () => undefined,
   };
-  return chunkedSink(target, codec, { chunkSize, depth: threads * 8, name: 'gzip' });
+  return chunkedSink(target, codec, { chunkSize, cuts, depth: threads * 8, name: 'gzip' });
+}
+
+/** Raw-deflates one piece on the thread pool: a sync flush after it, or the final block. */
+function deflatePiece(data: Uint8Array, level: number, last: boolean, preset: Uint8Array | undefined): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    deflateRaw(data, {
+      level,
+      finishFlush: last ? zlib.Z_FINISH : zlib.Z_SYNC_FLUSH,
+      // The whole piece in one output buffer: with the default 16 KiB, every piece of
+      // output is a round trip between the thread pool and this thread.
+      chunkSize: data.length + (data.length >> 8) + 65536,
+      ...(preset === undefined ? {} : { dictionary: preset }),
+    }, (error, piece) => {
+      if (error !== null) reject(error);
+      else resolve(piece);
+    });
+  });
 }
 
 /** Magic, deflate, no flags, mtime 0, zlib's extra flags for the level, OS 3 (Unix). */

@@ -8,11 +8,11 @@
  * depend only on the input, the preset, the dictionary and the block size or cut rule,
  * not on the number of threads, the cache or the write sizes.
  */
-import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { UsageError } from '../core/errors.js';
 import type { ByteSink } from '../core/sink.js';
-import { UnitCache } from '../core/unit-cache.js';
+import type { UnitCache } from '../core/unit-cache.js';
+import { cachedUnit } from './cached-unit.js';
 import { transferableBuffer, WorkerPool } from '../core/worker-pool.js';
 import { checkChunkSize, checkThreads, chunkedSink, type ChunkCodec, type CompressingSink } from './chunked-sink.js';
 import { contentCutsAround } from './content-cuts.js';
@@ -67,30 +67,26 @@ export function xzSink(target: ByteSink, options: XzSinkOptions = {}): Compressi
 
   const cuts = options.boundaries === 'content' ? contentCutsAround(blockSize) : undefined;
   const { cache } = options;
-  const settings = `xz-block 1 preset ${preset} dictionary ${dictionarySize} lzma ${lzmaEncoderVersion()} zstd ${process.versions.zstd}`;
+  const settings = `xz-block 2 preset ${preset} dictionary ${dictionarySize} lzma ${lzmaEncoderVersion()} zstd ${process.versions.zstd}`;
 
   /** The block of one chunk: from the cache, or compressed on the pool (and then stored in the cache). */
   const compressBlock = async (buffer: Uint8Array, length: number): Promise<{ block: Uint8Array; record: XzBlockRecord; buffer: Uint8Array }> => {
-    const key = cache === undefined ? undefined : UnitCache.key(settings, createHash('sha256').update(buffer.subarray(0, length)).digest());
-    if (key !== undefined) {
-      const unit = cache!.get(key, 'xz block');
-      if (unit?.kind === 'compressed' && unit.bytes.length > 8) {
-        const view = new DataView(unit.bytes.buffer, unit.bytes.byteOffset, 8);
-        const record = { unpaddedSize: view.getUint32(0, true) + view.getUint32(4, true) * 2 ** 32, uncompressedSize: length };
-        return { block: unit.bytes.subarray(8), record, buffer };
-      }
-    }
-    const plain = transferableBuffer(buffer);
-    const reply = await pool.run((id) => ({ id, buffer: plain, length, preset, dictionarySize }), [plain]);
-    if (key !== undefined) {
-      const entry = new Uint8Array(8 + reply.block.length);
-      const view = new DataView(entry.buffer);
+    let back = buffer;
+    // A cache entry is the block's unpadded size (8 bytes, little-endian) then the block.
+    const entry = await cachedUnit(cache, 'xz block', settings, [buffer.subarray(0, length)], async () => {
+      const plain = transferableBuffer(buffer);
+      const reply = await pool.run((id) => ({ id, buffer: plain, length, preset, dictionarySize }), [plain]);
+      back = new Uint8Array(reply.buffer);
+      const made = new Uint8Array(8 + reply.block.length);
+      const view = new DataView(made.buffer);
       view.setUint32(0, reply.record.unpaddedSize % 2 ** 32, true);
       view.setUint32(4, Math.floor(reply.record.unpaddedSize / 2 ** 32), true);
-      entry.set(reply.block, 8);
-      cache!.put(key, { kind: 'compressed', bytes: entry });
-    }
-    return { block: reply.block, record: reply.record, buffer: new Uint8Array(reply.buffer) };
+      made.set(reply.block, 8);
+      return made;
+    });
+    const view = new DataView(entry.buffer, entry.byteOffset, 8);
+    const record = { unpaddedSize: view.getUint32(0, true) + view.getUint32(4, true) * 2 ** 32, uncompressedSize: length };
+    return { block: entry.subarray(8), record, buffer: back };
   };
 
   // Called once per block in input order: the index needs every block's record, in order.

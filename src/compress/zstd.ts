@@ -15,8 +15,11 @@
 import { availableParallelism } from 'node:os';
 import { UsageError } from '../core/errors.js';
 import type { ByteSink } from '../core/sink.js';
+import type { UnitCache } from '../core/unit-cache.js';
 import { transferableBuffer, WorkerPool } from '../core/worker-pool.js';
 import { checkChunkSize, checkThreads, chunkedSink, type ChunkCodec, type CompressingSink } from './chunked-sink.js';
+import { cachedUnit } from './cached-unit.js';
+import { contentCutsAround } from './content-cuts.js';
 import { zstdFrameBound } from './zstd-frame.js';
 import type { ZstdJob, ZstdResult } from './zstd-worker.js';
 
@@ -29,6 +32,14 @@ export interface ZstdSinkOptions {
   readonly threads?: number;
   /** Append each frame's XXH64 content checksum, as `zstd` does by default; default true. */
   readonly checksum?: boolean;
+  /**
+   * 'content': frames end where the content says (content-cuts.ts), from half to one and a
+   * half times chunkSize, so a change leaves the other frames as they were; default 'fixed',
+   * every chunkSize bytes. Part of the output's identity.
+   */
+  readonly boundaries?: 'fixed' | 'content';
+  /** Frames looked up by their content before compressing, and stored after (`--cache`); never changes the bytes. */
+  readonly cache?: UnitCache | undefined;
 }
 
 export const ZSTD_DEFAULT_LEVEL = 3;
@@ -55,7 +66,7 @@ class ZstdPool {
 
   /** Takes back the memory of a frame the sink has written. */
   recycle(frame: Uint8Array): void {
-    if (frame.buffer.byteLength === this.frameBound && this.outputs.length < this.keepOutputs) this.outputs.push(frame.buffer as ArrayBuffer);
+    if (frame.byteOffset === 0 && frame.buffer.byteLength === this.frameBound && this.outputs.length < this.keepOutputs) this.outputs.push(frame.buffer as ArrayBuffer);
   }
 
   async compress(buffer: Uint8Array, length: number): Promise<{ output: Uint8Array; buffer: Uint8Array }> {
@@ -77,8 +88,8 @@ class ZstdPool {
  */
 export function zstdSink(target: ByteSink, options: ZstdSinkOptions = {}): CompressingSink {
   for (const key of Object.keys(options)) {
-    if (key !== 'level' && key !== 'chunkSize' && key !== 'threads' && key !== 'checksum') {
-      throw new UsageError('zstd.unknown-option', `Cannot use zstd option "${key}": expected level, chunkSize, threads or checksum`);
+    if (!['level', 'chunkSize', 'threads', 'checksum', 'boundaries', 'cache'].includes(key)) {
+      throw new UsageError('zstd.unknown-option', `Cannot use zstd option "${key}": expected level, chunkSize, threads, checksum, boundaries or cache`);
     }
   }
   const level = options.level ?? ZSTD_DEFAULT_LEVEL;
@@ -92,11 +103,23 @@ export function zstdSink(target: ByteSink, options: ZstdSinkOptions = {}): Compr
   const chunkSize = checkChunkSize('zstd', options.chunkSize ?? ZSTD_DEFAULT_CHUNK);
   const threads = checkThreads('zstd', options.threads ?? availableParallelism());
   const depth = threads * 8;
-  const pool = new ZstdPool(threads, level, checksum, chunkSize, depth);
+  const cuts = options.boundaries === 'content' ? contentCutsAround(chunkSize) : undefined;
+  const pool = new ZstdPool(threads, level, checksum, cuts?.maximum ?? chunkSize, depth);
+  const { cache } = options;
+  const settings = `zstd-frame 1 level ${level} checksum ${checksum} zstd ${process.versions.zstd}`;
   const codec: ChunkCodec = {
-    compress: (buffer, length) => pool.compress(buffer, length),
+    compress: async (buffer, length) => {
+      if (cache === undefined) return pool.compress(buffer, length);
+      let back = buffer;
+      const output = await cachedUnit(cache, 'zstd frame', settings, [buffer.subarray(0, length)], async () => {
+        const reply = await pool.compress(buffer, length);
+        back = reply.buffer;
+        return reply.output;
+      });
+      return { output, buffer: back };
+    },
     recycle: (output) => pool.recycle(output),
     close: () => pool.close(),
   };
-  return chunkedSink(target, codec, { chunkSize, depth, name: 'zstd' });
+  return chunkedSink(target, codec, { chunkSize, cuts, depth, name: 'zstd' });
 }

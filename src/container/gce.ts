@@ -11,12 +11,15 @@ import { outputFileSink } from '../core/sink.js';
 import { TarWriter } from '../archive/tar.js';
 import { gzipSink } from '../compress/gzip.js';
 import type { PhasedControl } from '../core/progress.js';
+import type { UnitCache } from '../core/unit-cache.js';
 
 export interface GceOptions {
   /** Member mtime, seconds since 1970 (SOURCE_DATE_EPOCH). */
   readonly epoch: number;
   /** gzip level; default 6, nixpkgs' `googleComputeImage.compressionLevel` default. */
   readonly compressionLevel?: number;
+  /** --cache: gzip pieces reused across builds; never changes the bytes. */
+  readonly cache?: UnitCache | undefined;
 }
 
 /** The member name GCE requires. */
@@ -28,7 +31,8 @@ export const GCE_MEMBER = 'disk.raw';
  */
 export async function writeGceTarball(image: BlockImage, out: OutputFile, options: GceOptions, control: PhasedControl = {}): Promise<void> {
   const file = outputFileSink(out);
-  const gzip = gzipSink(file, { level: options.compressionLevel ?? 6 });
+  // Pieces cut by content: after a change the others are the same, and the cache finds them.
+  const gzip = gzipSink(file, { level: options.compressionLevel ?? 6, boundaries: 'content', cache: options.cache });
   try {
     const tar = new TarWriter(gzip, { mtime: options.epoch, format: 'gnu' });
     await tar.addSparseImage(GCE_MEMBER, image, { mode: 0o644 }, { ...control, phase: control.phase ?? 'write gce tarball' });

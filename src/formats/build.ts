@@ -48,7 +48,7 @@ export interface BuildImageRequest {
   /** Where boot files may come from (default: the closure alone). */
   readonly scope?: ClosureScope;
   readonly control?: RunControl;
-  /** --cache: compressed units reused across builds (squashfs blocks and store paths, xz blocks of system tarballs); never changes the bytes. */
+  /** --cache: compressed units reused across builds (squashfs blocks and store paths, xz blocks, gzip pieces, zstd frames); never changes the bytes. */
   readonly cache?: UnitCache | undefined;
 }
 
@@ -80,14 +80,18 @@ async function writeStream(plan: ImagePlan, image: BlockImage, sink: ByteSink, e
   }
 }
 
-/** Writes the disk in the plan's container (and compression) into `out`. */
-async function writeContainer(plan: ImagePlan, image: BlockImage, out: OutputFile, epoch: number, control: PhasedControl): Promise<void> {
+/**
+ * Writes the disk in the plan's container (and compression) into `out`. Compressed
+ * streams are cut where their content says, so that `cache` finds the pieces a change
+ * left as they were.
+ */
+async function writeContainer(plan: ImagePlan, image: BlockImage, out: OutputFile, epoch: number, control: PhasedControl, cache: UnitCache | undefined): Promise<void> {
   const output = plan.output;
   const seed = seedOf(plan);
   if (output.compression !== 'none' || output.container === 'vma') {
     const target = outputFileSink(out);
-    const compressor = output.compression === 'gzip' ? gzipSink(target, { level: output.compressionLevel ?? 6 })
-      : output.compression === 'zstd' ? zstdSink(target, { level: 3 })
+    const compressor = output.compression === 'gzip' ? gzipSink(target, { level: output.compressionLevel ?? 6, boundaries: 'content', cache })
+      : output.compression === 'zstd' ? zstdSink(target, { level: 3, boundaries: 'content', cache })
       : undefined;
     const sink = compressor ?? target;
     try {
@@ -122,7 +126,7 @@ async function writeContainer(plan: ImagePlan, image: BlockImage, out: OutputFil
         seed, epoch, vmName: machine().name, memoryMiB: machine().memoryMiB, cpus: machine().cpus,
       }, control);
     case 'gce-tar':
-      return writeGceTarball(image, out, { epoch, compressionLevel: output.compressionLevel ?? 6 }, control);
+      return writeGceTarball(image, out, { epoch, compressionLevel: output.compressionLevel ?? 6, cache }, control);
   }
 }
 
@@ -216,7 +220,7 @@ export async function buildImage(request: BuildImageRequest): Promise<BuiltImage
       await writeSystemTarball(plan, request.closure, request.scope ?? closureScope(request.closure), image, { ...control, phase }, request.cache);
       system = toplevelSystem(plan.toplevel);
     } else {
-      await writeContainer(plan, disk!.image, image, request.epoch, { ...control, phase });
+      await writeContainer(plan, disk!.image, image, request.epoch, { ...control, phase }, request.cache);
       if (plan.output.sideFiles?.includes('amazon-image-info') === true) {
         makeDirectory(join(outputDir, 'nix-support'));
         create('nix-support/image-info.json').writeAt(0, new TextEncoder().encode(amazonImageInfo(plan, imagePath, disk!.image.size, disk!.system)));

@@ -1,12 +1,14 @@
 /** Shared fixtures for the compression tests: data, sinks, and the reference tools. */
 import assert from 'node:assert/strict';
 import { createHash, type Hash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import type { CompressingSink } from '../../src/compress/chunked-sink.js';
 import { ImageError } from '../../src/core/errors.js';
 import { OutputFile } from '../../src/core/output-file.js';
 import { outputFileSink, type ByteSink } from '../../src/core/sink.js';
+import { UnitCache } from '../../src/core/unit-cache.js';
 import { seededBytes, seededInts, textBytes } from '../container/fixtures.js';
 import { run } from '../helpers/run.js';
 
@@ -211,4 +213,46 @@ export async function assertAbortAndTargetFailure(make: MakeSink, chunk: number)
   await assert.rejects(writePieces(sink, new Uint8Array(10 * chunk), chunk), /disk full/);
   await assert.rejects(sink.write(new Uint8Array(1)), /disk full/);
   await assert.rejects(sink.close(), /disk full/);
+}
+
+/** Makes a sink with content boundaries of about `unit` bytes through `cache` (or none). */
+export type MakeCachedSink = (target: ByteSink, cache: UnitCache | undefined) => CompressingSink;
+
+/**
+ * Content boundaries with the unit cache: 3 MiB of mixed data written in random pieces
+ * gives the same file with an empty cache, a warm one (every unit found) and none; after
+ * 3000 bytes are inserted, the rebuild equals a build without the cache and makes at most
+ * 3 units again. `decode` names the reference tool's command that prints a file's content.
+ * Returns the plain build's path and its number of units.
+ */
+export async function assertCachedContentUnits(dir: string, extension: string, make: MakeCachedSink, decode: (path: string) => string): Promise<{ path: string; units: number }> {
+  const data = mixedBlock(9, 3 * MiB);
+  const at = MiB + 12_345;
+  const changed = new Uint8Array(data.length + 3000);
+  changed.set(data.subarray(0, at));
+  changed.set(mixedBlock(10, 3000), at);
+  changed.set(data.subarray(at), at + 3000);
+  const warnings: string[] = [];
+  const cacheAt = join(dir, 'cache');
+  const build = async (name: string, input: Uint8Array, withCache: boolean): Promise<{ path: string; cache: UnitCache | undefined }> => {
+    const cache = withCache ? new UnitCache({ directory: cacheAt, maxBytes: 1 << 30, warn: (line) => warnings.push(line) }) : undefined;
+    const path = await compressToFile(dir, `${name}.${extension}`, (t) => make(t, cache), (s) => writeRandomPieces(s, input, 3));
+    return { path, cache };
+  };
+  const plain = await build('plain', data, false);
+  assert.equal(sha256Of(decode(plain.path)), sha256(data));
+  const cold = await build('cold', data, true);
+  const units = cold.cache!.misses;
+  assert.ok(units > 20, `${units} units`);
+  const warm = await build('warm', data, true);
+  assert.equal(sha256(readFileSync(cold.path)), sha256(readFileSync(plain.path)), 'filling the cache changes nothing');
+  assert.equal(sha256(readFileSync(warm.path)), sha256(readFileSync(plain.path)), 'the warm cache changes nothing');
+  assert.deepEqual([warm.cache!.hits, warm.cache!.misses], [units, 0]);
+  const after = await build('after', changed, true);
+  const reference = await build('after-plain', changed, false);
+  assert.equal(sha256(readFileSync(after.path)), sha256(readFileSync(reference.path)), 'after a change, the same bytes as without the cache');
+  assert.equal(sha256Of(decode(after.path)), sha256(changed));
+  assert.ok(after.cache!.misses <= 3 && after.cache!.hits >= units - 3, `${after.cache!.hits} hits, ${after.cache!.misses} misses of ${units}`);
+  assert.deepEqual(warnings, []);
+  return { path: plain.path, units };
 }

@@ -8,7 +8,7 @@ import { UsageError } from '../../src/core/errors.js';
 import { seededBytes, textBytes } from '../container/fixtures.js';
 import { run, runOk, tempDir } from '../helpers/run.js';
 import {
-  assertAbortAndTargetFailure, assertDependsOnlyOnBytes, compressMixedToFile, compressToFile, HashSink, KiB, MiB, mixedBlock, rssGrowthCompressing1GiB,
+  assertAbortAndTargetFailure, assertCachedContentUnits, assertDependsOnlyOnBytes, compressMixedToFile, compressToFile, HashSink, KiB, MiB, mixedBlock, rssGrowthCompressing1GiB,
   sha256, sha256Of, shell, writePieces, writeRandomPieces,
 } from './fixtures.js';
 
@@ -213,3 +213,14 @@ class BytesSink {
     return Buffer.concat(this.parts);
   }
 }
+
+test('content boundaries: one member still; the cache, keyed by each piece and its dictionary, gives the same bytes and after a change finds the pieces after it', async () => {
+  const dir = tempDir('gzip');
+  try {
+    const { path } = await assertCachedContentUnits(dir.path, 'gz', (t, cache) => gzipSink(t, { chunkSize: CHUNK, level: 1, boundaries: 'content', cache }), (p) => `gzip -dc ${p}`);
+    runOk('gzip', ['-t', path]);
+    singleMember(readFileSync(path), 1);
+  } finally {
+    dir.remove();
+  }
+});

@@ -9,7 +9,7 @@ import { UsageError } from '../../src/core/errors.js';
 import { seededBytes } from '../container/fixtures.js';
 import { run, runOk, tempDir } from '../helpers/run.js';
 import {
-  assertAbortAndTargetFailure, assertDependsOnlyOnBytes, compressMixedToFile, compressToFile, HashSink, KiB, MiB, mixedBlock, rssGrowthCompressing1GiB,
+  assertAbortAndTargetFailure, assertCachedContentUnits, assertDependsOnlyOnBytes, compressMixedToFile, compressToFile, HashSink, KiB, MiB, mixedBlock, rssGrowthCompressing1GiB,
   sha256, sha256Of, shell, writePieces,
 } from './fixtures.js';
 
@@ -189,6 +189,20 @@ test('zstd -t rejects corrupted frames; the checksum catches a flip decoding can
         assert.equal(result.status, 0, 'without the checksum the flip goes unnoticed (why it is on by default)');
       }
     }
+  } finally {
+    dir.remove();
+  }
+});
+
+test('content boundaries: frames end where the content says; the cache gives the same bytes and after a change finds the frames after it', async () => {
+  const dir = tempDir('zstd');
+  try {
+    const { path, units } = await assertCachedContentUnits(dir.path, 'zst', (t, cache) => zstdSink(t, { chunkSize: CHUNK, level: 1, boundaries: 'content', cache }), (p) => `zstd -dc ${p}`);
+    runOk('zstd', ['-t', path]);
+    const frames = frameHeaders(path).map((h) => h.contentSize ?? 0);
+    assert.equal(frames.length, units);
+    assert.ok(frames.slice(0, -1).every((size) => size >= CHUNK / 2 && size <= CHUNK * 1.5), `frames ${frames.join(' ')}`);
+    assert.ok(frames.filter((size) => size < CHUNK * 1.5).length > frames.length / 4, `cut by content, not only at the maximum: ${frames.join(' ')}`);
   } finally {
     dir.remove();
   }

@@ -1,8 +1,9 @@
 /**
- * --cache end to end: the iso, the kexec tarball and the lxc tarball built with a warm
- * cache are byte for byte the same file as a cold build without it (every store path of a
- * squashfs placed whole from the cache, every other unit, xz blocks too, found), and the
- * cold build with the cache is the same again.
+ * --cache end to end: the iso, the kexec tarball, the lxc tarball and the gzip- and
+ * zstd-compressed disk images built with a warm cache are byte for byte the same file as a
+ * cold build without it (every store path of a squashfs placed whole from the cache, every
+ * other unit, xz blocks, gzip pieces and zstd frames too, found), and the cold build with
+ * the cache is the same again.
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -65,4 +66,26 @@ test('lxc: a warm cache gives the bytes of a cold build without it, every xz blo
   assert.deepEqual(sums, [sums[0], sums[0], sums[0]]);
   assertAllReused(warm, false);
   assert.doesNotMatch(warm, /warning/);
+});
+
+test('do, linode, gce, proxmox and sd-x86_64: a warm cache gives the bytes of a cold build without it, every gzip piece and zstd frame from the cache', () => {
+  const formats = ['do', 'linode', 'gce', 'proxmox', 'sd-x86_64'];
+  const configuration = exampleConfiguration(work.path, 'disks', 'cache-disks', '');
+  const cache = join(work.path, 'disks-cache');
+  const build = (out: string, extra: readonly string[]): { paths: string[]; stderr: string } => {
+    const result = run('node', [CLI, '-c', configuration, '-I', `nixpkgs=${EXAMPLE_NIXPKGS}`, '-f', formats.join(','), '-o', join(work.path, `disks-${out}`), ...extra]);
+    assert.equal(result.status, 0, result.stderr);
+    const paths = result.stdout.trim().split('\n');
+    assert.equal(paths.length, formats.length, result.stdout);
+    return { paths, stderr: result.stderr };
+  };
+  const plain = build('plain', []);
+  const cold = build('cold', ['--cache', cache]);
+  const warm = build('warm', ['--cache', cache]);
+  formats.forEach((format, i) => {
+    const sums = [plain, cold, warm].map((b) => sha256(b.paths[i]!));
+    assert.deepEqual(sums, [sums[0], sums[0], sums[0]], format);
+  });
+  assertAllReused(warm.stderr, false);
+  assert.doesNotMatch(warm.stderr, /warning/);
 });

@@ -12,9 +12,10 @@
  * codec is told which chunk is the last: exactly one call has `last` set, also for an
  * empty input (one empty chunk).
  *
- * Memory is bounded: at most `depth` chunks are in flight, and their buffers are reused.
- * A write resolves once its bytes are copied into a chunk; it waits first when `depth`
- * chunks are already being compressed, which is the backpressure.
+ * Memory is bounded: at most `depth` chunks are being compressed, and their buffers are
+ * reused; finished chunks waiting to be written in order hold at most `depth` chunks' worth
+ * of output. A write resolves once its bytes are copied into a chunk; it waits first when
+ * either bound is reached, which is the backpressure.
  */
 import { ImageError, UsageError } from '../core/errors.js';
 import type { ByteSink } from '../core/sink.js';
@@ -64,6 +65,8 @@ export interface ChunkedSinkOptions {
 
 interface Job {
   readonly result: Promise<{ readonly output: Uint8Array; readonly buffer: Uint8Array }>;
+  /** The codec has finished (or failed) this chunk. */
+  done: boolean;
 }
 
 export function chunkedSink(target: ByteSink, codec: ChunkCodec, options: ChunkedSinkOptions): CompressingSink {
@@ -78,6 +81,11 @@ export function chunkedSink(target: ByteSink, codec: ChunkCodec, options: Chunke
   let complete = false;
   let position = 0;
   let compressedPosition = 0;
+  /** Chunks the codec has not finished. */
+  let compressing = 0;
+  /** Bytes of finished chunks' outputs not yet written. */
+  let waiting = 0;
+  let wakeUp: (() => void) | undefined;
   let state: 'open' | 'closing' | 'closed' | 'aborted' | 'failed' = 'open';
   let failure: unknown;
 
@@ -91,11 +99,32 @@ export function chunkedSink(target: ByteSink, codec: ChunkCodec, options: Chunke
   /** Waits for the oldest chunk and writes its compressed bytes to the target. */
   const settleOldest = async (): Promise<void> => {
     const job = queue.shift()!;
-    const { output, buffer } = await job.result;
-    if (spare.length < depth) spare.push(buffer);
+    const { output } = await job.result;
+    waiting -= output.length;
     await target.write(output);
     compressedPosition += output.length;
     codec.recycle?.(output);
+  };
+
+  /**
+   * Writes the chunks that are done, in order, and waits while `depth` chunks are being
+   * compressed or the done ones held behind an unfinished chunk reach `depth` chunks' worth
+   * of bytes. Done chunks hold only their output: after a cache hit (a small output, at
+   * once), the chunks after it go on being compressed while an earlier one still is.
+   */
+  const makeRoom = async (): Promise<void> => {
+    for (;;) {
+      while (queue.length > 0 && queue[0]!.done) await settleOldest();
+      if (compressing < depth && waiting < depth * capacity) return;
+      if (waiting >= depth * capacity) {
+        await settleOldest();
+        continue;
+      }
+      await new Promise<void>((resolve) => {
+        wakeUp = resolve;
+      });
+      wakeUp = undefined;
+    }
   };
 
   const submit = async (last: boolean): Promise<void> => {
@@ -103,10 +132,19 @@ export function chunkedSink(target: ByteSink, codec: ChunkCodec, options: Chunke
     const length = used;
     chunk = undefined;
     used = 0;
-    const result = codec.compress(buffer, length, last);
-    result.catch(() => undefined); // surfaced when the job is settled, never as an unhandled rejection
-    queue.push({ result });
-    while (queue.length >= depth) await settleOldest();
+    const job: Job = { result: codec.compress(buffer, length, last), done: false };
+    compressing++;
+    // Registered before any settleOldest awaits the result, so it runs first.
+    job.result.then(({ output, buffer: back }) => {
+      waiting += output.length;
+      if (state !== 'aborted' && state !== 'failed' && spare.length < depth) spare.push(back);
+    }, () => undefined).finally(() => {
+      job.done = true;
+      compressing--;
+      wakeUp?.();
+    });
+    queue.push(job);
+    await makeRoom();
   };
 
   /** Runs `step`; after a failure the sink only rethrows it and releases the codec. */

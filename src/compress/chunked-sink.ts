@@ -13,8 +13,8 @@
  * empty input (one empty chunk).
  *
  * Memory is bounded: at most `depth` chunks are being compressed, and their buffers are
- * reused; finished chunks waiting to be written in order hold at most `depth` chunks' worth
- * of output. A write resolves once its bytes are copied into a chunk; it waits first when
+ * reused; finished chunks waiting to be written in order hold at most `waitingBytes` of
+ * output. A write resolves once its bytes are copied into a chunk; it waits first when
  * either bound is reached, which is the backpressure.
  */
 import { ImageError, UsageError } from '../core/errors.js';
@@ -59,6 +59,8 @@ export interface ChunkedSinkOptions {
   readonly cuts?: ContentCutOptions | undefined;
   /** Chunks being compressed at once. */
   readonly depth: number;
+  /** Bound on the bytes of finished chunks waiting behind an unfinished one; default `depth` chunks' worth. */
+  readonly waitingBytes?: number | undefined;
   /** Names the compressor in error messages ("gzip", "zstd"). */
   readonly name: string;
 }
@@ -72,6 +74,7 @@ interface Job {
 export function chunkedSink(target: ByteSink, codec: ChunkCodec, options: ChunkedSinkOptions): CompressingSink {
   const { depth, name } = options;
   const capacity = options.cuts?.maximum ?? options.chunkSize;
+  const waitingBytes = options.waitingBytes ?? depth * capacity;
   const cutter = options.cuts === undefined ? undefined : new ContentCuts(options.cuts);
   const spare: Uint8Array[] = [];
   const queue: Job[] = [];
@@ -108,15 +111,14 @@ export function chunkedSink(target: ByteSink, codec: ChunkCodec, options: Chunke
 
   /**
    * Writes the chunks that are done, in order, and waits while `depth` chunks are being
-   * compressed or the done ones held behind an unfinished chunk reach `depth` chunks' worth
-   * of bytes. Done chunks hold only their output: after a cache hit (a small output, at
+   * compressed or the done ones held behind an unfinished chunk reach `waitingBytes`. Done chunks hold only their output: after a cache hit (a small output, at
    * once), the chunks after it go on being compressed while an earlier one still is.
    */
   const makeRoom = async (): Promise<void> => {
     for (;;) {
       while (queue.length > 0 && queue[0]!.done) await settleOldest();
-      if (compressing < depth && waiting < depth * capacity) return;
-      if (waiting >= depth * capacity) {
+      if (compressing < depth && waiting < waitingBytes) return;
+      if (waiting >= waitingBytes) {
         await settleOldest();
         continue;
       }

@@ -40,6 +40,8 @@ export interface XzSinkOptions {
 }
 
 export const XZ_DEFAULT_DICTIONARY = 8 << 20;
+/** Bytes of cached blocks that may wait behind a block being compressed. */
+const XZ_CACHE_WAITING = 256 << 20;
 const WORKER_URL = new URL('./xz-worker.js', import.meta.url);
 
 /**
@@ -117,5 +119,7 @@ export function xzSink(target: ByteSink, options: XzSinkOptions = {}): Compressi
     },
     close: () => pool.close(),
   };
-  return chunkedSink(target, codec, { chunkSize: blockSize, cuts, depth: threads * 2, name: 'xz' });
+  // With the cache, blocks found in it wait (as their small output) behind one being
+  // compressed, so that the next block it lacks, often far ahead, is compressed meanwhile.
+  return chunkedSink(target, codec, { chunkSize: blockSize, cuts, depth: threads * 2, name: 'xz', waitingBytes: cache === undefined ? undefined : XZ_CACHE_WAITING });
 }

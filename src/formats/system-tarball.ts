@@ -24,10 +24,11 @@ import { closureBytes } from '../nix/store-tree.js';
 import type { TarballContentsPlan, TarballPlan } from '../plan/types.js';
 
 /**
- * Average xz block of a tarball (cut by content, 6 to 18 MiB): half of xz -T's 24 MiB, so
- * that a change costs less to compress again (each small changed store path, the toplevel
- * and the registration among them, costs a block), for about 2.5% more bytes on a
- * store-like closure (docs/benchmarks/incremental.md).
+ * The xz block size of a tarball: blocks cut by content from 6 to 18 MiB, about 9 MiB on
+ * average (content-cuts.ts), against xz -T's 24 MiB, so that a change costs less to
+ * compress again (each small changed store path, the toplevel and the registration among
+ * them, costs a block), for about 1.5% more bytes on a store-like closure
+ * (docs/formats/compression.md).
  */
 export const TARBALL_XZ_BLOCK = 12 << 20;
 

@@ -242,7 +242,8 @@ export async function assertCachedContentUnits(dir: string, extension: string, m
   const plain = await build('plain', data, false);
   assert.equal(sha256Of(decode(plain.path)), sha256(data));
   const cold = await build('cold', data, true);
-  const units = cold.cache!.misses;
+  // Repeated chunks (runs of zeros) are found already in the cold build.
+  const units = cold.cache!.hits + cold.cache!.misses;
   assert.ok(units > 20, `${units} units`);
   const warm = await build('warm', data, true);
   assert.equal(sha256(readFileSync(cold.path)), sha256(readFileSync(plain.path)), 'filling the cache changes nothing');

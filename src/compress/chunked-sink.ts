@@ -111,8 +111,9 @@ export function chunkedSink(target: ByteSink, codec: ChunkCodec, options: Chunke
 
   /**
    * Writes the chunks that are done, in order, and waits while `depth` chunks are being
-   * compressed or the done ones held behind an unfinished chunk reach `waitingBytes`. Done chunks hold only their output: after a cache hit (a small output, at
-   * once), the chunks after it go on being compressed while an earlier one still is.
+   * compressed or the done ones held behind an unfinished chunk reach `waitingBytes`.
+   * Done chunks hold only their output: after a cache hit (a small output, at once), the
+   * chunks after it go on being compressed while an earlier one still is.
    */
   const makeRoom = async (): Promise<void> => {
     for (;;) {

@@ -1,9 +1,10 @@
 /**
  * Content-defined cut points for compressed streams made of independent chunks (xz
- * blocks): a chunk ends where a rolling hash of its last 32 bytes has its top bits zero,
- * once it holds at least `minimum` bytes, or at `maximum`. The cuts depend only on the
- * bytes near them, so after a change the following chunks are cut where they were before
- * (only shifted), their content is the same, and the unit cache finds them.
+ * blocks, gzip pieces, zstd frames, the raw blocks of the kexec ramdisk's frame): a chunk
+ * ends where a rolling hash of its last 32 bytes has its top bits zero, once it holds at
+ * least `minimum` bytes, or at `maximum`. The cuts depend only on the bytes near them,
+ * so after a change the following chunks are cut where they were before (only shifted),
+ * their content is the same, and the unit cache finds them.
  *
  * The hash is a gear hash (h = 2h + GEAR[byte], 32 bits, as FastCDC uses): each bit of it
  * depends on the last 32 bytes only, so hashing can start 32 bytes before `minimum`

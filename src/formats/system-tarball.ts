@@ -27,8 +27,8 @@ import type { TarballContentsPlan, TarballPlan } from '../plan/types.js';
  * The xz block size of a tarball: blocks cut by content from 6 to 18 MiB, about 9 MiB on
  * average (content-cuts.ts), against xz -T's 24 MiB, so that a change costs less to
  * compress again (each small changed store path, the toplevel and the registration among
- * them, costs a block), for about 1.5% more bytes on a store-like closure
- * (docs/formats/compression.md).
+ * them, costs a block), for 1.2 % more bytes on the store-like benchmark closure
+ * (docs/benchmarks.md, phase 3).
  */
 export const TARBALL_XZ_BLOCK = 12 << 20;
 

@@ -19,6 +19,7 @@
  */
 import { ImageError, UsageError } from '../core/errors.js';
 import type { ByteSink } from '../core/sink.js';
+import type { DescribedSpanRule } from '../core/described-spans.js';
 import { ContentCuts, type ContentCutOptions } from './content-cuts.js';
 
 /** Compresses chunks into pieces whose concatenation, in input order, is a valid stream. */
@@ -29,7 +30,14 @@ export interface ChunkCodec {
    * until the promise settles and hands it back (possibly as a new view of the same
    * memory, when it crossed a thread) with the compressed bytes.
    */
-  compress(buffer: Uint8Array, length: number, last: boolean): Promise<{ readonly output: Uint8Array; readonly buffer: Uint8Array }>;
+  compress(buffer: Uint8Array, length: number, last: boolean, description?: Uint8Array): Promise<{ readonly output: Uint8Array; readonly buffer: Uint8Array }>;
+  /**
+   * For a codec that can take described spans (described-spans.ts): the compressed bytes
+   * of the next `length` input bytes, which `description` names, from its cache, or
+   * undefined (they will come to compress() with the description). Called in input order
+   * with compress(); the chunk before it has been handed over.
+   */
+  place?(description: Uint8Array, length: number): Uint8Array | undefined;
   /** Hands back a compress call's output once it is written, for the codec to reuse its memory. */
   recycle?(output: Uint8Array): void;
   /** Releases threads or other resources; no compress calls follow. */
@@ -50,6 +58,15 @@ export interface CompressingSink extends ByteSink {
    * cancellation. The target is left as it is (the caller aborts its OutputFile).
    */
   abort(): Promise<void>;
+  /**
+   * Present when the sink takes described spans: the next `length` bytes (at most
+   * `spanRule.maximum`) are the span `description` names, a unit of their own. Resolves
+   * true when the sink wrote them from its cache (the caller skips them), false when they
+   * must follow through write(). Either way the output is the same.
+   */
+  describe?(length: number, description: Uint8Array): Promise<boolean>;
+  /** The rule spans given to describe() must follow: part of the output's identity. */
+  readonly spanRule?: DescribedSpanRule;
 }
 
 export interface ChunkedSinkOptions {
@@ -88,6 +105,9 @@ export function chunkedSink(target: ByteSink, codec: ChunkCodec, options: Chunke
   let compressing = 0;
   /** Bytes of finished chunks' outputs not yet written. */
   let waiting = 0;
+  /** Bytes still to come of a described span whose chunk is being filled, and its description. */
+  let describedLeft = 0;
+  let description: Uint8Array | undefined;
   let wakeUp: (() => void) | undefined;
   let state: 'open' | 'closing' | 'closed' | 'aborted' | 'failed' = 'open';
   let failure: unknown;
@@ -130,12 +150,12 @@ export function chunkedSink(target: ByteSink, codec: ChunkCodec, options: Chunke
     }
   };
 
-  const submit = async (last: boolean): Promise<void> => {
+  const submit = async (last: boolean, described?: Uint8Array): Promise<void> => {
     const buffer = chunk ?? new Uint8Array(0);
     const length = used;
     chunk = undefined;
     used = 0;
-    const job: Job = { result: codec.compress(buffer, length, last), done: false };
+    const job: Job = { result: codec.compress(buffer, length, last, described), done: false };
     compressing++;
     // Registered before any settleOldest awaits the result, so it runs first.
     job.result.then(({ output, buffer: back }) => {
@@ -177,6 +197,18 @@ export function chunkedSink(target: ByteSink, codec: ChunkCodec, options: Chunke
       await guarded(async () => {
         let at = 0;
         while (at < data.length) {
+          if (describedLeft > 0) {
+            // A described span: exactly its bytes make the chunk, wherever the content would cut.
+            chunk ??= spare.pop() ?? new Uint8Array(capacity);
+            const take = Math.min(describedLeft, data.length - at);
+            chunk.set(data.subarray(at, at + take), used);
+            used += take;
+            at += take;
+            position += take;
+            describedLeft -= take;
+            if (describedLeft === 0) await submit(false, description);
+            continue;
+          }
           if (complete || used === capacity) {
             complete = false;
             await submit(false); // more bytes follow: this chunk is not the last
@@ -197,6 +229,9 @@ export function chunkedSink(target: ByteSink, codec: ChunkCodec, options: Chunke
     },
     async close() {
       ensureOpen();
+      if (describedLeft > 0) {
+        throw new ImageError('compress.described-short', `Internal error: a ${name} sink closed ${describedLeft} bytes before the end of a described span`);
+      }
       state = 'closing';
       await guarded(async () => {
         await submit(true); // the chunk being filled (empty only for an empty input)
@@ -206,6 +241,34 @@ export function chunkedSink(target: ByteSink, codec: ChunkCodec, options: Chunke
         state = 'closed';
       });
     },
+    ...(codec.place === undefined ? {} : {
+      spanRule: { maximum: capacity, minimum: Math.floor(capacity / 3) },
+      async describe(length: number, described: Uint8Array): Promise<boolean> {
+        ensureOpen();
+        let placed = false;
+        await guarded(async () => {
+          if (describedLeft > 0 || !Number.isSafeInteger(length) || length <= 0 || length > capacity) {
+            throw new ImageError('compress.described-span', `Internal error: a ${name} sink cannot take a described span of ${length} bytes here`);
+          }
+          // The chunk being filled ends here, and the content's cuts start again after the span.
+          if (used > 0) await submit(false);
+          complete = false;
+          cutter?.reset();
+          const output = codec.place!(described, length);
+          if (output === undefined) {
+            describedLeft = length;
+            description = described;
+            return;
+          }
+          waiting += output.length;
+          queue.push({ result: Promise.resolve({ output, buffer: new Uint8Array(0) }), done: true });
+          position += length;
+          placed = true;
+          await makeRoom();
+        });
+        return placed;
+      },
+    }),
     async abort() {
       if (state === 'closed' || state === 'aborted') return;
       state = 'aborted';

@@ -87,7 +87,8 @@ export class ContentCuts {
     return undefined;
   }
 
-  private reset(): void {
+  /** Starts a new chunk here (the caller ended the last one itself). */
+  reset(): void {
     this.hash = 0;
     this.length = 0;
   }

@@ -16,10 +16,10 @@
  */
 import { availableParallelism } from 'node:os';
 import { constants as zlib, deflateRaw } from 'node:zlib';
-import { crc32 } from '../core/checksum.js';
+import { crc32, crc32Combine } from '../core/checksum.js';
 import { UsageError } from '../core/errors.js';
 import type { ByteSink } from '../core/sink.js';
-import type { UnitCache } from '../core/unit-cache.js';
+import { UnitCache } from '../core/unit-cache.js';
 import { cachedUnit } from './cached-unit.js';
 import { contentCutsAround } from './content-cuts.js';
 import { checkChunkSize, checkThreads, chunkedSink, type ChunkCodec, type CompressingSink } from './chunked-sink.js';
@@ -74,27 +74,53 @@ export function gzipSink(target: ByteSink, options: GzipSinkOptions = {}): Compr
   let size = 0;
   let dictionary: Uint8Array | undefined;
   let first = true;
+  /** Decides, in input order, what goes around a piece: the stream's header before the first, the trailer after the last. */
+  const frame = (last: boolean): (bytes: Uint8Array) => Uint8Array => {
+    const prefix = first ? header(level) : undefined;
+    const suffix = last ? trailer(crc, size) : undefined;
+    first = false;
+    return (bytes) => (prefix === undefined && suffix === undefined ? bytes
+      : Buffer.concat([prefix ?? new Uint8Array(0), bytes, suffix ?? new Uint8Array(0)]));
+  };
+  const describedKey = (description: Uint8Array): Buffer => UnitCache.key(`${settings} described`, description);
   const codec: ChunkCodec = {
-    compress: (buffer, length, last) => {
+    compress: (buffer, length, last, description) => {
       const data = buffer.subarray(0, length);
-      crc = crc32(data, crc);
       size += length;
-      const prefix = first ? header(level) : undefined;
-      const suffix = last ? trailer(crc, size) : undefined;
+      if (description !== undefined) {
+        // A described span: deflated with no dictionary, and none for the piece after it,
+        // so its bytes depend on it alone; kept with its CRC-32 under its description.
+        const pieceCrc = crc32(data);
+        crc = crc32Combine(crc, pieceCrc, length);
+        dictionary = undefined;
+        const framed = frame(false);
+        return deflatePiece(data, level, false, undefined).then((bytes) => {
+          cache?.put(describedKey(description), { kind: 'compressed', bytes: Buffer.concat([describedEntryHeader(pieceCrc, length), bytes]) });
+          return { output: framed(bytes), buffer };
+        });
+      }
+      crc = crc32(data, crc);
       const preset = dictionary;
-      first = false;
       // A copy: the buffer goes back to the engine for reuse once this chunk is written.
       dictionary = length >= DICTIONARY ? data.slice(length - DICTIONARY) : undefined;
-      const piece = cachedUnit(cache, 'gzip piece', `${settings} ${last ? 'final' : 'sync'}`, preset === undefined ? [data] : [preset, data],
-        () => deflatePiece(data, level, last, preset));
-      return piece.then((bytes) => {
-        const output = prefix === undefined && suffix === undefined ? bytes
-          : Buffer.concat([prefix ?? new Uint8Array(0), bytes, suffix ?? new Uint8Array(0)]);
-        return { output, buffer };
-      });
+      const framed = frame(last);
+      return cachedUnit(cache, 'gzip piece', `${settings} ${last ? 'final' : 'sync'}`, preset === undefined ? [data] : [preset, data],
+        () => deflatePiece(data, level, last, preset)).then((bytes) => ({ output: framed(bytes), buffer }));
     },
     close: async () => undefined,
   };
+  if (cuts !== undefined) {
+    codec.place = (description, length) => {
+      const entry = cache?.get(describedKey(description), 'gzip described span');
+      if (entry?.kind !== 'compressed' || entry.bytes.length < DESCRIBED_ENTRY_HEADER) return undefined;
+      const view = new DataView(entry.bytes.buffer, entry.bytes.byteOffset, DESCRIBED_ENTRY_HEADER);
+      if (view.getFloat64(4, true) !== length) return undefined;
+      crc = crc32Combine(crc, view.getUint32(0, true), length);
+      size += length;
+      dictionary = undefined;
+      return frame(false)(entry.bytes.subarray(DESCRIBED_ENTRY_HEADER));
+    };
+  }
   return chunkedSink(target, codec, { chunkSize, cuts, depth: threads * 8, name: 'gzip' });
 }
 
@@ -113,6 +139,17 @@ function deflatePiece(data: Uint8Array, level: number, last: boolean, preset: Ui
       else resolve(piece);
     });
   });
+}
+
+/** A described span's cache entry starts with its CRC-32 (u32) and its length (f64), little-endian. */
+const DESCRIBED_ENTRY_HEADER = 12;
+
+function describedEntryHeader(crc: number, length: number): Uint8Array {
+  const bytes = new Uint8Array(DESCRIBED_ENTRY_HEADER);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(0, crc >>> 0, true);
+  view.setFloat64(4, length, true);
+  return bytes;
 }
 
 /** Magic, deflate, no flags, mtime 0, zlib's extra flags for the level, OS 3 (Unix). */

@@ -14,7 +14,9 @@
  * Compressed clusters are not available here: their sizes are unknown until compressed,
  * and the mapping precedes the data.
  */
-import { readWindows, type BlockImage } from '../core/block-image.js';
+import { SegmentReader, type BlockImage } from '../core/block-image.js';
+import { describedSpans, type FileIdentity, type Span } from '../core/described-spans.js';
+import type { CompressingSink } from '../compress/chunked-sink.js';
 import { ImageError, UsageError } from '../core/errors.js';
 import { checkpoint, throttledCheckpoint, progressReporter, type PhasedControl } from '../core/progress.js';
 import type { ByteSink } from '../core/sink.js';
@@ -27,7 +29,17 @@ import { encodeRefcountTable, encodeUniformRefcountBlock, refcountLayout } from 
 export interface Qcow2StreamOptions {
   /** log2 of the cluster size, 9 (512 B) to 21 (2 MiB); default 16 (64 KiB). */
   readonly clusterBits?: number;
+  /**
+   * Names the closure's files: with a sink that takes described spans (gzip with content
+   * boundaries), the data is handed over in spans it may have cached, whose files are then
+   * not read. Part of the output's identity (the spans decide the compressed units).
+   */
+  readonly identify?: FileIdentity | undefined;
 }
+
+/** Bytes read at a time from a segment. */
+const READ_SIZE = 1 << 20;
+const ZEROS = new Uint8Array(1 << 16);
 
 /** Stretches of consecutive allocated guest clusters, [start, end), ascending. */
 interface Runs {
@@ -120,29 +132,77 @@ export async function writeQcow2Stream(image: BlockImage, sink: ByteSink, option
     if (pause !== undefined) await pause;
   }
 
-  // Data clusters, in guest order: every allocated cluster has a window, and only those.
-  const windows = readWindows(image, clusterSize);
-  for (let r = 0; r < runs.starts.length; r++) {
-    for (let c = runs.starts[r]!; c < runs.ends[r]!; c++) {
-      const next = windows.next();
-      if (next.done === true || next.value.index !== c) {
-        throw new ImageError('qcow2.segments-changed', `Internal error: the image's segments changed between listing and reading (cluster ${c})`);
+  // Data clusters, in guest order: every allocated cluster, whole, and only those.
+  let dataRun = 0;
+  let at = runs.starts.length > 0 ? runs.starts[0]! * clusterSize : 0;
+  /** Zeros up to guest offset `to`, over allocated clusters only. */
+  const zerosTo = async (to: number): Promise<void> => {
+    while (at < to) {
+      const runEnd = runs.ends[dataRun]! * clusterSize;
+      if (at === runEnd) {
+        dataRun++;
+        const next = runs.starts[dataRun];
+        if (next === undefined || next * clusterSize > to) {
+          throw new ImageError('qcow2.segments-changed', `Internal error: the image's segments changed between listing and reading (offset ${to})`);
+        }
+        at = next * clusterSize;
+        continue;
       }
-      await write(next.value.data);
+      const length = Math.min(to, runEnd) - at;
+      for (let done = 0; done < length; done += ZEROS.length) await write(ZEROS.subarray(0, Math.min(ZEROS.length, length - done)));
+      at += length;
+    }
+  };
+  const reader = new SegmentReader();
+  const buffer = new Uint8Array(READ_SIZE);
+  try {
+    for (const span of imageSpans(image, sink, options.identify)) {
+      await zerosTo(span.start);
+      if (span.description !== undefined && await (sink as CompressingSink).describe!(span.end - span.start, span.description)) {
+        written += span.end - span.start; // the sink had them: never read
+        at = span.end;
+      } else {
+        for (const segment of span.segments) {
+          await zerosTo(segment.offset);
+          for (let done = 0; done < segment.length; done += READ_SIZE) {
+            const length = Math.min(READ_SIZE, segment.length - done);
+            reader.read(segment, done, length, buffer, 0);
+            await write(buffer.subarray(0, length));
+          }
+          at = segment.offset + segment.length;
+        }
+      }
       const pause = step();
       if (pause !== undefined) {
-        report((c + 1) * clusterSize);
+        report(at);
         await pause;
       }
     }
-  }
-  if (windows.next().done !== true) {
-    throw new ImageError('qcow2.segments-changed', 'Internal error: the image has data outside the clusters its segment list named');
+    await zerosTo(runs.ends.length > 0 ? runs.ends.at(-1)! * clusterSize : 0);
+  } finally {
+    reader.close();
   }
   if (written !== total * clusterSize) {
     throw new ImageError('qcow2.layout', `Internal error: wrote ${written} bytes of qcow2 for a layout of ${total} clusters`);
   }
   report(image.size);
+}
+
+/**
+ * The image's segments as spans: described ones where the sink takes them and `identify`
+ * names the closure's files (their bytes may then come from the sink's cache), else one
+ * span per segment.
+ */
+function imageSpans(image: BlockImage, sink: ByteSink, identify: FileIdentity | undefined): Iterable<Span> {
+  const describing = sink as Partial<CompressingSink>;
+  if (identify !== undefined && describing.describe !== undefined && describing.spanRule !== undefined) {
+    return describedSpans(image.segments(), identify, describing.spanRule);
+  }
+  return (function* plain(): Generator<Span> {
+    for (const segment of image.segments()) {
+      if (segment.length > 0) yield { start: segment.offset, end: segment.offset + segment.length, segments: [segment], description: undefined };
+    }
+  })();
 }
 
 /** The guest clusters any segment touches, merged into ascending runs. */
@@ -194,8 +254,8 @@ function validateOptions(options: Qcow2StreamOptions): number {
         hint: 'compress the whole stream (gzip, zstd) instead, or write to a file with writeQcow2',
       });
     }
-    if (key !== 'clusterBits') {
-      throw new UsageError('qcow2.unknown-option', `Cannot use qcow2 option "${key}": expected clusterBits`);
+    if (key !== 'clusterBits' && key !== 'identify') {
+      throw new UsageError('qcow2.unknown-option', `Cannot use qcow2 option "${key}": expected clusterBits or identify`);
     }
   }
   const clusterBits = checkClusterBits(options.clusterBits);

@@ -100,22 +100,62 @@ export interface Window {
 }
 
 /**
+ * Reads segments' bytes, keeping the last file open: segments are read in order, and
+ * consecutive ones often come from one file. A produced segment is made once.
+ */
+export class SegmentReader {
+  private openPath: string | undefined;
+  private openFd = -1;
+  private producedFor: Segment | undefined;
+  private produced: Uint8Array | undefined;
+
+  /** Copies `segment`'s bytes [from, from + length) into `into` at `at`. */
+  read(segment: Segment, from: number, length: number, into: Uint8Array, at: number): void {
+    const source = segment.source;
+    switch (source.kind) {
+      case 'bytes':
+        into.set(source.bytes.subarray(from, from + length), at);
+        return;
+      case 'lazy': {
+        if (this.producedFor !== segment) {
+          this.produced = source.produce();
+          this.producedFor = segment;
+          if (this.produced.length !== segment.length) {
+            throw new ImageError('image.lazy-length', `Internal error: a producer returned ${this.produced.length} bytes for a ${segment.length}-byte segment`);
+          }
+        }
+        into.set(this.produced!.subarray(from, from + length), at);
+        return;
+      }
+      case 'file':
+        if (this.openPath !== source.path) {
+          this.close();
+          this.openFd = openListedFile(source.path, source.size);
+          this.openPath = source.path;
+        }
+        readExactly(this.openFd, source.path, into, at, length, source.offset + from);
+    }
+  }
+
+  close(): void {
+    if (this.openFd >= 0) closeSync(this.openFd);
+    this.openFd = -1;
+    this.openPath = undefined;
+    this.producedFor = undefined;
+    this.produced = undefined;
+  }
+}
+
+/**
  * Reads the image once, in order, and yields every window that any segment touches.
  * Windows no segment touches are skipped: they are zeros. The last window is zero-padded.
  */
 export function* readWindows(image: BlockImage, windowSize: number): Generator<Window> {
   const buffer = new Uint8Array(windowSize);
   let current = -1;
-  let openPath: string | undefined;
-  let openFd = -1;
-  const closeOpen = (): void => {
-    if (openFd >= 0) closeSync(openFd);
-    openFd = -1;
-    openPath = undefined;
-  };
+  const reader = new SegmentReader();
   try {
     for (const segment of checked(image.size, image.segments())) {
-      let produced: Uint8Array | undefined;
       let done = 0;
       while (done < segment.length) {
         const position = segment.offset + done;
@@ -127,34 +167,13 @@ export function* readWindows(image: BlockImage, windowSize: number): Generator<W
         }
         const inWindow = position - index * windowSize;
         const take = Math.min(segment.length - done, windowSize - inWindow);
-        const source = segment.source;
-        switch (source.kind) {
-          case 'bytes':
-            buffer.set(source.bytes.subarray(done, done + take), inWindow);
-            break;
-          case 'lazy':
-            produced ??= source.produce();
-            if (produced.length !== segment.length) {
-              throw new ImageError('image.lazy-length', `Internal error: a producer returned ${produced.length} bytes for a ${segment.length}-byte segment`);
-            }
-            buffer.set(produced.subarray(done, done + take), inWindow);
-            break;
-          case 'file': {
-            if (openPath !== source.path) {
-              closeOpen();
-              openFd = openListedFile(source.path, source.size);
-              openPath = source.path;
-            }
-            readExactly(openFd, source.path, buffer, inWindow, take, source.offset + done);
-            break;
-          }
-        }
+        reader.read(segment, done, take, buffer, inWindow);
         done += take;
       }
     }
     if (current >= 0) yield { index: current, data: buffer };
   } finally {
-    closeOpen();
+    reader.close();
   }
 }
 

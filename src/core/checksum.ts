@@ -9,6 +9,40 @@ export function crc32(data: Uint8Array, previous = 0): number {
   return zlibCrc32(data, previous) >>> 0;
 }
 
+const IEEE_REFLECTED = 0xedb88320;
+
+/** a·b modulo the CRC-32 polynomial, both bit-reflected as the CRC register holds them. */
+function multiplyModPolynomial(a: number, b: number): number {
+  let product = 0;
+  for (let bit = 0x80000000; bit !== 0 && (a & (bit * 2 - 1)) !== 0; bit >>>= 1) {
+    if ((a & bit) !== 0) product ^= b;
+    b = b & 1 ? (b >>> 1) ^ IEEE_REFLECTED : b >>> 1;
+  }
+  return product >>> 0;
+}
+
+/** x^(2^k) modulo the polynomial, for k = 0..31 (reflected). */
+const X_POWERS = (() => {
+  const powers = new Uint32Array(32);
+  powers[0] = 0x40000000; // x^1
+  for (let k = 1; k < 32; k++) powers[k] = multiplyModPolynomial(powers[k - 1]!, powers[k - 1]!);
+  return powers;
+})();
+
+/**
+ * The CRC-32 of A followed by B from the CRC-32s of A and B and B's length: a unit kept
+ * in a cache with its CRC joins a running CRC without its bytes being read again.
+ */
+export function crc32Combine(crcA: number, crcB: number, lengthB: number): number {
+  // crcA times x^(8·lengthB): one factor x^(2^k) per set bit of the bit count.
+  let shift = 0x80000000; // x^0
+  let bits = lengthB;
+  for (let k = 3; bits > 0; k++, bits = Math.floor(bits / 2)) {
+    if (bits % 2 === 1) shift = multiplyModPolynomial(X_POWERS[k % 32]!, shift);
+  }
+  return (multiplyModPolynomial(shift, crcA >>> 0) ^ crcB) >>> 0;
+}
+
 const CASTAGNOLI_REFLECTED = 0x82f63b78;
 
 const crc32cTables: Uint32Array[] = (() => {

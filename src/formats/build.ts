@@ -20,6 +20,8 @@ import { writeOva } from '../container/ova.js';
 import { PROXMOX_DEVICE_NAME } from '../container/proxmox-config.js';
 import { writeQcow2 } from '../container/qcow2.js';
 import { writeQcow2Stream } from '../container/qcow2-stream.js';
+import type { FileIdentity } from '../core/described-spans.js';
+import { storeFileIdentity } from '../nix/store-identity.js';
 import { writeRaw, writeRawStream } from '../container/raw.js';
 import { writeVagrantBox } from '../container/vagrant-box.js';
 import { writeVhd } from '../container/vhd.js';
@@ -62,12 +64,12 @@ function missing(plan: ImagePlan, field: string): never {
 }
 
 /** Containers that are byte streams: written to a sink, so they can be compressed on the way. */
-async function writeStream(plan: ImagePlan, image: BlockImage, sink: ByteSink, epoch: number, control: PhasedControl): Promise<void> {
+async function writeStream(plan: ImagePlan, image: BlockImage, sink: ByteSink, epoch: number, control: PhasedControl, identify: FileIdentity): Promise<void> {
   switch (plan.output.container) {
     case 'raw':
       return writeRawStream(image, sink, control);
     case 'qcow2':
-      return writeQcow2Stream(image, sink, {}, control);
+      return writeQcow2Stream(image, sink, { identify }, control);
     case 'vma':
       return writeVma(image, sink, {
         config: plan.output.proxmox?.qemuServerConf ?? missing(plan, 'proxmox.qemuServerConf'),
@@ -85,7 +87,7 @@ async function writeStream(plan: ImagePlan, image: BlockImage, sink: ByteSink, e
  * streams are cut where their content says, so that `cache` finds the pieces a change
  * left as they were.
  */
-async function writeContainer(plan: ImagePlan, image: BlockImage, out: OutputFile, epoch: number, control: PhasedControl, cache: UnitCache | undefined): Promise<void> {
+async function writeContainer(plan: ImagePlan, image: BlockImage, out: OutputFile, epoch: number, control: PhasedControl, cache: UnitCache | undefined, closure: SystemClosure): Promise<void> {
   const output = plan.output;
   const seed = seedOf(plan);
   if (output.compression !== 'none' || output.container === 'vma') {
@@ -95,7 +97,7 @@ async function writeContainer(plan: ImagePlan, image: BlockImage, out: OutputFil
       : undefined;
     const sink = compressor ?? target;
     try {
-      await writeStream(plan, image, sink, epoch, control);
+      await writeStream(plan, image, sink, epoch, control, storeFileIdentity(closure));
     } catch (error) {
       await compressor?.abort();
       throw error;
@@ -220,7 +222,7 @@ export async function buildImage(request: BuildImageRequest): Promise<BuiltImage
       await writeSystemTarball(plan, request.closure, request.scope ?? closureScope(request.closure), image, { ...control, phase }, request.cache);
       system = toplevelSystem(plan.toplevel);
     } else {
-      await writeContainer(plan, disk!.image, image, request.epoch, { ...control, phase }, request.cache);
+      await writeContainer(plan, disk!.image, image, request.epoch, { ...control, phase }, request.cache, request.closure);
       if (plan.output.sideFiles?.includes('amazon-image-info') === true) {
         makeDirectory(join(outputDir, 'nix-support'));
         create('nix-support/image-info.json').writeAt(0, new TextEncoder().encode(amazonImageInfo(plan, imagePath, disk!.image.size, disk!.system)));

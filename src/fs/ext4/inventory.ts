@@ -74,7 +74,15 @@ export interface Inventory {
   readonly contentBlocks: number;
   /** s_hash_seed as the directory hash takes it (hashed directories' sizes depend on it). */
   readonly hashSeed: Uint32Array;
+  /**
+   * The store paths that are directories: first inode to last (their inodes are
+   * consecutive). The writer places each one's directories before its other inodes.
+   */
+  readonly storePaths: ReadonlyMap<number, number>;
 }
+
+/** The directory whose children are store paths: units a cache can keep whole. */
+const STORE_DIR_PATH = '/nix/store';
 
 const EMPTY: readonly [string, TreeNode][] = [];
 
@@ -224,7 +232,16 @@ export function takeInventory(root: DirNode, epoch: number, blockSize: number, h
   const sizes = new Growable((n) => new Float64Array(n));
   let lastIno = FIRST_INO;
   let total = 0;
+  const storePaths = new Map<number, number>();
+  let storePath: { readonly first: number; readonly prefix: string } | undefined;
   for (const item of walkTree(partial, true)) {
+    if (storePath !== undefined && !item.path.startsWith(storePath.prefix)) {
+      storePaths.set(storePath.first, lastIno);
+      storePath = undefined;
+    }
+    if (item.node.kind === 'dir' && item.path.startsWith(`${STORE_DIR_PATH}/`) && !item.path.includes('/', STORE_DIR_PATH.length + 1)) {
+      storePath = { first: item.ino, prefix: `${item.path}/` };
+    }
     const count = contentBlocks(item, partial, blockSize);
     blocks.set(item.ino, count);
     if (item.node.kind === 'dir') isDir.set(item.ino, 1);
@@ -232,5 +249,6 @@ export function takeInventory(root: DirNode, epoch: number, blockSize: number, h
     total += count;
     lastIno = Math.max(lastIno, item.ino);
   }
-  return { ...partial, lastIno, blocks, isDir, sizes, contentBlocks: total };
+  if (storePath !== undefined) storePaths.set(storePath.first, lastIno);
+  return { ...partial, lastIno, blocks, isDir, sizes, contentBlocks: total, storePaths };
 }

@@ -7,7 +7,8 @@
  * Layout, all deterministic: superblock and group descriptors, then each flex group's
  * bitmaps and inode tables, then the journal, then directories and files in inode order
  * (depth-first, names sorted bytewise, as `mke2fs -d` numbers them), contiguous where the
- * superblock backups allow.
+ * superblock backups allow; within each store path its directories come first, so its
+ * files' data is one stretch free of inode numbers.
  * A directory whose entries outgrow a block gets a hashed index, laid out as `e2fsck -D`
  * would rebuild it (dir-layout.ts).
  *
@@ -78,8 +79,11 @@ interface Placement {
 }
 
 /**
- * Places every inode's blocks in allocation order (the journal, then inode order) from
- * one ascending cursor. Yields undefined once the filesystem is full.
+ * Places every inode's blocks from one ascending cursor: the journal, then the inodes in
+ * inode order, except that a store path's directories go before its other inodes, so the
+ * data of its files is one stretch that holds no inode numbers (a cache can keep it whole
+ * when other paths change). Yields the placements in inode order; undefined once the
+ * filesystem is full.
  */
 function* placements(inventory: Inventory, journalBlocks: number, allocator: BlockAllocator): Generator<Placement | undefined> {
   const place = (ino: number, count: number): Placement | undefined => {
@@ -97,9 +101,20 @@ function* placements(inventory: Inventory, journalBlocks: number, allocator: Blo
     if (leafRuns === undefined) return undefined;
     return { ino, extents, leafBlocks: leafRuns.map((r) => r.start) };
   };
+  const placeInode = (ino: number): Placement | undefined => place(ino, inventory.blocks.get(ino));
   yield place(JOURNAL_INO, journalBlocks);
-  yield place(ROOT_INO, inventory.blocks.get(ROOT_INO));
-  for (let ino = FIRST_INO; ino <= inventory.lastIno; ino++) yield place(ino, inventory.blocks.get(ino));
+  yield placeInode(ROOT_INO);
+  for (let ino = FIRST_INO; ino <= inventory.lastIno; ino++) {
+    const last = inventory.storePaths.get(ino);
+    if (last === undefined) {
+      yield placeInode(ino);
+      continue;
+    }
+    const directories = new Map<number, Placement | undefined>();
+    for (let i = ino; i <= last; i++) if (inventory.isDir.get(i) === 1) directories.set(i, placeInode(i));
+    for (let i = ino; i <= last; i++) yield inventory.isDir.get(i) === 1 ? directories.get(i) : placeInode(i);
+    ino = last;
+  }
 }
 
 interface Allocation {
@@ -444,17 +459,34 @@ function emit(inventory: Inventory, allocation: Allocation, blocks: number, opti
     }
     metadata.sort((a, b) => a.offset - b.offset);
 
-    // Content was allocated in inode order from an ascending cursor, so this stream is
-    // already in disk order.
+    // Content was allocated from an ascending cursor in inode order but for each store
+    // path's directories, which came first: its other inodes' segments wait for the path's
+    // end (their descriptions, not their bytes), so this stream is in disk order.
     function* content(): Generator<Segment> {
       const journalStart = journal.extents[0];
       if (journalStart !== undefined) yield bytesSegment(at(journalStart.start), encodeJournalSuperblock(BLOCK_SIZE, allocation.journalBlocks, uuid));
+      const held: Segment[] = [];
+      let storePathEnd = 0;
       for (const { item, placement } of placedItems(inventory, allocation, blocks)) {
-        yield* contentSegments(item, placement, inventory, seed);
-        if (placement.leafBlocks.length > 0) {
-          const leaves = treeOf(item.ino, placement).leaves;
-          for (let i = 0; i < leaves.length; i++) yield bytesSegment(at(placement.leafBlocks[i]!), leaves[i]!);
+        if (item.ino > storePathEnd && held.length > 0) {
+          yield* held;
+          held.length = 0;
         }
+        storePathEnd = Math.max(storePathEnd, inventory.storePaths.get(item.ino) ?? 0);
+        const inStorePath = item.ino <= storePathEnd && item.node.kind !== 'dir';
+        for (const segment of itemSegments(item, placement)) {
+          if (inStorePath) held.push(segment);
+          else yield segment;
+        }
+      }
+      yield* held;
+    }
+
+    function* itemSegments(item: WalkItem, placement: Placement): Generator<Segment> {
+      yield* contentSegments(item, placement, inventory, seed);
+      if (placement.leafBlocks.length > 0) {
+        const leaves = treeOf(item.ino, placement).leaves;
+        for (let i = 0; i < leaves.length; i++) yield bytesSegment(at(placement.leafBlocks[i]!), leaves[i]!);
       }
     }
 

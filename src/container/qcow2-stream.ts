@@ -171,6 +171,7 @@ export async function writeQcow2Stream(image: BlockImage, sink: ByteSink, option
           }
           at = segment.offset + segment.length;
         }
+        await zerosTo(span.end);
       }
       const pause = step();
       if (pause !== undefined) {

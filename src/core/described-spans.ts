@@ -29,7 +29,7 @@ export interface DescribedSpanRule {
 export interface Span {
   /** Image offset of the first segment's first byte. */
   readonly start: number;
-  /** Image offset after the last segment's last byte. */
+  /** Image offset after the span: its last segment's end, or the next span's start when only a few zeros lie between. */
   readonly end: number;
   readonly segments: readonly Segment[];
   /** Identifies the bytes [start, end) (segments and the zeros between): undefined when they must be read. */
@@ -105,13 +105,16 @@ export function* describedSpans(segments: Iterable<Segment>, identify: FileIdent
   checkSpanRule(rule);
   const mask = (1 << CANDIDATE_BITS) - 1;
   let group: Part[] = [];
-  const flush = (): Span | undefined => {
+  /** Ends the span; it takes the zeros up to `next` (the next span's start) when they are few. */
+  const flush = (next?: number): Span | undefined => {
     if (group.length === 0) return undefined;
     const start = group[0]!.segment.offset;
     const last = group.at(-1)!.segment;
-    const hash = createHash('sha256').update(`described span 1 ${last.offset + last.length - start}\n`);
+    let end = last.offset + last.length;
+    if (next !== undefined && next - end < MAX_GAP && next - start <= rule.maximum) end = next;
+    const hash = createHash('sha256').update(`described span 1 ${end - start}\n`);
     for (const part of group) hash.update(`${part.segment.offset - start} ${part.segment.length} ${part.what}\n`);
-    const span: Span = { start, end: last.offset + last.length, segments: group.map((p) => p.segment), description: hash.digest() };
+    const span: Span = { start, end, segments: group.map((p) => p.segment), description: hash.digest() };
     group = [];
     return span;
   };
@@ -132,7 +135,7 @@ export function* describedSpans(segments: Iterable<Segment>, identify: FileIdent
         const gap = part.segment.offset - (last.offset + last.length);
         const end = part.segment.offset + part.segment.length - first.offset;
         if (gap >= MAX_GAP || end > rule.maximum || (held >= rule.minimum && part.candidate && (fnv1a(part.what) & mask) === 0)) {
-          yield flush()!;
+          yield flush(part.segment.offset)!;
         }
       }
       group.push(part);

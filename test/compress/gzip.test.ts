@@ -2,9 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { crc32, gunzipSync, gzipSync, inflateRawSync } from 'node:zlib';
+import { constants as zlibConstants, crc32, deflateRawSync, gunzipSync, gzipSync, inflateRawSync } from 'node:zlib';
 import { gzipSink } from '../../src/compress/gzip.js';
 import { UsageError } from '../../src/core/errors.js';
+import { UnitCache } from '../../src/core/unit-cache.js';
 import { seededBytes, textBytes } from '../container/fixtures.js';
 import { run, runOk, tempDir } from '../helpers/run.js';
 import {
@@ -223,4 +224,60 @@ test('content boundaries: one member still; the cache, keyed by each piece and i
   } finally {
     dir.remove();
   }
+});
+
+test('described spans: each is a piece of its own, kept with its CRC-32; a warm cache places them all and the bytes stay the same', async () => {
+  const dir = tempDir('gzip');
+  try {
+    const spanRule = gzipSink({ position: 0, write: async () => undefined, close: async () => undefined }, { chunkSize: CHUNK, boundaries: 'content' }).spanRule!;
+    // Plain stretches and described spans, in turn; the first and the last are spans.
+    const parts = [0, 1, 2, 3, 4, 5, 6].map((i) => ({
+      bytes: i % 2 === 0 ? mixedBlock(20 + i, Math.min(spanRule.maximum, 40 * KiB + i * 7_000)) : mixedBlock(30 + i, 150 * KiB + i),
+      description: i % 2 === 0 ? new TextEncoder().encode(`span ${i}`) : undefined,
+    }));
+    const input = Buffer.concat(parts.map((p) => p.bytes));
+    const cacheAt = join(dir.path, 'cache');
+    const build = async (name: string, withCache: boolean): Promise<{ path: string; placed: boolean[]; cache: UnitCache | undefined }> => {
+      const cache = withCache ? new UnitCache({ directory: cacheAt, maxBytes: 1 << 30, warn: (line) => assert.fail(line) }) : undefined;
+      const placed: boolean[] = [];
+      const path = await compressToFile(dir.path, `${name}.gz`, (t) => gzipSink(t, { chunkSize: CHUNK, level: 6, boundaries: 'content', cache }), async (sink) => {
+        for (const part of parts) {
+          if (part.description !== undefined) {
+            const had = await sink.describe!(part.bytes.length, part.description);
+            placed.push(had);
+            if (had) continue;
+          }
+          await writeRandomPieces(sink, part.bytes, 5);
+        }
+      });
+      return { path, placed, cache };
+    };
+    const plain = await build('plain', false);
+    const cold = await build('cold', true);
+    const warm = await build('warm', true);
+    assert.deepEqual(plain.placed, [false, false, false, false]);
+    assert.deepEqual(cold.placed, [false, false, false, false]);
+    assert.deepEqual(warm.placed, [true, true, true, true]);
+    const sums = [plain, cold, warm].map((b) => sha256(readFileSync(b.path)));
+    assert.deepEqual(sums, [sums[0], sums[0], sums[0]]);
+    assert.equal(sha256Of(`gzip -dc ${warm.path}`), sha256(input));
+    singleMember(readFileSync(warm.path), 6);
+    // A span is compressed alone: its piece is what deflating it without a dictionary gives.
+    const file = readFileSync(plain.path);
+    const alone = deflateRawSync(parts[2]!.bytes, { level: 6, finishFlush: zlibConstants.Z_SYNC_FLUSH });
+    assert.ok(file.includes(alone), 'the span\'s piece is in the file as deflated alone');
+  } finally {
+    dir.remove();
+  }
+});
+
+test('described spans: longer than the rule or left unfinished, the sink refuses; fixed boundaries take none', async () => {
+  const sink = gzipSink(new HashSink(), { chunkSize: CHUNK, boundaries: 'content' });
+  await assert.rejects(sink.describe!(sink.spanRule!.maximum + 1, new Uint8Array(1)), /described span/);
+  const again = gzipSink(new HashSink(), { chunkSize: CHUNK, boundaries: 'content' });
+  assert.equal(await again.describe!(100, new Uint8Array(1)), false);
+  await again.write(new Uint8Array(99));
+  await assert.rejects(again.close(), /before the end of a described span/);
+  await again.abort();
+  assert.equal(gzipSink(new HashSink(), { chunkSize: CHUNK }).describe, undefined);
 });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { crc32, crc32c, crc32cUpdate } from '../../src/core/checksum.js';
+import { crc32, crc32c, crc32cUpdate, crc32Combine } from '../../src/core/checksum.js';
 
 const ascii = (s: string): Uint8Array => new TextEncoder().encode(s);
 
@@ -30,4 +30,13 @@ test('crc32c slicing agrees with bytewise update at every length and split', () 
   }
   const whole = crc32cUpdate(0x1234, data);
   assert.equal(crc32cUpdate(crc32cUpdate(0x1234, data.subarray(0, 30)), data.subarray(30)), whole);
+});
+
+test('crc32Combine gives the CRC-32 of two stretches joined, from theirs and the second\'s length', () => {
+  const data = Uint8Array.from({ length: 200_000 }, (_, i) => (i * 131 + (i >> 7)) & 0xff);
+  for (const [a, b] of [[0, 0], [7, 0], [0, 9], [1, 1], [100, 65_537], [150_000, 50_000]] as const) {
+    const first = data.subarray(0, a);
+    const second = data.subarray(a, a + b);
+    assert.equal(crc32Combine(crc32(first), crc32(second), b), crc32(data.subarray(0, a + b)), `${a} + ${b}`);
+  }
 });

@@ -110,16 +110,26 @@ export function gzipSink(target: ByteSink, options: GzipSinkOptions = {}): Compr
     close: async () => undefined,
   };
   if (cuts !== undefined) {
+    const entries = new EntryMemory();
     codec.place = (description, length) => {
-      const entry = cache?.get(describedKey(description), 'gzip described span');
-      if (entry?.kind !== 'compressed' || entry.bytes.length < DESCRIBED_ENTRY_HEADER) return undefined;
-      const view = new DataView(entry.bytes.buffer, entry.bytes.byteOffset, DESCRIBED_ENTRY_HEADER);
-      if (view.getFloat64(4, true) !== length) return undefined;
-      crc = crc32Combine(crc, view.getUint32(0, true), length);
+      let lent: Uint8Array | undefined;
+      const entry = cache?.get(describedKey(description), 'gzip described span', (bytes) => (lent = entries.lend(bytes)));
+      const header = entry?.kind === 'compressed' && entry.bytes.length >= DESCRIBED_ENTRY_HEADER
+        ? new DataView(entry.bytes.buffer, entry.bytes.byteOffset, DESCRIBED_ENTRY_HEADER) : undefined;
+      if (entry?.kind !== 'compressed' || header === undefined || header.getFloat64(4, true) !== length) {
+        if (lent !== undefined) entries.giveBack(lent);
+        return undefined;
+      }
+      crc = crc32Combine(crc, header.getUint32(0, true), length);
       size += length;
       dictionary = undefined;
-      return frame(false)(entry.bytes.subarray(DESCRIBED_ENTRY_HEADER));
+      const piece = entry.bytes.subarray(DESCRIBED_ENTRY_HEADER);
+      const output = frame(false)(piece);
+      if (output !== piece && lent !== undefined) entries.giveBack(lent); // copied behind the stream's header
+      return output;
     };
+    // Written: the memory an entry was read into is read into again.
+    codec.recycle = (output) => entries.giveBackViewOf(output);
   }
   return chunkedSink(target, codec, { chunkSize, cuts, depth: threads * 8, name: 'gzip' });
 }
@@ -140,6 +150,36 @@ function deflatePiece(data: Uint8Array, level: number, last: boolean, preset: Ui
     });
   });
 }
+
+/**
+ * Memory the cache reads described spans' entries into, used again once their pieces are
+ * written: reading into reused memory is several times faster than into new memory, and
+ * a rebuild reads hundreds of MiB of entries.
+ */
+class EntryMemory {
+  private readonly spare: Uint8Array[] = [];
+  private readonly lent = new Map<ArrayBufferLike, Uint8Array>();
+
+  lend(bytes: number): Uint8Array {
+    const at = this.spare.findIndex((memory) => memory.length >= bytes);
+    const memory = at < 0 ? new Uint8Array(Math.ceil(bytes / ENTRY_MEMORY_STEP) * ENTRY_MEMORY_STEP) : this.spare.splice(at, 1)[0]!;
+    this.lent.set(memory.buffer, memory);
+    return memory;
+  }
+
+  giveBack(memory: Uint8Array): void {
+    if (this.lent.delete(memory.buffer) && this.spare.length < ENTRY_MEMORY_SPARE) this.spare.push(memory);
+  }
+
+  /** Takes back the memory `view` lies in, when it was lent. */
+  giveBackViewOf(view: Uint8Array): void {
+    const memory = this.lent.get(view.buffer);
+    if (memory !== undefined) this.giveBack(memory);
+  }
+}
+
+const ENTRY_MEMORY_STEP = 256 << 10;
+const ENTRY_MEMORY_SPARE = 64;
 
 /** A described span's cache entry starts with its CRC-32 (u32) and its length (f64), little-endian. */
 const DESCRIBED_ENTRY_HEADER = 12;

@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArguments, parseCacheSize } from '../../src/cli/options.js';
 import { UsageError } from '../../src/core/errors.js';
+import { CACHE_LAYOUT } from '../../src/core/unit-cache.js';
 import { CLI } from '../helpers/example.js';
 import { run, tempDir } from '../helpers/run.js';
 
@@ -38,8 +39,8 @@ test('cache flags that cannot apply are refused with one line', () => {
 test('--cache-clear alone empties the cache and leaves the rest of its directory', () => {
   const tmp = tempDir('cache-clear');
   try {
-    const entry = join(tmp.path, 'units-v1', 'ab', 'cdef');
-    mkdirSync(join(tmp.path, 'units-v1', 'ab'), { recursive: true });
+    const entry = join(tmp.path, CACHE_LAYOUT, 'ab', 'cdef');
+    mkdirSync(join(tmp.path, CACHE_LAYOUT, 'ab'), { recursive: true });
     writeFileSync(entry, 'x');
     writeFileSync(join(tmp.path, 'mine'), 'kept');
     const result = run('node', [CLI, '--cache', tmp.path, '--cache-clear']);
@@ -49,9 +50,9 @@ test('--cache-clear alone empties the cache and leaves the rest of its directory
     assert.equal(existsSync(join(tmp.path, 'mine')), true);
     // The default directory, under XDG_CACHE_HOME.
     const base = join(tmp.path, 'xdg');
-    mkdirSync(join(base, 'nixos-generate', 'unit-cache', 'units-v1'), { recursive: true });
+    mkdirSync(join(base, 'nixos-generate', 'unit-cache', CACHE_LAYOUT), { recursive: true });
     assert.equal(run('node', [CLI, '--cache-clear'], { env: { ...process.env, XDG_CACHE_HOME: base } }).status, 0);
-    assert.equal(existsSync(join(base, 'nixos-generate', 'unit-cache', 'units-v1')), false);
+    assert.equal(existsSync(join(base, 'nixos-generate', 'unit-cache', CACHE_LAYOUT)), false);
   } finally {
     tmp.remove();
   }

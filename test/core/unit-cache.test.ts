@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { clearUnitCache, LARGE_CHUNK, UnitCache } from '../../src/core/unit-cache.js';
+import { CACHE_LAYOUT, clearUnitCache, LARGE_CHUNK, UnitCache } from '../../src/core/unit-cache.js';
 import { runOk, tempDir } from '../helpers/run.js';
 
 function entryFiles(directory: string): string[] {
@@ -88,7 +88,7 @@ test('the size bound removes the least recently used entries first', () => {
     const now = Date.now() / 1000;
     for (const n of [1, 2, 3, 4]) {
       const hex = key(n).toString('hex');
-      utimesSync(join(tmp.path, 'units-v1', hex.slice(0, 2), hex.slice(2)), now - 1000 + n * 100, now - 1000 + n * 100);
+      utimesSync(join(tmp.path, CACHE_LAYOUT, hex.slice(0, 2), hex.slice(2)), now - 1000 + n * 100, now - 1000 + n * 100);
     }
     const { cache } = open(tmp.path, 3 * entrySize);
     assert.notEqual(cache.get(key(1)), undefined);

@@ -14,7 +14,7 @@
  * Compressed clusters are not available here: their sizes are unknown until compressed,
  * and the mapping precedes the data.
  */
-import { SegmentReader, type BlockImage } from '../core/block-image.js';
+import { coverageOf, SegmentReader, type BlockImage } from '../core/block-image.js';
 import { describedSpans, type FileIdentity, type Span } from '../core/described-spans.js';
 import type { CompressingSink } from '../compress/chunked-sink.js';
 import { ImageError, UsageError } from '../core/errors.js';
@@ -37,6 +37,8 @@ export interface Qcow2StreamOptions {
   readonly identify?: FileIdentity | undefined;
 }
 
+/** The data's progress is reported (and the caller may pause or cancel) every this many bytes of the image. */
+const PROGRESS_STEP = 16 << 20;
 /** Bytes read at a time from a segment. */
 const READ_SIZE = 1 << 20;
 const ZEROS = new Uint8Array(1 << 16);
@@ -135,6 +137,14 @@ export async function writeQcow2Stream(image: BlockImage, sink: ByteSink, option
   // Data clusters, in guest order: every allocated cluster, whole, and only those.
   let dataRun = 0;
   let at = runs.starts.length > 0 ? runs.starts[0]! * clusterSize : 0;
+  /** After each piece written (or placed): progress and a checkpoint every PROGRESS_STEP bytes of the image. */
+  let reported = at;
+  const moved = async (): Promise<void> => {
+    if (at - reported < PROGRESS_STEP) return;
+    reported = at;
+    report(at);
+    await checkpoint(control);
+  };
   /** Zeros up to guest offset `to`, over allocated clusters only. */
   const zerosTo = async (to: number): Promise<void> => {
     while (at < to) {
@@ -148,9 +158,10 @@ export async function writeQcow2Stream(image: BlockImage, sink: ByteSink, option
         at = next * clusterSize;
         continue;
       }
-      const length = Math.min(to, runEnd) - at;
-      for (let done = 0; done < length; done += ZEROS.length) await write(ZEROS.subarray(0, Math.min(ZEROS.length, length - done)));
+      const length = Math.min(to, runEnd, at + ZEROS.length) - at;
+      await write(ZEROS.subarray(0, length));
       at += length;
+      await moved();
     }
   };
   const reader = new SegmentReader();
@@ -161,23 +172,20 @@ export async function writeQcow2Stream(image: BlockImage, sink: ByteSink, option
       if (span.description !== undefined && await (sink as CompressingSink).describe!(span.end - span.start, span.description)) {
         written += span.end - span.start; // the sink had them: never read
         at = span.end;
-      } else {
-        for (const segment of span.segments) {
-          await zerosTo(segment.offset);
-          for (let done = 0; done < segment.length; done += READ_SIZE) {
-            const length = Math.min(READ_SIZE, segment.length - done);
-            reader.read(segment, done, length, buffer, 0);
-            await write(buffer.subarray(0, length));
-          }
-          at = segment.offset + segment.length;
+        await moved();
+        continue;
+      }
+      for (const segment of span.segments) {
+        await zerosTo(segment.offset);
+        for (let done = 0; done < segment.length; done += READ_SIZE) {
+          const length = Math.min(READ_SIZE, segment.length - done);
+          reader.read(segment, done, length, buffer, 0);
+          await write(buffer.subarray(0, length));
+          at = segment.offset + done + length;
+          await moved();
         }
-        await zerosTo(span.end);
       }
-      const pause = step();
-      if (pause !== undefined) {
-        report(at);
-        await pause;
-      }
+      await zerosTo(span.end);
     }
     await zerosTo(runs.ends.length > 0 ? runs.ends.at(-1)! * clusterSize : 0);
   } finally {
@@ -206,14 +214,14 @@ function imageSpans(image: BlockImage, sink: ByteSink, identify: FileIdentity | 
   })();
 }
 
-/** The guest clusters any segment touches, merged into ascending runs. */
+/** The guest clusters any segment touches (from the image's coverage), merged into ascending runs. */
 function allocatedRuns(image: BlockImage, clusterSize: number): Runs {
   const starts: number[] = [];
   const ends: number[] = [];
   const before: number[] = [];
   let clusters = 0;
   let previousEnd = 0;
-  for (const s of image.segments()) {
+  for (const s of coverageOf(image)) {
     if (s.length === 0) continue;
     if (s.offset < previousEnd || s.offset + s.length > image.size) {
       throw new ImageError('image.segment-order', `Internal error: segment at ${s.offset} (+${s.length}) overlaps the previous one ending at ${previousEnd} or the image size ${image.size}`);

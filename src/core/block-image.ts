@@ -22,10 +22,27 @@ export interface Segment {
   readonly source: ByteSource;
 }
 
+/** A stretch of an image, without its bytes. */
+export interface Extent {
+  readonly offset: number;
+  readonly length: number;
+}
+
 export interface BlockImage {
   readonly size: number;
   /** Non-overlapping segments in ascending offset order. */
   segments(): Iterable<Segment>;
+  /**
+   * The stretches the segments cover, ascending and apart, when the image can list them
+   * more cheaply than its segments (an ext4 image without walking its tree): a writer that
+   * only needs where the data is (a qcow2 stream's mapping) reads these instead.
+   */
+  coverage?(): Iterable<Extent>;
+}
+
+/** Where an image's data is: its coverage when it lists one, else its segments. */
+export function coverageOf(image: BlockImage): Iterable<Extent> {
+  return image.coverage?.() ?? image.segments();
 }
 
 export function bytesSegment(offset: number, bytes: Uint8Array): Segment {
@@ -86,6 +103,11 @@ export function composeImage(size: number, placements: readonly Placement[]): Bl
     *segments() {
       for (const p of sorted) {
         for (const s of p.image.segments()) yield { offset: s.offset + p.offset, length: s.length, source: s.source };
+      }
+    },
+    *coverage() {
+      for (const p of sorted) {
+        for (const e of coverageOf(p.image)) yield { offset: e.offset + p.offset, length: e.length };
       }
     },
   };

@@ -16,7 +16,7 @@
  * where blocks go is a pure function of the blocks each inode needs, so the inode tables
  * and the data are re-derived, in disk order, by walking the tree again while writing.
  */
-import { bytesSegment, lazySegment, type BlockImage, type Segment } from '../../core/block-image.js';
+import { bytesSegment, lazySegment, type BlockImage, type Extent as ImageExtent, type Segment } from '../../core/block-image.js';
 import { ImageError } from '../../core/errors.js';
 import { storeChanged } from '../../core/listed-file.js';
 import { deriveBytes } from '../../core/reproducible.js';
@@ -421,6 +421,47 @@ function emit(inventory: Inventory, allocation: Allocation, blocks: number, opti
     fixedMetadata.push(bytesSegment(at(g * BLOCKS_PER_GROUP + 1), gdt));
   }
 
+  type GroupMetadata = ImageExtent & ({ readonly kind: 'block bitmap' | 'inode bitmap'; readonly group: number }
+    | { readonly kind: 'inode table'; readonly group: number; readonly first: number; readonly count: number });
+  /** Each group's bitmaps, and its inode table's used part a chunk at a time, in group order. */
+  function* groupMetadata(): Generator<GroupMetadata> {
+    for (let g = 0; g < groups; g++) {
+      const meta = geometry.group[g]!;
+      yield { kind: 'block bitmap', group: g, offset: at(meta.blockBitmap), length: BLOCK_SIZE };
+      yield { kind: 'inode bitmap', group: g, offset: at(meta.inodeBitmap), length: BLOCK_SIZE };
+      // A group's table can be several MiB: it is produced a chunk at a time so the
+      // peak memory does not grow with the inodes per group.
+      const used = inodesUsedIn(g);
+      for (let first = 0; first < used; first += INODE_TABLE_CHUNK) {
+        const count = Math.min(INODE_TABLE_CHUNK, used - first);
+        const length = Math.ceil((count * INODE_SIZE) / BLOCK_SIZE) * BLOCK_SIZE;
+        yield { kind: 'inode table', group: g, first, count, offset: at(meta.inodeTable) + first * INODE_SIZE, length };
+      }
+    }
+  }
+
+  /**
+   * What segments() covers, without walking the tree: the metadata, the journal's first
+   * block, and every block from the journal's end to the cursor but the fixed ranges (each
+   * of those belongs to an inode whose segments start in it).
+   */
+  function* coverage(): Generator<ImageExtent> {
+    const extents: ImageExtent[] = [...fixedMetadata, ...groupMetadata()].map(({ offset, length }) => ({ offset, length }));
+    const journalStart = journal.extents[0];
+    if (journalStart !== undefined) extents.push({ offset: at(journalStart.start), length: BLOCK_SIZE });
+    const journalEnd = journal.extents.reduce((end, e) => Math.max(end, e.start + e.length), 0);
+    let from = journalEnd;
+    for (const r of [...geometry.fixed, { start: allocation.cursorEnd, end: allocation.cursorEnd }]) {
+      if (r.end <= from) continue;
+      const to = Math.min(r.start, allocation.cursorEnd);
+      if (to > from) extents.push({ offset: at(from), length: at(to - from) });
+      from = Math.max(from, r.end);
+      if (from >= allocation.cursorEnd) break;
+    }
+    extents.sort((a, b) => a.offset - b.offset);
+    yield* extents;
+  }
+
   function* segments(): Generator<Segment> {
     // Inode tables come before the data on the disk: they take their records from a
     // walk of their own, in inode order, as the tables are written group by group.
@@ -444,18 +485,11 @@ function emit(inventory: Inventory, allocation: Allocation, blocks: number, opti
     };
 
     const metadata: Segment[] = [...fixedMetadata];
-    for (let g = 0; g < groups; g++) {
-      const meta = geometry.group[g]!;
-      metadata.push(lazySegment(at(meta.blockBitmap), BLOCK_SIZE, () => blockBitmap(g)));
-      metadata.push(lazySegment(at(meta.inodeBitmap), BLOCK_SIZE, () => inodeBitmap(g)));
-      // A group's table can be several MiB: it is produced a chunk at a time so the
-      // peak memory does not grow with the inodes per group.
-      const used = inodesUsedIn(g);
-      for (let first = 0; first < used; first += INODE_TABLE_CHUNK) {
-        const count = Math.min(INODE_TABLE_CHUNK, used - first);
-        const bytes = Math.ceil((count * INODE_SIZE) / BLOCK_SIZE) * BLOCK_SIZE;
-        metadata.push(lazySegment(at(meta.inodeTable) + first * INODE_SIZE, bytes, () => inodeTableChunk(g, first, count)));
-      }
+    for (const part of groupMetadata()) {
+      const produce = part.kind === 'inode table' ? () => inodeTableChunk(part.group, part.first, part.count)
+        : part.kind === 'block bitmap' ? () => blockBitmap(part.group)
+        : () => inodeBitmap(part.group);
+      metadata.push(lazySegment(part.offset, part.length, produce));
     }
     metadata.sort((a, b) => a.offset - b.offset);
 
@@ -501,7 +535,7 @@ function emit(inventory: Inventory, allocation: Allocation, blocks: number, opti
   const sizeBytes = blocks * BLOCK_SIZE;
   return {
     sizeBytes,
-    image: { size: sizeBytes, segments },
+    image: { size: sizeBytes, segments, coverage },
     usedBytes: (blocks - freeBlocksTotal) * BLOCK_SIZE,
     inodes: lastIno,
   };

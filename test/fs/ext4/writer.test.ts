@@ -354,3 +354,50 @@ test('a 10 GiB sparse file: the image stays sparse, e2fsck passes, its bytes rea
     tmp.remove();
   }
 });
+
+/** The 4 KiB blocks a list of stretches touches, as sorted run starts and ends. */
+function blockRuns(extents: Iterable<{ offset: number; length: number }>): number[] {
+  const runs: number[] = [];
+  for (const { offset, length } of extents) {
+    if (length === 0) continue;
+    const first = Math.floor(offset / 4096);
+    const end = Math.floor((offset + length - 1) / 4096) + 1;
+    if (runs.length > 0 && first <= runs.at(-1)!) runs[runs.length - 1] = Math.max(runs.at(-1)!, end);
+    else runs.push(first, end);
+  }
+  return runs;
+}
+
+test('store paths: each one\'s directories come before its files, whose data is one stretch; the coverage is the segments\' without a walk', async () => {
+  const tmp = tempDir('ext4-store');
+  try {
+    const src = join(tmp.path, 'src');
+    const storePath = join(src, 'nix/store/aaaa-payload');
+    for (const sub of ['bin', 'share/doc', 'share/lib/deep']) mkdirSync(join(storePath, sub), { recursive: true });
+    const files = ['bin/tool', 'share/doc/readme', 'share/lib/deep/data', 'share/lib/z-last'];
+    files.forEach((name, i) => writeFileSync(join(storePath, name), Buffer.alloc(5000 + i * 9000, 0x41 + i)));
+    // A sparse file of 300 MiB: its data crosses the superblock backups of groups 1 and 3.
+    truncateSync((writeFileSync(join(storePath, 'share/big'), ''), join(storePath, 'share/big')), 300 << 20);
+    mkdirSync(join(src, 'nix/store/bbbb-other/etc'), { recursive: true });
+    writeFileSync(join(src, 'nix/store/bbbb-other/etc/conf'), 'x'.repeat(70));
+    const tree = lazyHostTree(src, { maxTime: 1, uid: 0, gid: 0 }) as DirNode;
+    const fs = buildExt4(tree, { label: 'nixos', uuid: UUID, epoch: 1, headroomBytes: 200 << 20 });
+    assert.deepEqual(blockRuns(fs.image.coverage!()), blockRuns(fs.image.segments()), 'coverage lists what the segments cover, block for block');
+    const image = join(tmp.path, 'store.img');
+    await writeImage(fs.image, image);
+    assertFsckClean(image);
+    const blocksOf = (path: string): number[] => runOk('debugfs', ['-R', `blocks "/nix/store/aaaa-payload${path}"`, image]).stdout.trim().split(/\s+/).filter((b) => b !== '').map(Number);
+    const directories = ['', '/bin', '/share', '/share/doc', '/share/lib', '/share/lib/deep'].flatMap(blocksOf);
+    // Inode order is depth-first with names sorted: bin/tool, share/big, share/doc/readme, ...
+    const data = ['/bin/tool', '/share/big', '/share/doc/readme', '/share/lib/deep/data', '/share/lib/z-last'].map(blocksOf);
+    assert.ok(Math.max(...directories) < Math.min(...data.flat()), 'the store path\'s directories come first');
+    for (let i = 1; i < data.length; i++) {
+      assert.ok(data[i]![0]! > data[i - 1]!.at(-1)!, 'files follow in inode order');
+    }
+    const backups = [1, 3].map((g) => g * 32768);
+    const between = data.flat().length + backups.length * 2; // each backup: a superblock and the group descriptors
+    assert.ok(data.at(-1)!.at(-1)! - data[0]![0]! + 1 <= between + 2 * 256, 'the files\' data is one stretch but for the backups (and their reserved blocks)');
+  } finally {
+    tmp.remove();
+  }
+});

@@ -8,7 +8,7 @@
  */
 import { ImageError } from '../../core/errors.js';
 import { childrenOf, type DirNode, type TreeNode } from '../tree.js';
-import { directoryBlocks } from './dir-layout.js';
+import { directoryBlocks, isIndexed } from './dir-layout.js';
 import { FT_DIR, FT_REG, FT_SYMLINK, type DirEntry } from './directory.js';
 
 export const ROOT_INO = 2;
@@ -22,7 +22,7 @@ const FAST_SYMLINK_MAX = 59;
  * A typed array in fixed chunks: growing never copies and never holds more than one
  * chunk beyond what is used, so a closure's per-inode numbers cost their size.
  */
-class Growable<T extends Float64Array | Uint32Array | Uint8Array> {
+export class Growable<T extends Float64Array | Uint32Array | Uint8Array> {
   private readonly chunks: T[] = [];
   length = 0;
   constructor(private readonly make: (n: number) => T) {}
@@ -62,7 +62,7 @@ export interface Inventory {
   readonly lastIno: number;
   /** Content blocks of each inode. */
   readonly blocks: Growable<Float64Array>;
-  /** Each regular file's size when it was listed (the image must hold exactly that). */
+  /** Each regular file's size when it was listed (the image must hold exactly that); a symlink's target length. */
   readonly sizes: Growable<Float64Array>;
   /** 1 for directories. */
   readonly isDir: Growable<Uint8Array>;
@@ -79,7 +79,27 @@ export interface Inventory {
    * consecutive). The writer places each one's directories before its other inodes.
    */
   readonly storePaths: ReadonlyMap<number, number>;
+  /** What each inode's record holds besides where its blocks are, so the tables are written without a walk. */
+  readonly records: InodeRecords;
 }
+
+/** Per inode: type and permission bits, owner, mtime, link count, and flags; fast symlinks' targets. */
+export interface InodeRecords {
+  readonly modes: Growable<Uint32Array>;
+  readonly uids: Growable<Uint32Array>;
+  readonly gids: Growable<Uint32Array>;
+  readonly mtimes: Growable<Float64Array>;
+  /** Directories' link counts (2 + subdirectories, or 1 past ext4's limit); files' are the links map's. */
+  readonly directoryLinks: Growable<Uint32Array>;
+  /** 1 for a directory with a hashed index. */
+  readonly indexed: Growable<Uint8Array>;
+  readonly fastSymlinks: Map<number, string>;
+}
+
+export const S_IFDIR = 0o040000;
+export const S_IFREG = 0o100000;
+export const S_IFLNK = 0o120000;
+const MAX_LINKS = 65000;
 
 /** The directory whose children are store paths: units a cache can keep whole. */
 const STORE_DIR_PATH = '/nix/store';
@@ -230,6 +250,15 @@ export function takeInventory(root: DirNode, epoch: number, blockSize: number, h
   const blocks = new Growable((n) => new Float64Array(n));
   const isDir = new Growable((n) => new Uint8Array(n));
   const sizes = new Growable((n) => new Float64Array(n));
+  const records: InodeRecords = {
+    modes: new Growable((n) => new Uint32Array(n)),
+    uids: new Growable((n) => new Uint32Array(n)),
+    gids: new Growable((n) => new Uint32Array(n)),
+    mtimes: new Growable((n) => new Float64Array(n)),
+    directoryLinks: new Growable((n) => new Uint32Array(n)),
+    indexed: new Growable((n) => new Uint8Array(n)),
+    fastSymlinks: new Map(),
+  };
   let lastIno = FIRST_INO;
   let total = 0;
   const storePaths = new Map<number, number>();
@@ -242,13 +271,25 @@ export function takeInventory(root: DirNode, epoch: number, blockSize: number, h
     if (item.node.kind === 'dir' && item.path.startsWith(`${STORE_DIR_PATH}/`) && !item.path.includes('/', STORE_DIR_PATH.length + 1)) {
       storePath = { first: item.ino, prefix: `${item.path}/` };
     }
+    const node = item.node;
+    records.modes.set(item.ino, (node.kind === 'dir' ? S_IFDIR : node.kind === 'symlink' ? S_IFLNK : S_IFREG) | node.permissions);
+    records.uids.set(item.ino, node.uid);
+    records.gids.set(item.ino, node.gid);
+    records.mtimes.set(item.ino, node.mtime);
+    if (node.kind === 'dir') {
+      const subdirs = item.children.filter(([, child]) => child.kind === 'dir').length + (item.ino === ROOT_INO ? 1 : 0);
+      records.directoryLinks.set(item.ino, 2 + subdirs >= MAX_LINKS ? 1 : 2 + subdirs);
+      if (isIndexed(directoryEntries(item, partial, false), blockSize)) records.indexed.set(item.ino, 1);
+    }
+    if (node.kind === 'symlink' && isFastSymlink(node.target)) records.fastSymlinks.set(item.ino, node.target);
     const count = contentBlocks(item, partial, blockSize);
     blocks.set(item.ino, count);
     if (item.node.kind === 'dir') isDir.set(item.ino, 1);
     if (item.node.kind === 'file') sizes.set(item.ino, item.node.size);
+    if (item.node.kind === 'symlink') sizes.set(item.ino, item.node.target.length);
     total += count;
     lastIno = Math.max(lastIno, item.ino);
   }
   if (storePath !== undefined) storePaths.set(storePath.first, lastIno);
-  return { ...partial, lastIno, blocks, isDir, sizes, contentBlocks: total, storePaths };
+  return { ...partial, lastIno, blocks, isDir, sizes, contentBlocks: total, storePaths, records };
 }

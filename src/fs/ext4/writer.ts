@@ -27,7 +27,7 @@ import {
   bitmapChecksum, checksumSeed, groupDescriptorChecksum, inodeSeed, superblockChecksum,
 } from './checksums.js';
 import { HASH_HALF_MD4, hashSeedWords, SIGNED_HASH } from './dir-hash.js';
-import { encodeDirectory, isIndexed } from './dir-layout.js';
+import { encodeDirectory } from './dir-layout.js';
 import { buildExtentTree, leafBlocksNeeded, MAX_EXTENT_BLOCKS, type Extent } from './extent.js';
 import {
   BlockAllocator, BLOCK_SIZE, BLOCKS_PER_GROUP, computeGeometry, groupBlocks, LOG_GROUPS_PER_FLEX,
@@ -36,7 +36,7 @@ import {
 import { BG_INODE_UNINIT, BG_INODE_ZEROED, GROUP_DESCRIPTOR_SIZE, groupDescriptorStruct } from './group-descriptor.js';
 import { encodeInode, EXTENTS_FL, INDEX_FL, INODE_SIZE, type InodeFields } from './inode.js';
 import {
-  contentBlocks, directoryEntries, FIRST_INO, isFastSymlink, JOURNAL_INO, ROOT_INO, takeInventory, walkTree,
+  contentBlocks, directoryEntries, FIRST_INO, isFastSymlink, JOURNAL_INO, ROOT_INO, S_IFDIR, S_IFLNK, S_IFREG, takeInventory, walkTree,
   type Inventory, type WalkItem,
 } from './inventory.js';
 import { defaultJournalBlocks, encodeJournalSuperblock } from './journal.js';
@@ -63,10 +63,6 @@ export interface Ext4Filesystem {
 }
 
 const RESERVED_PERCENT = 5;
-const MAX_LINKS = 65000;
-const S_IFDIR = 0o040000;
-const S_IFREG = 0o100000;
-const S_IFLNK = 0o120000;
 const MIB_BLOCKS = (1 << 20) / BLOCK_SIZE;
 /** Inode records per inode-table segment: 1 MiB (a multiple of the records per block). */
 const INODE_TABLE_CHUNK = (1 << 20) / INODE_SIZE;
@@ -287,36 +283,31 @@ function emit(inventory: Inventory, allocation: Allocation, blocks: number, opti
     sectors: (allocation.journalBlocks + journal.leafBlocks.length) * (BLOCK_SIZE / 512), flags: EXTENTS_FL, block: treeOf(JOURNAL_INO, journal).root,
   });
 
-  const inodeFields = (item: WalkItem, placement: Placement): InodeFields => {
-    const node = item.node;
-    const content = inventory.blocks.get(item.ino);
+  // Files' link counts; every other file has one name.
+  const fileLinks = new Map<number, number>();
+  for (const group of inventory.links.values()) fileLinks.set(group.ino, group.count);
+  const { records } = inventory;
+
+  /** An inode's record from the first pass's arrays and where its blocks went: no walk. */
+  const inodeFields = (ino: number, placement: Placement): InodeFields => {
+    const mode = records.modes.get(ino);
+    const content = inventory.blocks.get(ino);
+    const common = { mode, uid: records.uids.get(ino), gid: records.gids.get(ino), time: records.mtimes.get(ino) };
     const sectors = (content + placement.leafBlocks.length) * (BLOCK_SIZE / 512);
-    switch (node.kind) {
-      case 'dir': {
-        const subdirs = item.children.filter(([, child]) => child.kind === 'dir').length + (item.ino === ROOT_INO ? 1 : 0);
-        const links = 2 + subdirs >= MAX_LINKS ? 1 : 2 + subdirs;
-        const indexed = isIndexed(directoryEntries(item, inventory, false), BLOCK_SIZE);
+    switch (mode & 0o170000) {
+      case S_IFDIR:
         return {
-          mode: S_IFDIR | node.permissions, uid: node.uid, gid: node.gid, size: content * BLOCK_SIZE, time: node.mtime,
-          links, sectors, flags: EXTENTS_FL | (indexed ? INDEX_FL : 0), block: treeOf(item.ino, placement).root,
+          ...common, size: content * BLOCK_SIZE, links: records.directoryLinks.get(ino), sectors,
+          flags: EXTENTS_FL | (records.indexed.get(ino) === 1 ? INDEX_FL : 0), block: treeOf(ino, placement).root,
         };
+      case S_IFLNK: {
+        const fast = records.fastSymlinks.get(ino);
+        return fast === undefined
+          ? { ...common, size: inventory.sizes.get(ino), links: 1, sectors, flags: EXTENTS_FL, block: treeOf(ino, placement).root }
+          : { ...common, size: fast.length, links: 1, sectors: 0, flags: 0, block: asciiBytes(fast, 60) };
       }
-      case 'symlink': {
-        const fast = isFastSymlink(node.target);
-        return {
-          mode: S_IFLNK | node.permissions, uid: node.uid, gid: node.gid, size: node.target.length, time: node.mtime, links: 1,
-          sectors: fast ? 0 : sectors, flags: fast ? 0 : EXTENTS_FL,
-          block: fast ? asciiBytes(node.target, 60) : treeOf(item.ino, placement).root,
-        };
-      }
-      case 'file': {
-        const key = node.linkKey === undefined ? node : node.linkKey;
-        const links = key === null ? 1 : (inventory.links.get(key)?.count ?? 1);
-        return {
-          mode: S_IFREG | node.permissions, uid: node.uid, gid: node.gid, size: node.size, time: node.mtime, links,
-          sectors, flags: EXTENTS_FL, block: treeOf(item.ino, placement).root,
-        };
-      }
+      default:
+        return { ...common, size: inventory.sizes.get(ino), links: fileLinks.get(ino) ?? 1, sectors, flags: EXTENTS_FL, block: treeOf(ino, placement).root };
     }
   };
 
@@ -465,8 +456,9 @@ function emit(inventory: Inventory, allocation: Allocation, blocks: number, opti
   function* segments(): Generator<Segment> {
     // Inode tables come before the data on the disk: they take their records from a
     // walk of their own, in inode order, as the tables are written group by group.
-    const inodeWalk = placedItems(inventory, allocation, blocks);
-    let pending = inodeWalk.next();
+    const inodePlacements = placements(inventory, allocation.journalBlocks, new BlockAllocator(allocation.geometry.fixed, blocks));
+    inodePlacements.next(); // the journal's, written from journalFields
+    let pending = inodePlacements.next();
     // Records [first, first + count) of group g's table; called in disk order.
     const inodeTableChunk = (g: number, first: number, count: number): Uint8Array => {
       const out = new Uint8Array(Math.ceil((count * INODE_SIZE) / BLOCK_SIZE) * BLOCK_SIZE);
@@ -475,9 +467,9 @@ function emit(inventory: Inventory, allocation: Allocation, blocks: number, opti
         let fields: InodeFields | undefined;
         if (ino === JOURNAL_INO) {
           fields = journalFields();
-        } else if (!pending.done && pending.value.item.ino === ino) {
-          fields = inodeFields(pending.value.item, pending.value.placement);
-          pending = inodeWalk.next();
+        } else if (!pending.done && pending.value?.ino === ino) {
+          fields = inodeFields(ino, pending.value);
+          pending = inodePlacements.next();
         }
         if (fields !== undefined) encodeInode(out, i * INODE_SIZE, ino, fields, seed);
       }

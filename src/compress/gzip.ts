@@ -20,7 +20,7 @@ import { crc32, crc32Combine } from '../core/checksum.js';
 import { UsageError } from '../core/errors.js';
 import type { ByteSink } from '../core/sink.js';
 import { UnitCache } from '../core/unit-cache.js';
-import { cachedUnit } from './cached-unit.js';
+import { CacheReadMemory, cachedUnit } from './cached-unit.js';
 import { contentCutsAround } from './content-cuts.js';
 import { checkChunkSize, checkThreads, chunkedSink, type ChunkCodec, type CompressingSink } from './chunked-sink.js';
 
@@ -83,7 +83,12 @@ export function gzipSink(target: ByteSink, options: GzipSinkOptions = {}): Compr
       : Buffer.concat([prefix ?? new Uint8Array(0), bytes, suffix ?? new Uint8Array(0)]));
   };
   const describedKey = (description: Uint8Array): Buffer => UnitCache.key(`${settings} described`, description);
+  const memory = new CacheReadMemory();
   const codec: ChunkCodec = {
+    // Written: the memory a cache entry was read into is read into again.
+    recycle: (output) => {
+      memory.giveBackViewOf(output);
+    },
     compress: (buffer, length, last, description) => {
       const data = buffer.subarray(0, length);
       size += length;
@@ -105,19 +110,22 @@ export function gzipSink(target: ByteSink, options: GzipSinkOptions = {}): Compr
       dictionary = length >= DICTIONARY ? data.slice(length - DICTIONARY) : undefined;
       const framed = frame(last);
       return cachedUnit(cache, 'gzip piece', `${settings} ${last ? 'final' : 'sync'}`, preset === undefined ? [data] : [preset, data],
-        () => deflatePiece(data, level, last, preset)).then((bytes) => ({ output: framed(bytes), buffer }));
+        () => deflatePiece(data, level, last, preset), memory).then((bytes) => {
+        const output = framed(bytes);
+        if (output !== bytes) memory.giveBackViewOf(bytes); // copied between the stream's header and trailer
+        return { output, buffer };
+      });
     },
     close: async () => undefined,
   };
   if (cuts !== undefined) {
-    const entries = new EntryMemory();
     codec.place = (description, length) => {
       let lent: Uint8Array | undefined;
-      const entry = cache?.get(describedKey(description), 'gzip described span', (bytes) => (lent = entries.lend(bytes)));
+      const entry = cache?.get(describedKey(description), 'gzip described span', (bytes) => (lent = memory.lend(bytes)));
       const header = entry?.kind === 'compressed' && entry.bytes.length >= DESCRIBED_ENTRY_HEADER
         ? new DataView(entry.bytes.buffer, entry.bytes.byteOffset, DESCRIBED_ENTRY_HEADER) : undefined;
       if (entry?.kind !== 'compressed' || header === undefined || header.getFloat64(4, true) !== length) {
-        if (lent !== undefined) entries.giveBack(lent);
+        if (lent !== undefined) memory.giveBack(lent);
         return undefined;
       }
       crc = crc32Combine(crc, header.getUint32(0, true), length);
@@ -125,11 +133,9 @@ export function gzipSink(target: ByteSink, options: GzipSinkOptions = {}): Compr
       dictionary = undefined;
       const piece = entry.bytes.subarray(DESCRIBED_ENTRY_HEADER);
       const output = frame(false)(piece);
-      if (output !== piece && lent !== undefined) entries.giveBack(lent); // copied behind the stream's header
+      if (output !== piece && lent !== undefined) memory.giveBack(lent); // copied behind the stream's header
       return output;
     };
-    // Written: the memory an entry was read into is read into again.
-    codec.recycle = (output) => entries.giveBackViewOf(output);
   }
   return chunkedSink(target, codec, { chunkSize, cuts, depth: threads * 8, name: 'gzip' });
 }
@@ -150,36 +156,6 @@ function deflatePiece(data: Uint8Array, level: number, last: boolean, preset: Ui
     });
   });
 }
-
-/**
- * Memory the cache reads described spans' entries into, used again once their pieces are
- * written: reading into reused memory is several times faster than into new memory, and
- * a rebuild reads hundreds of MiB of entries.
- */
-class EntryMemory {
-  private readonly spare: Uint8Array[] = [];
-  private readonly lent = new Map<ArrayBufferLike, Uint8Array>();
-
-  lend(bytes: number): Uint8Array {
-    const at = this.spare.findIndex((memory) => memory.length >= bytes);
-    const memory = at < 0 ? new Uint8Array(Math.ceil(bytes / ENTRY_MEMORY_STEP) * ENTRY_MEMORY_STEP) : this.spare.splice(at, 1)[0]!;
-    this.lent.set(memory.buffer, memory);
-    return memory;
-  }
-
-  giveBack(memory: Uint8Array): void {
-    if (this.lent.delete(memory.buffer) && this.spare.length < ENTRY_MEMORY_SPARE) this.spare.push(memory);
-  }
-
-  /** Takes back the memory `view` lies in, when it was lent. */
-  giveBackViewOf(view: Uint8Array): void {
-    const memory = this.lent.get(view.buffer);
-    if (memory !== undefined) this.giveBack(memory);
-  }
-}
-
-const ENTRY_MEMORY_STEP = 256 << 10;
-const ENTRY_MEMORY_SPARE = 64;
 
 /** A described span's cache entry starts with its CRC-32 (u32) and its length (f64), little-endian. */
 const DESCRIBED_ENTRY_HEADER = 12;

@@ -12,7 +12,7 @@ import { availableParallelism } from 'node:os';
 import { UsageError } from '../core/errors.js';
 import type { ByteSink } from '../core/sink.js';
 import type { UnitCache } from '../core/unit-cache.js';
-import { cachedUnit } from './cached-unit.js';
+import { CacheReadMemory, cachedUnit } from './cached-unit.js';
 import { transferableBuffer, WorkerPool } from '../core/worker-pool.js';
 import { checkChunkSize, checkThreads, chunkedSink, type ChunkCodec, type CompressingSink } from './chunked-sink.js';
 import { contentCutsAround } from './content-cuts.js';
@@ -71,6 +71,7 @@ export function xzSink(target: ByteSink, options: XzSinkOptions = {}): Compressi
   const { cache } = options;
   const settings = `xz-block 2 preset ${preset} dictionary ${dictionarySize} lzma ${lzmaEncoderVersion()} zstd ${process.versions.zstd}`;
 
+  const memory = new CacheReadMemory();
   /** The block of one chunk: from the cache, or compressed on the pool (and then stored in the cache). */
   const compressBlock = async (buffer: Uint8Array, length: number): Promise<{ block: Uint8Array; record: XzBlockRecord; buffer: Uint8Array }> => {
     let back = buffer;
@@ -85,7 +86,7 @@ export function xzSink(target: ByteSink, options: XzSinkOptions = {}): Compressi
       view.setUint32(4, Math.floor(reply.record.unpaddedSize / 2 ** 32), true);
       made.set(reply.block, 8);
       return made;
-    });
+    }, memory);
     const view = new DataView(entry.buffer, entry.byteOffset, 8);
     const record = { unpaddedSize: view.getUint32(0, true) + view.getUint32(4, true) * 2 ** 32, uncompressedSize: length };
     return { block: entry.subarray(8), record, buffer: back };
@@ -115,7 +116,12 @@ export function xzSink(target: ByteSink, options: XzSinkOptions = {}): Compressi
       output.set(head, 0);
       output.set(block, head.length);
       output.set(end, head.length + block.length);
+      memory.giveBackViewOf(block);
       return { output, buffer: back };
+    },
+    // Written: the memory a cache entry was read into is read into again.
+    recycle: (output) => {
+      memory.giveBackViewOf(output);
     },
     close: () => pool.close(),
   };

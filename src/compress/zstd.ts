@@ -18,7 +18,7 @@ import type { ByteSink } from '../core/sink.js';
 import type { UnitCache } from '../core/unit-cache.js';
 import { transferableBuffer, WorkerPool } from '../core/worker-pool.js';
 import { checkChunkSize, checkThreads, chunkedSink, type ChunkCodec, type CompressingSink } from './chunked-sink.js';
-import { cachedUnit } from './cached-unit.js';
+import { CacheReadMemory, cachedUnit } from './cached-unit.js';
 import { contentCutsAround } from './content-cuts.js';
 import { zstdFrameBound } from './zstd-frame.js';
 import type { ZstdJob, ZstdResult } from './zstd-worker.js';
@@ -107,6 +107,7 @@ export function zstdSink(target: ByteSink, options: ZstdSinkOptions = {}): Compr
   const pool = new ZstdPool(threads, level, checksum, cuts?.maximum ?? chunkSize, depth);
   const { cache } = options;
   const settings = `zstd-frame 1 level ${level} checksum ${checksum} zstd ${process.versions.zstd}`;
+  const memory = new CacheReadMemory();
   const codec: ChunkCodec = {
     compress: async (buffer, length) => {
       if (cache === undefined) return pool.compress(buffer, length);
@@ -115,10 +116,13 @@ export function zstdSink(target: ByteSink, options: ZstdSinkOptions = {}): Compr
         const reply = await pool.compress(buffer, length);
         back = reply.buffer;
         return reply.output;
-      });
+      }, memory);
       return { output, buffer: back };
     },
-    recycle: (output) => pool.recycle(output),
+    // Written: a frame's memory (the pool's output, or what a cache entry was read into) is used again.
+    recycle: (output) => {
+      if (!memory.giveBackViewOf(output)) pool.recycle(output);
+    },
     close: () => pool.close(),
   };
   return chunkedSink(target, codec, { chunkSize, cuts, depth, name: 'zstd' });

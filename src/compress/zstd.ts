@@ -15,7 +15,7 @@
 import { availableParallelism } from 'node:os';
 import { UsageError } from '../core/errors.js';
 import type { ByteSink } from '../core/sink.js';
-import type { UnitCache } from '../core/unit-cache.js';
+import { UnitCache } from '../core/unit-cache.js';
 import { transferableBuffer, WorkerPool } from '../core/worker-pool.js';
 import { checkChunkSize, checkThreads, chunkedSink, type ChunkCodec, type CompressingSink } from './chunked-sink.js';
 import { CacheReadMemory, cachedUnit } from './cached-unit.js';
@@ -108,9 +108,16 @@ export function zstdSink(target: ByteSink, options: ZstdSinkOptions = {}): Compr
   const { cache } = options;
   const settings = `zstd-frame 1 level ${level} checksum ${checksum} zstd ${process.versions.zstd}`;
   const memory = new CacheReadMemory();
+  const describedKey = (description: Uint8Array): Buffer => UnitCache.key(`${settings} described`, description);
   const codec: ChunkCodec = {
-    compress: async (buffer, length) => {
+    compress: async (buffer, length, _last, description) => {
       if (cache === undefined) return pool.compress(buffer, length);
+      if (description !== undefined) {
+        // A described span's frame is kept under its description (frames are independent).
+        const reply = await pool.compress(buffer, length);
+        cache.put(describedKey(description), { kind: 'compressed', bytes: reply.output });
+        return reply;
+      }
       let back = buffer;
       const output = await cachedUnit(cache, 'zstd frame', settings, [buffer.subarray(0, length)], async () => {
         const reply = await pool.compress(buffer, length);
@@ -125,5 +132,14 @@ export function zstdSink(target: ByteSink, options: ZstdSinkOptions = {}): Compr
     },
     close: () => pool.close(),
   };
+  if (cuts !== undefined) {
+    codec.place = (description) => {
+      let lent: Uint8Array | undefined;
+      const entry = cache?.get(describedKey(description), 'zstd described span', (bytes) => (lent = memory.lend(bytes)));
+      if (entry?.kind === 'compressed') return entry.bytes;
+      if (lent !== undefined) memory.giveBack(lent);
+      return undefined;
+    };
+  }
   return chunkedSink(target, codec, { chunkSize, cuts, depth, name: 'zstd' });
 }

@@ -14,9 +14,9 @@
  * Compressed clusters are not available here: their sizes are unknown until compressed,
  * and the mapping precedes the data.
  */
-import { coverageOf, SegmentReader, type BlockImage } from '../core/block-image.js';
-import { describedSpans, type FileIdentity, type Span } from '../core/described-spans.js';
-import type { CompressingSink } from '../compress/chunked-sink.js';
+import { coverageOf, type BlockImage } from '../core/block-image.js';
+import type { FileIdentity } from '../core/described-spans.js';
+import { streamImageData } from './image-stream.js';
 import { ImageError, UsageError } from '../core/errors.js';
 import { checkpoint, throttledCheckpoint, progressReporter, type PhasedControl } from '../core/progress.js';
 import type { ByteSink } from '../core/sink.js';
@@ -39,8 +39,6 @@ export interface Qcow2StreamOptions {
 
 /** The data's progress is reported (and the caller may pause or cancel) every this many bytes of the image. */
 const PROGRESS_STEP = 16 << 20;
-/** Bytes read at a time from a segment. */
-const READ_SIZE = 1 << 20;
 const ZEROS = new Uint8Array(1 << 16);
 
 /** Stretches of consecutive allocated guest clusters, [start, end), ascending. */
@@ -136,82 +134,43 @@ export async function writeQcow2Stream(image: BlockImage, sink: ByteSink, option
 
   // Data clusters, in guest order: every allocated cluster, whole, and only those.
   let dataRun = 0;
-  let at = runs.starts.length > 0 ? runs.starts[0]! * clusterSize : 0;
-  /** After each piece written (or placed): progress and a checkpoint every PROGRESS_STEP bytes of the image. */
-  let reported = at;
-  const moved = async (): Promise<void> => {
-    if (at - reported < PROGRESS_STEP) return;
-    reported = at;
-    report(at);
-    await checkpoint(control);
-  };
-  /** Zeros up to guest offset `to`, over allocated clusters only. */
-  const zerosTo = async (to: number): Promise<void> => {
-    while (at < to) {
-      const runEnd = runs.ends[dataRun]! * clusterSize;
-      if (at === runEnd) {
-        dataRun++;
-        const next = runs.starts[dataRun];
-        if (next === undefined || next * clusterSize > to) {
-          throw new ImageError('qcow2.segments-changed', `Internal error: the image's segments changed between listing and reading (offset ${to})`);
+  let reported = 0;
+  const dataStart = runs.starts.length > 0 ? runs.starts[0]! * clusterSize : 0;
+  // Written here, or placed by the sink from its cache.
+  const placed = await streamImageData(image, sink, options.identify, dataStart, runs.ends.length > 0 ? runs.ends.at(-1)! * clusterSize : 0, {
+    write,
+    // Zeros over allocated clusters only.
+    fill: async (from, to) => {
+      let at = from;
+      while (at < to) {
+        const runEnd = runs.ends[dataRun]! * clusterSize;
+        if (at === runEnd) {
+          dataRun++;
+          const next = runs.starts[dataRun];
+          if (next === undefined || next * clusterSize > to) {
+            throw new ImageError('qcow2.segments-changed', `Internal error: the image's segments changed between listing and reading (offset ${to})`);
+          }
+          at = next * clusterSize;
+          continue;
         }
-        at = next * clusterSize;
-        continue;
+        const length = Math.min(to, runEnd, at + ZEROS.length) - at;
+        await write(ZEROS.subarray(0, length));
+        at += length;
       }
-      const length = Math.min(to, runEnd, at + ZEROS.length) - at;
-      await write(ZEROS.subarray(0, length));
-      at += length;
-      await moved();
-    }
-  };
-  const reader = new SegmentReader();
-  const buffer = new Uint8Array(READ_SIZE);
-  try {
-    for (const span of imageSpans(image, sink, options.identify)) {
-      await zerosTo(span.start);
-      if (span.description !== undefined && await (sink as CompressingSink).describe!(span.end - span.start, span.description)) {
-        written += span.end - span.start; // the sink had them: never read
-        at = span.end;
-        await moved();
-        continue;
-      }
-      for (const segment of span.segments) {
-        await zerosTo(segment.offset);
-        for (let done = 0; done < segment.length; done += READ_SIZE) {
-          const length = Math.min(READ_SIZE, segment.length - done);
-          reader.read(segment, done, length, buffer, 0);
-          await write(buffer.subarray(0, length));
-          at = segment.offset + done + length;
-          await moved();
-        }
-      }
-      await zerosTo(span.end);
-    }
-    await zerosTo(runs.ends.length > 0 ? runs.ends.at(-1)! * clusterSize : 0);
-  } finally {
-    reader.close();
-  }
+    },
+    // Progress and a checkpoint every PROGRESS_STEP bytes of the image.
+    moved: async (at) => {
+      if (at - reported < PROGRESS_STEP) return;
+      reported = at;
+      report(at);
+      await checkpoint(control);
+    },
+  });
+  written += placed;
   if (written !== total * clusterSize) {
     throw new ImageError('qcow2.layout', `Internal error: wrote ${written} bytes of qcow2 for a layout of ${total} clusters`);
   }
   report(image.size);
-}
-
-/**
- * The image's segments as spans: described ones where the sink takes them and `identify`
- * names the closure's files (their bytes may then come from the sink's cache), else one
- * span per segment.
- */
-function imageSpans(image: BlockImage, sink: ByteSink, identify: FileIdentity | undefined): Iterable<Span> {
-  const describing = sink as Partial<CompressingSink>;
-  if (identify !== undefined && describing.describe !== undefined && describing.spanRule !== undefined) {
-    return describedSpans(image.segments(), identify, describing.spanRule);
-  }
-  return (function* plain(): Generator<Span> {
-    for (const segment of image.segments()) {
-      if (segment.length > 0) yield { start: segment.offset, end: segment.offset + segment.length, segments: [segment], description: undefined };
-    }
-  })();
 }
 
 /** The guest clusters any segment touches (from the image's coverage), merged into ascending runs. */

@@ -7,6 +7,8 @@ import { isAllZero, readWindows, type BlockImage } from '../core/block-image.js'
 import type { OutputFile } from '../core/output-file.js';
 import { checkpoint, throttledCheckpoint, progressReporter, type PhasedControl } from '../core/progress.js';
 import type { ByteSink } from '../core/sink.js';
+import type { FileIdentity } from '../core/described-spans.js';
+import { streamImageData } from './image-stream.js';
 
 const WINDOW = 1 << 20;
 
@@ -41,41 +43,36 @@ export async function writeRaw(image: BlockImage, out: OutputFile, control: Phas
 }
 
 const ZERO_WINDOW = new Uint8Array(WINDOW);
+/** A stream's progress is reported (and the caller may pause or cancel) every this many bytes of the image. */
+const PROGRESS_STEP = 16 << 20;
 
 /**
- * Writes `image` as a raw disk strictly in order to a sequential sink (a compressor):
- * the zero gaps between windows are written as zeros, since a stream has no holes.
+ * Writes `image` as a raw disk strictly in order to a sequential sink (a compressor): the
+ * zero gaps between segments are written as zeros, since a stream has no holes. With
+ * `identify`, a sink that takes described spans gets the closure's files as spans
+ * (image-stream.ts), and those it has cached are not read.
  */
-export async function writeRawStream(image: BlockImage, sink: ByteSink, control: PhasedControl = {}): Promise<void> {
+export async function writeRawStream(image: BlockImage, sink: ByteSink, control: PhasedControl = {}, identify?: FileIdentity): Promise<void> {
   const report = progressReporter(control, 'write raw', image.size);
-  const step = throttledCheckpoint(control, 64);
   report(0);
   await checkpoint(control);
-  let position = 0;
-  const zeros = async (until: number): Promise<void> => {
-    while (position < until) {
-      const take = Math.min(WINDOW, until - position);
-      await sink.write(ZERO_WINDOW.subarray(0, take));
-      position += take;
-      const pause = step();
-      if (pause !== undefined) {
-        report(position);
-        await pause;
-      }
-    }
+  let reported = 0;
+  /** Progress and a checkpoint every PROGRESS_STEP bytes of the image. */
+  const moved = async (at: number): Promise<void> => {
+    if (at - reported < PROGRESS_STEP) return;
+    reported = at;
+    report(at);
+    await checkpoint(control);
   };
-  for (const window of readWindows(image, WINDOW)) {
-    const at = window.index * WINDOW;
-    await zeros(at);
-    const end = Math.min(image.size, at + WINDOW);
-    await sink.write(window.data.subarray(0, end - at));
-    position = end;
-    const pause = step();
-    if (pause !== undefined) {
-      report(position);
-      await pause;
-    }
-  }
-  await zeros(image.size);
+  await streamImageData(image, sink, identify, 0, image.size, {
+    write: (data) => sink.write(data),
+    fill: async (from, to) => {
+      for (let at = from; at < to; at += WINDOW) {
+        await sink.write(ZERO_WINDOW.subarray(0, Math.min(WINDOW, to - at)));
+        await moved(Math.min(to, at + WINDOW));
+      }
+    },
+    moved,
+  });
   report(image.size);
 }

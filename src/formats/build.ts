@@ -67,7 +67,7 @@ function missing(plan: ImagePlan, field: string): never {
 async function writeStream(plan: ImagePlan, image: BlockImage, sink: ByteSink, epoch: number, control: PhasedControl, identify: FileIdentity): Promise<void> {
   switch (plan.output.container) {
     case 'raw':
-      return writeRawStream(image, sink, control);
+      return writeRawStream(image, sink, control, identify);
     case 'qcow2':
       return writeQcow2Stream(image, sink, { identify }, control);
     case 'vma':

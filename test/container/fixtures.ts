@@ -5,12 +5,15 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { bytesSegment, imageFromSegments, lazySegment, type BlockImage, type Segment } from '../../src/core/block-image.js';
 import { ImageError } from '../../src/core/errors.js';
 import { OutputFile } from '../../src/core/output-file.js';
-import type { ByteSink } from '../../src/core/sink.js';
+import { outputFileSink, type ByteSink } from '../../src/core/sink.js';
+import type { FileIdentity } from '../../src/core/described-spans.js';
+import { UnitCache } from '../../src/core/unit-cache.js';
+import type { CompressingSink } from '../../src/compress/chunked-sink.js';
 import { writeRaw } from '../../src/container/raw.js';
 import { writeTo } from '../helpers/output.js';
 import { run, runOk } from '../helpers/run.js';
@@ -231,4 +234,52 @@ export async function rssGrowthWhileWriting(write: (sink: ByteSink) => Promise<v
   const sink: ByteSink = { position: 0, write: async () => { peak = Math.max(peak, process.memoryUsage().rss); }, close: async () => undefined };
   await write(sink);
   return (peak - before) / MiB;
+}
+
+/**
+ * Described spans end to end: an image of "store" files laid out block after block
+ * (between a produced segment and in-memory bytes) is streamed by `write` into a sink from
+ * `makeSink` three times: without a cache, with an empty one, and with the warm one after
+ * the files were deleted (a build that read any of them would fail). All three give the
+ * same bytes, the warm one finds every unit, and `check` gets the output, the image and
+ * its raw form (written before the files went).
+ */
+export async function assertWarmStreamReadsNoFile(dir: string, extension: string,
+  makeSink: (target: ByteSink, cache: UnitCache | undefined) => CompressingSink,
+  write: (image: BlockImage, sink: ByteSink, identify: FileIdentity) => Promise<void>,
+  check: (output: string, image: BlockImage, raw: string) => void): Promise<void> {
+  const store = join(dir, 'store');
+  mkdirSync(store);
+  const segments: Segment[] = [lazySegment(0, 12 * 1024, () => textBytes(12 * 1024, 'inode table '))];
+  let at = 70 * 1024 + 512;
+  for (let i = 0; i < 60; i++) {
+    const path = join(store, `f${i}`);
+    const size = i === 30 ? 3 * MiB + 17 : 1 + ((i * 7919) % (90 * 1024));
+    writeFileSync(path, i % 3 === 0 ? seededBytes(100 + i, size) : textBytes(size, `file ${i} `));
+    segments.push({ offset: at, length: size, source: { kind: 'file', path, offset: 0, size } });
+    at += Math.ceil(size / 4096) * 4096;
+  }
+  segments.push(bytesSegment(at + 5 * MiB, seededBytes(7, 100 * 1024)));
+  const image = imageFromSegments(at + 8 * MiB, segments);
+  const identify: FileIdentity = (path) => (path.startsWith(`${store}/`) ? `test ${path}` : undefined);
+  const cacheAt = join(dir, 'cache');
+  const build = async (name: string, withCache: boolean): Promise<{ path: string; cache: UnitCache | undefined }> => {
+    const cache = withCache ? new UnitCache({ directory: cacheAt, maxBytes: 1 << 30, warn: (line) => assert.fail(line) }) : undefined;
+    const out = OutputFile.create(join(dir, `${name}.${extension}`));
+    const sink = makeSink(outputFileSink(out), cache);
+    await write(image, sink, identify);
+    await sink.close();
+    return { path: out.commit(), cache };
+  };
+  const plain = await build('plain', false);
+  const cold = await build('cold', true);
+  const raw = await writeTo(join(dir, 'image.raw'), (out) => writeRaw(image, out));
+  rmSync(store, { recursive: true });
+  const warm = await build('warm', true);
+  assert.equal(warm.cache!.misses, 0);
+  const described = [...warm.cache!.byKind].filter(([kind]) => kind.endsWith('described span')).reduce((sum, [, counts]) => sum + counts.hits, 0);
+  assert.ok(described >= 3, JSON.stringify([...warm.cache!.byKind]));
+  const sums = [plain, cold, warm].map((b) => sha256File(b.path));
+  assert.deepEqual(sums, [sums[0], sums[0], sums[0]]);
+  check(warm.path, image, raw);
 }

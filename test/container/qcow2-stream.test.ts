@@ -1,13 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSink } from '../../src/compress/gzip.js';
 import { zstdSink } from '../../src/compress/zstd.js';
-import { bytesSegment, imageFromSegments, lazySegment, type BlockImage, type Segment } from '../../src/core/block-image.js';
-import { UnitCache } from '../../src/core/unit-cache.js';
-import { writeRaw } from '../../src/container/raw.js';
-import { writeTo } from '../helpers/output.js';
+import { bytesSegment, imageFromSegments, lazySegment, type BlockImage } from '../../src/core/block-image.js';
 import { UsageError } from '../../src/core/errors.js';
 import { OutputFile } from '../../src/core/output-file.js';
 import { outputFileSink, type ByteSink } from '../../src/core/sink.js';
@@ -16,7 +13,7 @@ import { qcow2Header } from '../../src/container/qcow2-format.js';
 import { HashSink } from '../compress/fixtures.js';
 import { run, runOk, tempDir } from '../helpers/run.js';
 import {
-  assertCleanQcow2, assertSameContent, fourRegionImage, oddSizeImages, randomImage, rssGrowthWhileWriting, seededBytes, sha256File, textBytes, withLazyAndFile, writeQcow2AndRaw, type Qcow2Written,
+  assertCleanQcow2, assertSameContent, assertWarmStreamReadsNoFile, fourRegionImage, oddSizeImages, randomImage, rssGrowthWhileWriting, seededBytes, sha256File, withLazyAndFile, writeQcow2AndRaw, type Qcow2Written,
 } from './fixtures.js';
 
 const KiB = 1024;
@@ -216,44 +213,14 @@ test('qemu-img compare catches a flipped data byte in a streamed qcow2 (negative
 test('described spans: a store-like image through gzip with a warm cache is written without reading its files, and decompresses to the same image', async () => {
   const dir = tempDir('qcow2s');
   try {
-    // A "store" of files laid out block after block, between a produced segment and in-memory bytes.
-    const store = join(dir.path, 'store');
-    mkdirSync(store);
-    const segments: Segment[] = [lazySegment(0, 12 * KiB, () => textBytes(12 * KiB, 'inode table '))];
-    let at = 70 * KiB + 512;
-    for (let i = 0; i < 60; i++) {
-      const path = join(store, `f${i}`);
-      const size = i === 30 ? 3 * MiB + 17 : 1 + ((i * 7919) % (90 * KiB));
-      writeFileSync(path, i % 3 === 0 ? seededBytes(100 + i, size) : textBytes(size, `file ${i} `));
-      segments.push({ offset: at, length: size, source: { kind: 'file', path, offset: 0, size } });
-      at += Math.ceil(size / (4 * KiB)) * 4 * KiB;
-    }
-    segments.push(bytesSegment(at + 5 * MiB, seededBytes(7, 100 * KiB)));
-    const image = imageFromSegments(at + 8 * MiB, segments);
-    const identify = (path: string): string | undefined => (path.startsWith(`${store}/`) ? `test ${path}` : undefined);
-    const cacheAt = join(dir.path, 'cache');
-    const build = async (name: string, withCache: boolean): Promise<{ path: string; cache: UnitCache | undefined }> => {
-      const cache = withCache ? new UnitCache({ directory: cacheAt, maxBytes: 1 << 30, warn: (line) => assert.fail(line) }) : undefined;
-      const out = OutputFile.create(join(dir.path, `${name}.qcow2.gz`));
-      const sink = gzipSink(outputFileSink(out), { boundaries: 'content', cache });
-      await writeQcow2Stream(image, sink, { identify });
-      await sink.close();
-      return { path: out.commit(), cache };
-    };
-    const plain = await build('plain', false);
-    const cold = await build('cold', true);
-    const raw = await writeTo(join(dir.path, 'image.raw'), (out) => writeRaw(image, out));
-    // The files go: a warm build that read any of them would fail.
-    rmSync(store, { recursive: true });
-    const warm = await build('warm', true);
-    assert.equal(warm.cache!.misses, 0);
-    assert.ok((warm.cache!.byKind.get('gzip described span')?.hits ?? 0) >= 3, JSON.stringify([...warm.cache!.byKind]));
-    const sums = [plain, cold, warm].map((b) => sha256File(b.path));
-    assert.deepEqual(sums, [sums[0], sums[0], sums[0]]);
-    // The image is the one the segments make, as qemu-img reads it.
-    runOk('bash', ['-c', `gzip -dc '${warm.path}' > '${dir.path}/warm.qcow2'`]);
-    assertCleanQcow2(join(dir.path, 'warm.qcow2'), image.size);
-    assertSameContent(raw, join(dir.path, 'warm.qcow2'));
+    await assertWarmStreamReadsNoFile(dir.path, 'qcow2.gz',
+      (target, cache) => gzipSink(target, { boundaries: 'content', cache }),
+      (image, sink, identify) => writeQcow2Stream(image, sink, { identify }),
+      (compressed, image, raw) => {
+        runOk('bash', ['-c', `gzip -dc '${compressed}' > '${compressed}.qcow2'`]);
+        assertCleanQcow2(`${compressed}.qcow2`, image.size);
+        assertSameContent(raw, `${compressed}.qcow2`);
+      });
   } finally {
     dir.remove();
   }

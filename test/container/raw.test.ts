@@ -1,13 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   bytesSegment, imageFromSegments, isAllZero, lazySegment, readAll, type BlockImage,
 } from '../../src/core/block-image.js';
-import { writeRaw } from '../../src/container/raw.js';
-import { tempDir } from '../helpers/run.js';
-import { randomImage, readAt, seededBytes, textBytes, writeTo } from './fixtures.js';
+import { writeRaw, writeRawStream } from '../../src/container/raw.js';
+import { gzipSink } from '../../src/compress/gzip.js';
+import { zstdSink } from '../../src/compress/zstd.js';
+import type { ByteSink } from '../../src/core/sink.js';
+import type { UnitCache } from '../../src/core/unit-cache.js';
+import { runOk, tempDir } from '../helpers/run.js';
+import { assertWarmStreamReadsNoFile, randomImage, readAt, seededBytes, textBytes, writeTo } from './fixtures.js';
 
 const MiB = 1 << 20;
 const GiB = 1 << 30;
@@ -81,6 +85,26 @@ test('an empty image gives an empty raw file', async () => {
   try {
     const path = await rawFile(dir.path, 'empty.raw', imageFromSegments(0, []));
     assert.equal(statSync(path).size, 0);
+  } finally {
+    dir.remove();
+  }
+});
+
+test('described spans: a store-like image as a raw stream through gzip and zstd with a warm cache is written without reading its files', async () => {
+  const dir = tempDir('raw');
+  try {
+    const sinks = [
+      ['img.gz', (target: ByteSink, cache: UnitCache | undefined) => gzipSink(target, { boundaries: 'content', cache }), 'gzip -dc'],
+      ['img.zst', (target: ByteSink, cache: UnitCache | undefined) => zstdSink(target, { boundaries: 'content', cache }), 'zstd -q -dc'],
+    ] as const;
+    for (const [extension, makeSink, decompress] of sinks) {
+      const sub = join(dir.path, extension);
+      mkdirSync(sub);
+      await assertWarmStreamReadsNoFile(sub, extension, makeSink, (image, sink, identify) => writeRawStream(image, sink, {}, identify), (output, _image, raw) => {
+        runOk('bash', ['-c', `${decompress} '${output}' > '${output}.raw'`]);
+        assert.ok(readFileSync(`${output}.raw`).equals(readFileSync(raw)), `${extension}: the stream decompresses to the raw image`);
+      });
+    }
   } finally {
     dir.remove();
   }

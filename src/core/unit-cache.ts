@@ -43,6 +43,8 @@ const MAGIC = Buffer.from('NGTSUNIT');
 const KIND = { compressed: 1, stored: 2 } as const;
 /** magic, kind (1 byte, 3 zero), payload length (u32), key (32), CRC-32 of all the rest (u32). */
 const HEADER = 8 + 4 + 4 + 32 + 4;
+/** The size of an entry without a payload (a unit stored raw). */
+export const EMPTY_ENTRY_BYTES = HEADER;
 const LARGE_MAGIC = Buffer.from('NGTSLARG');
 /** magic, chunk size (u32), 4 zero bytes, payload length (u64), key (32). */
 const LARGE_HEADER = 8 + 4 + 4 + 8 + 32;

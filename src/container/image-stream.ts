@@ -6,7 +6,7 @@
  * between segments is the container's: zeros for a raw disk, zeros in allocated clusters
  * only for qcow2.
  */
-import { SegmentReader, type BlockImage } from '../core/block-image.js';
+import { checkedSegments, SegmentReader, type BlockImage } from '../core/block-image.js';
 import { describedSpans, type FileIdentity, type Span } from '../core/described-spans.js';
 import type { ByteSink } from '../core/sink.js';
 import type { CompressingSink } from '../compress/chunked-sink.js';
@@ -70,12 +70,13 @@ export async function streamImageData(image: BlockImage, sink: ByteSink, identif
  * names the closure's files, else one span per segment.
  */
 function imageSpans(image: BlockImage, sink: ByteSink, identify: FileIdentity | undefined): Iterable<Span> {
+  const segments = checkedSegments(image.size, image.segments());
   const describing = sink as Partial<CompressingSink>;
   if (identify !== undefined && describing.describe !== undefined && describing.spanRule !== undefined) {
-    return describedSpans(image.segments(), identify, describing.spanRule);
+    return describedSpans(segments, identify, describing.spanRule);
   }
   return (function* plain(): Generator<Span> {
-    for (const segment of image.segments()) {
+    for (const segment of segments) {
       if (segment.length > 0) yield { start: segment.offset, end: segment.offset + segment.length, segments: [segment], description: undefined };
     }
   })();

@@ -64,7 +64,8 @@ export function imageFromBytes(bytes: Uint8Array): BlockImage {
   return imageFromSegments(bytes.length, [bytesSegment(0, bytes)]);
 }
 
-function* checked(size: number, segments: Iterable<Segment>): Generator<Segment> {
+/** The segments as they come, failing at one that overlaps the one before or passes `size`. */
+export function* checkedSegments(size: number, segments: Iterable<Segment>): Generator<Segment> {
   let end = 0;
   for (const s of segments) {
     if (s.length === 0) continue;
@@ -80,7 +81,7 @@ function* checked(size: number, segments: Iterable<Segment>): Generator<Segment>
 }
 
 function checkSegments(size: number, segments: Iterable<Segment>): void {
-  for (const _ of checked(size, segments)) { /* validation only */ }
+  for (const _ of checkedSegments(size, segments)) { /* validation only */ }
 }
 
 export interface Placement {
@@ -177,7 +178,7 @@ export function* readWindows(image: BlockImage, windowSize: number): Generator<W
   let current = -1;
   const reader = new SegmentReader();
   try {
-    for (const segment of checked(image.size, image.segments())) {
+    for (const segment of checkedSegments(image.size, image.segments())) {
       let done = 0;
       while (done < segment.length) {
         const position = segment.offset + done;

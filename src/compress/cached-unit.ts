@@ -8,11 +8,11 @@ import { createHash } from 'node:crypto';
 import { UnitCache } from '../core/unit-cache.js';
 
 /**
- * The unit's bytes: from `cache` (counted under `kind`; read into `memory` when given,
- * which the caller gives back once they are written), or from `make`, then stored.
+ * The unit's bytes: from `cache` (counted under `kind`; read into `memory`, which the
+ * caller gives back once they are written), or from `make`, then stored.
  */
 export async function cachedUnit(cache: UnitCache | undefined, kind: string, settings: string,
-  inputs: readonly Uint8Array[], make: () => Promise<Uint8Array>, memory?: CacheReadMemory): Promise<Uint8Array> {
+  inputs: readonly Uint8Array[], make: () => Promise<Uint8Array>, memory: CacheReadMemory): Promise<Uint8Array> {
   if (cache === undefined) return make();
   // Hashed here, before `make` runs (that may hand the input's memory to another thread).
   // Not with WebCrypto on the thread pool: it copies its input on this thread first,
@@ -20,10 +20,8 @@ export async function cachedUnit(cache: UnitCache | undefined, kind: string, set
   // over against 0.4 s to hash).
   const digests = inputs.map((input) => createHash('sha256').update(input).digest());
   const key = UnitCache.key(settings, Buffer.concat(digests));
-  let lent: Uint8Array | undefined;
-  const unit = cache.get(key, kind, memory === undefined ? undefined : (size) => (lent = memory.lend(size)));
-  if (unit?.kind === 'compressed') return unit.bytes;
-  if (lent !== undefined) memory?.giveBack(lent);
+  const found = memory.get(cache, key, kind);
+  if (found !== undefined) return found;
   const bytes = await make();
   cache.put(key, { kind: 'compressed', bytes });
   return bytes;
@@ -39,7 +37,16 @@ export class CacheReadMemory {
   private readonly lent = new Map<ArrayBufferLike, Uint8Array>();
   private spareBytes = 0;
 
-  lend(bytes: number): Uint8Array {
+  /** The compressed bytes `cache` holds under `key`, read into memory lent here; undefined (nothing kept lent) otherwise. */
+  get(cache: UnitCache, key: Buffer, kind: string): Uint8Array | undefined {
+    let lent: Uint8Array | undefined;
+    const unit = cache.get(key, kind, (size) => (lent = this.lend(size)));
+    if (unit?.kind === 'compressed') return unit.bytes;
+    if (lent !== undefined) this.giveBack(lent);
+    return undefined;
+  }
+
+  private lend(bytes: number): Uint8Array {
     const at = this.spare.findIndex((memory) => memory.length >= bytes);
     const memory = at < 0 ? new Uint8Array(Math.ceil(bytes / MEMORY_STEP) * MEMORY_STEP) : this.spare.splice(at, 1)[0]!;
     if (at >= 0) this.spareBytes -= memory.length;

@@ -120,20 +120,19 @@ export function gzipSink(target: ByteSink, options: GzipSinkOptions = {}): Compr
   };
   if (cuts !== undefined) {
     codec.place = (description, length) => {
-      let lent: Uint8Array | undefined;
-      const entry = cache?.get(describedKey(description), 'gzip described span', (bytes) => (lent = memory.lend(bytes)));
-      const header = entry?.kind === 'compressed' && entry.bytes.length >= DESCRIBED_ENTRY_HEADER
-        ? new DataView(entry.bytes.buffer, entry.bytes.byteOffset, DESCRIBED_ENTRY_HEADER) : undefined;
-      if (entry?.kind !== 'compressed' || header === undefined || header.getFloat64(4, true) !== length) {
-        if (lent !== undefined) memory.giveBack(lent);
+      const entry = cache === undefined ? undefined : memory.get(cache, describedKey(description), 'gzip described span');
+      if (entry === undefined) return undefined;
+      const header = new DataView(entry.buffer, entry.byteOffset, Math.min(entry.length, DESCRIBED_ENTRY_HEADER));
+      if (entry.length < DESCRIBED_ENTRY_HEADER || header.getFloat64(4, true) !== length) {
+        memory.giveBackViewOf(entry);
         return undefined;
       }
       crc = crc32Combine(crc, header.getUint32(0, true), length);
       size += length;
       dictionary = undefined;
-      const piece = entry.bytes.subarray(DESCRIBED_ENTRY_HEADER);
+      const piece = entry.subarray(DESCRIBED_ENTRY_HEADER);
       const output = frame(false)(piece);
-      if (output !== piece && lent !== undefined) memory.giveBack(lent); // copied behind the stream's header
+      if (output !== piece) memory.giveBackViewOf(piece); // copied behind the stream's header
       return output;
     };
   }

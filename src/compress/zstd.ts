@@ -133,13 +133,7 @@ export function zstdSink(target: ByteSink, options: ZstdSinkOptions = {}): Compr
     close: () => pool.close(),
   };
   if (cuts !== undefined) {
-    codec.place = (description) => {
-      let lent: Uint8Array | undefined;
-      const entry = cache?.get(describedKey(description), 'zstd described span', (bytes) => (lent = memory.lend(bytes)));
-      if (entry?.kind === 'compressed') return entry.bytes;
-      if (lent !== undefined) memory.giveBack(lent);
-      return undefined;
-    };
+    codec.place = (description) => (cache === undefined ? undefined : memory.get(cache, describedKey(description), 'zstd described span'));
   }
   return chunkedSink(target, codec, { chunkSize, cuts, depth, name: 'zstd' });
 }

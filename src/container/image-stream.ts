@@ -8,11 +8,25 @@
  */
 import { checkedSegments, SegmentReader, type BlockImage } from '../core/block-image.js';
 import { describedSpans, type FileIdentity, type Span } from '../core/described-spans.js';
+import { checkpoint, type RunControl } from '../core/progress.js';
 import type { ByteSink } from '../core/sink.js';
 import type { CompressingSink } from '../compress/chunked-sink.js';
 
 /** Bytes read at a time from a segment. */
 const READ_SIZE = 1 << 20;
+/** The data's progress is reported (and the caller may pause or cancel) every this many bytes of the image. */
+const PROGRESS_STEP = 16 << 20;
+
+/** A `moved` for streamImageData: `report` and a checkpoint every PROGRESS_STEP bytes of the image. */
+export function progressEvery(control: RunControl, report: (at: number) => void): (at: number) => Promise<void> {
+  let reported = 0;
+  return async (at) => {
+    if (at - reported < PROGRESS_STEP) return;
+    reported = at;
+    report(at);
+    await checkpoint(control);
+  };
+}
 
 export interface ImageStreamTarget {
   /** Appends bytes to the sink (the container may count them). */

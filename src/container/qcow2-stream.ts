@@ -1,9 +1,10 @@
 /**
  * qcow2 version 3, written strictly in order into a ByteSink (for `nixos.qcow2.gz` and
  * other compressed qcow2 outputs: nothing is ever sought back to). The layout is computed
- * up front from the image's segment list, which gives offsets and lengths without reading
- * any data: every guest cluster a segment touches is allocated (conservatively: one that
- * turns out all zeros is stored as zeros), every other cluster stays unallocated. Then the
+ * up front from the image's coverage (or its segment list), which gives offsets and
+ * lengths without reading any data: every guest cluster a segment touches is allocated
+ * (conservatively: one that turns out all zeros is stored as zeros), every other cluster
+ * stays unallocated. Then the
  * file is emitted in the order qemu-img convert uses:
  *
  *   [header][refcount table][refcount blocks][L1 table][L2 tables][data clusters]
@@ -16,7 +17,7 @@
  */
 import { coverageOf, type BlockImage } from '../core/block-image.js';
 import type { FileIdentity } from '../core/described-spans.js';
-import { streamImageData } from './image-stream.js';
+import { progressEvery, streamImageData } from './image-stream.js';
 import { ImageError, UsageError } from '../core/errors.js';
 import { checkpoint, throttledCheckpoint, progressReporter, type PhasedControl } from '../core/progress.js';
 import type { ByteSink } from '../core/sink.js';
@@ -37,8 +38,6 @@ export interface Qcow2StreamOptions {
   readonly identify?: FileIdentity | undefined;
 }
 
-/** The data's progress is reported (and the caller may pause or cancel) every this many bytes of the image. */
-const PROGRESS_STEP = 16 << 20;
 const ZEROS = new Uint8Array(1 << 16);
 
 /** Stretches of consecutive allocated guest clusters, [start, end), ascending. */
@@ -134,7 +133,6 @@ export async function writeQcow2Stream(image: BlockImage, sink: ByteSink, option
 
   // Data clusters, in guest order: every allocated cluster, whole, and only those.
   let dataRun = 0;
-  let reported = 0;
   const dataStart = runs.starts.length > 0 ? runs.starts[0]! * clusterSize : 0;
   // Written here, or placed by the sink from its cache.
   const placed = await streamImageData(image, sink, options.identify, dataStart, runs.ends.length > 0 ? runs.ends.at(-1)! * clusterSize : 0, {
@@ -158,13 +156,7 @@ export async function writeQcow2Stream(image: BlockImage, sink: ByteSink, option
         at += length;
       }
     },
-    // Progress and a checkpoint every PROGRESS_STEP bytes of the image.
-    moved: async (at) => {
-      if (at - reported < PROGRESS_STEP) return;
-      reported = at;
-      report(at);
-      await checkpoint(control);
-    },
+    moved: progressEvery(control, report),
   });
   written += placed;
   if (written !== total * clusterSize) {

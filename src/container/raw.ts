@@ -8,7 +8,7 @@ import type { OutputFile } from '../core/output-file.js';
 import { checkpoint, throttledCheckpoint, progressReporter, type PhasedControl } from '../core/progress.js';
 import type { ByteSink } from '../core/sink.js';
 import type { FileIdentity } from '../core/described-spans.js';
-import { streamImageData } from './image-stream.js';
+import { progressEvery, streamImageData } from './image-stream.js';
 
 const WINDOW = 1 << 20;
 
@@ -43,8 +43,6 @@ export async function writeRaw(image: BlockImage, out: OutputFile, control: Phas
 }
 
 const ZERO_WINDOW = new Uint8Array(WINDOW);
-/** A stream's progress is reported (and the caller may pause or cancel) every this many bytes of the image. */
-const PROGRESS_STEP = 16 << 20;
 
 /**
  * Writes `image` as a raw disk strictly in order to a sequential sink (a compressor): the
@@ -56,14 +54,7 @@ export async function writeRawStream(image: BlockImage, sink: ByteSink, control:
   const report = progressReporter(control, 'write raw', image.size);
   report(0);
   await checkpoint(control);
-  let reported = 0;
-  /** Progress and a checkpoint every PROGRESS_STEP bytes of the image. */
-  const moved = async (at: number): Promise<void> => {
-    if (at - reported < PROGRESS_STEP) return;
-    reported = at;
-    report(at);
-    await checkpoint(control);
-  };
+  const moved = progressEvery(control, report);
   await streamImageData(image, sink, identify, 0, image.size, {
     write: (data) => sink.write(data),
     fill: async (from, to) => {

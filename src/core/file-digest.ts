@@ -5,13 +5,20 @@
  * skipped zero windows (raw, fixed VHD) are hashed entirely in passing; containers that
  * fill in a header or tables at the end (qcow2, dynamic VHD, VHDX, monolithicSparse VMDK,
  * OVA) are read back from the first byte written out of order.
+ *
+ * The hashing itself is done on a worker thread (file-digest-worker.ts), which reads the
+ * written ranges back from the file (the page cache): the writing thread only says which.
  */
-import { createHash, type Hash } from 'node:crypto';
-import { fstatSync, readSync } from 'node:fs';
+import { fstatSync } from 'node:fs';
+import { ImageError } from './errors.js';
 import { checkpoint, progressReporter, type PhasedControl } from './progress.js';
+import { WorkerPool } from './worker-pool.js';
+import type { DigestJob, DigestResult } from './file-digest-worker.js';
 
-const READ_CHUNK = 4 << 20;
-const ZERO_CHUNK = new Uint8Array(1 << 20);
+/** In-order bytes are handed to the worker in ranges of this much. */
+const RANGE_STEP = 8 << 20;
+/** The read-back is handed over in steps of this much, with progress between them. */
+const READ_BACK_STEP = 64 << 20;
 
 export interface FileDigest {
   /** Lower-case hex SHA-256 of the whole file. */
@@ -22,6 +29,12 @@ export interface FileDigest {
   readonly readBack: number;
 }
 
+/** One worker serves every digest of the process; it keeps the process alive only while it has jobs. */
+let pool: WorkerPool<DigestJob, DigestResult> | undefined;
+let nextDigest = 0;
+
+type JobOf<Op> = Op extends unknown ? Omit<Op, 'id' | 'digest'> : never;
+
 /**
  * Hashes the bytes of a file as they are written, while they are written in order: each
  * write at exactly the hashed length extends the hash. A write further on is left for
@@ -29,18 +42,28 @@ export interface FileDigest {
  * hash restarts from the file at the end.
  */
 export class InOrderDigest {
-  private hash: Hash = createHash('sha256');
-  /** Bytes [0, hashed) of the file are in the hash, as they will stay. */
+  private readonly digest = nextDigest++;
+  /** Bytes [0, hashed) of the file are in the hash (or handed to it), as they will stay. */
   private hashed = 0;
+  /** Bytes [posted, hashed) are written in order but not yet handed to the worker. */
+  private posted = 0;
   /** Where the first write beyond the hashed part began: declared zeros may not reach it. */
   private firstAhead = Infinity;
+  /** The jobs handed over and not yet seen to succeed. */
+  private readonly jobs: Promise<DigestResult>[] = [];
+  private failure: unknown;
+  /** A job was handed over: the worker holds a hash for this digest. */
+  private used = false;
+
+  /** `fd`: the file the ranges are read from, open for reading until finish() or drop(). */
+  constructor(private readonly fd: number) {}
 
   /** Records `data` written at `position`. */
   written(position: number, data: Uint8Array): void {
     if (data.length === 0) return;
     if (position === this.hashed) {
-      this.hash.update(data);
       this.hashed += data.length;
+      if (this.hashed - this.posted >= RANGE_STEP) this.postRange();
     } else if (position < this.hashed) {
       this.restart();
     } else {
@@ -56,8 +79,10 @@ export class InOrderDigest {
       return;
     }
     if (position !== this.hashed || position + length > this.firstAhead) return;
-    for (let left = length; left > 0; left -= ZERO_CHUNK.length) this.hash.update(ZERO_CHUNK.subarray(0, Math.min(left, ZERO_CHUNK.length)));
+    this.postRange();
+    this.post({ op: 'zeros', length });
     this.hashed += length;
+    this.posted = this.hashed;
   }
 
   /** Records that the file was cut (or extended) to `length`. */
@@ -65,31 +90,68 @@ export class InOrderDigest {
     if (length < this.hashed) this.restart();
   }
 
-  /** Completes the hash from the file behind `fd`, reading what was not hashed in passing. */
-  async finish(fd: number, control: PhasedControl = {}, phase = 'sha256'): Promise<FileDigest> {
-    const size = fstatSync(fd).size;
+  /** Completes the hash from the file, reading what was not hashed in passing. */
+  async finish(control: PhasedControl = {}, phase = 'sha256'): Promise<FileDigest> {
+    const size = fstatSync(this.fd).size;
     // Zeros declared past the end the file never reached are not in the file.
     if (this.hashed > size) this.restart();
+    this.postRange();
     const from = this.hashed;
     const report = progressReporter(control, phase, size - from);
-    const buffer = new Uint8Array(Math.min(READ_CHUNK, Math.max(size - from, 1)));
-    let position = from;
-    if (position < size) report(0);
-    while (position < size) {
-      const n = readSync(fd, buffer, 0, Math.min(buffer.length, size - position), position);
-      if (n === 0) break;
-      this.hash.update(buffer.subarray(0, n));
-      position += n;
-      report(position - from);
+    if (from < size) report(0);
+    for (let at = from; at < size;) {
+      const to = Math.min(size, at + READ_BACK_STEP);
+      this.post({ op: 'range', fd: this.fd, from: at, to });
+      await this.settled();
+      at = to;
+      report(at - from);
       await checkpoint(control);
     }
-    const sha256 = this.hash.digest('hex');
-    return { sha256, size, readBack: position - from };
+    const finished = this.post({ op: 'finish' });
+    await this.settled();
+    return { sha256: (await finished).sha256, size, readBack: size - from };
+  }
+
+  /** Forgets the hash (the file was abandoned); nothing is reported. */
+  drop(): void {
+    if (this.used) this.post({ op: 'drop' });
+    this.used = false;
+    this.jobs.length = 0;
+  }
+
+  private postRange(): void {
+    if (this.hashed === this.posted) return;
+    this.post({ op: 'range', fd: this.fd, from: this.posted, to: this.hashed });
+    this.posted = this.hashed;
   }
 
   private restart(): void {
-    this.hash = createHash('sha256');
+    this.post({ op: 'restart' });
     this.hashed = 0;
+    this.posted = 0;
     this.firstAhead = 0;
+  }
+
+  private post(job: JobOf<DigestJob>): Promise<DigestResult> {
+    pool ??= new WorkerPool<DigestJob, DigestResult>({
+      url: new URL('./file-digest-worker.js', import.meta.url), size: 1, errorCode: 'output.digest', action: 'Cannot hash the output',
+    });
+    this.used = true;
+    const result = pool.run((id) => ({ ...job, id, digest: this.digest }) as DigestJob);
+    // Seen here at once, so that a failure after drop() is never an unhandled rejection.
+    result.catch((error: unknown) => {
+      this.failure ??= error;
+    });
+    this.jobs.push(result);
+    return result;
+  }
+
+  /** Waits for every job handed over; throws the first failure. */
+  private async settled(): Promise<void> {
+    const jobs = this.jobs.splice(0);
+    await Promise.allSettled(jobs);
+    if (this.failure !== undefined) {
+      throw this.failure instanceof ImageError ? this.failure : new ImageError('output.digest', `Cannot hash the output: ${String(this.failure)}`);
+    }
   }
 }

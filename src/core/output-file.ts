@@ -48,7 +48,7 @@ export class OutputFile {
       });
     }
     this.freeAtStart = freeBytes(dirname(finalPath));
-    this.digest = options.sha256 === true ? new InOrderDigest() : undefined;
+    this.digest = options.sha256 === true ? new InOrderDigest(this.fd) : undefined;
     active.add(this);
   }
 
@@ -115,10 +115,11 @@ export class OutputFile {
 
   /** SHA-256 and length of the bytes written so far; call once, when the file is complete. */
   async sha256(control: PhasedControl = {}): Promise<FileDigest> {
-    return (this.digest ?? new InOrderDigest()).finish(this.fd, control, `sha256 ${basename(this.finalPath)}`);
+    return (this.digest ?? new InOrderDigest(this.fd)).finish(control, `sha256 ${basename(this.finalPath)}`);
   }
 
   commit(): string {
+    this.digest?.drop();
     closeSync(this.fd);
     this.fd = -1;
     try {
@@ -134,6 +135,7 @@ export class OutputFile {
   }
 
   abort(): void {
+    this.digest?.drop();
     if (this.fd >= 0) {
       try { closeSync(this.fd); } catch { /* already closed */ }
       this.fd = -1;

@@ -24,13 +24,13 @@ import { closureBytes } from '../nix/store-tree.js';
 import type { TarballContentsPlan, TarballPlan } from '../plan/types.js';
 
 /**
- * The xz block size of a tarball: blocks cut by content from 6 to 18 MiB, about 9 MiB on
+ * The xz block size of a tarball: blocks cut by content from 3 to 9 MiB, about 4.5 MiB on
  * average (content-cuts.ts), against xz -T's 24 MiB, so that a change costs less to
- * compress again (each small changed store path, the toplevel and the registration among
- * them, costs a block), for 1.2 % more bytes on the store-like benchmark closure
- * (docs/benchmarks.md, phase 3).
+ * compress again: each small changed store path (the toplevel and the registration among
+ * them) costs a block. Against blocks of 6 to 18 MiB, the lxc rebuild of the benchmark
+ * took 12.3 s instead of 21.5 s for 1.2 % more bytes (docs/benchmarks.md, phase 5).
  */
-export const TARBALL_XZ_BLOCK = 12 << 20;
+export const TARBALL_XZ_BLOCK = 6 << 20;
 
 /** make-system-tarball's tar --mtime='@1'. */
 export const TARBALL_MTIME = 1;

@@ -5,6 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { OutputFile } from '../../src/core/output-file.js';
 import type { FileDigest } from '../../src/core/file-digest.js';
@@ -52,6 +53,46 @@ test('writes in file order are hashed in passing, nothing read back', async () =
       out.writeAt(1000 + 3 * MiB, seededBytes(3, 17));
     });
     assert.equal(digest.readBack, 0);
+  } finally {
+    tmp.remove();
+  }
+});
+
+test('long in-order writes mixed with declared zeros are hashed on the worker in order', async () => {
+  const tmp = tempDir('digest-long');
+  try {
+    const digest = await digestOf(join(tmp.path, 'long'), (out) => {
+      let at = 0;
+      for (let i = 0; i < 40; i++) {
+        const bytes = seededBytes(100 + i, MiB - i);
+        out.writeAt(at, bytes);
+        at += bytes.length;
+        if (i % 7 === 3) {
+          out.skipZeros(at, 3 * MiB + i);
+          at += 3 * MiB + i;
+        }
+      }
+      out.truncate(at);
+    });
+    assert.equal(digest.readBack, 0);
+    assert.ok(digest.size > 40 * MiB);
+  } finally {
+    tmp.remove();
+  }
+});
+
+test('an output abandoned while its ranges are being hashed leaves nothing behind and fails nothing', async () => {
+  const tmp = tempDir('digest-abandoned');
+  try {
+    const path = join(tmp.path, 'abandoned');
+    const out = OutputFile.create(path, { sha256: true });
+    for (let i = 0; i < 32; i++) out.writeAt(i * MiB, seededBytes(200 + i, MiB));
+    out.abort();
+    assert.deepEqual(readdirSync(tmp.path), []);
+    // Jobs the worker still had fail on the closed file; none may surface.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const again = await digestOf(path, (next) => next.writeAt(0, seededBytes(300, 20 * MiB)));
+    assert.equal(again.readBack, 0);
   } finally {
     tmp.remove();
   }

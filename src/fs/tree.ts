@@ -6,7 +6,7 @@
  * Names and link targets are byte strings (latin1): one character per byte, so any name
  * round-trips and plain string comparison is byte order.
  */
-import { lstatSync, readdirSync, readlinkSync } from 'node:fs';
+import { lstatSync, readdirSync, readlinkSync, type Dirent, type PathLike } from 'node:fs';
 import { hostPath as toHostPath } from '../core/listed-file.js';
 import { ImageError } from '../core/errors.js';
 
@@ -49,6 +49,12 @@ export interface DirNode extends NodeMeta {
    * as a closure is never held in memory; writers walk it as often as they need.
    */
   readonly list?: () => [string, TreeNode][];
+  /**
+   * Lists the children as list() does but without their metadata (no lstat): a file's
+   * size is -1 and its permissions, owner and time 0; a symlink has its target. For a
+   * writer's later pass over a tree whose metadata its first pass kept.
+   */
+  readonly listNames?: () => [string, TreeNode][];
 }
 
 /** A hard link is the same FileNode object reachable under several names. */
@@ -56,6 +62,13 @@ export type TreeNode = FileNode | SymlinkNode | DirNode;
 
 /** A directory's children sorted by name (bytewise), listing a lazy directory from the host. */
 export function childrenOf(directory: DirNode): [string, TreeNode][] {
+  if (directory.list !== undefined) return directory.list();
+  return [...directory.entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** childrenOf without the metadata of a lazy directory's children (DirNode.listNames). */
+export function namedChildrenOf(directory: DirNode): [string, TreeNode][] {
+  if (directory.listNames !== undefined) return directory.listNames();
   if (directory.list !== undefined) return directory.list();
   return [...directory.entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
@@ -138,23 +151,11 @@ function hostNode(path: string, options: ScanOptions, lazy: boolean): TreeNode {
       case S_IFLNK:
         return { kind: 'symlink', ...meta, target: readlinkSync(raw, { encoding: 'buffer' }).toString('latin1') };
       case S_IFDIR: {
-        const list = (): [string, TreeNode][] => {
-          let names: string[];
-          try {
-            // latin1 keeps every byte of a name and makes no Buffer per name.
-            names = readdirSync(raw, { encoding: 'latin1' });
-          } catch (error) {
-            const code = (error as NodeJS.ErrnoException).code ?? 'error';
-            throw new ImageError('input.unreadable', `Cannot list "${hostPath}": ${code}`, {
-              hint: 'check that the store path is readable by this user',
-              cause: error,
-            });
-          }
-          return names
-            .sort()
-            .map((name): [string, TreeNode] => [name, visit(`${hostPath}/${name}`)]);
-        };
-        return lazy ? { kind: 'dir', ...meta, entries: new Map(), list } : { kind: 'dir', ...meta, entries: new Map(list()) };
+        const list = (): [string, TreeNode][] => readDirectory(raw, hostPath, 'latin1')
+          .sort()
+          .map((name): [string, TreeNode] => [name, visit(`${hostPath}/${name}`)]);
+        if (!lazy) return { kind: 'dir', ...meta, entries: new Map(list()) };
+        return { kind: 'dir', ...meta, entries: new Map(), list, listNames: () => unlistedChildren(raw, hostPath) };
       }
       default:
         throw new ImageError('input.unsupported-type', `Cannot copy "${hostPath}": it is neither a file, a directory nor a symlink`, {
@@ -163,6 +164,45 @@ function hostNode(path: string, options: ScanOptions, lazy: boolean): TreeNode {
     }
   };
   return visit(path);
+}
+
+/** Names read as latin1: every byte of a name kept, and no Buffer made per name. */
+function readDirectory(raw: PathLike, hostPath: string, as: 'latin1'): string[];
+function readDirectory(raw: PathLike, hostPath: string, as: 'dirents'): Dirent[];
+function readDirectory(raw: PathLike, hostPath: string, as: 'latin1' | 'dirents'): string[] | Dirent[] {
+  try {
+    return as === 'latin1' ? readdirSync(raw, { encoding: 'latin1' }) : readdirSync(raw, { encoding: 'latin1', withFileTypes: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw new ImageError('input.unreadable', `Cannot list "${hostPath}": ${code}`, {
+      hint: 'check that the store path is readable by this user',
+      cause: error,
+    });
+  }
+}
+
+const UNLISTED: NodeMeta = { permissions: 0, uid: 0, gid: 0, mtime: 0 };
+
+/** DirNode.listNames of a host directory: each child's kind from its directory entry, no lstat. */
+function unlistedChildren(raw: PathLike, hostPath: string): [string, TreeNode][] {
+  return readDirectory(raw, hostPath, 'dirents')
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .map((entry): [string, TreeNode] => [entry.name, unlistedNode(`${hostPath}/${entry.name}`, entry)]);
+}
+
+function unlistedNode(hostPath: string, entry: Dirent): TreeNode {
+  const raw = toHostPath(hostPath);
+  if (entry.isDirectory()) {
+    const list = (): never => {
+      throw new ImageError('tree.unlisted', `Internal error: "${hostPath}" was listed without metadata and cannot give it`);
+    };
+    return { kind: 'dir', ...UNLISTED, entries: new Map(), list, listNames: () => unlistedChildren(raw, hostPath) };
+  }
+  if (entry.isSymbolicLink()) return { kind: 'symlink', ...UNLISTED, target: readlinkSync(raw, { encoding: 'buffer' }).toString('latin1') };
+  if (entry.isFile()) return { kind: 'file', ...UNLISTED, size: -1, content: { kind: 'host', path: hostPath } };
+  throw new ImageError('input.unsupported-type', `Cannot copy "${hostPath}": it is neither a file, a directory nor a symlink`, {
+    hint: 'the Nix store holds only those three kinds',
+  });
 }
 
 /** Walks to a directory, creating missing directories with `meta`. */

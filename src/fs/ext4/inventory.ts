@@ -7,7 +7,7 @@
  * the same numbers, so memory does not grow with the files' metadata.
  */
 import { ImageError } from '../../core/errors.js';
-import { childrenOf, type DirNode, type TreeNode } from '../tree.js';
+import { childrenOf, namedChildrenOf, type DirNode, type TreeNode } from '../tree.js';
 import { directoryBlocks, isIndexed } from './dir-layout.js';
 import { FT_DIR, FT_REG, FT_SYMLINK, type DirEntry } from './directory.js';
 
@@ -97,6 +97,7 @@ export interface InodeRecords {
 }
 
 export const S_IFDIR = 0o040000;
+const S_IFMT = 0o170000;
 export const S_IFREG = 0o100000;
 export const S_IFLNK = 0o120000;
 const MAX_LINKS = 65000;
@@ -121,21 +122,26 @@ function checkName(name: string, where: string): void {
   }
 }
 
-/** Depth-first walk yielding every inode once, in inode order. */
-export function* walkTree(inventory: Pick<Inventory, 'root' | 'lostFound' | 'links' | 'childInos' | 'childStart'>, firstPass: boolean): Generator<WalkItem> {
+/**
+ * Depth-first walk yielding every inode once, in inode order. The first pass numbers the
+ * inodes and keeps what later passes need; a later pass lists directories without their
+ * children's metadata (DirNode.listNames), takes the numbers the first pass gave and
+ * each file's size from it, and fails when the tree is no longer what it listed.
+ */
+export function* walkTree(inventory: Pick<Inventory, 'root' | 'lostFound' | 'links' | 'childInos' | 'childStart' | 'sizes' | 'isDir' | 'records'>, firstPass: boolean): Generator<WalkItem> {
   const { root, lostFound, links, childInos, childStart } = inventory;
   let next = FIRST_INO + 1;
   let dirCount = 0;
   let slotCount = 0;
   const seenDirs = new Set<DirNode>();
-  const openDir = (children: readonly unknown[]): number => {
+  const openDir = (children: readonly unknown[], path: string): number => {
     const index = dirCount++;
-    if (firstPass) {
-      childStart.set(index, slotCount);
-      slotCount += children.length;
-    }
+    if (firstPass) childStart.set(index, slotCount);
+    else if (childStart.get(index) !== slotCount) throw treeChanged(path); // a directory before has other children now
+    slotCount += children.length;
     return index;
   };
+  const listed = (directory: DirNode): [string, TreeNode][] => (firstPass ? childrenOf(directory) : namedChildrenOf(directory));
 
   function* visit(children: readonly [string, TreeNode][], parentIno: number, parentIndex: number, path: string): Generator<WalkItem> {
     const base = childStart.get(parentIndex);
@@ -150,10 +156,21 @@ export function* walkTree(inventory: Pick<Inventory, 'root' | 'lostFound' | 'lin
         }
         const ino = next++;
         if (firstPass) childInos.set(base + i, ino);
-        const grandchildren = childrenOf(child);
-        const index = openDir(grandchildren);
+        else if (childInos.get(base + i) !== ino || inventory.isDir.get(ino) !== 1) throw treeChanged(childPath);
+        const grandchildren = listed(child);
+        const index = openDir(grandchildren, childPath);
         yield { ino, node: child, parentIno, dirIndex: index, children: grandchildren, path: childPath };
         yield* visit(grandchildren, ino, index, childPath);
+        continue;
+      }
+      if (!firstPass) {
+        // The first pass numbered this name; a file with several names comes at its first.
+        const ino = childInos.get(base + i);
+        if ((inventory.records.modes.get(ino) & S_IFMT) !== (child.kind === 'file' ? S_IFREG : S_IFLNK)) throw treeChanged(childPath);
+        if (ino !== next) continue;
+        next++;
+        const node = child.kind === 'file' && child.size < 0 ? { ...child, size: inventory.sizes.get(ino) } : child;
+        yield { ino, node, parentIno, dirIndex: -1, children: EMPTY, path: childPath };
         continue;
       }
       const key = linkKeyOf(child);
@@ -161,7 +178,7 @@ export function* walkTree(inventory: Pick<Inventory, 'root' | 'lostFound' | 'lin
       let first = true;
       if (key === undefined) {
         ino = next++;
-      } else if (firstPass) {
+      } else {
         const group = links.get(key);
         if (group === undefined) {
           ino = next++;
@@ -171,25 +188,25 @@ export function* walkTree(inventory: Pick<Inventory, 'root' | 'lostFound' | 'lin
           ino = group.ino;
           first = false;
         }
-      } else {
-        const group = links.get(key);
-        if (group === undefined) throw new ImageError('input.changed', `Cannot read "${childPath}": it appeared during the build`, { hint: 'the input changed during the build; rebuild' });
-        first = group.ino === next;
-        ino = first ? next++ : group.ino;
       }
-      if (firstPass) childInos.set(base + i, ino);
+      childInos.set(base + i, ino);
       if (first) yield { ino, node: child, parentIno, dirIndex: -1, children: EMPTY, path: childPath };
     }
   }
 
-  const rootChildren = childrenOf(root).filter(([name]) => name !== 'lost+found');
-  const lostFoundChildren = childrenOf(lostFound);
-  const rootIndex = openDir(rootChildren);
-  const lostFoundIndex = openDir(lostFoundChildren);
+  const rootChildren = listed(root).filter(([name]) => name !== 'lost+found');
+  const lostFoundChildren = listed(lostFound);
+  const rootIndex = openDir(rootChildren, '/');
+  const lostFoundIndex = openDir(lostFoundChildren, '/lost+found');
   yield { ino: ROOT_INO, node: root, parentIno: ROOT_INO, dirIndex: rootIndex, children: rootChildren, path: '' };
   yield { ino: FIRST_INO, node: lostFound, parentIno: ROOT_INO, dirIndex: lostFoundIndex, children: lostFoundChildren, path: '/lost+found' };
   yield* visit(rootChildren, ROOT_INO, rootIndex, '');
   yield* visit(lostFoundChildren, FIRST_INO, lostFoundIndex, '/lost+found');
+  if (!firstPass && slotCount !== childInos.length) throw treeChanged('/'); // the last directory has other children now
+}
+
+function treeChanged(path: string): ImageError {
+  return new ImageError('input.changed', `Cannot write "${path}": the tree changed during the build`, { hint: 'rebuild' });
 }
 
 /** A directory's entries: ".", "..", lost+found in the root, then its children. */
@@ -263,7 +280,7 @@ export function takeInventory(root: DirNode, epoch: number, blockSize: number, h
   let total = 0;
   const storePaths = new Map<number, number>();
   let storePath: { readonly first: number; readonly prefix: string } | undefined;
-  for (const item of walkTree(partial, true)) {
+  for (const item of walkTree({ ...partial, sizes, isDir, records }, true)) {
     if (storePath !== undefined && !item.path.startsWith(storePath.prefix)) {
       storePaths.set(storePath.first, lastIno);
       storePath = undefined;

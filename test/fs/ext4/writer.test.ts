@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, rmSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildExt4, ext4MinimumBytes, Ext4TooSmallError } from '../../../src/fs/ext4/index.js';
@@ -229,9 +229,32 @@ test('a file that changes between the planning walk and the writing walk is repo
     makeTortureTree(src, { bigDirEntries: 10 });
     const fs = buildExt4(lazyHostTree(src, { maxTime: 1, uid: 0, gid: 0 }) as DirNode, { label: 'nixos', uuid: UUID, epoch: 1 });
     writeFileSync(join(src, 'one-block'), Buffer.alloc(3 * 4096, 0x43));
-    assert.throws(() => readAll(fs.image), /Cannot write ".*\/one-block": it changed during the build/);
+    assert.throws(() => readAll(fs.image), /Cannot copy ".*\/one-block": it had 4096 bytes when listed and has 12288 now/);
   } finally {
     tmp.remove();
+  }
+});
+
+test('a name added, removed or turned into a directory between the planning walk and the writing walk is reported', () => {
+  const changes: [string, (src: string) => void][] = [
+    ['added', (src) => writeFileSync(join(src, 'aaa-new'), 'x')],
+    ['removed', (src) => rmSync(join(src, 'one-block'))],
+    ['turned into a directory', (src) => {
+      rmSync(join(src, 'one-block'));
+      mkdirSync(join(src, 'one-block'));
+    }],
+  ];
+  for (const [what, change] of changes) {
+    const tmp = tempDir('ext4-tree-changed');
+    try {
+      const src = join(tmp.path, 'src');
+      makeTortureTree(src, { bigDirEntries: 10 });
+      const fs = buildExt4(lazyHostTree(src, { maxTime: 1, uid: 0, gid: 0 }) as DirNode, { label: 'nixos', uuid: UUID, epoch: 1 });
+      change(src);
+      assert.throws(() => readAll(fs.image), /the tree changed during the build/, what);
+    } finally {
+      tmp.remove();
+    }
   }
 });
 

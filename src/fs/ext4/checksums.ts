@@ -4,10 +4,15 @@
  */
 import { crc32cUpdate } from '../../core/checksum.js';
 
+// One scratch word: a checksum is chained over it at once, and an inode's seed is
+// taken several times per inode (new memory each time cost more than the CRC).
+const word = new Uint8Array(4);
+const wordView = new DataView(word.buffer);
+
+/** `value` as 4 little-endian bytes in the scratch word, valid until the next call. */
 function u32le(value: number): Uint8Array {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setUint32(0, value >>> 0, true);
-  return b;
+  wordView.setUint32(0, value >>> 0, true);
+  return word;
 }
 
 export function checksumSeed(uuid: Uint8Array): number {

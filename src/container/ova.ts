@@ -10,6 +10,7 @@ import { basename } from 'node:path';
 import type { BlockImage } from '../core/block-image.js';
 import { UsageError } from '../core/errors.js';
 import type { OutputFile } from '../core/output-file.js';
+import type { UnitCache } from '../core/unit-cache.js';
 import { outputFileSink } from '../core/sink.js';
 import { hashingSink, sha256Hex } from '../archive/sinks.js';
 import { TarWriter } from '../archive/tar.js';
@@ -39,6 +40,8 @@ export interface OvaOptions {
   readonly firmware?: OvfFirmware;
   /** MAC of the NIC in the vbox:Machine section (EFI only); default derived from the seed. */
   readonly macAddress?: string;
+  /** The disk's grains looked up by their content (`--cache`); never changes the bytes. */
+  readonly cache?: UnitCache | undefined;
 }
 
 export function ovaMachine(options: OvaOptions & { readonly fileStem: string }, defaultMac: string): OvfMachine {
@@ -79,7 +82,7 @@ export async function writeOva(image: BlockImage, out: OutputFile, options: OvaO
   const vmdk = await tar.addDeferred(vmdkName, async (member) => {
     const hashing = hashingSink(member, false);
     await writeVmdkStream(image, hashing, {
-      subformat: 'streamOptimized', seed: options.seed, fileName: vmdkName,
+      subformat: 'streamOptimized', seed: options.seed, fileName: vmdkName, cache: options.cache,
     }, { ...control, phase: control.phase ?? 'write ova' });
     vmdkDigest = hashing.digest();
   });

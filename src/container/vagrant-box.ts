@@ -43,7 +43,7 @@ export async function writeVagrantBox(image: BlockImage, out: OutputFile, option
   try {
     const vmdkFile = outputFileSink(temporary);
     const hashing = hashingSink(vmdkFile);
-    await writeVmdkStream(image, hashing, { subformat: 'streamOptimized', seed: options.seed, fileName: BOX_VMDK },
+    await writeVmdkStream(image, hashing, { subformat: 'streamOptimized', seed: options.seed, fileName: BOX_VMDK, cache: options.cache },
       { ...control, phase: control.phase === undefined ? 'write vagrant box disk' : `${control.phase}: disk` });
     await hashing.close();
     const vmdkSize = hashing.position;
@@ -59,7 +59,8 @@ export async function writeVagrantBox(image: BlockImage, out: OutputFile, option
     report(0);
     await checkpoint(control);
     const file = outputFileSink(out);
-    const gzip = gzipSink(file, { level: options.compressionLevel ?? 6 });
+    // Pieces cut by content, so that after a change the cache finds the others again.
+    const gzip = gzipSink(file, { level: options.compressionLevel ?? 6, boundaries: 'content', cache: options.cache });
     try {
       const tar = new TarWriter(gzip, { mtime: options.epoch, format: 'gnu' });
       await tar.addDirectory('./');

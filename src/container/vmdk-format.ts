@@ -181,7 +181,7 @@ export function descriptorSectors(capacity: number, options: DescriptorOptions):
 }
 
 export function validateDescriptorOptions(options: DescriptorOptions): void {
-  const known = new Set(['subformat', 'seed', 'adapterType', 'hwVersion', 'fileName']);
+  const known = new Set(['subformat', 'seed', 'adapterType', 'hwVersion', 'fileName', 'cache']);
   for (const key of Object.keys(options)) {
     if (!known.has(key)) throw new UsageError('vmdk.unknown-option', `Cannot use VMDK option "${key}": expected ${[...known].join(', ')}`);
   }

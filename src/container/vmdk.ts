@@ -12,10 +12,13 @@
  *   { [grain marker + zlib stream, padded to a sector] ... [GT marker][GT] } per 512-grain range
  *   [GD marker][GD][footer marker][footer = header with the real gdOffset][end-of-stream sector]
  * Ranges without data get no grain table (GD entry 0). Grains are compressed on the libuv
- * thread pool, several at once, and written strictly in order.
+ * thread pool, several at once, or found in the unit cache by their content (a grain's
+ * stream does not depend on where it lies), and written strictly in order.
  */
 import { basename } from 'node:path';
 import { constants as zlibConstants, deflate, type ZlibOptions } from 'node:zlib';
+import { CacheReadMemory, cachedUnit } from '../compress/cached-unit.js';
+import type { UnitCache } from '../core/unit-cache.js';
 import { isAllZero, readWindows, type BlockImage } from '../core/block-image.js';
 import { ImageError, UsageError } from '../core/errors.js';
 import type { OutputFile } from '../core/output-file.js';
@@ -41,6 +44,8 @@ export interface VmdkOptions {
   readonly hwVersion?: string;
   /** Extent file name in the descriptor; default the output's name (writeVmdk) or "disk.vmdk". */
   readonly fileName?: string;
+  /** streamOptimized: each grain's zlib stream looked up by the grain's content (`--cache`); never changes the bytes. */
+  readonly cache?: UnitCache | undefined;
 }
 
 /** Largest sector number a grain table entry can hold. */
@@ -49,6 +54,8 @@ const MAX_SECTOR = 2 ** 32 - 1;
 const COMPRESS_DEPTH = 16;
 /** qemu and VirtualBox compress each grain as one zlib stream at the default level. */
 const ZLIB_OPTIONS: ZlibOptions = { level: zlibConstants.Z_DEFAULT_COMPRESSION };
+/** What decides a grain's zlib stream besides its bytes: the cache key's settings. */
+const GRAIN_SETTINGS = `vmdk-grain 1 level ${ZLIB_OPTIONS.level} zlib ${process.versions.zlib}`;
 
 /**
  * Writes `image` into `out` as a VMDK of the given subformat. The virtual size is the image
@@ -209,16 +216,21 @@ export async function writeVmdkStream(image: BlockImage, sink: ByteSink, options
     await put(record);
   };
 
+  const { cache } = options;
+  const memory = new CacheReadMemory();
   const pending: { readonly index: number; readonly stream: Promise<Uint8Array> }[] = [];
   const settleOldest = async (): Promise<void> => {
     const job = pending.shift()!;
-    await placeGrain(job.index, await job.stream);
+    const stream = await job.stream;
+    await placeGrain(job.index, stream);
+    memory.giveBackViewOf(stream); // copied into the grain's record
   };
   try {
     for (const window of readWindows(image, GRAIN_BYTES)) {
       if (!isAllZero(window.data)) {
         // Always a whole grain: readers (VirtualBox) expect every grain to inflate to 64 KiB.
-        const stream = compressGrain(window.data.slice());
+        const grain = window.data.slice();
+        const stream = cachedUnit(cache, 'vmdk grain', GRAIN_SETTINGS, [grain], () => compressGrain(grain), memory);
         stream.catch(() => undefined); // surfaces when settled, not as an unhandled rejection
         pending.push({ index: window.index, stream });
         if (pending.length >= COMPRESS_DEPTH) await settleOldest();

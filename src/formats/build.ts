@@ -117,15 +117,15 @@ async function writeContainer(plan: ImagePlan, image: BlockImage, out: OutputFil
     case 'vhdx':
       return writeVhdx(image, out, { seed }, control);
     case 'vmdk':
-      return writeVmdk(image, out, { subformat: output.vmdk?.subformat ?? missing(plan, 'vmdk.subformat'), seed }, control);
+      return writeVmdk(image, out, { subformat: output.vmdk?.subformat ?? missing(plan, 'vmdk.subformat'), seed, cache }, control);
     case 'ova':
       return writeOva(image, out, {
         seed, epoch, fileStem: basename(output.fileName).replace(/\.ova$/, ''),
-        vmName: machine().name, memoryMiB: machine().memoryMiB, cpus: machine().cpus,
+        vmName: machine().name, memoryMiB: machine().memoryMiB, cpus: machine().cpus, cache,
       }, control);
     case 'vagrant-box':
       return writeVagrantBox(image, out, {
-        seed, epoch, vmName: machine().name, memoryMiB: machine().memoryMiB, cpus: machine().cpus,
+        seed, epoch, vmName: machine().name, memoryMiB: machine().memoryMiB, cpus: machine().cpus, cache,
       }, control);
     case 'gce-tar':
       return writeGceTarball(image, out, { epoch, compressionLevel: output.compressionLevel ?? 6, cache }, control);

@@ -2,6 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import type { OutputFile } from '../../src/core/output-file.js';
+import { UnitCache } from '../../src/core/unit-cache.js';
+import { writeOva } from '../../src/container/ova.js';
 import { writeRaw } from '../../src/container/raw.js';
 import { writeVagrantBox } from '../../src/container/vagrant-box.js';
 import { runOk, tempDir } from '../helpers/run.js';
@@ -58,6 +61,35 @@ test('an EFI box carries the Vagrantfile base MAC in its vbox:Machine section', 
     assert.match(ovf, /<Firmware type="EFI"\/>/);
     assert.match(ovf, /MACAddress="0800275F0936"/);
     assert.match(ovf, /<VirtualSystem ovf:id="efi box">/);
+  } finally {
+    dir.remove();
+  }
+});
+
+test('an OVA and a Vagrant box built from a warm unit cache are the same bytes as without it, every grain and gzip piece found', async () => {
+  const dir = tempDir('box-cache');
+  try {
+    const image = randomImage(9, 20 * MiB + 3, 12, 2 * MiB);
+    const cacheAt = join(dir.path, 'cache');
+    const withCache = (): UnitCache => new UnitCache({ directory: cacheAt, maxBytes: 1 << 30, warn: (line) => assert.fail(line) });
+    for (const [name, write] of [
+      ['nixos.ova', (out: OutputFile, cache?: UnitCache) => writeOva(image, out, { seed: 'ova', epoch: 1, cache })],
+      ['nixos.box', (out: OutputFile, cache?: UnitCache) => writeVagrantBox(image, out, { seed: 'box', epoch: 1, cache })],
+    ] as const) {
+      // Each build in a directory of its own: the members are named after the output.
+      const at = (build: string): string => {
+        mkdirSync(join(dir.path, build), { recursive: true });
+        return join(dir.path, build, name);
+      };
+      const plain = await writeTo(at('plain'), (out) => write(out));
+      await writeTo(at('cold'), (out) => write(out, withCache()));
+      const warmCache = withCache();
+      const warm = await writeTo(at('warm'), (out) => write(out, warmCache));
+      assert.equal(sha256File(warm), sha256File(plain), name);
+      assert.equal(warmCache.misses, 0, name);
+      const kinds = [...warmCache.byKind.keys()].sort();
+      assert.deepEqual(kinds, name.endsWith('.box') ? ['gzip piece', 'vmdk grain'] : ['vmdk grain'], name);
+    }
   } finally {
     dir.remove();
   }

@@ -4,12 +4,13 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bytesSegment, imageFromSegments, lazySegment, type BlockImage } from '../../src/core/block-image.js';
 import { OutputFile } from '../../src/core/output-file.js';
+import { UnitCache } from '../../src/core/unit-cache.js';
 import { outputFileSink } from '../../src/core/sink.js';
 import { writeRaw } from '../../src/container/raw.js';
 import { writeVmdk, writeVmdkStream, type VmdkOptions } from '../../src/container/vmdk.js';
 import { runOk, tempDir } from '../helpers/run.js';
 import {
-  assertUsageErrors, fourRegionImage, oddSizeImages, randomImage, seededBytes, textBytes, withLazyAndFile, writeTo,
+  assertUsageErrors, fourRegionImage, oddSizeImages, randomImage, seededBytes, sha256File, textBytes, withLazyAndFile, writeTo,
 } from './fixtures.js';
 import { assertCleanVmdk, assertVmdkEqualsRaw, walkStreamOptimized, type Subformat } from './vmdk-fixtures.js';
 
@@ -187,6 +188,41 @@ test('bad VMDK options are rejected as usage errors', async () => {
       [{ subformat: 'streamOptimized', seed: 's', fileName: 'a"b' }, /name a VMDK extent/],
       [{ subformat: 'monolithicSparse', seed: 's', compress: true }, /option "compress"/],
     ]);
+  } finally {
+    dir.remove();
+  }
+});
+
+test('streamOptimized grains from the unit cache: the same bytes cold, warm and without it; after a change only its grains are made again', async () => {
+  const dir = tempDir('vmdk-cache');
+  try {
+    const image = randomImage(31, 24 * MiB + 777, 16, 2 * MiB);
+    // The same image with one segment's bytes changed in place.
+    const segments = [...image.segments()];
+    const changedAt = segments[5]!;
+    const changedImage = imageFromSegments(image.size, segments.map((s) => (s === changedAt ? bytesSegment(s.offset, seededBytes(99, s.length)) : s)));
+    const cacheAt = join(dir.path, 'cache');
+    const build = async (name: string, which: BlockImage, withCache: boolean): Promise<{ sum: string; cache: UnitCache | undefined }> => {
+      const cache = withCache ? new UnitCache({ directory: cacheAt, maxBytes: 1 << 30, warn: (line) => assert.fail(line) }) : undefined;
+      const path = await writeTo(join(dir.path, `${name}.vmdk`), (out) => writeVmdk(which, out, { subformat: 'streamOptimized', seed: 'cache', fileName: 'disk.vmdk', cache }));
+      return { sum: sha256File(path), cache };
+    };
+    const plain = await build('plain', image, false);
+    const cold = await build('cold', image, true);
+    const warm = await build('warm', image, true);
+    const { grains } = walkStreamOptimized(join(dir.path, 'plain.vmdk'), image);
+    assert.ok(grains > 100, `${grains} grains`);
+    // Equal grains (the text repeats) are found even in the cold build.
+    assert.equal(cold.cache!.misses + cold.cache!.hits, grains);
+    assert.deepEqual([warm.cache!.hits, warm.cache!.misses], [grains, 0]);
+    assert.deepEqual([cold.sum, warm.sum], [plain.sum, plain.sum]);
+
+    const changedPlain = await build('changed-plain', changedImage, false);
+    const changedWarm = await build('changed-warm', changedImage, true);
+    assert.equal(changedWarm.sum, changedPlain.sum);
+    walkStreamOptimized(join(dir.path, 'changed-warm.vmdk'), changedImage);
+    const touched = Math.floor((changedAt.offset + changedAt.length - 1) / (64 * KiB)) - Math.floor(changedAt.offset / (64 * KiB)) + 1;
+    assert.ok(changedWarm.cache!.misses >= 1 && changedWarm.cache!.misses <= touched, `${changedWarm.cache!.misses} of ${touched}`);
   } finally {
     dir.remove();
   }

@@ -65,7 +65,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { names: ['--disk-size'], values: ['SIZE'], help: 'disk size in MiB, or "auto" (default) to size it from the closure' },
   { names: ['--plan'], values: ['FILE'], help: 'new: write the image a plan describes (config.system.build.imagePlan), with --registration; no evaluation, no Nix (inside a Nix build)' },
   { names: ['--registration'], values: ['FILE'], help: 'with --plan: the closure\'s registration (closureInfo\'s registration file), instead of asking Nix' },
-  { names: ['--cache'], values: [], optionalValue: 'DIR', help: 'new: keep compressed units (the squashfs blocks of iso and kexec images) in DIR (default: $XDG_CACHE_HOME/nixos-generate/unit-cache) and reuse them; the image is the same bytes' },
+  { names: ['--cache'], values: [], optionalValue: 'DIR', help: 'new: keep compressed units (squashfs blocks and store paths, xz blocks, gzip pieces, zstd frames, VMDK grains) in DIR (default: $XDG_CACHE_HOME/nixos-generate/unit-cache) and reuse them; the image is the same bytes' },
   { names: ['--cache-size'], values: ['SIZE'], help: 'with --cache: the cache\'s bound, least recently used entries removed first (bytes, or a number with K, M, G or T; default 10G)' },
   { names: ['--cache-clear'], values: [], help: 'empty the cache (the default one, or --cache DIR\'s); without a format, that is all' },
   { names: ['--bootloader'], values: ['NAME'], help: `with --toplevel: ${BOOTLOADER_NAMES.join(' or ')} (default: GRUB if the closure has it)` },

@@ -109,6 +109,7 @@ export class InOrderDigest {
     }
     const finished = this.post({ op: 'finish' });
     await this.settled();
+    this.used = false; // the worker forgot the hash when it finished it
     return { sha256: (await finished).sha256, size, readBack: size - from };
   }
 

@@ -205,7 +205,8 @@ export function* walkTree(inventory: Pick<Inventory, 'root' | 'lostFound' | 'lin
   if (!firstPass && slotCount !== childInos.length) throw treeChanged('/'); // the last directory has other children now
 }
 
-function treeChanged(path: string): ImageError {
+/** The one-line error for a tree whose names or kinds are not the first walk's any more. */
+export function treeChanged(path: string): ImageError {
   return new ImageError('input.changed', `Cannot write "${path}": the tree changed during the build`, { hint: 'rebuild' });
 }
 

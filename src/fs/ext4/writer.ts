@@ -18,7 +18,6 @@
  */
 import { bytesSegment, lazySegment, type BlockImage, type Extent as ImageExtent, type Segment } from '../../core/block-image.js';
 import { ImageError } from '../../core/errors.js';
-import { storeChanged } from '../../core/listed-file.js';
 import { deriveBytes } from '../../core/reproducible.js';
 import { uuidToBytes } from '../../core/guid.js';
 import { asciiBytes } from '../../core/struct.js';
@@ -36,7 +35,7 @@ import {
 import { BG_INODE_UNINIT, BG_INODE_ZEROED, GROUP_DESCRIPTOR_SIZE, groupDescriptorStruct } from './group-descriptor.js';
 import { encodeInode, EXTENTS_FL, INDEX_FL, INODE_SIZE, type InodeFields } from './inode.js';
 import {
-  contentBlocks, directoryEntries, FIRST_INO, isFastSymlink, JOURNAL_INO, ROOT_INO, S_IFDIR, S_IFLNK, S_IFREG, takeInventory, walkTree,
+  contentBlocks, directoryEntries, FIRST_INO, isFastSymlink, JOURNAL_INO, ROOT_INO, S_IFDIR, S_IFLNK, S_IFREG, takeInventory, treeChanged, walkTree,
   type Inventory, type WalkItem,
 } from './inventory.js';
 import { defaultJournalBlocks, encodeJournalSuperblock } from './journal.js';
@@ -222,15 +221,10 @@ function* placedItems(inventory: Inventory, allocation: Allocation, blocks: numb
   places.next(); // the journal, placed first
   for (const item of walkTree(inventory, false)) {
     const placement = places.next().value;
-    if (placement === undefined || placement.ino !== item.ino) {
-      throw new ImageError('input.changed', `Cannot write "${item.path}": the tree changed during the build`, { hint: 'rebuild' });
-    }
+    if (placement === undefined || placement.ino !== item.ino) throw treeChanged(item.path);
+    // Files take their sizes from the first walk (a file's own is checked when it is opened).
     if (contentBlocks(item, inventory, BLOCK_SIZE) !== inventory.blocks.get(item.ino)) {
       throw new ImageError('input.changed', `Cannot write "${item.path}": it changed during the build`, { hint: 'rebuild' });
-    }
-    // Store files never change: a size other than the listing's means the store did.
-    if (item.node.kind === 'file' && item.node.size !== inventory.sizes.get(item.ino)) {
-      throw storeChanged(item.path, inventory.sizes.get(item.ino), item.node.size);
     }
     yield { item, placement };
   }

@@ -19,7 +19,7 @@
  */
 import { ImageError, UsageError } from '../core/errors.js';
 import type { ByteSink } from '../core/sink.js';
-import type { DescribedSpanRule } from '../core/described-spans.js';
+import type { DescribedSpanRule, FilePart } from '../core/described-spans.js';
 import { ContentCuts, type ContentCutOptions } from './content-cuts.js';
 
 /** Compresses chunks into pieces whose concatenation, in input order, is a valid stream. */
@@ -40,8 +40,22 @@ export interface ChunkCodec {
   place?(description: Uint8Array, length: number): Uint8Array | undefined;
   /** Hands back a compress call's output once it is written, for the codec to reuse its memory. */
   recycle?(output: Uint8Array): void;
+  /**
+   * For a codec with a cache: how to make the described span `description` names ahead of
+   * the stream (compress its bytes and store them, so place() finds them), or undefined
+   * when the cache has it already or there is no cache.
+   */
+  anticipate?(description: Uint8Array): ((part: FilePart) => Anticipated) | undefined;
   /** Releases threads or other resources; no compress calls follow. */
   close(): Promise<void>;
+}
+
+/** A described span a codec is making ahead of the stream. */
+export interface Anticipated {
+  /** Settles once the span is stored in the cache, or will not be (taken back, failed). */
+  readonly done: Promise<void>;
+  /** Takes the span back if it was not started: true, and it will not be made; false once started. */
+  takeBack(): boolean;
 }
 
 /** A ByteSink that compresses into another ByteSink. */
@@ -67,6 +81,15 @@ export interface CompressingSink extends ByteSink {
   describe?(length: number, description: Uint8Array): Promise<boolean>;
   /** The rule spans given to describe() must follow: part of the output's identity. */
   readonly spanRule?: DescribedSpanRule;
+  /**
+   * Present when the sink keeps described spans in a cache: compresses the span
+   * `description` names, the bytes of `part`, ahead of the stream and stores it, so that
+   * describe() finds it; on another thread, a bounded number at a time, in the order asked.
+   * A span the stream reaches while it is still queued is compressed by the stream as
+   * usual; one being made is waited for. Never changes the output; a part that cannot be
+   * read is only dropped.
+   */
+  anticipate?(description: Uint8Array, part: FilePart): void;
 }
 
 export interface ChunkedSinkOptions {
@@ -109,6 +132,10 @@ export function chunkedSink(target: ByteSink, codec: ChunkCodec, options: Chunke
   let describedLeft = 0;
   let description: Uint8Array | undefined;
   let wakeUp: (() => void) | undefined;
+  /** Described spans handed to the codec to be made ahead, or queued here (undefined), by description. */
+  const anticipated = new Map<string, Anticipated | undefined>();
+  const anticipationQueue: { readonly key: string; readonly make: (part: FilePart) => Anticipated; readonly part: FilePart }[] = [];
+  let anticipating = 0;
   let state: 'open' | 'closing' | 'closed' | 'aborted' | 'failed' = 'open';
   let failure: unknown;
 
@@ -170,6 +197,34 @@ export function chunkedSink(target: ByteSink, codec: ChunkCodec, options: Chunke
     await makeRoom();
   };
 
+  /** Starts queued anticipations while fewer than ANTICIPATING are being made. */
+  const startAnticipations = (): void => {
+    while (anticipating < ANTICIPATING && anticipationQueue.length > 0 && state === 'open') {
+      const { key, make, part } = anticipationQueue.shift()!;
+      if (!anticipated.has(key)) continue; // the stream reached it first
+      anticipating++;
+      const made = make(part);
+      anticipated.set(key, made);
+      made.done.catch(() => undefined).finally(() => {
+        if (anticipated.get(key) === made) anticipated.delete(key);
+        anticipating--;
+        startAnticipations();
+      });
+    }
+  };
+
+  /**
+   * Before the stream takes a described span: one being made ahead is waited for; one not
+   * started yet is taken back and left to the stream, which compresses it meanwhile.
+   */
+  const settleAnticipation = async (described: Uint8Array): Promise<void> => {
+    if (anticipated.size === 0) return;
+    const key = Buffer.from(described.buffer, described.byteOffset, described.length).toString('hex');
+    const making = anticipated.get(key);
+    anticipated.delete(key);
+    if (making !== undefined && !making.takeBack()) await making.done.catch(() => undefined);
+  };
+
   /** Runs `step`; after a failure the sink only rethrows it and releases the codec. */
   const guarded = async (step: () => Promise<void>): Promise<void> => {
     try {
@@ -179,6 +234,7 @@ export function chunkedSink(target: ByteSink, codec: ChunkCodec, options: Chunke
         state = 'failed';
         failure = error;
         queue.length = 0;
+        anticipationQueue.length = 0;
         await codec.close().catch(() => undefined);
       }
       throw error;
@@ -233,9 +289,11 @@ export function chunkedSink(target: ByteSink, codec: ChunkCodec, options: Chunke
         throw new ImageError('compress.described-short', `Internal error: a ${name} sink closed ${describedLeft} bytes before the end of a described span`);
       }
       state = 'closing';
+      anticipationQueue.length = 0;
       await guarded(async () => {
         await submit(true); // the chunk being filled (empty only for an empty input)
         while (queue.length > 0) await settleOldest();
+        await Promise.all([...anticipated.values()].map((made) => made?.done.catch(() => undefined)));
         await codec.close();
         await target.close();
         state = 'closed';
@@ -254,6 +312,7 @@ export function chunkedSink(target: ByteSink, codec: ChunkCodec, options: Chunke
           if (used > 0) await submit(false);
           complete = false;
           cutter?.reset();
+          await settleAnticipation(described);
           const output = codec.place!(described, length);
           if (output === undefined) {
             describedLeft = length;
@@ -269,16 +328,36 @@ export function chunkedSink(target: ByteSink, codec: ChunkCodec, options: Chunke
         return placed;
       },
     }),
+    ...(codec.anticipate === undefined ? {} : {
+      anticipate(described: Uint8Array, part: FilePart): void {
+        if (state !== 'open') return;
+        const key = Buffer.from(described.buffer, described.byteOffset, described.length).toString('hex');
+        if (anticipated.has(key)) return;
+        const make = codec.anticipate!(described);
+        if (make === undefined) return;
+        anticipated.set(key, undefined);
+        anticipationQueue.push({ key, make, part });
+        startAnticipations();
+      },
+    }),
     async abort() {
       if (state === 'closed' || state === 'aborted') return;
       state = 'aborted';
       queue.length = 0;
+      anticipationQueue.length = 0;
       chunk = undefined;
       spare.length = 0;
       await codec.close().catch(() => undefined);
     },
   };
 }
+
+/**
+ * Spans handed to be made ahead at once (a MiB each). Set high because the layout's walk,
+ * when most are asked for, runs without a break: only those handed over before it ends are
+ * made meanwhile.
+ */
+const ANTICIPATING = 64;
 
 /** Checks a chunk size option: a whole number of bytes from 64 KiB to 64 MiB. */
 export function checkChunkSize(name: string, value: number): number {

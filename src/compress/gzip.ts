@@ -15,13 +15,14 @@
  * UV_THREADPOOL_SIZE is set before the pool is first used).
  */
 import { availableParallelism } from 'node:os';
-import { constants as zlib, deflateRaw } from 'node:zlib';
 import { crc32, crc32Combine } from '../core/checksum.js';
 import { UsageError } from '../core/errors.js';
 import type { ByteSink } from '../core/sink.js';
 import { UnitCache } from '../core/unit-cache.js';
+import { AnticipationThread } from './anticipation.js';
 import { CacheReadMemory, cachedUnit } from './cached-unit.js';
 import { contentCutsAround } from './content-cuts.js';
+import { deflatePiece } from './deflate-piece.js';
 import { checkChunkSize, checkThreads, chunkedSink, type ChunkCodec, type CompressingSink } from './chunked-sink.js';
 
 export interface GzipSinkOptions {
@@ -83,6 +84,12 @@ export function gzipSink(target: ByteSink, options: GzipSinkOptions = {}): Compr
       : Buffer.concat([prefix ?? new Uint8Array(0), bytes, suffix ?? new Uint8Array(0)]));
   };
   const describedKey = (description: Uint8Array): Buffer => UnitCache.key(`${settings} described`, description);
+  /** A described span's piece: deflated with no dictionary and kept with its CRC-32 under its description. */
+  const deflateDescribed = async (data: Uint8Array, pieceCrc: number, description: Uint8Array): Promise<Uint8Array> => {
+    const bytes = await deflatePiece(data, level, false, undefined);
+    cache?.put(describedKey(description), { kind: 'compressed', bytes: Buffer.concat([describedEntryHeader(pieceCrc, data.length), bytes]) });
+    return bytes;
+  };
   const memory = new CacheReadMemory();
   const codec: ChunkCodec = {
     // Written: the memory a cache entry was read into is read into again.
@@ -99,10 +106,7 @@ export function gzipSink(target: ByteSink, options: GzipSinkOptions = {}): Compr
         crc = crc32Combine(crc, pieceCrc, length);
         dictionary = undefined;
         const framed = frame(false);
-        return deflatePiece(data, level, false, undefined).then((bytes) => {
-          cache?.put(describedKey(description), { kind: 'compressed', bytes: Buffer.concat([describedEntryHeader(pieceCrc, length), bytes]) });
-          return { output: framed(bytes), buffer };
-        });
+        return deflateDescribed(data, pieceCrc, description).then((bytes) => ({ output: framed(bytes), buffer }));
       }
       crc = crc32(data, crc);
       const preset = dictionary;
@@ -118,6 +122,21 @@ export function gzipSink(target: ByteSink, options: GzipSinkOptions = {}): Compr
     },
     close: async () => undefined,
   };
+  let ahead: AnticipationThread | undefined;
+  if (cuts !== undefined && cache !== undefined) {
+    codec.anticipate = (description) => (cache.has(describedKey(description)) ? undefined
+      : (part) => {
+        ahead ??= new AnticipationThread();
+        const made = ahead.make(part, { kind: 'deflate', level });
+        return {
+          done: made.done.then((result) => {
+            if (result !== undefined) cache.put(describedKey(description), { kind: 'compressed', bytes: Buffer.concat([describedEntryHeader(result.crc, part.length), result.bytes]) });
+          }),
+          takeBack: made.takeBack,
+        };
+      });
+    codec.close = async () => ahead?.close();
+  }
   if (cuts !== undefined) {
     codec.place = (description, length) => {
       const entry = cache === undefined ? undefined : memory.get(cache, describedKey(description), 'gzip described span');
@@ -137,23 +156,6 @@ export function gzipSink(target: ByteSink, options: GzipSinkOptions = {}): Compr
     };
   }
   return chunkedSink(target, codec, { chunkSize, cuts, depth: threads * 8, name: 'gzip' });
-}
-
-/** Raw-deflates one piece on the thread pool: a sync flush after it, or the final block. */
-function deflatePiece(data: Uint8Array, level: number, last: boolean, preset: Uint8Array | undefined): Promise<Uint8Array> {
-  return new Promise((resolve, reject) => {
-    deflateRaw(data, {
-      level,
-      finishFlush: last ? zlib.Z_FINISH : zlib.Z_SYNC_FLUSH,
-      // The whole piece in one output buffer: with the default 16 KiB, every piece of
-      // output is a round trip between the thread pool and this thread.
-      chunkSize: data.length + (data.length >> 8) + 65536,
-      ...(preset === undefined ? {} : { dictionary: preset }),
-    }, (error, piece) => {
-      if (error !== null) reject(error);
-      else resolve(piece);
-    });
-  });
 }
 
 /** A described span's cache entry starts with its CRC-32 (u32) and its length (f64), little-endian. */

@@ -18,6 +18,7 @@ import type { ByteSink } from '../core/sink.js';
 import { UnitCache } from '../core/unit-cache.js';
 import { transferableBuffer, WorkerPool } from '../core/worker-pool.js';
 import { checkChunkSize, checkThreads, chunkedSink, type ChunkCodec, type CompressingSink } from './chunked-sink.js';
+import { AnticipationThread } from './anticipation.js';
 import { CacheReadMemory, cachedUnit } from './cached-unit.js';
 import { contentCutsAround } from './content-cuts.js';
 import { zstdFrameBound } from './zstd-frame.js';
@@ -132,6 +133,23 @@ export function zstdSink(target: ByteSink, options: ZstdSinkOptions = {}): Compr
     },
     close: () => pool.close(),
   };
+  if (cuts !== undefined && cache !== undefined) {
+    let ahead: AnticipationThread | undefined;
+    codec.anticipate = (description) => (cache.has(describedKey(description)) ? undefined
+      : (part) => {
+        ahead ??= new AnticipationThread();
+        const made = ahead.make(part, { kind: 'zstd', level, checksum });
+        return {
+          done: made.done.then((result) => {
+            if (result !== undefined) cache.put(describedKey(description), { kind: 'compressed', bytes: result.bytes });
+          }),
+          takeBack: made.takeBack,
+        };
+      });
+    codec.close = async () => {
+      await Promise.all([pool.close(), ahead?.close()]);
+    };
+  }
   if (cuts !== undefined) {
     codec.place = (description) => (cache === undefined ? undefined : memory.get(cache, describedKey(description), 'zstd described span'));
   }

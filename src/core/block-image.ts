@@ -6,9 +6,9 @@
  * place images inside a disk image, and containers (raw, qcow2, ...) read them once, in
  * order, so no full-size intermediate ever exists.
  */
-import { closeSync, readSync } from 'node:fs';
+import { closeSync } from 'node:fs';
 import { ImageError } from './errors.js';
-import { openListedFile } from './listed-file.js';
+import { openListedFile, readExactly } from './listed-file.js';
 
 export type ByteSource =
   | { readonly kind: 'bytes'; readonly bytes: Uint8Array }
@@ -197,25 +197,6 @@ export function* readWindows(image: BlockImage, windowSize: number): Generator<W
     if (current >= 0) yield { index: current, data: buffer };
   } finally {
     reader.close();
-  }
-}
-
-function readExactly(fd: number, path: string, into: Uint8Array, at: number, length: number, position: number): void {
-  let got = 0;
-  while (got < length) {
-    let n: number;
-    try {
-      n = readSync(fd, into, at + got, length - got, position + got);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code ?? 'error';
-      throw new ImageError('input.unreadable', `Cannot read "${path}": ${code}`, { cause: error });
-    }
-    if (n === 0) {
-      throw new ImageError('input.changed', `Cannot read "${path}": it is shorter than when it was listed`, {
-        hint: 'the file changed during the build; rebuild',
-      });
-    }
-    got += n;
   }
 }
 

@@ -50,6 +50,18 @@ function fnv1a(text: string): number {
   return hash >>> 0;
 }
 
+/** What a part of a store file is: the file's identity, its listed size and where the part starts in it. */
+function fileWhat(identity: string, size: number | undefined, fileOffset: number): string {
+  return `${identity} ${size ?? -1} ${fileOffset}`;
+}
+
+/** A span's description: its length and each part's place in it, length and what it is. */
+function spanDescription(length: number, parts: readonly { readonly at: number; readonly length: number; readonly what: string }[]): Uint8Array {
+  const hash = createHash('sha256').update(`described span 1 ${length}\n`);
+  for (const part of parts) hash.update(`${part.at} ${part.length} ${part.what}\n`);
+  return hash.digest();
+}
+
 interface Part {
   readonly segment: Segment;
   /** "<identity> <offset in the file>" or "bytes <sha256>". */
@@ -83,7 +95,7 @@ function partsOf(segment: Segment, identify: FileIdentity): Part[] | undefined {
     const take = Math.min(segment.length - done, SPLIT - (fileOffset % SPLIT));
     parts.push({
       segment: { offset: segment.offset + done, length: take, source: { ...source, offset: fileOffset } },
-      what: `${identity} ${source.size ?? -1} ${fileOffset}`,
+      what: fileWhat(identity, source.size, fileOffset),
       candidate: fileOffset === 0,
     });
     done += take;
@@ -112,9 +124,8 @@ export function* describedSpans(segments: Iterable<Segment>, identify: FileIdent
     const last = group.at(-1)!.segment;
     let end = last.offset + last.length;
     if (next !== undefined && next - end < MAX_GAP && next - start <= rule.maximum) end = next;
-    const hash = createHash('sha256').update(`described span 1 ${end - start}\n`);
-    for (const part of group) hash.update(`${part.segment.offset - start} ${part.segment.length} ${part.what}\n`);
-    const span: Span = { start, end, segments: group.map((p) => p.segment), description: hash.digest() };
+    const description = spanDescription(end - start, group.map((part) => ({ at: part.segment.offset - start, length: part.segment.length, what: part.what })));
+    const span: Span = { start, end, segments: group.map((p) => p.segment), description };
     group = [];
     return span;
   };
@@ -143,4 +154,42 @@ export function* describedSpans(segments: Iterable<Segment>, identify: FileIdent
   }
   const span = flush();
   if (span !== undefined) yield span;
+}
+
+/** Bytes of a file of the closure: `length` at `offset` of `path`, listed with `size` bytes. */
+export interface FilePart {
+  readonly path: string;
+  readonly size: number;
+  readonly offset: number;
+  readonly length: number;
+}
+
+/** A span describedSpans is sure to make of one part of a file alone, wherever the file lies. */
+export interface LonePart {
+  /** Where the part starts in the file (a multiple of SPLIT); it holds SPLIT bytes. */
+  readonly fileOffset: number;
+  readonly description: Uint8Array;
+}
+
+/**
+ * The parts of a store file of `size` bytes that are spans of their own under `rule`
+ * whenever the file's data lies in one piece: those after a whole part and before another
+ * whole part (or before a tail too long to join them), since two whole parts never share a
+ * span. Their descriptions are known from the file's identity alone, before any layout, so
+ * a compressor can make them ahead (chunked-sink.ts anticipate). A file split across
+ * extents gives other spans there; what was made ahead for them is then not used.
+ */
+export function loneParts(identity: string, size: number, rule: DescribedSpanRule): LonePart[] {
+  checkSpanRule(rule);
+  if (rule.maximum >= 2 * SPLIT) return [];
+  const whole = Math.floor(size / SPLIT);
+  const tail = size - whole * SPLIT;
+  const parts: LonePart[] = [];
+  for (let k = 1; k < whole; k++) {
+    const followedByWhole = k + 1 < whole;
+    if (!followedByWhole && !(tail > 0 && SPLIT + tail > rule.maximum)) continue;
+    const fileOffset = k * SPLIT;
+    parts.push({ fileOffset, description: spanDescription(SPLIT, [{ at: 0, length: SPLIT, what: fileWhat(identity, size, fileOffset) }]) });
+  }
+  return parts;
 }

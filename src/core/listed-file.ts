@@ -7,7 +7,7 @@
  * the build stops instead of writing an image that differs from the closure's
  * registration.
  */
-import { closeSync, fstatSync, openSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { ImageError } from './errors.js';
 
 /**
@@ -62,4 +62,36 @@ export function openListedFile(path: string, listedSize: number | undefined): nu
     throw storeRewritten(path, stats.mtimeMs);
   }
   return fd;
+}
+
+/** Reads `length` bytes at `position` of the open file into `into` at `at`; a short file is a changed store. */
+export function readExactly(fd: number, path: string, into: Uint8Array, at: number, length: number, position: number): void {
+  let got = 0;
+  while (got < length) {
+    let n: number;
+    try {
+      n = readSync(fd, into, at + got, length - got, position + got);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? 'error';
+      throw new ImageError('input.unreadable', `Cannot read "${path}": ${code}`, { cause: error });
+    }
+    if (n === 0) {
+      throw new ImageError('input.changed', `Cannot read "${path}": it is shorter than when it was listed`, {
+        hint: 'the file changed during the build; rebuild',
+      });
+    }
+    got += n;
+  }
+}
+
+/** `length` bytes at `offset` of a file listed with `listedSize` bytes, checked as openListedFile checks it. */
+export function readListedPart(path: string, listedSize: number, offset: number, length: number): Uint8Array {
+  const fd = openListedFile(path, listedSize);
+  try {
+    const bytes = new Uint8Array(length);
+    readExactly(fd, path, bytes, 0, length, offset);
+    return bytes;
+  } finally {
+    closeSync(fd);
+  }
 }

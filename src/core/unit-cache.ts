@@ -19,7 +19,7 @@
  *   more than the rebuild saves), and the header and the CRCs a SHA-256.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 
@@ -152,6 +152,11 @@ export class UnitCache {
     }
     this.recordHit(path, counts);
     return unit;
+  }
+
+  /** Whether an entry is stored under `key` (not read, not counted): to skip making a unit ahead that the cache has. */
+  has(key: Buffer): boolean {
+    return existsSync(this.pathOf(key));
   }
 
   /**

@@ -13,6 +13,8 @@ import type { UnitCache } from '../core/unit-cache.js';
 import { SHA256SUMS, sha256sumsText } from '../core/sha256sums.js';
 import type { RunControl, PhasedControl } from '../core/progress.js';
 import { outputFileSink, type ByteSink } from '../core/sink.js';
+import { anticipateLoneParts } from '../compress/anticipation.js';
+import type { CompressingSink } from '../compress/chunked-sink.js';
 import { gzipSink } from '../compress/gzip.js';
 import { zstdSink } from '../compress/zstd.js';
 import { writeGceTarball } from '../container/gce.js';
@@ -30,13 +32,13 @@ import { writeVma } from '../container/vma.js';
 import { writeVmdk } from '../container/vmdk.js';
 import type { ClosureScope } from '../nix/closure-scope.js';
 import type { SystemClosure } from '../nix/root-tree.js';
-import { isDiskPlan, isKexecPlan, isLivePlan, isTarballPlan, isVmPlan, type AnyImagePlan, type ImagePlan } from '../plan/types.js';
+import { isKexecPlan, isLivePlan, isTarballPlan, isVmPlan, type AnyImagePlan, type ImagePlan } from '../plan/types.js';
 import { linkVmSystem, writeVmFiles } from './vm-output.js';
 import { writeKexecImage } from './kexec-image.js';
 import { closureScope } from '../nix/closure-scope.js';
 import { writeLiveIso } from './live-image.js';
 import { writeSystemTarball } from './system-tarball.js';
-import { buildDiskImage } from './disk-image.js';
+import { buildDiskImage, type DiskImage } from './disk-image.js';
 import { nixosVersion, toplevelSystem } from './toplevel-plan.js';
 
 export interface BuildImageRequest {
@@ -82,26 +84,33 @@ async function writeStream(plan: ImagePlan, image: BlockImage, sink: ByteSink, e
   }
 }
 
+/** The plan's output is a stream written in order (compressed, or a VMA). */
+function isStreamOutput(plan: ImagePlan): boolean {
+  return plan.output.compression !== 'none' || plan.output.container === 'vma';
+}
+
 /**
- * Writes the disk in the plan's container (and compression) into `out`. Compressed
- * streams are cut where their content says, so that `cache` finds the pieces a change
- * left as they were.
+ * The sink a compressed stream output is written through, into `out`: cut where its
+ * content says, so that `cache` finds the pieces a change left as they were.
  */
-async function writeContainer(plan: ImagePlan, image: BlockImage, out: OutputFile, epoch: number, control: PhasedControl, cache: UnitCache | undefined, closure: SystemClosure): Promise<void> {
+function compressingSinkFor(plan: ImagePlan, out: OutputFile, cache: UnitCache | undefined): CompressingSink | undefined {
+  const output = plan.output;
+  return output.compression === 'gzip' ? gzipSink(outputFileSink(out), { level: output.compressionLevel ?? 6, boundaries: 'content', cache })
+    : output.compression === 'zstd' ? zstdSink(outputFileSink(out), { level: 3, boundaries: 'content', cache })
+    : undefined;
+}
+
+/**
+ * Writes the disk in the plan's container (and compression) into `out`; a compressed
+ * stream through `compressor` (compressingSinkFor).
+ */
+async function writeContainer(plan: ImagePlan, image: BlockImage, out: OutputFile, epoch: number, control: PhasedControl, cache: UnitCache | undefined,
+  identify: FileIdentity, compressor: CompressingSink | undefined): Promise<void> {
   const output = plan.output;
   const seed = seedOf(plan);
-  if (output.compression !== 'none' || output.container === 'vma') {
-    const target = outputFileSink(out);
-    const compressor = output.compression === 'gzip' ? gzipSink(target, { level: output.compressionLevel ?? 6, boundaries: 'content', cache })
-      : output.compression === 'zstd' ? zstdSink(target, { level: 3, boundaries: 'content', cache })
-      : undefined;
-    const sink = compressor ?? target;
-    try {
-      await writeStream(plan, image, sink, epoch, control, storeFileIdentity(closure));
-    } catch (error) {
-      await compressor?.abort();
-      throw error;
-    }
+  if (isStreamOutput(plan)) {
+    const sink = compressor ?? outputFileSink(out);
+    await writeStream(plan, image, sink, epoch, control, identify);
     // A compressing sink closes its target too.
     await sink.close();
     return;
@@ -192,7 +201,6 @@ function removeStale(path: string): void {
  */
 export async function buildImage(request: BuildImageRequest): Promise<BuiltImageFiles> {
   const { plan, outputDir, control = {} } = request;
-  const disk = isDiskPlan(plan) ? await buildDiskImage(plan, request.closure, request.epoch, request.scope) : undefined;
   const imagePath = join(outputDir, plan.output.fileName);
   makeDirectory(dirname(imagePath));
   const outputs: { readonly name: string; readonly out: OutputFile }[] = [];
@@ -222,12 +230,24 @@ export async function buildImage(request: BuildImageRequest): Promise<BuiltImage
       await writeSystemTarball(plan, request.closure, request.scope ?? closureScope(request.closure), image, { ...control, phase }, request.cache);
       system = toplevelSystem(plan.toplevel);
     } else {
-      await writeContainer(plan, disk!.image, image, request.epoch, { ...control, phase }, request.cache, request.closure);
+      // Made before the disk, so that the layout's walk can hand it the new store files'
+      // spans to compress ahead (compress/anticipation.ts).
+      const compressor = isStreamOutput(plan) ? compressingSinkFor(plan, image, request.cache) : undefined;
+      const identify = storeFileIdentity(request.closure);
+      let disk: DiskImage;
+      try {
+        disk = await buildDiskImage(plan, request.closure, request.epoch, request.scope,
+          compressor?.anticipate === undefined ? undefined : anticipateLoneParts(compressor, identify));
+        await writeContainer(plan, disk.image, image, request.epoch, { ...control, phase }, request.cache, identify, compressor);
+      } catch (error) {
+        await compressor?.abort();
+        throw error;
+      }
       if (plan.output.sideFiles?.includes('amazon-image-info') === true) {
         makeDirectory(join(outputDir, 'nix-support'));
-        create('nix-support/image-info.json').writeAt(0, new TextEncoder().encode(amazonImageInfo(plan, imagePath, disk!.image.size, disk!.system)));
+        create('nix-support/image-info.json').writeAt(0, new TextEncoder().encode(amazonImageInfo(plan, imagePath, disk.image.size, disk.system)));
       }
-      system = disk!.system;
+      system = disk.system;
     }
     const written: WrittenFile[] = [];
     for (const { name, out } of outputs) {

@@ -14,7 +14,7 @@ import { bootCode, placedCore } from '../boot/grub-bios.js';
 import { buildExt4, ext4MinimumBytes, Ext4TooSmallError, type Ext4Filesystem } from '../fs/ext4/index.js';
 import { buildFat } from '../fs/fat/index.js';
 import { childrenOf, dir, scanHostTree, type DirNode, type TreeNode } from '../fs/tree.js';
-import { nixosRootTree, type SystemClosure } from '../nix/root-tree.js';
+import { nixosRootTree, type StoreFileObserver, type SystemClosure } from '../nix/root-tree.js';
 import { gptSegments, GPT_BACKUP_SECTORS } from '../partition/gpt.js';
 import { encodeMbr } from '../partition/mbr.js';
 import { GPT_TYPE, MBR_TYPE, SECTOR } from '../partition/types.js';
@@ -78,9 +78,10 @@ export function checkBootspecInScope(bootspec: Bootspec, scope: ClosureScope): v
 
 /**
  * `scope` is where boot files may come from: the closure, plus the bootloader packages
- * the plan names when Nix built them outside the system's closure.
+ * the plan names when Nix built them outside the system's closure. `onStoreFile` is told of
+ * the closure's files as the layout's walk lists them.
  */
-export async function buildDiskImage(plan: ImagePlan, closure: SystemClosure, epoch: number, scope: ClosureScope = closureScope(closure)): Promise<DiskImage> {
+export async function buildDiskImage(plan: ImagePlan, closure: SystemClosure, epoch: number, scope: ClosureScope = closureScope(closure), onStoreFile?: StoreFileObserver): Promise<DiskImage> {
   if (closure.toplevel !== plan.toplevel) {
     throw new ImageError('plan.toplevel-mismatch', `Cannot build the image: the plan is for "${plan.toplevel}" but the closure is of "${closure.toplevel}"`);
   }
@@ -97,7 +98,7 @@ export async function buildDiskImage(plan: ImagePlan, closure: SystemClosure, ep
     ? { on: 'esp', uuid: esp.volumeId }
     : { on: 'root', uuid: rootFsPlan.uuid.toLowerCase() };
   const boot = await bootFiles(plan.bootloader, bootspec, location, scope, epoch);
-  const rootTree: DirNode = await nixosRootTree(closure, epoch, location.on === 'root' ? boot.tree : undefined, rootFsPlan.registrationFile);
+  const rootTree: DirNode = await nixosRootTree(closure, epoch, location.on === 'root' ? boot.tree : undefined, rootFsPlan.registrationFile, onStoreFile);
 
   const tail = tailBytes(plan);
   const rootStart = rootPartition?.start ?? 0;

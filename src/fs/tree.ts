@@ -94,6 +94,8 @@ export interface ScanOptions {
   readonly gid?: number;
   /** Shared across scans so hard links between store paths are kept. */
   readonly inodes?: Map<string, FileNode>;
+  /** Told of each regular file as it is listed (again at each listing of a lazy tree). */
+  readonly onFile?: ((hostPath: string, size: number) => void) | undefined;
 }
 
 const S_IFMT = 0o170000;
@@ -136,6 +138,7 @@ function hostNode(path: string, options: ScanOptions, lazy: boolean): TreeNode {
     };
     switch (st.mode & S_IFMT) {
       case S_IFREG: {
+        options.onFile?.(hostPath, st.size);
         const key = `${st.dev}:${st.ino}`;
         if (lazy) {
           return { kind: 'file', ...meta, size: st.size, content: { kind: 'host', path: hostPath }, linkKey: st.nlink > 1 ? key : null };

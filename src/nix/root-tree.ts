@@ -20,19 +20,23 @@ export interface SystemClosure {
   readonly registrations: readonly PathRegistration[];
 }
 
+/** Told of each file of the closure as a walk of the root tree lists it (its path on the host and size). */
+export type StoreFileObserver = (hostPath: string, size: number) => void;
+
 /**
  * `boot` is the /boot directory's content when the boot files live on the root
  * filesystem (BIOS-only and bare-filesystem layouts); with an ESP, /boot is a mount point.
  * With `registrationFile` the root is what make-ext4-fs.nix makes for the sd-card images
  * instead: the store, /boot and the closure's registration at that path, which the
- * system loads on its first boot (no database, profile or mount points yet).
+ * system loads on its first boot (no database, profile or mount points yet). `onStoreFile`
+ * is told of the closure's files as the writers' walks list them.
  */
-export async function nixosRootTree(closure: SystemClosure, epoch: number, boot?: DirNode, registrationFile?: string): Promise<DirNode> {
+export async function nixosRootTree(closure: SystemClosure, epoch: number, boot?: DirNode, registrationFile?: string, onStoreFile?: StoreFileObserver): Promise<DirNode> {
   const meta = (permissions: number, gid = 0): NodeMeta => ({ permissions, uid: 0, gid, mtime: epoch });
   if (registrationFile !== undefined) {
     const root = dir(meta(0o755));
     if (boot !== undefined) root.entries.set('boot', dir(meta(0o755), boot.entries));
-    addStore(root, closure, epoch);
+    addStore(root, closure, epoch, onStoreFile);
     placeNode(root, registrationFile, fileFromBytes(meta(0o644), formatRegistration(closure.registrations)), meta(0o755));
     return root;
   }
@@ -42,7 +46,7 @@ export async function nixosRootTree(closure: SystemClosure, epoch: number, boot?
   root.entries.set('tmp', dir(meta(0o1777)));
   ensureDir(root, 'etc', meta(0o755)).entries.set('NIXOS', fileFromBytes(meta(0o644), new Uint8Array()));
 
-  addStore(root, closure, epoch);
+  addStore(root, closure, epoch, onStoreFile);
 
   const db = ensureDir(root, 'nix/var/nix/db', meta(0o755));
   db.entries.set('db.sqlite', fileFromBytes(meta(0o644), await buildStoreDatabase(closure.registrations, epoch)));
@@ -55,7 +59,7 @@ export async function nixosRootTree(closure: SystemClosure, epoch: number, boot?
 }
 
 /** /nix/store with the closure, listed lazily: the writers walk it as often as they need, keeping nothing per file. */
-function addStore(root: DirNode, closure: SystemClosure, epoch: number): void {
+function addStore(root: DirNode, closure: SystemClosure, epoch: number, onFile: StoreFileObserver | undefined): void {
   const meta = (permissions: number, gid = 0): NodeMeta => ({ permissions, uid: 0, gid, mtime: epoch });
   const store = ensureDir(root, 'nix', meta(0o755));
   const storeDir = dir(meta(0o1775, NIXBLD_GID));
@@ -68,6 +72,6 @@ function addStore(root: DirNode, closure: SystemClosure, epoch: number): void {
     if (!path.startsWith(`${STORE_DIR}/`) || path.slice(STORE_DIR.length + 1).includes('/')) {
       throw new ImageError('closure.bad-path', `Cannot copy "${path}": closure entries must be top-level paths of ${STORE_DIR}`);
     }
-    storeDir.entries.set(basename(path), lazyHostTree(path, { maxTime: epoch, uid: 0, gid: 0 }));
+    storeDir.entries.set(basename(path), lazyHostTree(path, { maxTime: epoch, uid: 0, gid: 0, onFile }));
   }
 }

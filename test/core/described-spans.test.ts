@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { bytesSegment, lazySegment, type Segment } from '../../src/core/block-image.js';
-import { describedSpans, SPLIT, type DescribedSpanRule, type Span } from '../../src/core/described-spans.js';
+import { describedSpans, loneParts, SPLIT, type DescribedSpanRule, type Span } from '../../src/core/described-spans.js';
 import { UsageError } from '../../src/core/errors.js';
 import { seededInts } from '../container/fixtures.js';
 
@@ -103,4 +103,29 @@ test('a file outside the closure, a produced segment or a gap of a block ends a 
 
 test('a rule whose maximum is below the file split is refused', () => {
   assert.throws(() => [...describedSpans([], identify, { maximum: MiB - 1, minimum: 1 })], UsageError);
+});
+
+test('lone parts: each is a span of its own wherever its file lies, with the description the spans give it', () => {
+  const next = seededInts(5);
+  // Tails of none, a few bytes, half a part and more than half (the last whole part is lone only then).
+  const large = [5 * MiB, 5 * MiB + 123, 4 * MiB + MiB / 2, 4 * MiB + MiB / 2 + 1, 3 * MiB, 2 * MiB + 700 * KiB, 2 * MiB].map((size, i) => ({ path: `/store/ggg-big/f${i}`, size }));
+  for (let round = 0; round < 20; round++) {
+    const files = someFiles(10 + round, 30, `/store/hhh-${round}`);
+    // The large files among small ones, at random places.
+    for (const file of large) files.splice(next(files.length + 1), 0, file);
+    const spans = new Map(spansOf(fileSegments(files, next(64) * 4 * KiB)).map((span) => [hex(span), span]));
+    for (const file of large) {
+      const parts = loneParts(identify(file.path)!, file.size, RULE);
+      const whole = Math.floor(file.size / SPLIT);
+      const tail = file.size - whole * SPLIT;
+      assert.equal(parts.length, Math.max(0, whole - 2) + (whole >= 2 && tail > RULE.maximum - SPLIT ? 1 : 0), `${file.size} bytes`);
+      for (const part of parts) {
+        const span = spans.get(Buffer.from(part.description).toString('hex'));
+        assert.ok(span !== undefined, `part ${part.fileOffset} of ${file.size} bytes is a span of the stream`);
+        assert.equal(span.end - span.start, SPLIT);
+        assert.deepEqual(span.segments.map((s) => s.source.kind === 'file' ? [s.source.path, s.source.offset, s.length] : []), [[file.path, part.fileOffset, SPLIT]]);
+      }
+    }
+  }
+  assert.deepEqual(loneParts('x', 50 * MiB, { maximum: 2 * MiB, minimum: MiB }), [], 'a rule that puts two whole parts in a span has none');
 });

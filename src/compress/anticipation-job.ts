@@ -1,25 +1,15 @@
-/**
- * What passes between AnticipationThread (anticipation.ts) and its worker
- * (anticipation-worker.ts): the job, the reply, and the shared claim word that decides
- * whether the worker starts a job or the stream takes it back.
- */
+/** What passes between AnticipationThread (anticipation.ts) and its worker (anticipation-worker.ts). */
 import type { FilePart } from '../core/described-spans.js';
+import type { ClaimedJob } from '../core/take-back-worker.js';
 
 /** How a part is compressed: as gzip.ts deflates a described span, or as zstd.ts frames one. */
 export type AnticipatedCodec =
   | { readonly kind: 'deflate'; readonly level: number }
   | { readonly kind: 'zstd'; readonly level: number; readonly checksum: boolean };
 
-/** A job's word in the shared claims: the thread starts it, or the stream takes it back, whichever swaps `queued` first. */
-export const CLAIM = { queued: 0, started: 1, takenBack: 2 } as const;
-
-export interface AnticipationJob {
-  readonly id: number;
+export interface AnticipationJob extends ClaimedJob {
   readonly part: FilePart;
   readonly codec: AnticipatedCodec;
-  readonly claims: SharedArrayBuffer;
-  /** This job's word in `claims`. */
-  readonly slot: number;
 }
 
 export interface AnticipationResult {

@@ -7,7 +7,8 @@ import { parentPort } from 'node:worker_threads';
 import { crc32 } from '../core/checksum.js';
 import { readListedPart } from '../core/listed-file.js';
 import type { PoolReply } from '../core/worker-pool.js';
-import { CLAIM, type AnticipatedCodec, type AnticipationJob, type AnticipationResult } from './anticipation-job.js';
+import { claimJob } from '../core/take-back-worker.js';
+import type { AnticipatedCodec, AnticipationJob, AnticipationResult } from './anticipation-job.js';
 import { deflatePieceSync } from './deflate-piece.js';
 import { oneShotEncoder, persistentEncoder, type FrameEncoder } from './zstd-encoder.js';
 import { zstdFrameBound } from './zstd-frame.js';
@@ -36,7 +37,7 @@ port.on('message', (job: AnticipationJob) => {
   let reply: PoolReply<AnticipationResult>;
   const transfer: ArrayBuffer[] = [];
   try {
-    if (Atomics.compareExchange(new Int32Array(job.claims), job.slot, CLAIM.queued, CLAIM.started) !== CLAIM.queued) {
+    if (!claimJob(job)) {
       port.postMessage({ id: job.id, bytes: new ArrayBuffer(0), length: -1, crc: 0 } satisfies PoolReply<AnticipationResult>);
       return;
     }

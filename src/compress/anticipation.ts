@@ -7,48 +7,33 @@
  * cached stream.
  */
 import { loneParts, SPLIT, type FileIdentity, type FilePart } from '../core/described-spans.js';
-import { ImageError } from '../core/errors.js';
-import { WorkerPool } from '../core/worker-pool.js';
-import { CLAIM, type AnticipatedCodec, type AnticipationJob, type AnticipationResult } from './anticipation-job.js';
+import { TakeBackWorker, type TakeBackJob } from '../core/take-back-worker.js';
+import type { AnticipatedCodec, AnticipationJob, AnticipationResult } from './anticipation-job.js';
 import type { CompressingSink } from './chunked-sink.js';
 
 const WORKER_URL = new URL('./anticipation-worker.js', import.meta.url);
-/** Jobs handed to the thread and not yet answered, at most. */
-const SLOTS = 256;
 
 /** A part being made ahead. */
-export interface Anticipation {
-  /** Settles when the part is made (its bytes), taken back or failed (undefined). */
-  readonly done: Promise<{ readonly bytes: Uint8Array; readonly crc: number } | undefined>;
-  /** Takes the job back if the thread has not started it: true, and it will not be made; false once started. */
-  takeBack(): boolean;
-}
+export type Anticipation = TakeBackJob<{ readonly bytes: Uint8Array; readonly crc: number }>;
 
 /**
  * One thread that reads and compresses parts of store files ahead of the stream, one at a
  * time in the order given: one thread only, so the walk that asks for them keeps a core.
- * Jobs are handed over at once (a busy main thread could not hand them one by one), and
- * each can be taken back until the thread starts it: a shared word per job says which of
- * the two claimed it first.
+ * A part the thread has not started can be taken back.
  */
 export class AnticipationThread {
-  private readonly pool = new WorkerPool<AnticipationJob, AnticipationResult>({ url: WORKER_URL, size: 1, errorCode: 'compress.ahead-failed', action: 'Cannot compress ahead' });
-  private readonly claims = new Int32Array(new SharedArrayBuffer(4 * SLOTS));
-  private readonly free = Array.from({ length: SLOTS }, (_, i) => SLOTS - 1 - i);
+  private readonly worker = new TakeBackWorker<AnticipationJob, AnticipationResult>(WORKER_URL, 'compress.ahead-failed', 'Cannot compress ahead');
 
   make(part: FilePart, codec: AnticipatedCodec): Anticipation {
-    const slot = this.free.pop();
-    if (slot === undefined) throw new ImageError('compress.ahead-slots', `Internal error: more than ${SLOTS} parts handed to be compressed ahead at once`);
-    const { claims } = this;
-    Atomics.store(claims, slot, CLAIM.queued);
-    const done = this.pool.run((id) => ({ id, part, codec, claims: claims.buffer as SharedArrayBuffer, slot }))
-      .then((result) => (result.length < 0 ? undefined : { bytes: new Uint8Array(result.bytes, 0, result.length), crc: result.crc }), () => undefined)
-      .finally(() => this.free.push(slot));
-    return { done, takeBack: () => Atomics.compareExchange(claims, slot, CLAIM.queued, CLAIM.takenBack) === CLAIM.queued };
+    const made = this.worker.run((claim) => ({ ...claim, part, codec }), (reply) => (reply.length < 0 ? undefined : reply));
+    return {
+      done: made.done.then((reply) => (reply === undefined ? undefined : { bytes: new Uint8Array(reply.bytes, 0, reply.length), crc: reply.crc })),
+      takeBack: made.takeBack,
+    };
   }
 
   close(): Promise<void> {
-    return this.pool.close();
+    return this.worker.close();
   }
 }
 

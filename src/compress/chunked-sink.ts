@@ -214,14 +214,20 @@ export function chunkedSink(target: ByteSink, codec: ChunkCodec, options: Chunke
   };
 
   /**
-   * Before the stream takes a described span: one being made ahead is waited for; one not
-   * started yet is taken back and left to the stream, which compresses it meanwhile.
+   * Before the stream takes a described span. Made already (or never asked for): nothing
+   * to do. Otherwise the stream has caught up with the codec's one thread, and compresses
+   * faster itself, on all its threads: every span not started is taken back (and left to
+   * the stream), and this one, if it is being made, waited for.
    */
   const settleAnticipation = async (described: Uint8Array): Promise<void> => {
     if (anticipated.size === 0) return;
     const key = Buffer.from(described.buffer, described.byteOffset, described.length).toString('hex');
+    if (!anticipated.has(key)) return;
     const making = anticipated.get(key);
-    anticipated.delete(key);
+    anticipationQueue.length = 0;
+    for (const [other, made] of anticipated) {
+      if (made === undefined || made.takeBack()) anticipated.delete(other);
+    }
     if (making !== undefined && !making.takeBack()) await making.done.catch(() => undefined);
   };
 

@@ -159,6 +159,12 @@ export class UnitCache {
     return existsSync(this.pathOf(key));
   }
 
+  /** The file an entry under `key` is kept in, in the cache at `directory` (for a thread that checks without the cache object). */
+  static entryFile(directory: string, key: Buffer): string {
+    const hex = key.toString('hex');
+    return join(directory, CACHE_LAYOUT, hex.slice(0, 2), hex.slice(2));
+  }
+
   /**
    * What this run found: store paths placed whole of those looked up (kind 'store path'),
    * and compressed units (every other kind but their data, 'store path data') reused.
@@ -399,8 +405,7 @@ export class UnitCache {
   }
 
   private pathOf(key: Buffer): string {
-    const hex = key.toString('hex');
-    return join(this.root, hex.slice(0, 2), hex.slice(2));
+    return UnitCache.entryFile(this.options.directory, key);
   }
 
   private reportDamaged(path: string): void {

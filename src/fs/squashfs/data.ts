@@ -22,6 +22,7 @@ import type { OutputFile } from '../../core/output-file.js';
 import { LARGE_CHUNK, UnitCache } from '../../core/unit-cache.js';
 import type { FileNode } from '../tree.js';
 import { BlockPool } from './block-pool.js';
+import type { BlocksAhead } from './blocks-ahead.js';
 import { blockCacheSettings, type BlockCodec } from './codec.js';
 import { NO_FRAGMENT, type FragmentEntry } from './fragment-table.js';
 
@@ -93,6 +94,8 @@ export class DataWriter {
     private readonly blockSize: number,
     threads: number,
     private readonly cache: UnitCache | undefined = undefined,
+    /** Blocks of new store paths being compressed ahead (blocks-ahead.ts): met before a block is looked up. */
+    private readonly ahead: BlocksAhead | undefined = undefined,
   ) {
     this.position = dataStart;
     this.pool = codec.name === 'none' ? undefined : new BlockPool(codec, threads);
@@ -121,7 +124,9 @@ export class DataWriter {
     let candidates = fullBlocks > 0 ? this.bySize.get(node.size) ?? [] : [];
     let submitted = 0;
     const reader = contentReader(node, path);
-    const submit = async (buffer: Uint8Array, digest: Uint8Array): Promise<void> => {
+    const hostPath = node.content.kind === 'host' ? node.content.path : undefined;
+    const submit = async (buffer: Uint8Array, digest: Uint8Array, block: number): Promise<void> => {
+      if (hostPath !== undefined) await this.ahead?.settle(hostPath, block * this.blockSize);
       await this.enqueue(true, this.storeBlock(buffer, this.blockSize, (sizeWord, sparse) => {
         record.blockSizes.push(sizeWord);
         record.sparseBytes += sparse;
@@ -131,7 +136,7 @@ export class DataWriter {
       for (; submitted < upTo; submitted++) {
         const again = this.spare.pop() ?? new Uint8Array(this.blockSize);
         reader.read(again, this.blockSize, submitted * this.blockSize);
-        await submit(again, digests.blocks.subarray(submitted * DIGEST, (submitted + 1) * DIGEST));
+        await submit(again, digests.blocks.subarray(submitted * DIGEST, (submitted + 1) * DIGEST), submitted);
       }
     };
     try {
@@ -149,7 +154,7 @@ export class DataWriter {
           }
           await submitHeldBack(block);
         }
-        await submit(buffer, digest);
+        await submit(buffer, digest, block);
         submitted = block + 1;
       }
       let tail: Uint8Array | undefined;

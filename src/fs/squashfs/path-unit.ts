@@ -79,6 +79,11 @@ export class PathUnits {
     return createHash('sha256').update(this.settings).update(`\0${part}\0`).update(digest).digest();
   }
 
+  /** Whether the cache has a unit for the store path `name` (not read, not counted). */
+  has(name: string, identity: string): boolean {
+    return this.cache.has(this.keys(name, identity).record);
+  }
+
   /**
    * Places the cached unit of the store path `name` when it is there and still fits
    * `events`; returns what stores each file of the walk in turn, or undefined (write it).

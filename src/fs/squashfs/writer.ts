@@ -18,6 +18,7 @@ import { childrenOf, type DirNode, type FileNode, type TreeNode } from '../tree.
 import { blockCodec, compressionId, compressorOptions, type SquashfsCompression } from './codec.js';
 import { DataWriter } from './data.js';
 import { PathUnits, type FileEvent } from './path-unit.js';
+import { BlocksAhead } from './blocks-ahead.js';
 import { checkName, writeListing, type DirectoryEntry } from './directory.js';
 import { encodeFragmentTable } from './fragment-table.js';
 import { IdTable } from './id-table.js';
@@ -63,7 +64,8 @@ export async function writeSquashfs(root: DirNode, out: OutputFile, start: numbe
 
   const optionsBlock = compressorOptions(codec);
   const head = SUPERBLOCK.size + (optionsBlock === undefined ? 0 : 2 + optionsBlock.length);
-  const data = new DataWriter(out, start, head, codec, blockSize, threads, options.cache);
+  const ahead = options.cache === undefined || options.rootIdentities === undefined || codec.name === 'none' ? undefined : new BlocksAhead(options.cache, codec, blockSize);
+  const data = new DataWriter(out, start, head, codec, blockSize, threads, options.cache, ahead);
 
   // First walk: file contents, hard link counts, the inode count.
   const links = new Map<FileNode | string, { ordinal: number; names: number }>();
@@ -87,39 +89,51 @@ export async function writeSquashfs(root: DirNode, out: OutputFile, start: numbe
     if (ordinal % 256 === 0) await checkpoint(control);
   };
   const addFile = (file: FileNode, path: string): Promise<number> => data.addFile(file, path);
-  const units = options.cache === undefined || options.rootIdentities === undefined ? undefined : new PathUnits(options.cache, codec, blockSize, data);
+  const pathUnits = options.cache === undefined || options.rootIdentities === undefined ? undefined : new PathUnits(options.cache, codec, blockSize, data);
   const readTree = async (): Promise<void> => {
+    // Store paths with no unit in the cache (new, or changed) have their blocks compressed
+    // ahead while the others are placed (blocks-ahead.ts).
+    if (pathUnits !== undefined && ahead !== undefined) {
+      for (const [name, child] of childrenOf(root)) {
+        const identity = options.rootIdentities?.get(name);
+        if (identity === undefined || pathUnits.has(name, identity)) continue;
+        ahead.anticipate(hostFiles(child, `/${name}`));
+      }
+    }
     for (const [name, child] of childrenOf(root)) {
       const childPath = `/${name}`;
       checkName(name, childPath);
       // Fragment blocks never span two entries of the root (two store paths), so a change
       // in one leaves the others' fragment blocks, and their cache entries, as they were.
       await data.endFragmentGroup();
-      const identity = units === undefined ? undefined : options.rootIdentities?.get(name);
-      if (units === undefined || identity === undefined) {
+      const identity = pathUnits === undefined ? undefined : options.rootIdentities?.get(name);
+      if (pathUnits === undefined || identity === undefined) {
         for (const entry of walkEntries(child, childPath)) await take(entry, addFile);
         continue;
       }
       const entries = [...walkEntries(child, childPath)];
       const events = fileEvents(entries, childPath.length, (identity) => links.has(identity));
-      const placed = await units.place(name, identity, events);
+      const placed = await pathUnits.place(name, identity, events);
       if (placed !== undefined) {
         for (const entry of entries) await take(entry, placed);
         continue;
       }
-      const mark = await units.begin();
+      const mark = await pathUnits.begin();
       for (const entry of entries) await take(entry, addFile);
-      await units.end(mark, name, identity, events);
+      await pathUnits.end(mark, name, identity, events);
     }
   };
   inodeCount++; // the root
+  let dataEnd: number;
   try {
     await readTree();
+    dataEnd = await data.finish();
   } catch (error) {
     await data.abort();
     throw error;
+  } finally {
+    await ahead?.close();
   }
-  const dataEnd = await data.finish();
   await checkpoint(control);
 
   // Second walk: inodes and directories.
@@ -239,6 +253,13 @@ export async function writeSquashfs(root: DirNode, out: OutputFile, start: numbe
 type WalkEntry = readonly [TreeNode, string];
 
 /** `node` and everything below it, each directory before its children, names sorted. */
+/** The files of a tree read from the host, with their listed sizes. */
+function* hostFiles(node: TreeNode, path: string): Generator<{ path: string; size: number }> {
+  for (const [child] of walkEntries(node, path)) {
+    if (child.kind === 'file' && child.content.kind === 'host') yield { path: child.content.path, size: child.size };
+  }
+}
+
 function* walkEntries(node: TreeNode, path: string): Generator<WalkEntry> {
   yield [node, path];
   if (node.kind !== 'dir') return;

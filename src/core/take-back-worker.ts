@@ -1,0 +1,60 @@
+/**
+ * One worker thread doing jobs ahead of the caller, each of which the caller can take back
+ * until the thread starts it. All jobs are handed over at once (a caller busy for seconds
+ * could not hand them over one by one); a word per job in memory shared with the thread
+ * says who claimed it first: the thread, which then does it, or the caller, which then
+ * does the work itself when it gets there.
+ */
+import { ImageError } from './errors.js';
+import { WorkerPool, type PoolJob } from './worker-pool.js';
+
+/** A job's word: the thread starts it, or the caller takes it back, whichever swaps `queued` first. */
+const CLAIM = { queued: 0, started: 1, takenBack: 2 } as const;
+/** Jobs handed over and not yet answered, at most. */
+const SLOTS = 256;
+
+/** What every job carries besides its own fields: its claim word. */
+export interface ClaimedJob extends PoolJob {
+  readonly claims: SharedArrayBuffer;
+  readonly slot: number;
+}
+
+/** In the worker: claims the job; false when the caller took it back first (then do nothing). */
+export function claimJob(job: ClaimedJob): boolean {
+  return Atomics.compareExchange(new Int32Array(job.claims), job.slot, CLAIM.queued, CLAIM.started) === CLAIM.queued;
+}
+
+/** A job handed to the thread. */
+export interface TakeBackJob<Result> {
+  /** Its result; undefined when it was taken back or failed (the caller does the work itself). */
+  readonly done: Promise<Result | undefined>;
+  /** Takes the job back if the thread has not started it: true, and it will not be done; false once started. */
+  takeBack(): boolean;
+}
+
+export class TakeBackWorker<Job extends ClaimedJob, Result> {
+  private readonly pool: WorkerPool<Job, Result>;
+  private readonly claims = new Int32Array(new SharedArrayBuffer(4 * SLOTS));
+  private readonly free = Array.from({ length: SLOTS }, (_, i) => SLOTS - 1 - i);
+
+  /** `url`: the worker module, which answers every job (`claimJob` false: an answer that says so). */
+  constructor(url: URL, errorCode: string, action: string) {
+    this.pool = new WorkerPool({ url, size: 1, errorCode, action });
+  }
+
+  /** Hands over the job `build` makes of its claim word; `accept` turns the reply into the result (undefined: nothing was done). */
+  run(build: (claim: Pick<ClaimedJob, 'id' | 'claims' | 'slot'>) => Job, accept: (reply: Result) => Result | undefined): TakeBackJob<Result> {
+    const slot = this.free.pop();
+    if (slot === undefined) throw new ImageError('worker.slots', `Internal error: more than ${SLOTS} jobs handed to a worker at once`);
+    const { claims } = this;
+    Atomics.store(claims, slot, CLAIM.queued);
+    const done = this.pool.run((id) => build({ id, claims: claims.buffer as SharedArrayBuffer, slot }))
+      .then(accept, () => undefined)
+      .finally(() => this.free.push(slot));
+    return { done, takeBack: () => Atomics.compareExchange(claims, slot, CLAIM.queued, CLAIM.takenBack) === CLAIM.queued };
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}

@@ -85,9 +85,9 @@ export interface CompressingSink extends ByteSink {
    * Present when the sink keeps described spans in a cache: compresses the span
    * `description` names, the bytes of `part`, ahead of the stream and stores it, so that
    * describe() finds it; on another thread, a bounded number at a time, in the order asked.
-   * A span the stream reaches while it is still queued is compressed by the stream as
-   * usual; one being made is waited for. Never changes the output; a part that cannot be
-   * read is only dropped.
+   * Once the stream reaches a span not made yet, it has caught up: every span not started
+   * is taken back and compressed by the stream as usual, and one being made is waited for.
+   * Never changes the output; a part that cannot be read is only dropped.
    */
   anticipate?(description: Uint8Array, part: FilePart): void;
 }

@@ -8,20 +8,28 @@
 import { ImageError } from './errors.js';
 import { WorkerPool, type PoolJob } from './worker-pool.js';
 
-/** A job's word: the thread starts it, or the caller takes it back, whichever swaps `queued` first. */
+/**
+ * A job's word: its token times four plus its state. The thread starts it, or the caller
+ * takes it back, whichever swaps `queued` first; the token keeps a late call about a job
+ * done long ago from touching the next job in its slot.
+ */
 const CLAIM = { queued: 0, started: 1, takenBack: 2 } as const;
+/** Tokens wrap below this, so that token times four plus a state stays an Int32. */
+const TOKENS = 1 << 29;
 /** Jobs handed over and not yet answered, at most. */
 const SLOTS = 256;
 
-/** What every job carries besides its own fields: its claim word. */
+/** What every job carries besides its own fields: its claim word and token. */
 export interface ClaimedJob extends PoolJob {
   readonly claims: SharedArrayBuffer;
   readonly slot: number;
+  readonly token: number;
 }
 
 /** In the worker: claims the job; false when the caller took it back first (then do nothing). */
 export function claimJob(job: ClaimedJob): boolean {
-  return Atomics.compareExchange(new Int32Array(job.claims), job.slot, CLAIM.queued, CLAIM.started) === CLAIM.queued;
+  const queued = job.token * 4 + CLAIM.queued;
+  return Atomics.compareExchange(new Int32Array(job.claims), job.slot, queued, job.token * 4 + CLAIM.started) === queued;
 }
 
 /** A job handed to the thread. */
@@ -36,6 +44,7 @@ export class TakeBackWorker<Job extends ClaimedJob, Result> {
   private readonly pool: WorkerPool<Job, Result>;
   private readonly claims = new Int32Array(new SharedArrayBuffer(4 * SLOTS));
   private readonly free = Array.from({ length: SLOTS }, (_, i) => SLOTS - 1 - i);
+  private nextToken = 0;
 
   /** `url`: the worker module, which answers every job (`claimJob` false: an answer that says so). */
   constructor(url: URL, errorCode: string, action: string) {
@@ -43,15 +52,18 @@ export class TakeBackWorker<Job extends ClaimedJob, Result> {
   }
 
   /** Hands over the job `build` makes of its claim word; `accept` turns the reply into the result (undefined: nothing was done). */
-  run(build: (claim: Pick<ClaimedJob, 'id' | 'claims' | 'slot'>) => Job, accept: (reply: Result) => Result | undefined): TakeBackJob<Result> {
+  run(build: (claim: Pick<ClaimedJob, 'id' | 'claims' | 'slot' | 'token'>) => Job, accept: (reply: Result) => Result | undefined): TakeBackJob<Result> {
     const slot = this.free.pop();
     if (slot === undefined) throw new ImageError('worker.slots', `Internal error: more than ${SLOTS} jobs handed to a worker at once`);
     const { claims } = this;
-    Atomics.store(claims, slot, CLAIM.queued);
-    const done = this.pool.run((id) => build({ id, claims: claims.buffer as SharedArrayBuffer, slot }))
+    const token = this.nextToken;
+    this.nextToken = (token + 1) % TOKENS;
+    const queued = token * 4 + CLAIM.queued;
+    Atomics.store(claims, slot, queued);
+    const done = this.pool.run((id) => build({ id, claims: claims.buffer as SharedArrayBuffer, slot, token }))
       .then(accept, () => undefined)
       .finally(() => this.free.push(slot));
-    return { done, takeBack: () => Atomics.compareExchange(claims, slot, CLAIM.queued, CLAIM.takenBack) === CLAIM.queued };
+    return { done, takeBack: () => Atomics.compareExchange(claims, slot, queued, token * 4 + CLAIM.takenBack) === queued };
   }
 
   close(): Promise<void> {

@@ -128,7 +128,7 @@ test('a part that cannot be read is dropped: the stream compresses it itself and
   }
 });
 
-test('a part the thread has not started is taken back and never made; the others are made as the stream would make them', async () => {
+test('a part the thread has not started is taken back and never made; the others are made as the stream would make them; a late call never touches a later part', async () => {
   const dir = tempDir('anticipation-take-back');
   const thread = new AnticipationThread();
   try {
@@ -149,6 +149,10 @@ test('a part the thread has not started is taken back and never made; the others
       assert.equal(results[i]!.crc, crc32(part) >>> 0);
     }
     assert.equal(jobs[0]!.takeBack(), false, 'a part made is not taken back');
+    // The next parts reuse the finished ones' shared words: a late call on an old part leaves them alone.
+    const next = [0, 1, 2, 3].map((i) => thread.make({ path, size: data.length, offset: i * MiB, length: MiB }, { kind: 'deflate', level: 6 }));
+    for (const old of jobs) assert.equal(old.takeBack(), false);
+    for (const result of await Promise.all(next.map((job) => job.done))) assert.ok(result !== undefined, 'made');
   } finally {
     await thread.close();
     dir.remove();

@@ -223,12 +223,14 @@ export function chunkedSink(target: ByteSink, codec: ChunkCodec, options: Chunke
     if (anticipated.size === 0) return;
     const key = Buffer.from(described.buffer, described.byteOffset, described.length).toString('hex');
     if (!anticipated.has(key)) return;
-    const making = anticipated.get(key);
+    const made = anticipated.get(key);
+    const making = made !== undefined && !made.takeBack();
     anticipationQueue.length = 0;
-    for (const [other, made] of anticipated) {
-      if (made === undefined || made.takeBack()) anticipated.delete(other);
+    for (const [other, job] of anticipated) {
+      if (job === undefined || job.takeBack()) anticipated.delete(other);
     }
-    if (making !== undefined && !making.takeBack()) await making.done.catch(() => undefined);
+    if (making) await made.done.catch(() => undefined);
+    else anticipated.delete(key);
   };
 
   /** Runs `step`; after a failure the sink only rethrows it and releases the codec. */

@@ -22,79 +22,103 @@ const HANDED = 64;
 export class BlocksAhead {
   private worker: TakeBackWorker<AheadJob, AheadResult> | undefined;
   private readonly settings: string;
-  /** Blocks handed to the thread, or queued here (undefined), by file and offset. */
-  private readonly blocks = new Map<string, TakeBackJob<AheadResult> | undefined>();
-  private readonly queue: { readonly key: string; readonly part: FilePart }[] = [];
-  private handed = 0;
+  /** Blocks handed to the thread, by file and offset. */
+  private readonly handedOver = new Map<string, TakeBackJob<AheadResult>>();
+  /** Every block taken from `sources` so far (handed over, made or dropped). */
+  private readonly taken = new Set<string>();
+  /** The files still to go through, listed only as blocks are handed over (a fill build lists none beyond its first path). */
+  private readonly sources: Iterator<{ readonly path: string; readonly size: number }>[] = [];
+  /** The blocks of the file being gone through. */
+  private blocks: Iterator<FilePart> | undefined;
   private closed = false;
 
   constructor(private readonly cache: UnitCache, private readonly codec: BlockCodec, private readonly blockSize: number) {
     this.settings = blockCacheSettings(codec, blockSize);
   }
 
-  /** Queues the whole blocks of `files` (host paths and their listed sizes), in order. */
+  /** Queues the whole blocks of `files` (host paths and their listed sizes, listed lazily), after those queued before. */
   anticipate(files: Iterable<{ readonly path: string; readonly size: number }>): void {
-    for (const { path, size } of files) {
-      for (let offset = 0; offset + this.blockSize <= size; offset += this.blockSize) {
-        const key = blockKey(path, offset);
-        if (this.blocks.has(key)) continue;
-        this.blocks.set(key, undefined);
-        this.queue.push({ key, part: { path, size, offset, length: this.blockSize } });
-      }
-    }
+    this.sources.push(files[Symbol.iterator]());
     this.hand();
   }
 
   /**
-   * Before the writer stores the block at `offset` of `path`. Made already: nothing to do.
-   * Otherwise the writer has caught up with the thread, and its pool compresses faster
-   * than the one thread: every block not started yet is taken back (and this one waited
-   * for if it is being made), or the writer would wait block by block on the thread.
+   * Before the writer stores the block at `offset` of `path`. Made already, or not one to
+   * make: nothing to do. Otherwise the writer has caught up with the thread, and its pool
+   * compresses faster than the one thread: every block not started yet is taken back, or
+   * the writer would wait block by block on the thread (and this one waited for if it is
+   * being made).
    */
   async settle(path: string, offset: number): Promise<void> {
-    if (this.blocks.size === 0) return;
+    if (this.closed || (this.handedOver.size === 0 && this.blocks === undefined && this.sources.length === 0)) return;
     const key = blockKey(path, offset);
-    if (!this.blocks.has(key)) return;
-    const job = this.blocks.get(key);
+    const job = this.handedOver.get(key);
+    if (job === undefined && this.taken.has(key)) return;
+    const making = job !== undefined && !job.takeBack();
     this.takeBackAll();
-    if (job !== undefined && !job.takeBack()) await job.done;
-  }
-
-  /** Takes back every block the thread has not started; those being made are still stored. */
-  private takeBackAll(): void {
-    this.queue.length = 0;
-    for (const [key, job] of this.blocks) {
-      if (job === undefined || job.takeBack()) this.blocks.delete(key);
-    }
+    if (making) await job.done;
+    else this.handedOver.delete(key);
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    this.queue.length = 0;
+    this.dropSources();
     await this.worker?.close();
   }
 
+  /** Takes back every block the thread has not started (those being made are still stored) and queues nothing more. */
+  private takeBackAll(): void {
+    this.dropSources();
+    for (const [key, job] of this.handedOver) {
+      if (job.takeBack()) this.handedOver.delete(key);
+    }
+  }
+
+  private dropSources(): void {
+    this.sources.length = 0;
+    this.blocks = undefined;
+  }
+
+  /** The next block to hand over, listing the next file when one is done. */
+  private nextBlock(): FilePart | undefined {
+    for (;;) {
+      const block = this.blocks?.next();
+      if (block !== undefined && block.done !== true) return block.value;
+      this.blocks = undefined;
+      const source = this.sources[0];
+      if (source === undefined) return undefined;
+      const file = source.next();
+      if (file.done === true) {
+        this.sources.shift();
+        continue;
+      }
+      this.blocks = wholeBlocks(file.value.path, file.value.size, this.blockSize);
+    }
+  }
+
   private hand(): void {
-    while (this.handed < HANDED && this.queue.length > 0 && !this.closed) {
-      const { key, part } = this.queue.shift()!;
-      if (!this.blocks.has(key)) continue; // the writer got there first
+    while (this.handedOver.size < HANDED && !this.closed) {
+      const part = this.nextBlock();
+      if (part === undefined) return;
+      const key = blockKey(part.path, part.offset);
+      if (this.taken.has(key)) continue;
+      this.taken.add(key);
       this.worker ??= new TakeBackWorker(WORKER_URL, 'squashfs.ahead-failed', 'Cannot compress blocks ahead');
       const job = this.worker.run((claim) => ({ ...claim, part, codec: this.codec, settings: this.settings, cacheDirectory: this.cache.directory }),
         (reply) => (reply.key === '' ? undefined : reply));
-      this.handed++;
-      this.blocks.set(key, job);
+      this.handedOver.set(key, job);
       void job.done.then((made) => {
-        if (made !== undefined) {
-          const cacheKey = Buffer.from(made.key, 'hex');
-          this.cache.put(cacheKey, made.stored ? { kind: 'stored' } : { kind: 'compressed', bytes: new Uint8Array(made.bytes) });
-        }
+        if (made !== undefined) this.cache.put(Buffer.from(made.key, 'hex'), made.stored ? { kind: 'stored' } : { kind: 'compressed', bytes: new Uint8Array(made.bytes) });
       }).finally(() => {
-        if (this.blocks.get(key) === job) this.blocks.delete(key);
-        this.handed--;
+        if (this.handedOver.get(key) === job) this.handedOver.delete(key);
         this.hand();
       });
     }
   }
+}
+
+function* wholeBlocks(path: string, size: number, blockSize: number): Generator<FilePart> {
+  for (let offset = 0; offset + blockSize <= size; offset += blockSize) yield { path, size, offset, length: blockSize };
 }
 
 function blockKey(path: string, offset: number): string {

@@ -3,7 +3,8 @@
  * block is stored in the cache under the key the writer looks it up by, with the bytes the
  * writer's pool would make (all-zero blocks and blocks the cache has are skipped); a
  * squashfs written afterwards finds them and is byte for byte a build without the cache;
- * once the writer reaches a block not made yet, every block not started is taken back.
+ * once the writer reaches a block not made yet, every block not started is taken back, and
+ * the files are listed only as their blocks are handed over.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -101,6 +102,34 @@ test('once the writer reaches a block not made yet, every block not started is t
     await new Promise((resolve) => setTimeout(resolve, 500));
     await ahead.close();
     assert.equal(entries(cacheDir), 0);
+  } finally {
+    tmp.remove();
+  }
+});
+
+test('files are listed only as their blocks are handed over: once the writer catches up, the rest are never listed', async () => {
+  const tmp = tempDir('squashfs-ahead-lazy');
+  try {
+    const files = Array.from({ length: 100 }, (_, i) => {
+      const path = join(tmp.path, `f${i}`);
+      writeFileSync(path, prose(2 * BLOCK, 100 + i));
+      return { path, size: 2 * BLOCK };
+    });
+    let listed = 0;
+    const cache = new UnitCache({ directory: join(tmp.path, 'cache'), maxBytes: 1 << 30, warn: (line) => assert.fail(line) });
+    const ahead = new BlocksAhead(cache, codec, BLOCK);
+    ahead.anticipate((function* () {
+      for (const file of files) {
+        listed++;
+        yield file;
+      }
+    })());
+    assert.ok(listed <= 33, `${listed} files listed for the first 64 blocks`);
+    // The writer stores a block of a file not listed yet: it is past what the thread had.
+    await ahead.settle(join(tmp.path, 'elsewhere'), 0);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await ahead.close();
+    assert.ok(listed <= 34, `${listed} of 100 files listed`);
   } finally {
     tmp.remove();
   }

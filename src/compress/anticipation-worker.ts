@@ -10,24 +10,14 @@ import type { PoolReply } from '../core/worker-pool.js';
 import { claimJob } from '../core/take-back-worker.js';
 import type { AnticipatedCodec, AnticipationJob, AnticipationResult } from './anticipation-job.js';
 import { deflatePieceSync } from './deflate-piece.js';
-import { oneShotEncoder, persistentEncoder, type FrameEncoder } from './zstd-encoder.js';
+import { threadEncoder } from './zstd-encoder.js';
 import { zstdFrameBound } from './zstd-frame.js';
 
-const encoders = new Map<string, FrameEncoder>();
-function zstdEncoder(level: number, checksum: boolean): FrameEncoder {
-  const key = `${level}/${checksum}`;
-  let encoder = encoders.get(key);
-  if (encoder === undefined) {
-    encoder = persistentEncoder(level, checksum) ?? oneShotEncoder(level, checksum);
-    encoders.set(key, encoder);
-  }
-  return encoder;
-}
 
 function compress(data: Uint8Array, codec: AnticipatedCodec): Uint8Array {
   if (codec.kind === 'deflate') return deflatePieceSync(data, codec.level, false, undefined);
   const output = new Uint8Array(zstdFrameBound(data.length));
-  return output.subarray(0, zstdEncoder(codec.level, codec.checksum)(data, output));
+  return output.subarray(0, threadEncoder(codec.level, codec.checksum)(data, output));
 }
 
 const port = parentPort;

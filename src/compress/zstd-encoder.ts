@@ -94,6 +94,19 @@ export function oneShotEncoder(level: number, checksum: boolean): FrameEncoder {
   };
 }
 
+const threadEncoders = new Map<string, FrameEncoder>();
+
+/** The encoder this thread keeps for `level` and `checksum` (persistent where Node allows): made once, used for every frame. */
+export function threadEncoder(level: number, checksum: boolean): FrameEncoder {
+  const key = `${level}/${checksum}`;
+  let encoder = threadEncoders.get(key);
+  if (encoder === undefined) {
+    encoder = persistentEncoder(level, checksum) ?? oneShotEncoder(level, checksum);
+    threadEncoders.set(key, encoder);
+  }
+  return encoder;
+}
+
 /**
  * Measures how well each successive piece of a stream compresses in the context of the
  * pieces before it: one zstd stream, flushed after every piece, returning the bytes the

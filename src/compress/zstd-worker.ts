@@ -6,7 +6,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import type { PoolReply } from '../core/worker-pool.js';
-import { oneShotEncoder, persistentEncoder, type FrameEncoder } from './zstd-encoder.js';
+import { threadEncoder } from './zstd-encoder.js';
 import type { zstdFrameBound } from './zstd-frame.js';
 
 export interface ZstdJob {
@@ -25,16 +25,6 @@ export interface ZstdResult {
   readonly frameLength: number;
 }
 
-const encoders = new Map<string, FrameEncoder>();
-function encoderFor(level: number, checksum: boolean): FrameEncoder {
-  const key = `${level}/${checksum}`;
-  let encoder = encoders.get(key);
-  if (encoder === undefined) {
-    encoder = persistentEncoder(level, checksum) ?? oneShotEncoder(level, checksum);
-    encoders.set(key, encoder);
-  }
-  return encoder;
-}
 
 const port = parentPort;
 if (port === null) throw new Error('zstd-worker.js runs only as a worker thread');
@@ -42,7 +32,7 @@ if (port === null) throw new Error('zstd-worker.js runs only as a worker thread'
 port.on('message', (job: ZstdJob) => {
   let reply: PoolReply<ZstdResult> & { buffer: ArrayBuffer; output: ArrayBuffer };
   try {
-    const frameLength = encoderFor(job.level, job.checksum)(new Uint8Array(job.buffer, 0, job.length), new Uint8Array(job.output));
+    const frameLength = threadEncoder(job.level, job.checksum)(new Uint8Array(job.buffer, 0, job.length), new Uint8Array(job.output));
     reply = { id: job.id, buffer: job.buffer, output: job.output, frameLength };
   } catch (error) {
     reply = { id: job.id, buffer: job.buffer, output: job.output, error: error instanceof Error ? error.message : String(error) };

@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { join } from 'node:path';
 import { AnticipationThread, anticipateLoneParts } from '../../src/compress/anticipation.js';
@@ -21,6 +21,7 @@ import type { ByteSink } from '../../src/core/sink.js';
 import { UnitCache } from '../../src/core/unit-cache.js';
 import { writeRawStream } from '../../src/container/raw.js';
 import { tempDir } from '../helpers/run.js';
+import { cacheEntries, untilCached } from '../helpers/cache-entries.js';
 import { compressToFile, KiB, mixedBlock, MiB, sha256, sha256Of } from './fixtures.js';
 
 interface Fixture {
@@ -55,19 +56,6 @@ async function build(dir: string, name: string, fx: Fixture, make: (target: Byte
   });
 }
 
-/** The cache's entries (no temporary files). */
-function entries(cacheDir: string): number {
-  if (!existsSync(cacheDir)) return 0;
-  return readdirSync(cacheDir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile() && !e.name.startsWith('.tmp-')).length;
-}
-
-/** Waits until `cacheDir` holds `count` entries (the parts made ahead, stored once their thread hands them back). */
-async function untilStored(cacheDir: string, count: number): Promise<void> {
-  for (let waited = 0; entries(cacheDir) < count; waited += 20) {
-    assert.ok(waited < 20_000, `${entries(cacheDir)} of ${count} parts made ahead after 20 s`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 for (const [name, make, decompress, kind] of [
   ['gzip', (t: ByteSink, cache?: UnitCache) => gzipSink(t, { level: 6, boundaries: 'content', cache }), 'gzip -dc', 'gzip described span'],
@@ -89,8 +77,8 @@ for (const [name, make, decompress, kind] of [
           asked += loneParts(fx.identify(file.path)!, file.size, sink.spanRule!).length;
         }
         // As a layout's walk gives them time: the stream starts once they are made.
-        await untilStored(join(dir.path, 'cache'), asked);
-        assert.equal(entries(join(dir.path, 'cache')), asked, 'nothing more is made ahead');
+        await untilCached(join(dir.path, 'cache'), asked, 'parts');
+        assert.equal(cacheEntries(join(dir.path, 'cache')), asked, 'nothing more is made ahead');
       });
       assert.equal(asked, 5 + 1, 'parts 1 to 5 of the 6.7 MiB file (its tail is too long to join part 5) and part 1 of the 3 MiB one');
       assert.equal(cache.byKind.get(kind)?.hits, asked, 'every part made ahead was found');
@@ -119,7 +107,7 @@ test('a part that cannot be read is dropped: the stream compresses it itself and
       sink.anticipate!(first!.description, { path: join(dir.path, 'missing'), size: MiB, offset: MiB, length: MiB });
       // Made in order: once this one is stored, the thread has tried the others.
       observe(fx.files[1]!.path, fx.files[1]!.size);
-      await untilStored(join(dir.path, 'cache'), 1);
+      await untilCached(join(dir.path, 'cache'), 1, 'parts');
     });
     assert.equal(cache.byKind.get('gzip described span')?.hits, 1, 'only the part that could be read was made ahead');
     assert.equal(sha256(readFileSync(ahead)), sha256(readFileSync(plain)));

@@ -9,7 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UnitCache } from '../../../src/core/unit-cache.js';
 import { compressBlock } from '../../../src/fs/squashfs/block-compress.js';
@@ -17,6 +17,7 @@ import { BlocksAhead } from '../../../src/fs/squashfs/blocks-ahead.js';
 import { blockCacheSettings, blockCodec } from '../../../src/fs/squashfs/codec.js';
 import { lazyHostTree } from '../../../src/fs/tree.js';
 import { tempDir } from '../../helpers/run.js';
+import { cacheEntries, untilCached } from '../../helpers/cache-entries.js';
 import { EPOCH, noise, prose, sha256File, writeImage } from './squashfs-tools.js';
 
 const BLOCK = 128 * 1024;
@@ -38,17 +39,6 @@ function hostStore(root: string): { files: { path: string; size: number }[]; ide
   return { files, identities: new Map([['aaaa-small', 'sha256:a'], ['bbbb-new', 'sha256:b']]) };
 }
 
-function entries(cacheDir: string): number {
-  if (!existsSync(cacheDir)) return 0;
-  return readdirSync(cacheDir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile() && !e.name.startsWith('.tmp-')).length;
-}
-
-async function untilStored(cacheDir: string, count: number): Promise<void> {
-  for (let waited = 0; entries(cacheDir) < count; waited += 20) {
-    assert.ok(waited < 20_000, `${entries(cacheDir)} of ${count} blocks made ahead after 20 s`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 test('blocks made ahead are the blocks the writer makes, under its keys; the squashfs finds them and is the same bytes', async () => {
   const tmp = tempDir('squashfs-ahead');
@@ -60,9 +50,9 @@ test('blocks made ahead are the blocks the writer makes, under its keys; the squ
     const ahead = new BlocksAhead(cache, codec, BLOCK);
     ahead.anticipate(files);
     // The big file's five blocks; the zeros are written sparse, the copy's blocks are the big file's.
-    await untilStored(cacheDir, 5);
+    await untilCached(cacheDir, 5, 'blocks');
     await ahead.close();
-    assert.equal(entries(cacheDir), 5);
+    assert.equal(cacheEntries(cacheDir), 5);
     const big = files[0]!;
     const bytes = Buffer.concat([prose(3 * BLOCK, 1), noise(2 * BLOCK + 999, 2)]);
     for (let block = 0; block < 5; block++) {
@@ -101,7 +91,7 @@ test('once the writer reaches a block not made yet, every block not started is t
     await ahead.settle(files[0]!.path, BLOCK); // taken back already: nothing to wait for
     await new Promise((resolve) => setTimeout(resolve, 500));
     await ahead.close();
-    assert.equal(entries(cacheDir), 0);
+    assert.equal(cacheEntries(cacheDir), 0);
   } finally {
     tmp.remove();
   }

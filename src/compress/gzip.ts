@@ -84,11 +84,9 @@ export function gzipSink(target: ByteSink, options: GzipSinkOptions = {}): Compr
       : Buffer.concat([prefix ?? new Uint8Array(0), bytes, suffix ?? new Uint8Array(0)]));
   };
   const describedKey = (description: Uint8Array): Buffer => UnitCache.key(`${settings} described`, description);
-  /** A described span's piece: deflated with no dictionary and kept with its CRC-32 under its description. */
-  const deflateDescribed = async (data: Uint8Array, pieceCrc: number, description: Uint8Array): Promise<Uint8Array> => {
-    const bytes = await deflatePiece(data, level, false, undefined);
-    cache?.put(describedKey(description), { kind: 'compressed', bytes: Buffer.concat([describedEntryHeader(pieceCrc, data.length), bytes]) });
-    return bytes;
+  /** Keeps a described span's piece (deflated with no dictionary) with its CRC-32 and length under its description. */
+  const storeDescribed = (description: Uint8Array, pieceCrc: number, length: number, bytes: Uint8Array): void => {
+    cache?.put(describedKey(description), { kind: 'compressed', bytes: Buffer.concat([describedEntryHeader(pieceCrc, length), bytes]) });
   };
   const memory = new CacheReadMemory();
   const codec: ChunkCodec = {
@@ -106,7 +104,10 @@ export function gzipSink(target: ByteSink, options: GzipSinkOptions = {}): Compr
         crc = crc32Combine(crc, pieceCrc, length);
         dictionary = undefined;
         const framed = frame(false);
-        return deflateDescribed(data, pieceCrc, description).then((bytes) => ({ output: framed(bytes), buffer }));
+        return deflatePiece(data, level, false, undefined).then((bytes) => {
+          storeDescribed(description, pieceCrc, length, bytes);
+          return { output: framed(bytes), buffer };
+        });
       }
       crc = crc32(data, crc);
       const preset = dictionary;
@@ -130,7 +131,7 @@ export function gzipSink(target: ByteSink, options: GzipSinkOptions = {}): Compr
         const made = ahead.make(part, { kind: 'deflate', level });
         return {
           done: made.done.then((result) => {
-            if (result !== undefined) cache.put(describedKey(description), { kind: 'compressed', bytes: Buffer.concat([describedEntryHeader(result.crc, part.length), result.bytes]) });
+            if (result !== undefined) storeDescribed(description, result.crc, part.length, result.bytes);
           }),
           takeBack: made.takeBack,
         };

@@ -90,6 +90,15 @@ function isStreamOutput(plan: ImagePlan): boolean {
 }
 
 /**
+ * The stream hands its compressor described spans (writeStream: raw and qcow2 pass
+ * `identify` on; a VMA interleaves its extent headers with the data), so spans made ahead
+ * are found: only then is anything compressed ahead.
+ */
+function streamDescribesSpans(plan: ImagePlan): boolean {
+  return plan.output.container === 'raw' || plan.output.container === 'qcow2';
+}
+
+/**
  * The sink a compressed stream output is written through, into `out`: cut where its
  * content says, so that `cache` finds the pieces a change left as they were.
  */
@@ -237,7 +246,7 @@ export async function buildImage(request: BuildImageRequest): Promise<BuiltImage
       let disk: DiskImage;
       try {
         disk = await buildDiskImage(plan, request.closure, request.epoch, request.scope,
-          compressor?.anticipate === undefined ? undefined : anticipateLoneParts(compressor, identify));
+          compressor?.anticipate === undefined || !streamDescribesSpans(plan) ? undefined : anticipateLoneParts(compressor, identify));
         await writeContainer(plan, disk.image, image, request.epoch, { ...control, phase }, request.cache, identify, compressor);
       } catch (error) {
         await compressor?.abort();

@@ -13,7 +13,6 @@ import { deflatePieceSync } from './deflate-piece.js';
 import { threadEncoder } from './zstd-encoder.js';
 import { zstdFrameBound } from './zstd-frame.js';
 
-
 function compress(data: Uint8Array, codec: AnticipatedCodec): Uint8Array {
   if (codec.kind === 'deflate') return deflatePieceSync(data, codec.level, false, undefined);
   const output = new Uint8Array(zstdFrameBound(data.length));

@@ -1,8 +1,8 @@
 /**
- * Worker thread of DataWriter's blocks made ahead (data.ts anticipate): reads one whole
- * block of a file of a new store path, and when the cache lacks it (keyed as the writer
- * keys it: the block's SHA-256 under the codec's settings) compresses it as the block
- * pool would, so the writer finds it when it gets there.
+ * Worker thread of BlocksAhead (blocks-ahead.ts): reads one whole block of a file of a new
+ * store path, and when the cache lacks it (keyed as the writer keys it: the block's
+ * SHA-256 under the codec's settings) compresses it as the block pool would, so the
+ * writer finds it when it gets there.
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';

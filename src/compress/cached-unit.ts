@@ -47,7 +47,9 @@ export class CacheReadMemory {
   }
 
   private lend(bytes: number): Uint8Array {
-    const at = this.spare.findIndex((memory) => memory.length >= bytes);
+    // The most recently given back first: its memory is the likeliest still in the CPU's caches.
+    let at = this.spare.length - 1;
+    while (at >= 0 && this.spare[at]!.length < bytes) at--;
     const memory = at < 0 ? new Uint8Array(Math.ceil(bytes / MEMORY_STEP) * MEMORY_STEP) : this.spare.splice(at, 1)[0]!;
     if (at >= 0) this.spareBytes -= memory.length;
     this.lent.set(memory.buffer, memory);

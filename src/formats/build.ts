@@ -14,6 +14,7 @@ import { SHA256SUMS, sha256sumsText } from '../core/sha256sums.js';
 import type { RunControl, PhasedControl } from '../core/progress.js';
 import { outputFileSink, type ByteSink } from '../core/sink.js';
 import { anticipateLoneParts } from '../compress/anticipation.js';
+import { listNewStorePaths, recordedStorePaths, recordStorePaths } from '../compress/new-paths.js';
 import type { CompressingSink } from '../compress/chunked-sink.js';
 import { gzipSink } from '../compress/gzip.js';
 import { zstdSink } from '../compress/zstd.js';
@@ -243,11 +244,17 @@ export async function buildImage(request: BuildImageRequest): Promise<BuiltImage
       // spans to compress ahead (compress/anticipation.ts).
       const compressor = isStreamOutput(plan) ? compressingSinkFor(plan, image, request.cache) : undefined;
       const identify = storeFileIdentity(request.closure);
+      const observe = compressor?.anticipate === undefined || !streamDescribesSpans(plan) ? undefined : anticipateLoneParts(compressor, identify);
+      const storePaths = request.closure.registrations.map((r) => r.path);
+      const recordScope = `${plan.output.compression} ${plan.output.compressionLevel ?? 'default'}`;
       let disk: DiskImage;
       try {
-        disk = await buildDiskImage(plan, request.closure, request.epoch, request.scope,
-          compressor?.anticipate === undefined || !streamDescribesSpans(plan) ? undefined : anticipateLoneParts(compressor, identify));
+        if (observe !== undefined && request.cache !== undefined) {
+          listNewStorePaths(storePaths, recordedStorePaths(request.cache, recordScope), observe);
+        }
+        disk = await buildDiskImage(plan, request.closure, request.epoch, request.scope, observe);
         await writeContainer(plan, disk.image, image, request.epoch, { ...control, phase }, request.cache, identify, compressor);
+        if (observe !== undefined && request.cache !== undefined) recordStorePaths(request.cache, recordScope, storePaths);
       } catch (error) {
         await compressor?.abort();
         throw error;

@@ -169,6 +169,41 @@ function hostNode(path: string, options: ScanOptions, lazy: boolean): TreeNode {
   return visit(path);
 }
 
+/**
+ * Tells `onFile` of every regular file at or under the host path `path`, with its size,
+ * depth first; what cannot be read is passed over: for work that only saves time (compress/
+ * anticipation.ts), never for what goes into an image.
+ */
+export function forEachHostFile(path: string, onFile: (hostPath: string, size: number) => void): void {
+  const raw = toHostPath(path);
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(raw, { encoding: 'latin1', withFileTypes: true });
+  } catch {
+    try {
+      const st = lstatSync(raw);
+      if ((st.mode & S_IFMT) === S_IFREG) onFile(path, st.size);
+    } catch {
+      // passed over
+    }
+    return;
+  }
+  for (const entry of entries) {
+    const child = `${path}/${entry.name}`;
+    if (entry.isDirectory()) {
+      forEachHostFile(child, onFile);
+    } else if (entry.isFile()) {
+      let size: number;
+      try {
+        size = lstatSync(toHostPath(child)).size;
+      } catch {
+        continue;
+      }
+      onFile(child, size);
+    }
+  }
+}
+
 /** Names read as latin1: every byte of a name kept, and no Buffer made per name. */
 function readDirectory(raw: PathLike, hostPath: string, as: 'latin1'): string[];
 function readDirectory(raw: PathLike, hostPath: string, as: 'dirents'): Dirent[];

@@ -20,6 +20,7 @@
 import { ImageError, UsageError } from '../core/errors.js';
 import type { ByteSink } from '../core/sink.js';
 import type { DescribedSpanRule, FilePart } from '../core/described-spans.js';
+import type { CheckedRange } from '../core/checked-copy.js';
 import { ContentCuts, type ContentCutOptions } from './content-cuts.js';
 
 /** Compresses chunks into pieces whose concatenation, in input order, is a valid stream. */
@@ -35,9 +36,11 @@ export interface ChunkCodec {
    * For a codec that can take described spans (described-spans.ts): the compressed bytes
    * of the next `length` input bytes, which `description` names, from its cache, or
    * undefined (they will come to compress() with the description). Called in input order
-   * with compress(); the chunk before it has been handed over.
+   * with compress(); the chunk before it has been handed over. With `ranges` (the target
+   * can copy), the bytes may be given as a checked range of a cache entry instead, for the
+   * target to copy without this thread reading them.
    */
-  place?(description: Uint8Array, length: number): Uint8Array | undefined;
+  place?(description: Uint8Array, length: number, ranges: boolean): Uint8Array | CheckedRange | undefined;
   /** Hands back a compress call's output once it is written, for the codec to reuse its memory. */
   recycle?(output: Uint8Array): void;
   /**
@@ -106,7 +109,7 @@ export interface ChunkedSinkOptions {
 }
 
 interface Job {
-  readonly result: Promise<{ readonly output: Uint8Array; readonly buffer: Uint8Array }>;
+  readonly result: Promise<{ readonly output: Uint8Array | CheckedRange; readonly buffer: Uint8Array }>;
   /** The codec has finished (or failed) this chunk. */
   done: boolean;
 }
@@ -150,10 +153,14 @@ export function chunkedSink(target: ByteSink, codec: ChunkCodec, options: Chunke
   const settleOldest = async (): Promise<void> => {
     const job = queue.shift()!;
     const { output } = await job.result;
-    waiting -= output.length;
-    await target.write(output);
+    if (output instanceof Uint8Array) {
+      waiting -= output.length;
+      await target.write(output);
+      codec.recycle?.(output);
+    } else {
+      await target.copy!(output);
+    }
     compressedPosition += output.length;
-    codec.recycle?.(output);
   };
 
   /**
@@ -321,13 +328,14 @@ export function chunkedSink(target: ByteSink, codec: ChunkCodec, options: Chunke
           complete = false;
           cutter?.reset();
           await settleAnticipation(described);
-          const output = codec.place!(described, length);
+          const output = codec.place!(described, length, target.copy !== undefined);
           if (output === undefined) {
             describedLeft = length;
             description = described;
             return;
           }
-          waiting += output.length;
+          // A range holds no memory here: it is copied by the target.
+          if (output instanceof Uint8Array) waiting += output.length;
           queue.push({ result: Promise.resolve({ output, buffer: new Uint8Array(0) }), done: true });
           position += length;
           placed = true;

@@ -139,8 +139,21 @@ export function gzipSink(target: ByteSink, options: GzipSinkOptions = {}): Compr
     codec.close = async () => ahead?.close();
   }
   if (cuts !== undefined) {
-    codec.place = (description, length) => {
-      const entry = cache === undefined ? undefined : memory.get(cache, describedKey(description), 'gzip described span');
+    codec.place = (description, length, ranges) => {
+      if (cache === undefined) return undefined;
+      if (ranges && !first) {
+        // Only the entry's head is read here (the piece's CRC-32 and length); the target
+        // copies the piece itself, checked, on another thread.
+        const found = cache.head(describedKey(description), 'gzip described span', DESCRIBED_ENTRY_HEADER);
+        if (found === undefined) return undefined;
+        const head = new DataView(found.head.buffer, found.head.byteOffset, DESCRIBED_ENTRY_HEADER);
+        if (head.getFloat64(4, true) !== length) return undefined;
+        crc = crc32Combine(crc, head.getUint32(0, true), length);
+        size += length;
+        dictionary = undefined;
+        return found.rest;
+      }
+      const entry = memory.get(cache, describedKey(description), 'gzip described span');
       if (entry === undefined) return undefined;
       const header = new DataView(entry.buffer, entry.byteOffset, Math.min(entry.length, DESCRIBED_ENTRY_HEADER));
       if (entry.length < DESCRIBED_ENTRY_HEADER || header.getFloat64(4, true) !== length) {

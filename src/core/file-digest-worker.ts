@@ -1,16 +1,20 @@
 /**
  * Worker thread of the output digests (file-digest.ts): keeps one SHA-256 per digest and
  * extends it by ranges it reads from the output file itself, so the image's hash costs
- * the thread that writes it nothing but a message every few MiB.
+ * the thread that writes it nothing but a message every few MiB. It also copies checked
+ * ranges of cache entries into the output (core/checked-copy.ts), hashing them on the way.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { readSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import type { PoolReply } from './worker-pool.js';
+import { copyCheckedRange, CopyMemory, type CheckedRange, type CopyFailure } from './checked-copy.js';
 
 export type DigestJob = { readonly id: number; readonly digest: number } & (
   | { readonly op: 'range'; readonly fd: number; readonly from: number; readonly to: number }
   | { readonly op: 'zeros'; readonly length: number }
+  /** Copies `range` to `position` of the file at `output`; with `hash`, the copied bytes extend the hash. */
+  | { readonly op: 'copy'; readonly output: string; readonly position: number; readonly range: CheckedRange; readonly hash: boolean }
   | { readonly op: 'restart' }
   | { readonly op: 'finish' }
   | { readonly op: 'drop' });
@@ -18,6 +22,10 @@ export type DigestJob = { readonly id: number; readonly digest: number } & (
 export interface DigestResult {
   /** Lower-case hex, for 'finish'; empty for the other ops. */
   readonly sha256: string;
+  /** For a 'copy' not made: why (nothing was written). */
+  readonly failed?: CopyFailure;
+  /** For a 'copy' whose write failed: the error code (ENOSPC). */
+  readonly writeFailed?: string;
 }
 
 const READ_CHUNK = 4 << 20;
@@ -28,6 +36,16 @@ if (port === null) throw new Error('file-digest-worker.js runs only as a worker 
 
 const hashes = new Map<number, Hash>();
 const buffer = new Uint8Array(READ_CHUNK);
+const copyMemory = new CopyMemory();
+/** The output files copies are written to, by digest: opened here, closed when the digest finishes or is dropped. */
+const outputs = new Map<number, number>();
+
+function closeOutput(digest: number): void {
+  const fd = outputs.get(digest);
+  if (fd === undefined) return;
+  outputs.delete(digest);
+  closeSync(fd);
+}
 
 function hashOf(digest: number): Hash {
   let hash = hashes.get(digest);
@@ -38,7 +56,23 @@ function hashOf(digest: number): Hash {
   return hash;
 }
 
-function run(job: DigestJob): string {
+function run(job: DigestJob): DigestResult {
+  if (job.op === 'copy') {
+    const hash = job.hash ? hashOf(job.digest) : undefined;
+    let failed: CopyFailure | undefined;
+    try {
+      let fd = outputs.get(job.digest);
+      if (fd === undefined) outputs.set(job.digest, fd = openSync(job.output, 'r+'));
+      failed = copyCheckedRange(job.range, fd, job.position, copyMemory, hash === undefined ? undefined : (bytes) => hash.update(bytes));
+    } catch (error) {
+      return { sha256: '', writeFailed: (error as NodeJS.ErrnoException).code ?? String(error) };
+    }
+    return failed === undefined ? { sha256: '' } : { sha256: '', failed };
+  }
+  return { sha256: hashStep(job) };
+}
+
+function hashStep(job: Exclude<DigestJob, { op: 'copy' }>): string {
   switch (job.op) {
     case 'range': {
       const hash = hashOf(job.digest);
@@ -61,10 +95,12 @@ function run(job: DigestJob): string {
     case 'finish': {
       const sha256 = hashOf(job.digest).digest('hex');
       hashes.delete(job.digest);
+      closeOutput(job.digest);
       return sha256;
     }
     case 'drop':
       hashes.delete(job.digest);
+      closeOutput(job.digest);
       return '';
   }
 }
@@ -72,10 +108,11 @@ function run(job: DigestJob): string {
 port.on('message', (job: DigestJob) => {
   let reply: PoolReply<DigestResult>;
   try {
-    reply = { id: job.id, sha256: run(job) };
+    reply = { id: job.id, ...run(job) };
   } catch (error) {
     // The digest's owner sees this error when it finishes, whatever later jobs give.
     hashes.delete(job.digest);
+    closeOutput(job.digest);
     reply = { id: job.id, error: (error as Error).message };
   }
   port.postMessage(reply);

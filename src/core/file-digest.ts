@@ -8,12 +8,16 @@
  *
  * The hashing itself is done on a worker thread (file-digest-worker.ts), which reads the
  * written ranges back from the file (the page cache): the writing thread only says which.
+ * The same thread copies checked ranges of cache entries into the file (copy()), hashing
+ * them from memory on the way, so those bytes pass through neither the writing thread nor
+ * a read-back.
  */
 import { fstatSync } from 'node:fs';
 import { ImageError } from './errors.js';
 import { checkpoint, progressReporter, type PhasedControl } from './progress.js';
 import { WorkerPool } from './worker-pool.js';
 import type { DigestJob, DigestResult } from './file-digest-worker.js';
+import { CheckedCopyFailed, type CheckedRange, type CopyFailure } from './checked-copy.js';
 
 /** In-order bytes are handed to the worker in ranges of this much. */
 const RANGE_STEP = 8 << 20;
@@ -52,11 +56,18 @@ export class InOrderDigest {
   /** The jobs handed over and not yet seen to succeed. */
   private readonly jobs: Promise<DigestResult>[] = [];
   private failure: unknown;
+  /** Copies not made (every one, so that one rebuild does without them all). */
+  private readonly copyFailures: { path: string; reason: CopyFailure }[] = [];
   /** A job was handed over: the worker holds a hash for this digest. */
   private used = false;
 
-  /** `fd`: the file the ranges are read from, open for reading until finish() or drop(). */
-  constructor(private readonly fd: number) {}
+  /**
+   * `fd`: the file the ranges are read from, open until finish() or drop(). `copies`: for
+   * copy(), the file's path (the worker opens it itself: a copy still queued when the file
+   * is abandoned then never writes into another file given the same descriptor) and the
+   * error of a copy's failed write (its errno code).
+   */
+  constructor(private readonly fd: number, private readonly copies?: { readonly path: string; readonly writeFailure: (code: string) => ImageError }) {}
 
   /** Records `data` written at `position`. */
   written(position: number, data: Uint8Array): void {
@@ -69,6 +80,22 @@ export class InOrderDigest {
     } else {
       this.firstAhead = Math.min(this.firstAhead, position);
     }
+  }
+
+  /**
+   * Has the worker copy `range` to `position` of the file once it is checked, hashing it
+   * on the way when it is next in order. A range that fails its check is not written, and
+   * finish() throws CheckedCopyFailed.
+   */
+  copy(position: number, range: CheckedRange): void {
+    if (range.length === 0) return;
+    if (this.copies === undefined) throw new ImageError('output.digest', 'Internal error: a copy into an output digest made without its path');
+    const inOrder = position === this.hashed;
+    if (inOrder) this.postRange();
+    else if (position < this.hashed) this.restart();
+    else this.firstAhead = Math.min(this.firstAhead, position);
+    this.post({ op: 'copy', output: this.copies.path, position, range, hash: inOrder });
+    if (inOrder) this.posted = this.hashed += range.length;
   }
 
   /** Records that [position, position + length) is left unwritten, to read as zeros. */
@@ -140,7 +167,13 @@ export class InOrderDigest {
     this.used = true;
     const result = pool.run((id) => ({ ...job, id, digest: this.digest }) as DigestJob);
     // Seen here at once, so that a failure after drop() is never an unhandled rejection.
-    result.catch((error: unknown) => {
+    result.then((reply) => {
+      if (job.op !== 'copy') return;
+      if (reply.failed !== undefined) this.copyFailures.push({ path: job.range.path, reason: reply.failed });
+      if (reply.writeFailed !== undefined) {
+        this.failure ??= this.copies!.writeFailure(reply.writeFailed);
+      }
+    }, (error: unknown) => {
       this.failure ??= error;
     });
     this.jobs.push(result);
@@ -151,6 +184,7 @@ export class InOrderDigest {
   private async settled(): Promise<void> {
     const jobs = this.jobs.splice(0);
     await Promise.allSettled(jobs);
+    this.failure ??= this.copyFailures.length > 0 ? new CheckedCopyFailed(this.copyFailures) : undefined;
     if (this.failure !== undefined) {
       throw this.failure instanceof ImageError ? this.failure : new ImageError('output.digest', `Cannot hash the output: ${String(this.failure)}`);
     }

@@ -8,6 +8,7 @@ import { closeSync, ftruncateSync, openSync, readSync, renameSync, rmSync, statf
 import { basename, dirname, join } from 'node:path';
 import { ImageError } from './errors.js';
 import { InOrderDigest, type FileDigest } from './file-digest.js';
+import { CheckedCopyFailed, copyCheckedRange, CopyMemory, type CheckedRange } from './checked-copy.js';
 import type { PhasedControl } from './progress.js';
 
 const active = new Set<OutputFile>();
@@ -48,7 +49,10 @@ export class OutputFile {
       });
     }
     this.freeAtStart = freeBytes(dirname(finalPath));
-    this.digest = options.sha256 === true ? new InOrderDigest(this.fd) : undefined;
+    this.digest = options.sha256 === true ? new InOrderDigest(this.fd, {
+      path: this.temporaryPath,
+      writeFailure: (code) => this.writeError({ code } as NodeJS.ErrnoException, this.written),
+    }) : undefined;
     active.add(this);
   }
 
@@ -67,6 +71,29 @@ export class OutputFile {
     this.written += data.length;
     this.digest?.written(position, data);
   }
+
+  /**
+   * Writes a checked range of another file (a cache entry's payload) at `position`: on
+   * the digest's thread when the file hashes itself (copied there, asynchronously: a
+   * failure comes out of sha256()), here otherwise. Nothing that fails its check is
+   * written; CheckedCopyFailed says so.
+   */
+  copyAt(position: number, range: CheckedRange): void {
+    if (this.digest !== undefined) {
+      this.digest.copy(position, range);
+    } else {
+      let failed;
+      try {
+        failed = copyCheckedRange(range, this.fd, position, this.copyMemory ??= new CopyMemory());
+      } catch (error) {
+        throw this.writeError(error as NodeJS.ErrnoException, this.written);
+      }
+      if (failed !== undefined) throw new CheckedCopyFailed([{ path: range.path, reason: failed }]);
+    }
+    this.written += range.length;
+  }
+
+  private copyMemory: CopyMemory | undefined;
 
   /** Reads back `length` bytes written at `position` into `into` (a cache keeps what was written). */
   readAt(position: number, into: Uint8Array, length: number): void {

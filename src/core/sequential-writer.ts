@@ -1,4 +1,5 @@
 import type { OutputFile } from './output-file.js';
+import type { CheckedRange } from './checked-copy.js';
 
 /** Pieces at least this large go to the file as they are: copying them would only cost. */
 const DIRECT_WRITE = 256 << 10;
@@ -34,6 +35,13 @@ export class SequentialWriter {
     }
     this.buffer.set(data, this.used);
     this.used += data.length;
+  }
+
+  /** Appends a checked range of another file (OutputFile.copyAt), after what is gathered. */
+  copy(range: CheckedRange): void {
+    this.flush();
+    this.out.copyAt(this.start, range);
+    this.start += range.length;
   }
 
   /** Moves to the next multiple of `alignment`; the skipped bytes read as zeros. */

@@ -6,6 +6,7 @@
  */
 import type { OutputFile } from './output-file.js';
 import { SequentialWriter } from './sequential-writer.js';
+import type { CheckedRange } from './checked-copy.js';
 
 export interface ByteSink {
   /**
@@ -13,6 +14,12 @@ export interface ByteSink {
    * the promise resolves; awaiting it is the backpressure.
    */
   write(data: Uint8Array): Promise<void>;
+  /**
+   * Present when the sink can append bytes of another file without this thread reading
+   * them: appends `range` once it passes its check (core/checked-copy.ts). A file sink
+   * only: what it appends is already compressed.
+   */
+  copy?(range: CheckedRange): Promise<void>;
   /** Bytes appended so far (before any compression the sink applies). */
   readonly position: number;
   /** Writes out everything buffered; no writes may follow. */
@@ -28,6 +35,9 @@ export function outputFileSink(out: OutputFile, start = 0): ByteSink {
     },
     async write(data) {
       writer.write(data);
+    },
+    async copy(range) {
+      writer.copy(range);
     },
     async close() {
       writer.flush();

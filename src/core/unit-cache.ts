@@ -22,6 +22,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
+import type { CheckedCopyFailed, CheckedRange } from './checked-copy.js';
 
 export type CachedUnit =
   | { readonly kind: 'compressed'; readonly bytes: Uint8Array }
@@ -154,6 +155,57 @@ export class UnitCache {
     }
     this.recordHit(path, counts);
     return unit;
+  }
+
+  /**
+   * The first `length` payload bytes of the compressed unit under `key`, and the rest of
+   * its payload left in its file with what its check needs (core/checked-copy.ts), or
+   * undefined (absent, or its header wrong: counted and reported as get() does). Only the
+   * header is checked here; the rest is checked where it is copied, and an entry found
+   * damaged there is given to discard().
+   */
+  head(key: Buffer, kind: string, length: number): { readonly head: Uint8Array; readonly rest: CheckedRange } | undefined {
+    const path = this.pathOf(key);
+    let counts = this.byKind.get(kind);
+    if (counts === undefined) this.byKind.set(kind, counts = { hits: 0, misses: 0 });
+    const miss = (damaged: boolean): undefined => {
+      if (damaged) this.reportDamaged(path);
+      this.misses++;
+      counts!.misses++;
+      return undefined;
+    };
+    const header = Buffer.alloc(HEADER + length);
+    let size: number;
+    try {
+      const fd = openSync(path, 'r');
+      try {
+        size = fstatSync(fd).size;
+        if (size < header.length || readSync(fd, header, 0, header.length, 0) !== header.length) return miss(true);
+      } finally {
+        closeSync(fd);
+      }
+    } catch {
+      return miss(false);
+    }
+    if (!header.subarray(0, 8).equals(MAGIC) || header[8] !== KIND.compressed || header.readUInt32LE(12) !== size - HEADER
+      || !header.subarray(16, 48).equals(key)) {
+      return miss(true);
+    }
+    this.recordHit(path, counts);
+    const seed = crc32(header.subarray(HEADER), crc32(header.subarray(0, 48)));
+    return { head: header.subarray(HEADER), rest: { path, offset: header.length, length: size - header.length, seed, crc: header.readUInt32LE(48) } };
+  }
+
+  /** Removes the entries found damaged (reported) or gone where they were copied (CheckedCopyFailed). */
+  discard(failed: CheckedCopyFailed): void {
+    for (const { path, reason } of failed.failures) {
+      if (reason === 'damaged') this.reportDamaged(path);
+      try {
+        unlinkSync(path);
+      } catch {
+        // gone already
+      }
+    }
   }
 
   /** Whether an entry is stored under `key` (not read, not counted): to skip making a unit ahead that the cache has. */

@@ -14,6 +14,7 @@ import { SHA256SUMS, sha256sumsText } from '../core/sha256sums.js';
 import type { RunControl, PhasedControl } from '../core/progress.js';
 import { outputFileSink, type ByteSink } from '../core/sink.js';
 import { anticipateLoneParts } from '../compress/anticipation.js';
+import { CheckedCopyFailed } from '../core/checked-copy.js';
 import { listNewStorePaths, recordedStorePaths, recordStorePaths } from '../compress/new-paths.js';
 import type { CompressingSink } from '../compress/chunked-sink.js';
 import { gzipSink } from '../compress/gzip.js';
@@ -210,6 +211,25 @@ function removeStale(path: string): void {
  * and renames them into place only when all are complete; on failure none is left.
  */
 export async function buildImage(request: BuildImageRequest): Promise<BuiltImageFiles> {
+  try {
+    return await buildImageOnce(request);
+  } catch (error) {
+    // Cache entries that failed their check where they were copied into the output: what
+    // came after them was placed assuming them, so the image is made again without them
+    // (and, should that meet another, without the cache).
+    if (!(error instanceof CheckedCopyFailed) || request.cache === undefined) throw error;
+    request.cache.discard(error);
+    try {
+      return await buildImageOnce(request);
+    } catch (again) {
+      if (!(again instanceof CheckedCopyFailed)) throw again;
+      request.cache.discard(again);
+      return buildImageOnce({ ...request, cache: undefined });
+    }
+  }
+}
+
+async function buildImageOnce(request: BuildImageRequest): Promise<BuiltImageFiles> {
   const { plan, outputDir, control = {} } = request;
   const imagePath = join(outputDir, plan.output.fileName);
   makeDirectory(dirname(imagePath));

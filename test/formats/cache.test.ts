@@ -8,7 +8,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI, EXAMPLE_NIXPKGS, exampleConfiguration } from '../helpers/example.js';
 import { run, tempDir } from '../helpers/run.js';
@@ -88,4 +88,38 @@ test('do, linode, gce, proxmox and sd-x86_64: a warm cache gives the bytes of a 
   });
   assertAllReused(warm.stderr, false);
   assert.doesNotMatch(warm.stderr, /warning/);
+});
+
+/** A gzip described span's entry: a compressed unit whose payload starts with the span's CRC-32 and its length (f64, 1 byte to 2 MiB). */
+function describedEntries(cache: string): string[] {
+  return readdirSync(cache, { recursive: true, withFileTypes: true }).filter((e) => e.isFile() && !e.name.startsWith('.')).map((e) => join(e.parentPath, e.name))
+    .filter((path) => {
+      const entry = readFileSync(path);
+      if (entry.length < 52 + 12 + 1 || entry.subarray(0, 8).toString('latin1') !== 'NGTSUNIT' || entry[8] !== 1) return false;
+      const length = entry.readDoubleLE(56);
+      return Number.isInteger(length) && length > 0 && length <= 2 << 20;
+    });
+}
+
+test('do: a described span whose cache entry is damaged is found as it is copied in; the image is made again, the same, with one warning', () => {
+  const configuration = exampleConfiguration(work.path, 'do-damaged', 'cache-do-damaged', '');
+  const cache = join(work.path, 'do-damaged-cache');
+  const build = (out: string): { path: string; stderr: string } => {
+    const result = run('node', [CLI, '-c', configuration, '-I', `nixpkgs=${EXAMPLE_NIXPKGS}`, '-f', 'do', '-o', join(work.path, `do-damaged-${out}`), '--cache', cache]);
+    assert.equal(result.status, 0, result.stderr);
+    return { path: result.stdout.trim(), stderr: result.stderr };
+  };
+  const cold = build('cold');
+  const described = describedEntries(cache);
+  assert.ok(described.length > 0, 'the do image has described spans in the cache');
+  const damaged = readFileSync(described[0]!);
+  damaged[damaged.length - 3]! ^= 0x20;
+  writeFileSync(described[0]!, damaged);
+  const again = build('again');
+  assert.equal(sha256(again.path), sha256(cold.path));
+  assert.equal(again.stderr.match(/warning: ignored the damaged cache entry/g)?.length, 1, again.stderr);
+  assert.ok(again.stderr.includes(described[0]!), again.stderr);
+  const warm = build('warm');
+  assert.equal(sha256(warm.path), sha256(cold.path));
+  assert.doesNotMatch(warm.stderr, /warning/, 'the entry was made again');
 });

@@ -21,6 +21,7 @@ import { ImageError, UsageError } from '../core/errors.js';
 import type { ByteSink } from '../core/sink.js';
 import type { DescribedSpanRule, FilePart } from '../core/described-spans.js';
 import type { CheckedRange } from '../core/checked-copy.js';
+import { AheadQueue } from '../core/take-back-worker.js';
 import { ContentCuts, type ContentCutOptions } from './content-cuts.js';
 
 /** Compresses chunks into pieces whose concatenation, in input order, is a valid stream. */
@@ -135,10 +136,10 @@ export function chunkedSink(target: ByteSink, codec: ChunkCodec, options: Chunke
   let describedLeft = 0;
   let description: Uint8Array | undefined;
   let wakeUp: (() => void) | undefined;
-  /** Described spans handed to the codec to be made ahead, or queued here (undefined), by description. */
-  const anticipated = new Map<string, Anticipated | undefined>();
-  const anticipationQueue: { readonly key: string; readonly make: (part: FilePart) => Anticipated; readonly part: FilePart }[] = [];
-  let anticipating = 0;
+  /** Described spans asked to be made ahead (by description, hex), and the queue that makes them. */
+  const asked = new Set<string>();
+  const ahead = new AheadQueue<{ readonly key: string; readonly make: (part: FilePart) => Anticipated; readonly part: FilePart }>(
+    ANTICIPATING, (span) => span.key, (span) => span.make(span.part));
   let state: 'open' | 'closing' | 'closed' | 'aborted' | 'failed' = 'open';
   let failure: unknown;
 
@@ -204,22 +205,6 @@ export function chunkedSink(target: ByteSink, codec: ChunkCodec, options: Chunke
     await makeRoom();
   };
 
-  /** Starts queued anticipations while fewer than ANTICIPATING are being made. */
-  const startAnticipations = (): void => {
-    while (anticipating < ANTICIPATING && anticipationQueue.length > 0 && state === 'open') {
-      const { key, make, part } = anticipationQueue.shift()!;
-      if (!anticipated.has(key)) continue; // the stream reached it first
-      anticipating++;
-      const made = make(part);
-      anticipated.set(key, made);
-      made.done.catch(() => undefined).finally(() => {
-        if (anticipated.get(key) === made) anticipated.delete(key);
-        anticipating--;
-        startAnticipations();
-      });
-    }
-  };
-
   /**
    * Before the stream takes a described span. Made already (or never asked for): nothing
    * to do. Otherwise the stream has caught up with the codec's one thread, and compresses
@@ -227,17 +212,9 @@ export function chunkedSink(target: ByteSink, codec: ChunkCodec, options: Chunke
    * the stream), and this one, if it is being made, waited for.
    */
   const settleAnticipation = async (described: Uint8Array): Promise<void> => {
-    if (anticipated.size === 0) return;
+    if (asked.size === 0) return;
     const key = Buffer.from(described.buffer, described.byteOffset, described.length).toString('hex');
-    if (!anticipated.has(key)) return;
-    const made = anticipated.get(key);
-    const making = made !== undefined && !made.takeBack();
-    anticipationQueue.length = 0;
-    for (const [other, job] of anticipated) {
-      if (job === undefined || job.takeBack()) anticipated.delete(other);
-    }
-    if (making) await made.done.catch(() => undefined);
-    else anticipated.delete(key);
+    if (asked.has(key)) await ahead.settle(key);
   };
 
   /** Runs `step`; after a failure the sink only rethrows it and releases the codec. */
@@ -249,7 +226,7 @@ export function chunkedSink(target: ByteSink, codec: ChunkCodec, options: Chunke
         state = 'failed';
         failure = error;
         queue.length = 0;
-        anticipationQueue.length = 0;
+        ahead.stop();
         await codec.close().catch(() => undefined);
       }
       throw error;
@@ -304,11 +281,11 @@ export function chunkedSink(target: ByteSink, codec: ChunkCodec, options: Chunke
         throw new ImageError('compress.described-short', `Internal error: a ${name} sink closed ${describedLeft} bytes before the end of a described span`);
       }
       state = 'closing';
-      anticipationQueue.length = 0;
+      ahead.stop();
       await guarded(async () => {
         await submit(true); // the chunk being filled (empty only for an empty input)
         while (queue.length > 0) await settleOldest();
-        await Promise.all([...anticipated.values()].map((made) => made?.done.catch(() => undefined)));
+        await ahead.finished();
         await codec.close();
         await target.close();
         state = 'closed';
@@ -348,19 +325,18 @@ export function chunkedSink(target: ByteSink, codec: ChunkCodec, options: Chunke
       anticipate(described: Uint8Array, part: FilePart): void {
         if (state !== 'open') return;
         const key = Buffer.from(described.buffer, described.byteOffset, described.length).toString('hex');
-        if (anticipated.has(key)) return;
+        if (asked.has(key)) return;
         const make = codec.anticipate!(described);
         if (make === undefined) return;
-        anticipated.set(key, undefined);
-        anticipationQueue.push({ key, make, part });
-        startAnticipations();
+        asked.add(key);
+        ahead.add([{ key, make, part }]);
       },
     }),
     async abort() {
       if (state === 'closed' || state === 'aborted') return;
       state = 'aborted';
       queue.length = 0;
-      anticipationQueue.length = 0;
+      ahead.stop();
       chunk = undefined;
       spare.length = 0;
       await codec.close().catch(() => undefined);

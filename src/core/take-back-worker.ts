@@ -70,3 +70,87 @@ export class TakeBackWorker<Job extends ClaimedJob, Result> {
     return this.pool.close();
   }
 }
+
+/**
+ * Jobs made ahead of a writer, a bounded number handed over at once, taken in order from
+ * sources listed lazily (a source is listed only as its jobs are handed over). The writer
+ * settles each unit before it takes it: once it reaches one not made yet, it has caught up
+ * with the one thread and does the work faster itself (on all its threads), so every job
+ * not started is taken back and nothing more is handed over; one being made is waited for.
+ */
+export class AheadQueue<Item> {
+  /** Jobs handed over, by key. */
+  private readonly handedOver = new Map<string, TakeBackJob<unknown>>();
+  /** Every key taken from the sources so far (handed over, made, dropped or taken back). */
+  private readonly taken = new Set<string>();
+  private readonly sources: Iterator<Item>[] = [];
+  private closed = false;
+
+  /**
+   * `limit`: jobs handed over at once. `start` hands `item` over (undefined: nothing to
+   * make); its `done` settles once the result is kept where the writer finds it.
+   */
+  constructor(private readonly limit: number, private readonly keyOf: (item: Item) => string,
+    private readonly start: (item: Item) => TakeBackJob<unknown> | undefined) {}
+
+  /** Queues `items`, listed as they are handed over, after those queued before. */
+  add(items: Iterable<Item>): void {
+    if (this.closed) return;
+    this.sources.push(items[Symbol.iterator]());
+    this.hand();
+  }
+
+  /**
+   * Before the writer takes the unit `key` names. Made already, or never queued: nothing
+   * to do. Otherwise (handed over, or still in a source) the writer has caught up: every
+   * job not started is taken back, and this one waited for if it is being made.
+   */
+  async settle(key: string): Promise<void> {
+    if (this.handedOver.size === 0 && this.sources.length === 0) return;
+    const job = this.handedOver.get(key);
+    if (job === undefined && this.taken.has(key)) return;
+    const making = job !== undefined && !job.takeBack();
+    this.takeBackAll();
+    if (making) await job.done;
+  }
+
+  /** Hands nothing more over (the jobs handed over go on). */
+  stop(): void {
+    this.closed = true;
+    this.sources.length = 0;
+  }
+
+  /** Settles once every job handed over has. */
+  async finished(): Promise<void> {
+    await Promise.all([...this.handedOver.values()].map((job) => job.done.catch(() => undefined)));
+  }
+
+  private takeBackAll(): void {
+    this.sources.length = 0;
+    for (const [key, job] of this.handedOver) {
+      if (job.takeBack()) this.handedOver.delete(key);
+    }
+  }
+
+  private hand(): void {
+    while (this.handedOver.size < this.limit && !this.closed) {
+      const source = this.sources[0];
+      if (source === undefined) return;
+      const next = source.next();
+      if (next.done === true) {
+        this.sources.shift();
+        continue;
+      }
+      const key = this.keyOf(next.value);
+      if (this.taken.has(key)) continue;
+      this.taken.add(key);
+      const job = this.start(next.value);
+      if (job === undefined) continue;
+      this.handedOver.set(key, job);
+      void job.done.catch(() => undefined).finally(() => {
+        if (this.handedOver.get(key) === job) this.handedOver.delete(key);
+        this.hand();
+      });
+    }
+  }
+}

@@ -15,7 +15,7 @@ import type { RunControl, PhasedControl } from '../core/progress.js';
 import { outputFileSink, type ByteSink } from '../core/sink.js';
 import { anticipateLoneParts } from '../compress/anticipation.js';
 import { CheckedCopyFailed } from '../core/checked-copy.js';
-import { listNewStorePaths, recordedStorePaths, recordStorePaths } from '../compress/new-paths.js';
+import { listNewStorePaths, recordedStorePaths, recordStorePaths } from '../nix/new-paths.js';
 import type { CompressingSink } from '../compress/chunked-sink.js';
 import { gzipSink } from '../compress/gzip.js';
 import { zstdSink } from '../compress/zstd.js';

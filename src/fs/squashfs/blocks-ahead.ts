@@ -10,7 +10,7 @@
  * way.
  */
 import type { FilePart } from '../../core/described-spans.js';
-import { TakeBackWorker, type TakeBackJob } from '../../core/take-back-worker.js';
+import { AheadQueue, TakeBackWorker } from '../../core/take-back-worker.js';
 import type { UnitCache } from '../../core/unit-cache.js';
 import type { AheadJob, AheadResult } from './ahead-worker.js';
 import { blockCacheSettings, type BlockCodec } from './codec.js';
@@ -22,24 +22,27 @@ const HANDED = 64;
 export class BlocksAhead {
   private worker: TakeBackWorker<AheadJob, AheadResult> | undefined;
   private readonly settings: string;
-  /** Blocks handed to the thread, by file and offset. */
-  private readonly handedOver = new Map<string, TakeBackJob<AheadResult>>();
-  /** Every block taken from `sources` so far (handed over, made or dropped). */
-  private readonly taken = new Set<string>();
-  /** The files still to go through, listed only as blocks are handed over (a fill build lists none beyond its first path). */
-  private readonly sources: Iterator<{ readonly path: string; readonly size: number }>[] = [];
-  /** The blocks of the file being gone through. */
-  private blocks: Iterator<FilePart> | undefined;
-  private closed = false;
+  private readonly queue: AheadQueue<FilePart>;
 
   constructor(private readonly cache: UnitCache, private readonly codec: BlockCodec, private readonly blockSize: number) {
     this.settings = blockCacheSettings(codec, blockSize);
+    this.queue = new AheadQueue(HANDED, (part) => blockKey(part.path, part.offset), (part) => {
+      this.worker ??= new TakeBackWorker(WORKER_URL, 'squashfs.ahead-failed', 'Cannot compress blocks ahead');
+      const job = this.worker.run((claim) => ({ ...claim, part, codec: this.codec, settings: this.settings, cacheDirectory: this.cache.directory }),
+        (reply) => (reply.key === '' ? undefined : reply));
+      return {
+        done: job.done.then((made) => {
+          if (made !== undefined) this.cache.put(Buffer.from(made.key, 'hex'), made.stored ? { kind: 'stored' } : { kind: 'compressed', bytes: new Uint8Array(made.bytes) });
+          return made;
+        }),
+        takeBack: job.takeBack,
+      };
+    });
   }
 
   /** Queues the whole blocks of `files` (host paths and their listed sizes, listed lazily), after those queued before. */
   anticipate(files: Iterable<{ readonly path: string; readonly size: number }>): void {
-    this.sources.push(files[Symbol.iterator]());
-    this.hand();
+    this.queue.add(wholeBlocksOf(files, this.blockSize));
   }
 
   /**
@@ -49,76 +52,21 @@ export class BlocksAhead {
    * the writer would wait block by block on the thread (and this one waited for if it is
    * being made).
    */
-  async settle(path: string, offset: number): Promise<void> {
-    if (this.closed || (this.handedOver.size === 0 && this.blocks === undefined && this.sources.length === 0)) return;
-    const key = blockKey(path, offset);
-    const job = this.handedOver.get(key);
-    if (job === undefined && this.taken.has(key)) return;
-    const making = job !== undefined && !job.takeBack();
-    this.takeBackAll();
-    if (making) await job.done;
-    else this.handedOver.delete(key);
+  settle(path: string, offset: number): Promise<void> {
+    return this.queue.settle(blockKey(path, offset));
   }
 
   async close(): Promise<void> {
-    this.closed = true;
-    this.dropSources();
+    this.queue.stop();
     await this.worker?.close();
-  }
-
-  /** Takes back every block the thread has not started (those being made are still stored) and queues nothing more. */
-  private takeBackAll(): void {
-    this.dropSources();
-    for (const [key, job] of this.handedOver) {
-      if (job.takeBack()) this.handedOver.delete(key);
-    }
-  }
-
-  private dropSources(): void {
-    this.sources.length = 0;
-    this.blocks = undefined;
-  }
-
-  /** The next block to hand over, listing the next file when one is done. */
-  private nextBlock(): FilePart | undefined {
-    for (;;) {
-      const block = this.blocks?.next();
-      if (block !== undefined && block.done !== true) return block.value;
-      this.blocks = undefined;
-      const source = this.sources[0];
-      if (source === undefined) return undefined;
-      const file = source.next();
-      if (file.done === true) {
-        this.sources.shift();
-        continue;
-      }
-      this.blocks = wholeBlocks(file.value.path, file.value.size, this.blockSize);
-    }
-  }
-
-  private hand(): void {
-    while (this.handedOver.size < HANDED && !this.closed) {
-      const part = this.nextBlock();
-      if (part === undefined) return;
-      const key = blockKey(part.path, part.offset);
-      if (this.taken.has(key)) continue;
-      this.taken.add(key);
-      this.worker ??= new TakeBackWorker(WORKER_URL, 'squashfs.ahead-failed', 'Cannot compress blocks ahead');
-      const job = this.worker.run((claim) => ({ ...claim, part, codec: this.codec, settings: this.settings, cacheDirectory: this.cache.directory }),
-        (reply) => (reply.key === '' ? undefined : reply));
-      this.handedOver.set(key, job);
-      void job.done.then((made) => {
-        if (made !== undefined) this.cache.put(Buffer.from(made.key, 'hex'), made.stored ? { kind: 'stored' } : { kind: 'compressed', bytes: new Uint8Array(made.bytes) });
-      }).finally(() => {
-        if (this.handedOver.get(key) === job) this.handedOver.delete(key);
-        this.hand();
-      });
-    }
   }
 }
 
-function* wholeBlocks(path: string, size: number, blockSize: number): Generator<FilePart> {
-  for (let offset = 0; offset + blockSize <= size; offset += blockSize) yield { path, size, offset, length: blockSize };
+/** The whole blocks of each file, a file listed only when the blocks before it are taken. */
+function* wholeBlocksOf(files: Iterable<{ readonly path: string; readonly size: number }>, blockSize: number): Generator<FilePart> {
+  for (const { path, size } of files) {
+    for (let offset = 0; offset + blockSize <= size; offset += blockSize) yield { path, size, offset, length: blockSize };
+  }
 }
 
 function blockKey(path: string, offset: number): string {

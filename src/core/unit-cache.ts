@@ -53,7 +53,7 @@ export const LARGE_CHUNK = 1 << 20;
 /** The kinds a store path's record and its data area are looked up as. */
 export const STORE_PATH_KIND = 'store path';
 export const STORE_PATH_DATA_KIND = 'store path data';
-/** The kind a record that only guides the build (compress/new-paths.ts) is looked up as: not a unit. */
+/** The kind a record that only guides the build (nix/new-paths.ts) is looked up as: not a unit. */
 export const HINT_KIND = 'hint';
 
 /** A large entry open for reading: its payload, read a chunk at a time and checked. */

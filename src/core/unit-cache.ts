@@ -135,24 +135,15 @@ export class UnitCache {
    * reused memory is several times faster than into new memory.
    */
   get(key: Buffer, kind = 'unit', borrow?: (size: number) => Uint8Array): CachedUnit | undefined {
-    const path = this.pathOf(key);
-    let counts = this.byKind.get(kind);
-    if (counts === undefined) this.byKind.set(kind, counts = { hits: 0, misses: 0 });
+    const { path, counts, miss } = this.lookUp(key, kind);
     let entry: Buffer;
     try {
       entry = borrow === undefined ? readFileSync(path) : readInto(path, borrow);
     } catch {
-      this.misses++;
-      counts.misses++;
-      return undefined;
+      return miss(false);
     }
     const unit = decodeEntry(entry, key);
-    if (unit === undefined) {
-      this.reportDamaged(path);
-      this.misses++;
-      counts.misses++;
-      return undefined;
-    }
+    if (unit === undefined) return miss(true);
     this.recordHit(path, counts);
     return unit;
   }
@@ -165,15 +156,7 @@ export class UnitCache {
    * damaged there is given to discard().
    */
   head(key: Buffer, kind: string, length: number): { readonly head: Uint8Array; readonly rest: CheckedRange } | undefined {
-    const path = this.pathOf(key);
-    let counts = this.byKind.get(kind);
-    if (counts === undefined) this.byKind.set(kind, counts = { hits: 0, misses: 0 });
-    const miss = (damaged: boolean): undefined => {
-      if (damaged) this.reportDamaged(path);
-      this.misses++;
-      counts!.misses++;
-      return undefined;
-    };
+    const { path, counts, miss } = this.lookUp(key, kind);
     const header = Buffer.alloc(HEADER + length);
     let size: number;
     try {
@@ -317,15 +300,7 @@ export class UnitCache {
 
   /** The large entry under `key`, or undefined (absent or damaged); `kind` only counts. */
   openLarge(key: Buffer, kind = 'unit'): LargeEntry | undefined {
-    const path = this.pathOf(key);
-    let counts = this.byKind.get(kind);
-    if (counts === undefined) this.byKind.set(kind, counts = { hits: 0, misses: 0 });
-    const miss = (damaged: boolean): undefined => {
-      if (damaged) this.reportDamaged(path);
-      this.misses++;
-      counts!.misses++;
-      return undefined;
-    };
+    const { path, counts, miss } = this.lookUp(key, kind);
     let fd: number;
     try {
       fd = openSync(path, 'r');
@@ -432,6 +407,24 @@ export class UnitCache {
   }
 
   /** Counts a hit and marks the entry as used now (its mtime), for the eviction order. */
+  /** The file of `key`'s entry, the counts of `kind`, and how a miss is counted (and a damaged entry reported). */
+  private lookUp(key: Buffer, kind: string): { path: string; counts: { hits: number; misses: number }; miss: (damaged: boolean) => undefined } {
+    const path = this.pathOf(key);
+    let counts = this.byKind.get(kind);
+    if (counts === undefined) this.byKind.set(kind, counts = { hits: 0, misses: 0 });
+    const found = counts;
+    return {
+      path,
+      counts: found,
+      miss: (damaged) => {
+        if (damaged) this.reportDamaged(path);
+        this.misses++;
+        found.misses++;
+        return undefined;
+      },
+    };
+  }
+
   private recordHit(path: string, counts: { hits: number }): void {
     this.hits++;
     counts.hits++;

@@ -171,8 +171,8 @@ function hostNode(path: string, options: ScanOptions, lazy: boolean): TreeNode {
 
 /**
  * Tells `onFile` of every regular file at or under the host path `path`, with its size,
- * depth first; what cannot be read is passed over: for work that only saves time (compress/
- * anticipation.ts), never for what goes into an image.
+ * depth first; what cannot be read is passed over: for work that only saves time
+ * (nix/new-paths.ts), never for what goes into an image.
  */
 export function forEachHostFile(path: string, onFile: (hostPath: string, size: number) => void): void {
   const raw = toHostPath(path);

@@ -1,10 +1,10 @@
 /**
  * The store paths a rebuild brings: those the last build of the same compression with
- * this cache did not have, by a record it left in the cache. Their large files' lone parts
- * are handed to be made ahead before the layout's walk starts (compress/anticipation.ts), so the
- * thread making them starts with the build instead of when the walk reaches them, which
- * is late when the changed path sorts late. The record only guides: one that is missing,
- * stale or from another closure costs time, never bytes.
+ * this cache did not have, by a record it left in the cache. Their large files' lone
+ * parts are handed to be made ahead before the layout's walk starts
+ * (compress/anticipation.ts), so the thread making them starts with the build instead of
+ * when the walk reaches them, which is late when the changed path sorts late. The record
+ * only guides: one that is missing, stale or from another closure costs time, never bytes.
  */
 import { createHash } from 'node:crypto';
 import { forEachHostFile } from '../fs/tree.js';

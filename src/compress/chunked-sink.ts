@@ -213,7 +213,7 @@ export function chunkedSink(target: ByteSink, codec: ChunkCodec, options: Chunke
    */
   const settleAnticipation = async (described: Uint8Array): Promise<void> => {
     if (asked.size === 0) return;
-    const key = Buffer.from(described.buffer, described.byteOffset, described.length).toString('hex');
+    const key = spanKey(described);
     if (asked.has(key)) await ahead.settle(key);
   };
 
@@ -324,7 +324,7 @@ export function chunkedSink(target: ByteSink, codec: ChunkCodec, options: Chunke
     ...(codec.anticipate === undefined ? {} : {
       anticipate(described: Uint8Array, part: FilePart): void {
         if (state !== 'open') return;
-        const key = Buffer.from(described.buffer, described.byteOffset, described.length).toString('hex');
+        const key = spanKey(described);
         if (asked.has(key)) return;
         const make = codec.anticipate!(described);
         if (make === undefined) return;
@@ -342,6 +342,11 @@ export function chunkedSink(target: ByteSink, codec: ChunkCodec, options: Chunke
       await codec.close().catch(() => undefined);
     },
   };
+}
+
+/** A described span's description as a key (hex). */
+function spanKey(described: Uint8Array): string {
+  return Buffer.from(described.buffer, described.byteOffset, described.length).toString('hex');
 }
 
 /**

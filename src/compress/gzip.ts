@@ -139,30 +139,30 @@ export function gzipSink(target: ByteSink, options: GzipSinkOptions = {}): Compr
     codec.close = async () => ahead?.close();
   }
   if (cuts !== undefined) {
+    /** Joins a cached piece of a described span to the stream by its entry's head (CRC-32 and length); false when the head is not the span's. */
+    const joinDescribed = (head: Uint8Array, length: number): boolean => {
+      if (head.length < DESCRIBED_ENTRY_HEADER) return false;
+      const view = new DataView(head.buffer, head.byteOffset, DESCRIBED_ENTRY_HEADER);
+      if (view.getFloat64(4, true) !== length) return false;
+      crc = crc32Combine(crc, view.getUint32(0, true), length);
+      size += length;
+      dictionary = undefined;
+      return true;
+    };
     codec.place = (description, length, ranges) => {
       if (cache === undefined) return undefined;
       if (ranges && !first) {
-        // Only the entry's head is read here (the piece's CRC-32 and length); the target
-        // copies the piece itself, checked, on another thread.
+        // Only the entry's head is read here; the target copies the piece itself, checked,
+        // on another thread.
         const found = cache.head(describedKey(description), 'gzip described span', DESCRIBED_ENTRY_HEADER);
-        if (found === undefined) return undefined;
-        const head = new DataView(found.head.buffer, found.head.byteOffset, DESCRIBED_ENTRY_HEADER);
-        if (head.getFloat64(4, true) !== length) return undefined;
-        crc = crc32Combine(crc, head.getUint32(0, true), length);
-        size += length;
-        dictionary = undefined;
-        return found.rest;
+        return found !== undefined && joinDescribed(found.head, length) ? found.rest : undefined;
       }
       const entry = memory.get(cache, describedKey(description), 'gzip described span');
       if (entry === undefined) return undefined;
-      const header = new DataView(entry.buffer, entry.byteOffset, Math.min(entry.length, DESCRIBED_ENTRY_HEADER));
-      if (entry.length < DESCRIBED_ENTRY_HEADER || header.getFloat64(4, true) !== length) {
+      if (!joinDescribed(entry, length)) {
         memory.giveBackViewOf(entry);
         return undefined;
       }
-      crc = crc32Combine(crc, header.getUint32(0, true), length);
-      size += length;
-      dictionary = undefined;
       const piece = entry.subarray(DESCRIBED_ENTRY_HEADER);
       const output = frame(false)(piece);
       if (output !== piece) memory.giveBackViewOf(piece); // copied behind the stream's header

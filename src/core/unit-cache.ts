@@ -406,7 +406,6 @@ export class UnitCache {
     }
   }
 
-  /** Counts a hit and marks the entry as used now (its mtime), for the eviction order. */
   /** The file of `key`'s entry, the counts of `kind`, and how a miss is counted (and a damaged entry reported). */
   private lookUp(key: Buffer, kind: string): { path: string; counts: { hits: number; misses: number }; miss: (damaged: boolean) => undefined } {
     const path = this.pathOf(key);
@@ -425,6 +424,7 @@ export class UnitCache {
     };
   }
 
+  /** Counts a hit and marks the entry as used now (its mtime), for the eviction order. */
   private recordHit(path: string, counts: { hits: number }): void {
     this.hits++;
     counts.hits++;

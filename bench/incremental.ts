@@ -22,6 +22,7 @@ import { cpuModel, freshOutput, type Measurement, numberArg, REPO, scratchDir, w
 import { DEFAULT_CACHE_BYTES, UnitCache } from '../src/core/unit-cache.js';
 import { buildImage } from '../src/formats/build.js';
 import { planScope, queryClosure } from '../src/nix/closure.js';
+import { prepareStoreDatabase } from '../src/nix/store-db.js';
 import { isKexecPlan, parsePlanJson } from '../src/plan/index.js';
 
 const FORMATS = ['iso', 'kexec', 'lxc', 'do'] as const;
@@ -29,6 +30,7 @@ const FORMATS = ['iso', 'kexec', 'lxc', 'do'] as const;
 /** Child mode: build a plan's image into a directory, as the CLI would; prints what the cache gave (UnitCache.reuse). */
 async function writeOurs(planFile: string, outputDir: string, cacheDir: string | undefined): Promise<void> {
   const plan = parsePlanJson(readFileSync(planFile, 'utf8'), planFile);
+  prepareStoreDatabase(); // as the CLI does
   const roots = isKexecPlan(plan) ? plan.kexec.storeContents : [plan.toplevel];
   const closure = await queryClosure(plan.toplevel, undefined, roots);
   const scriptInputsClosure = isKexecPlan(plan) ? await queryClosure(plan.toplevel, undefined, plan.kexec.scriptInputs) : undefined;

@@ -39,8 +39,11 @@ export interface GrubLocation {
 export interface GrubFiles {
   /** The boot filesystem's files (ESP root), or the root filesystem's /boot directory. */
   readonly tree: DirNode;
-  /** i386-pc core.img and boot.img, when BIOS boot is planned. */
-  readonly bios?: { readonly core: Uint8Array; readonly bootImg: Uint8Array };
+  /**
+   * i386-pc core.img and boot.img, when BIOS boot is planned. core.img is still being
+   * assembled (grub-mkimage runs while the caller lays out the root filesystem).
+   */
+  readonly bios?: { readonly core: Promise<Uint8Array>; readonly bootImg: Uint8Array };
 }
 
 function serialUnit(params: readonly string[]): { unit: number; speed: number } | undefined {
@@ -176,6 +179,17 @@ export async function grubFiles(plan: GrubPlan, bootspec: Bootspec, location: Gr
   const tree = dir(espMeta(epoch, true));
   // On the ESP the tree is the filesystem root; on the root filesystem it is /boot.
   const grubDir = 'grub';
+  let core: Promise<Uint8Array> | undefined;
+  if (plan.bios !== null) {
+    if (!hasBios(bootspec.system)) {
+      throw new UsageError('grub.no-bios', `Cannot install GRUB for BIOS on a ${bootspec.system} system: it has no PC BIOS`, {
+        hint: 'use a UEFI format (raw-efi, qcow-efi, hyperv, amazon) for this system',
+      });
+    }
+    core = makeGrubImage(plan.bios.package, BIOS_TARGET, location, scope);
+    // Awaited by the caller; until then a failure must not count as unhandled.
+    core.catch(() => undefined);
+  }
   if (plan.efi !== null) {
     // GRUB's EFI platform is the bootspec's: arm64-efi and BOOTAA64.EFI for aarch64-linux.
     const target = grubEfiTargetOf(bootspec.system);
@@ -184,13 +198,7 @@ export async function grubFiles(plan: GrubPlan, bootspec: Bootspec, location: Gr
     copyModules(tree, grubDir, plan.efi.package, target, scope, epoch);
   }
   let bios: GrubFiles['bios'];
-  if (plan.bios !== null) {
-    if (!hasBios(bootspec.system)) {
-      throw new UsageError('grub.no-bios', `Cannot install GRUB for BIOS on a ${bootspec.system} system: it has no PC BIOS`, {
-        hint: 'use a UEFI format (raw-efi, qcow-efi, hyperv, amazon) for this system',
-      });
-    }
-    const core = await makeGrubImage(plan.bios.package, BIOS_TARGET, location, scope);
+  if (plan.bios !== null && core !== undefined) {
     const bootImgPath = `${plan.bios.package}/lib/grub/${BIOS_TARGET}/boot.img`;
     scope.require(bootImgPath, "GRUB's boot.img");
     let bootImg: Uint8Array;

@@ -22,6 +22,7 @@ import { planScope, queryClosure, resolveToplevel } from '../nix/closure.js';
 import { buildPlanWithNix, NIX_DIR, parseFlakeReference, type ConfigurationSource } from '../nix/evaluate.js';
 import { registrationClosures } from '../nix/registration-closure.js';
 import type { SystemClosure } from '../nix/root-tree.js';
+import { prepareStoreDatabase } from '../nix/store-db.js';
 import { parsePlanJson } from '../plan/index.js';
 import { isKexecPlan, isLivePlan, isTarballPlan, isVmPlan, type AnyImagePlan } from '../plan/types.js';
 import { runVm } from './run-vm.js';
@@ -115,6 +116,7 @@ interface BuiltImage {
 
 async function generate(jobs: readonly Job[], options: CliOptions, io: CliIo, display: ProgressDisplay, signal: AbortSignal, cache: UnitCache | undefined): Promise<BuiltImage[]> {
   const epoch = epochFromEnvironment(io.env);
+  prepareStoreDatabase(); // compiles while Nix evaluates and lists the closure
   const closures = new Map<string, SystemClosure>();
   // With --plan, closures come from the registration (a Nix build has no Nix to ask).
   const fromRegistration = options.registration === undefined ? undefined : registrationClosures(options.registration);

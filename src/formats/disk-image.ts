@@ -8,7 +8,7 @@
  */
 import { composeImage, imageFromBytes, imageFromSegments, type BlockImage, type Placement, type Segment } from '../core/block-image.js';
 import { ImageError } from '../core/errors.js';
-import { bootFileRole, bootFiles, readBootspec, type BootFiles, type Bootspec, type GrubLocation } from '../boot/index.js';
+import { bootFileRole, bootFiles, readBootspec, type Bootspec, type GrubLocation } from '../boot/index.js';
 import { closureScope, type ClosureScope } from '../nix/closure-scope.js';
 import { bootCode, placedCore } from '../boot/grub-bios.js';
 import { buildExt4, ext4MinimumBytes, Ext4TooSmallError, type Ext4Filesystem } from '../fs/ext4/index.js';
@@ -97,8 +97,12 @@ export async function buildDiskImage(plan: ImagePlan, closure: SystemClosure, ep
   const location: GrubLocation = esp !== undefined
     ? { on: 'esp', uuid: esp.volumeId }
     : { on: 'root', uuid: rootFsPlan.uuid.toLowerCase() };
-  const boot = await bootFiles(plan.bootloader, bootspec, location, scope, epoch);
-  const rootTree: DirNode = await nixosRootTree(closure, epoch, location.on === 'root' ? boot.tree : undefined, rootFsPlan.registrationFile, onStoreFile);
+  // grub-mkimage runs while the root filesystem is laid out: only a /boot on the root
+  // filesystem is needed before that, and core.img only once the disk is assembled.
+  const bootReady = bootFiles(plan.bootloader, bootspec, location, scope, epoch);
+  bootReady.catch(() => undefined);
+  const bootOnRoot = location.on === 'root' ? (await bootReady).tree : undefined;
+  const rootTree: DirNode = await nixosRootTree(closure, epoch, bootOnRoot, rootFsPlan.registrationFile, onStoreFile);
 
   const tail = tailBytes(plan);
   const rootStart = rootPartition?.start ?? 0;
@@ -143,6 +147,7 @@ export async function buildDiskImage(plan: ImagePlan, closure: SystemClosure, ep
     return { image: rootFs.image, partitions: [{ name: 'nixos', start: 0, size: rootSize, filesystem: 'ext4' }], rootUsedBytes: rootFs.usedBytes, system: bootspec.system };
   }
 
+  const boot = await bootReady;
   const sizeOf = (p: PartitionPlan): number => (p === rootPartition ? rootSize : (p.size as number));
   const placements: Placement[] = [];
   for (const p of partitions) {
@@ -162,7 +167,7 @@ export async function buildDiskImage(plan: ImagePlan, closure: SystemClosure, ep
     }
   }
 
-  const code = placeBiosCore(plan, partitions, boot, sizeOf, placements);
+  const code = boot.bios === undefined ? undefined : placeBiosCore(plan, partitions, { core: await boot.bios.core, bootImg: boot.bios.bootImg }, sizeOf, placements);
   const totalSectors = diskBytes / SECTOR;
   let tableSegments: Segment[];
   if (table.type === 'gpt') {
@@ -220,11 +225,10 @@ export async function buildDiskImage(plan: ImagePlan, closure: SystemClosure, ep
 function placeBiosCore(
   plan: ImagePlan,
   partitions: readonly PartitionPlan[],
-  boot: BootFiles,
+  bios: { readonly core: Uint8Array; readonly bootImg: Uint8Array },
   sizeOf: (p: PartitionPlan) => number,
   placements: Placement[],
-): Uint8Array | undefined {
-  if (boot.bios === undefined) return undefined;
+): Uint8Array {
   let coreLba: number;
   let available: number;
   const biosBoot = partitions.find((p) => p.type === 'bios-boot');
@@ -236,7 +240,7 @@ function placeBiosCore(
     coreLba = 1;
     available = Math.min(...partitions.map((p) => p.start)) / SECTOR - 1;
   }
-  const core = placedCore(boot.bios.core, coreLba, available);
+  const core = placedCore(bios.core, coreLba, available);
   placements.push({ offset: coreLba * SECTOR, image: imageFromBytes(core) });
-  return bootCode(boot.bios.bootImg, coreLba);
+  return bootCode(bios.bootImg, coreLba);
 }

@@ -45,8 +45,20 @@ CREATE TABLE DerivationOutputs (
 CREATE INDEX IndexDerivationOutputs on DerivationOutputs(path);
 `;
 
+let sqlite: ReturnType<typeof initSqlJs> | undefined;
+
+/**
+ * Starts compiling SQLite's WebAssembly (about 0.1 s), for a caller that will build a
+ * store database later and waits for Nix meanwhile.
+ */
+export function prepareStoreDatabase(): void {
+  sqlite ??= initSqlJs();
+  sqlite.catch(() => undefined); // reported where the database is built
+}
+
 export async function buildStoreDatabase(records: readonly PathRegistration[], registrationTime: number): Promise<Uint8Array> {
-  const SQL = await initSqlJs();
+  sqlite ??= initSqlJs();
+  const SQL = await sqlite;
   const db = new SQL.Database();
   try {
     db.run(SCHEMA);

@@ -55,6 +55,8 @@ export const STORE_PATH_KIND = 'store path';
 export const STORE_PATH_DATA_KIND = 'store path data';
 /** The kind a record that only guides the build (nix/new-paths.ts) is looked up as: not a unit. */
 export const HINT_KIND = 'hint';
+/** The kind a store path's listing (nix/store-listings.ts) is looked up as: not a unit either. */
+export const LISTING_KIND = 'store path listing';
 
 /** A large entry open for reading: its payload, read a chunk at a time and checked. */
 export interface LargeEntry {
@@ -204,13 +206,13 @@ export class UnitCache {
 
   /**
    * What this run found: store paths placed whole of those looked up (kind 'store path'),
-   * and compressed units (every other kind but their data, 'store path data', and hints) reused.
+   * and compressed units (every other kind but their data, 'store path data', hints and listings) reused.
    */
   reuse(): { paths: { placed: number; total: number }; units: { hits: number; total: number } } {
     const paths = this.byKind.get(STORE_PATH_KIND);
     const units = { hits: 0, total: 0 };
     for (const [kind, counts] of this.byKind) {
-      if (kind === STORE_PATH_KIND || kind === STORE_PATH_DATA_KIND || kind === HINT_KIND) continue;
+      if (kind === STORE_PATH_KIND || kind === STORE_PATH_DATA_KIND || kind === HINT_KIND || kind === LISTING_KIND) continue;
       units.hits += counts.hits;
       units.total += counts.hits + counts.misses;
     }

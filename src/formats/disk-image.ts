@@ -14,7 +14,7 @@ import { bootCode, placedCore } from '../boot/grub-bios.js';
 import { buildExt4, ext4MinimumBytes, Ext4TooSmallError, type Ext4Filesystem } from '../fs/ext4/index.js';
 import { buildFat } from '../fs/fat/index.js';
 import { childrenOf, dir, scanHostTree, type DirNode, type TreeNode } from '../fs/tree.js';
-import { nixosRootTree, type StoreFileObserver, type SystemClosure } from '../nix/root-tree.js';
+import { nixosRootTree, type StoreListing, type SystemClosure } from '../nix/root-tree.js';
 import { gptSegments, GPT_BACKUP_SECTORS } from '../partition/gpt.js';
 import { encodeMbr } from '../partition/mbr.js';
 import { GPT_TYPE, MBR_TYPE, SECTOR } from '../partition/types.js';
@@ -78,10 +78,10 @@ export function checkBootspecInScope(bootspec: Bootspec, scope: ClosureScope): v
 
 /**
  * `scope` is where boot files may come from: the closure, plus the bootloader packages
- * the plan names when Nix built them outside the system's closure. `onStoreFile` is told of
- * the closure's files as the layout's walk lists them.
+ * the plan names when Nix built them outside the system's closure. `store` says how the
+ * closure's store paths are listed.
  */
-export async function buildDiskImage(plan: ImagePlan, closure: SystemClosure, epoch: number, scope: ClosureScope = closureScope(closure), onStoreFile?: StoreFileObserver): Promise<DiskImage> {
+export async function buildDiskImage(plan: ImagePlan, closure: SystemClosure, epoch: number, scope: ClosureScope = closureScope(closure), store: StoreListing = {}): Promise<DiskImage> {
   if (closure.toplevel !== plan.toplevel) {
     throw new ImageError('plan.toplevel-mismatch', `Cannot build the image: the plan is for "${plan.toplevel}" but the closure is of "${closure.toplevel}"`);
   }
@@ -102,7 +102,7 @@ export async function buildDiskImage(plan: ImagePlan, closure: SystemClosure, ep
   const bootReady = bootFiles(plan.bootloader, bootspec, location, scope, epoch);
   bootReady.catch(() => undefined);
   const bootOnRoot = location.on === 'root' ? (await bootReady).tree : undefined;
-  const rootTree: DirNode = await nixosRootTree(closure, epoch, bootOnRoot, rootFsPlan.registrationFile, onStoreFile);
+  const rootTree: DirNode = await nixosRootTree(closure, epoch, bootOnRoot, rootFsPlan.registrationFile, store);
 
   const tail = tailBytes(plan);
   const rootStart = rootPartition?.start ?? 0;

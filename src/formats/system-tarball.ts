@@ -21,6 +21,7 @@ import type { ClosureScope } from '../nix/closure-scope.js';
 import { formatRegistration } from '../nix/registration.js';
 import { STORE_DIR, type SystemClosure } from '../nix/root-tree.js';
 import { closureBytes } from '../nix/store-tree.js';
+import { StoreListings } from '../nix/store-listings.js';
 import type { TarballContentsPlan, TarballPlan } from '../plan/types.js';
 
 /**
@@ -37,8 +38,11 @@ export const TARBALL_MTIME = 1;
 /** Directories the build creates (mkdir -p under umask 022). */
 const CREATED: NodeMeta = { permissions: 0o755, uid: 0, gid: 0, mtime: TARBALL_MTIME };
 
+/** make-system-tarball's tar runs as root with --owner=0 --group=0 --mtime='@1'. */
+const HOST_LISTING = { maxTime: TARBALL_MTIME, uid: 0, gid: 0 } as const;
+
 function hostNode(path: string): TreeNode {
-  return lazyHostTree(path, { maxTime: TARBALL_MTIME, uid: 0, gid: 0 });
+  return lazyHostTree(path, HOST_LISTING);
 }
 
 /** The node at `path` in `root`'s in-memory part, with its parent, or undefined. */
@@ -58,12 +62,20 @@ function lookUp(root: DirNode, path: string): { parent: DirNode; name: string; n
   return node === undefined ? undefined : { parent, name, node };
 }
 
+/** Where the store paths of a tarball's closure come from besides the store on the host. */
+export interface TarballStore {
+  /** The store paths this project writes itself (their contents as trees). */
+  readonly written?: ReadonlyMap<string, TreeNode>;
+  /** Listings of the others kept in the cache (nix/store-listings.ts). */
+  readonly listings?: StoreListings | undefined;
+}
+
 /**
- * The tar root make-system-tarball.sh would archive, described without copying anything.
- * `written` holds the store paths this project writes itself (their contents as trees);
- * every other path of the closure is read from the store.
+ * The tar root make-system-tarball.sh would archive, described without copying anything:
+ * every path of the closure but those `store` writes is read from the store.
  */
-export function tarballRoot(tarball: TarballContentsPlan, closure: SystemClosure, scope: ClosureScope, written: ReadonlyMap<string, TreeNode> = new Map()): DirNode {
+export function tarballRoot(tarball: TarballContentsPlan, closure: SystemClosure, scope: ClosureScope, store: TarballStore = {}): DirNode {
+  const written = store.written ?? new Map<string, TreeNode>();
   const root = dir(CREATED);
   for (const { source, target } of tarball.contents) {
     const relative = target.replace(/^\//, '');
@@ -82,13 +94,16 @@ export function tarballRoot(tarball: TarballContentsPlan, closure: SystemClosure
     }
   }
 
-  const store = ensureDir(root, 'nix/store', CREATED);
-  for (const path of closure.registrations.map((r) => r.path).sort()) {
-    const name = path.slice(STORE_DIR.length + 1);
-    if (!path.startsWith(`${STORE_DIR}/`) || name.includes('/')) {
+  const storeDir = ensureDir(root, 'nix/store', CREATED);
+  const registrations = [...closure.registrations].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  for (const { path } of registrations) {
+    if (!path.startsWith(`${STORE_DIR}/`) || path.slice(STORE_DIR.length + 1).includes('/')) {
       throw new ImageError('closure.bad-path', `Cannot copy "${path}": closure entries must be top-level paths of ${STORE_DIR}`);
     }
-    store.entries.set(name, written.get(path) ?? hostNode(path));
+  }
+  const listed = store.listings?.trees(registrations.filter((r) => !written.has(r.path)), HOST_LISTING);
+  for (const { path } of registrations) {
+    storeDir.entries.set(path.slice(STORE_DIR.length + 1), written.get(path) ?? listed?.get(path) ?? hostNode(path));
   }
   // cp of closure-info's registration (a 0444 store file): empty when there are no store contents.
   root.entries.set('nix-path-registration', fileFromBytes({ ...CREATED, permissions: 0o444 }, formatRegistration(closure.registrations)));
@@ -112,7 +127,8 @@ export function tarballRoot(tarball: TarballContentsPlan, closure: SystemClosure
 
 /** Writes the tarball into `out` (its xz blocks through `cache` when given). */
 export async function writeSystemTarball(plan: TarballPlan, closure: SystemClosure, scope: ClosureScope, out: OutputFile, control: PhasedControl = {}, cache?: UnitCache): Promise<void> {
-  await archiveTarballRoot(tarballRoot(plan.tarball, closure, scope), closureBytes(closure), out, control, undefined, cache);
+  const listings = cache === undefined ? undefined : new StoreListings(cache);
+  await archiveTarballRoot(tarballRoot(plan.tarball, closure, scope, { listings }), closureBytes(closure), out, control, undefined, cache);
 }
 
 /**

@@ -9,6 +9,7 @@ import { ImageError } from '../core/errors.js';
 import { dir, ensureDir, fileFromBytes, lazyHostTree, placeNode, symlink, type DirNode, type NodeMeta } from '../fs/tree.js';
 import { formatRegistration, type PathRegistration } from './registration.js';
 import { buildStoreDatabase, NIX_SCHEMA_VERSION } from './store-db.js';
+import type { StoreListings } from './store-listings.js';
 
 export const STORE_DIR = '/nix/store';
 /** The nixbld group NixOS gives /nix/store. */
@@ -23,20 +24,27 @@ export interface SystemClosure {
 /** Told of each file of the closure as a walk of the root tree lists it (its path on the host and size). */
 export type StoreFileObserver = (hostPath: string, size: number) => void;
 
+/** How the closure's store paths are listed. */
+export interface StoreListing {
+  /** Told of the closure's files as the writers' walks list them. */
+  readonly onFile?: StoreFileObserver | undefined;
+  /** Listings kept in the cache, used while they hold. */
+  readonly listings?: StoreListings | undefined;
+}
+
 /**
  * `boot` is the /boot directory's content when the boot files live on the root
  * filesystem (BIOS-only and bare-filesystem layouts); with an ESP, /boot is a mount point.
  * With `registrationFile` the root is what make-ext4-fs.nix makes for the sd-card images
  * instead: the store, /boot and the closure's registration at that path, which the
- * system loads on its first boot (no database, profile or mount points yet). `onStoreFile`
- * is told of the closure's files as the writers' walks list them.
+ * system loads on its first boot (no database, profile or mount points yet).
  */
-export async function nixosRootTree(closure: SystemClosure, epoch: number, boot?: DirNode, registrationFile?: string, onStoreFile?: StoreFileObserver): Promise<DirNode> {
+export async function nixosRootTree(closure: SystemClosure, epoch: number, boot?: DirNode, registrationFile?: string, store: StoreListing = {}): Promise<DirNode> {
   const meta = (permissions: number, gid = 0): NodeMeta => ({ permissions, uid: 0, gid, mtime: epoch });
   if (registrationFile !== undefined) {
     const root = dir(meta(0o755));
     if (boot !== undefined) root.entries.set('boot', dir(meta(0o755), boot.entries));
-    addStore(root, closure, epoch, onStoreFile);
+    addStore(root, closure, epoch, store);
     placeNode(root, registrationFile, fileFromBytes(meta(0o644), formatRegistration(closure.registrations)), meta(0o755));
     return root;
   }
@@ -46,7 +54,7 @@ export async function nixosRootTree(closure: SystemClosure, epoch: number, boot?
   root.entries.set('tmp', dir(meta(0o1777)));
   ensureDir(root, 'etc', meta(0o755)).entries.set('NIXOS', fileFromBytes(meta(0o644), new Uint8Array()));
 
-  addStore(root, closure, epoch, onStoreFile);
+  addStore(root, closure, epoch, store);
 
   const db = ensureDir(root, 'nix/var/nix/db', meta(0o755));
   db.entries.set('db.sqlite', fileFromBytes(meta(0o644), await buildStoreDatabase(closure.registrations, epoch)));
@@ -58,20 +66,26 @@ export async function nixosRootTree(closure: SystemClosure, epoch: number, boot?
   return root;
 }
 
-/** /nix/store with the closure, listed lazily: the writers walk it as often as they need, keeping nothing per file. */
-function addStore(root: DirNode, closure: SystemClosure, epoch: number, onFile: StoreFileObserver | undefined): void {
+/**
+ * /nix/store with the closure, listed lazily: the writers walk it as often as they need,
+ * keeping nothing per file but, with a cache, each store path's listing (a few dozen bytes a file).
+ */
+function addStore(root: DirNode, closure: SystemClosure, epoch: number, { onFile, listings }: StoreListing): void {
   const meta = (permissions: number, gid = 0): NodeMeta => ({ permissions, uid: 0, gid, mtime: epoch });
   const store = ensureDir(root, 'nix', meta(0o755));
   const storeDir = dir(meta(0o1775, NIXBLD_GID));
   store.entries.set('store', storeDir);
-  const paths = closure.registrations.map((r) => r.path).sort();
+  const registrations = [...closure.registrations].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const paths = registrations.map((r) => r.path);
   if (!paths.includes(closure.toplevel)) {
     throw new ImageError('closure.missing-toplevel', `Cannot build the root filesystem: the closure does not contain the toplevel "${closure.toplevel}"`);
   }
-  for (const path of paths) {
+  for (const { path } of registrations) {
     if (!path.startsWith(`${STORE_DIR}/`) || path.slice(STORE_DIR.length + 1).includes('/')) {
       throw new ImageError('closure.bad-path', `Cannot copy "${path}": closure entries must be top-level paths of ${STORE_DIR}`);
     }
-    storeDir.entries.set(basename(path), lazyHostTree(path, { maxTime: epoch, uid: 0, gid: 0, onFile }));
   }
+  const options = { maxTime: epoch, uid: 0, gid: 0, onFile };
+  const listed = listings?.trees(registrations, options);
+  for (const { path } of registrations) storeDir.entries.set(basename(path), listed?.get(path) ?? lazyHostTree(path, options));
 }

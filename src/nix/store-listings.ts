@@ -1,0 +1,63 @@
+/**
+ * Store paths listed from the cache: with a cache, a store path that is a directory is
+ * listed from the host once and its listing kept in the cache under the path and its NAR
+ * hash (fs/host-listing.ts). A later build lists it from there while its directories are
+ * as they were, instead of an lstat per file: a rebuild lists a whole closure in a few
+ * hundred syscalls instead of one per file.
+ */
+import { createHash } from 'node:crypto';
+import { LISTING_KIND, UnitCache } from '../core/unit-cache.js';
+import { HostListing, type ListedFileKeys, type ListedTreeOptions } from '../fs/host-listing.js';
+import { lazyHostTree, type TreeNode } from '../fs/tree.js';
+import type { PathRegistration } from './registration.js';
+
+/** Part of every listing's key: a new record layout never reads an old one's. */
+const LISTING_SETTINGS = 'store path listing 1';
+
+function listingKey(path: string, narHash: string): Buffer {
+  return UnitCache.key(LISTING_SETTINGS, createHash('sha256').update(`${path}\0${narHash}`).digest());
+}
+
+export class StoreListings {
+  constructor(private readonly cache: UnitCache) {}
+
+  /** The tree of each store path of `registrations`, listed as lazyHostTree lists it. */
+  trees(registrations: readonly Pick<PathRegistration, 'path' | 'narHash'>[], options: ListedTreeOptions): Map<string, TreeNode> {
+    const kept = new Map<string, { readonly listing: HostListing; readonly keys: ListedFileKeys }>();
+    const fresh = new Map<string, { readonly key: Buffer; listing: HostListing }>();
+    const trees = new Map<string, TreeNode>();
+    for (const { path, narHash } of registrations) {
+      const key = listingKey(path, narHash);
+      const entry = this.cache.get(key, LISTING_KIND);
+      const listing = entry?.kind === 'compressed' ? HostListing.read(entry.bytes) : undefined;
+      const keys = listing?.check(path);
+      if (listing !== undefined && keys !== undefined) {
+        kept.set(path, { listing, keys });
+        continue;
+      }
+      const recorded = HostListing.record(path);
+      if (recorded === undefined) trees.set(path, lazyHostTree(path, options));
+      else fresh.set(path, { key, listing: recorded });
+    }
+    // A file kept with one name whose inode a file of the closure listed with several
+    // names has: it gained a name since it was recorded (fs/host-listing.ts), and its
+    // store path is listed again.
+    const linked = new Set<string>();
+    for (const { keys } of kept.values()) for (const key of keys.linked) linked.add(key);
+    for (const { listing } of fresh.values()) for (const key of listing.fileKeys().linked) linked.add(key);
+    for (const tree of trees.values()) if (tree.kind === 'file' && tree.linkKey != null) linked.add(tree.linkKey);
+    if (linked.size > 0) {
+      for (const [path, { listing, keys }] of kept) {
+        if (!keys.single.some((key) => linked.has(key))) continue;
+        kept.delete(path);
+        fresh.set(path, { key: listingKey(path, registrations.find((r) => r.path === path)!.narHash), listing: HostListing.record(path) ?? listing });
+      }
+    }
+    for (const [path, { key, listing }] of fresh) {
+      this.cache.put(key, { kind: 'compressed', bytes: listing.bytes });
+      trees.set(path, listing.tree(path, options));
+    }
+    for (const [path, { listing }] of kept) trees.set(path, listing.tree(path, options));
+    return trees;
+  }
+}

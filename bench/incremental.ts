@@ -4,12 +4,13 @@
  * system with the 1 GiB, 50,000-file payload and a second payload-like store path of
  * 50 MiB whose `generation` parameter changes it (new random bytes, a new store path).
  * For each format: a cold build of generation 1 without the cache (the baseline), one with
- * an empty cache (what filling it costs), then generation 2 with that cache (the rebuild);
- * each its own process under GNU time, writing from the plan Nix computed (the evaluation
- * is not timed), into a fresh file after a `sync`. The rebuilt image is checked against a
+ * an empty cache (what filling it costs), then generation 2 with that cache (the rebuild,
+ * --warm-runs times from the same filled cache, their median counted); each its own
+ * process under GNU time, writing from the plan Nix computed (the evaluation is not
+ * timed), into a fresh file after a `sync`. Every rebuilt image is checked against a
  * build of generation 2 without the cache, byte for byte.
  *
- *   node dist/bench/incremental.js [--files N] [--mib N] [--changed-mib N]   (writes docs/benchmarks/incremental.md)
+ *   node dist/bench/incremental.js [--files N] [--mib N] [--changed-mib N] [--warm-runs N]   (writes docs/benchmarks/incremental.md)
  *   node dist/bench/incremental.js --formats iso,do --contents store-like     (some rows only: printed, the doc left alone)
  *   node dist/bench/incremental.js --write PLAN OUT [CACHE]                  (one build of ours, for the timing)
  */
@@ -116,6 +117,7 @@ async function main(): Promise<void> {
   const files = numberArg('--files', 50_000);
   const mebibytes = numberArg('--mib', 1024);
   const changedMiB = numberArg('--changed-mib', 50);
+  const warmRuns = numberArg('--warm-runs', 3);
   const formats = listArg('--formats', FORMATS);
   const contents = listArg('--contents', CONTENTS);
   const work = scratchDir('incremental');
@@ -135,14 +137,29 @@ async function main(): Promise<void> {
       };
       const cold = build(before, 'cold', undefined);
       const filling = build(before, 'filling', cache);
-      const warm = build(after, 'warm', cache);
+      // Each rebuild starts from the cache the filling build left (a rebuild adds to it).
+      const filled = `${cache}-filled`;
+      spawnSync('cp', ['-a', cache, filled]);
+      const warms: (Run & { image: string })[] = [];
+      for (let run = 0; run < warmRuns; run++) {
+        if (run > 0) {
+          rmSync(cache, { recursive: true, force: true });
+          spawnSync('cp', ['-a', filled, cache]);
+        }
+        warms.push(build(after, `warm-${run + 1}`, cache));
+      }
       const reference = build(after, 'reference', undefined);
-      if (sha256(warm.image) !== sha256(reference.image)) throw new Error(`${content} ${format}: the rebuild with the cache differs from a build without it`);
-      const cacheMiB = spawnSync('du', ['-sm', cache], { encoding: 'utf8' }).stdout.split('\t')[0];
+      for (const warm of warms) {
+        if (sha256(warm.image) !== sha256(reference.image)) throw new Error(`${content} ${format}: the rebuild with the cache differs from a build without it`);
+      }
+      const warm = [...warms].sort((a, b) => a.seconds - b.seconds)[Math.floor(warms.length / 2)]!;
+      const cacheMiB = spawnSync('du', ['-sm', filled], { encoding: 'utf8' }).stdout.split('\t')[0];
       const mib = (image: string): string => (statSync(image).size / (1 << 20)).toFixed(1);
-      rows.push(`| ${format} | ${content} | ${cold.seconds.toFixed(2)} s (${mib(cold.image)} MiB) | ${filling.seconds.toFixed(2)} s (${(filling.seconds / cold.seconds).toFixed(2)}x), cache ${cacheMiB} MiB | ${warm.seconds.toFixed(2)} s, ${describe(warm.reuse)} | ${reference.seconds.toFixed(2)} s | **${(warm.seconds / cold.seconds).toFixed(2)}x** | yes |`);
-      for (const name of ['cold', 'filling', 'warm', 'reference']) rmSync(join(work, `${content}-${format}-${name}`), { recursive: true, force: true });
+      const runs = warms.length === 1 ? '' : ` (runs: ${warms.map((w) => w.seconds.toFixed(2)).join(', ')})`;
+      rows.push(`| ${format} | ${content} | ${cold.seconds.toFixed(2)} s (${mib(cold.image)} MiB) | ${filling.seconds.toFixed(2)} s (${(filling.seconds / cold.seconds).toFixed(2)}x), cache ${cacheMiB} MiB | ${warm.seconds.toFixed(2)} s${runs}, ${describe(warm.reuse)} | ${reference.seconds.toFixed(2)} s | **${(warm.seconds / cold.seconds).toFixed(2)}x** | yes |`);
+      for (const name of ['cold', 'filling', ...warms.map((_, run) => `warm-${run + 1}`), 'reference']) rmSync(join(work, `${content}-${format}-${name}`), { recursive: true, force: true });
       rmSync(cache, { recursive: true, force: true });
+      rmSync(filled, { recursive: true, force: true });
     }
     if (formats.length < FORMATS.length || contents.length < CONTENTS.length) {
       process.stdout.write(`${rows.join('\n')}\n`);
@@ -159,8 +176,8 @@ async function main(): Promise<void> {
       '- **store-like**: slices of real binaries (GRUB\'s modules and images, the Debian runtime\'s libraries), no two files the same, with every third file random, as a closure holds already-compressed files; about as compressible as a store, so compressing takes most of a cold build, as it does for real closures.',
       '- **random**: random bytes only, the worst case for the cache: compressing takes little, so reading and writing the image, which a rebuild does as well, take most of a cold build.',
       '',
-      'Each build is its own process writing from the plan Nix computed (evaluation not timed), into a fresh file after a `sync`, on ' + (work.startsWith('/dev/shm') ? 'tmpfs' : 'the disk') + ', one run each.',
-      'Cold: generation 1 without the cache. Filling: generation 1 with an empty cache. Rebuild: generation 2 with that cache. Reference: generation 2 without the cache, which the rebuild must equal byte for byte.',
+      'Each build is its own process writing from the plan Nix computed (evaluation not timed), into a fresh file after a `sync`, on ' + (work.startsWith('/dev/shm') ? 'tmpfs' : 'the disk') + `, one run each but the rebuild: ${warmRuns} runs, each from the cache the filling build left, and their median (a run of a few seconds varies by up to a half from one to the next on this machine).`,
+      'Cold: generation 1 without the cache. Filling: generation 1 with an empty cache. Rebuild: generation 2 with that cache. Reference: generation 2 without the cache, which every rebuild must equal byte for byte.',
       'Target (issue 14): a rebuild at most 0.15x the cold build.',
       '',
       '| format | payload | cold, no cache | cold, filling the cache | rebuild, warm cache | reference (no cache) | rebuild / cold | rebuild = reference |',

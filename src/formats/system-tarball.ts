@@ -62,6 +62,12 @@ function lookUp(root: DirNode, path: string): { parent: DirNode; name: string; n
   return node === undefined ? undefined : { parent, name, node };
 }
 
+/** The linkKeys of the host files in `node` (the contents placed before the store). */
+function* linkKeysIn(node: TreeNode): Generator<string> {
+  if (node.kind === 'file' && node.linkKey != null) yield node.linkKey;
+  if (node.kind === 'dir') for (const [, child] of childrenOf(node)) yield* linkKeysIn(child);
+}
+
 /** Where the store paths of a tarball's closure come from besides the store on the host. */
 export interface TarballStore {
   /** The store paths this project writes itself (their contents as trees). */
@@ -101,7 +107,7 @@ export function tarballRoot(tarball: TarballContentsPlan, closure: SystemClosure
       throw new ImageError('closure.bad-path', `Cannot copy "${path}": closure entries must be top-level paths of ${STORE_DIR}`);
     }
   }
-  const listed = store.listings?.trees(registrations.filter((r) => !written.has(r.path)), HOST_LISTING);
+  const listed = store.listings?.trees(registrations.filter((r) => !written.has(r.path)), HOST_LISTING, linkKeysIn(root));
   for (const { path } of registrations) {
     storeDir.entries.set(path.slice(STORE_DIR.length + 1), written.get(path) ?? listed?.get(path) ?? hostNode(path));
   }

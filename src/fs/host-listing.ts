@@ -14,7 +14,7 @@
  * nix-store --optimise links the first copy of some content into /nix/store/.links in
  * place. A file recorded with one name has a linkKey of null, as lazyHostTree gives it, so
  * the record keeps its "<dev>:<ino>" too: the caller checks that no file listed with
- * several names has it (recordedFileKeys), else the file has gained a name in the tree
+ * several names has it (the keys HostListing.check gives), else the file has gained a name
  * and the record is stale. A file recorded with several names that has only one now
  * keeps its key, which no other file has, and writers treat such a key like none.
  */

@@ -21,8 +21,12 @@ function listingKey(path: string, narHash: string): Buffer {
 export class StoreListings {
   constructor(private readonly cache: UnitCache) {}
 
-  /** The tree of each store path of `registrations`, listed as lazyHostTree lists it. */
-  trees(registrations: readonly Pick<PathRegistration, 'path' | 'narHash'>[], options: ListedTreeOptions): Map<string, TreeNode> {
+  /**
+   * The tree of each store path of `registrations`, listed as lazyHostTree lists it.
+   * `linkedElsewhere`: the linkKeys of the image's other host files, which a file kept
+   * with one name must not have either.
+   */
+  trees(registrations: readonly Pick<PathRegistration, 'path' | 'narHash'>[], options: ListedTreeOptions, linkedElsewhere: Iterable<string> = []): Map<string, TreeNode> {
     const kept = new Map<string, { readonly listing: HostListing; readonly keys: ListedFileKeys }>();
     const fresh = new Map<string, { readonly key: Buffer; listing: HostListing }>();
     const trees = new Map<string, TreeNode>();
@@ -42,7 +46,7 @@ export class StoreListings {
     // A file kept with one name whose inode a file of the closure listed with several
     // names has: it gained a name since it was recorded (fs/host-listing.ts), and its
     // store path is listed again.
-    const linked = new Set<string>();
+    const linked = new Set<string>(linkedElsewhere);
     for (const { keys } of kept.values()) for (const key of keys.linked) linked.add(key);
     for (const { listing } of fresh.values()) for (const key of listing.fileKeys().linked) linked.add(key);
     for (const tree of trees.values()) if (tree.kind === 'file' && tree.linkKey != null) linked.add(tree.linkKey);

@@ -80,3 +80,31 @@ test('unchanged store paths are listed from the cache; a file another path was l
     tmp.remove();
   }
 });
+
+test('a file kept with one name that a host file placed elsewhere in the image now shares is listed again', () => {
+  const tmp = tempDir('store-listings-elsewhere');
+  try {
+    const path = join(tmp.path, 'store', 'a-path');
+    mkdirSync(path, { recursive: true });
+    writeFileSync(join(path, 'init'), '#!/bin/sh\n');
+    const registrations = [{ path, narHash: 'sha256:a' }];
+    const open = (): UnitCache => new UnitCache({ directory: join(tmp.path, 'cache'), maxBytes: 1 << 30, warn: (line) => assert.fail(line) });
+    const first = open();
+    new StoreListings(first).trees(registrations, OPTIONS);
+    first.close();
+
+    // A tarball's contents name a file outside the store paths that is now another name
+    // of a/init (its directory untouched).
+    mkdirSync(join(tmp.path, 'contents'));
+    linkSync(join(path, 'init'), join(tmp.path, 'contents', 'init'));
+    const contents = fileAt(lazyHostTree(join(tmp.path, 'contents'), OPTIONS), 'init');
+    assert.notEqual(contents.linkKey, null);
+
+    const second = open();
+    const trees = new StoreListings(second).trees(registrations, OPTIONS, [contents.linkKey!]);
+    assert.equal(fileAt(trees.get(path)!, 'init').linkKey, contents.linkKey, 'one inode in the image, as a cold build has it');
+    second.close();
+  } finally {
+    tmp.remove();
+  }
+});

@@ -19,9 +19,9 @@ import type { UnitCache } from '../core/unit-cache.js';
 import { childrenOf, dir, ensureDir, fileFromBytes, lazyHostTree, placeNode, symlink, type DirNode, type NodeMeta, type TreeNode } from '../fs/tree.js';
 import type { ClosureScope } from '../nix/closure-scope.js';
 import { formatRegistration } from '../nix/registration.js';
-import { STORE_DIR, type SystemClosure } from '../nix/root-tree.js';
+import type { SystemClosure } from '../nix/root-tree.js';
 import { closureBytes } from '../nix/store-tree.js';
-import { StoreListings } from '../nix/store-listings.js';
+import { storePathTrees, StoreListings } from '../nix/store-listings.js';
 import type { TarballContentsPlan, TarballPlan } from '../plan/types.js';
 
 /**
@@ -81,7 +81,6 @@ export interface TarballStore {
  * every path of the closure but those `store` writes is read from the store.
  */
 export function tarballRoot(tarball: TarballContentsPlan, closure: SystemClosure, scope: ClosureScope, store: TarballStore = {}): DirNode {
-  const written = store.written ?? new Map<string, TreeNode>();
   const root = dir(CREATED);
   for (const { source, target } of tarball.contents) {
     const relative = target.replace(/^\//, '');
@@ -101,16 +100,8 @@ export function tarballRoot(tarball: TarballContentsPlan, closure: SystemClosure
   }
 
   const storeDir = ensureDir(root, 'nix/store', CREATED);
-  const registrations = [...closure.registrations].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  for (const { path } of registrations) {
-    if (!path.startsWith(`${STORE_DIR}/`) || path.slice(STORE_DIR.length + 1).includes('/')) {
-      throw new ImageError('closure.bad-path', `Cannot copy "${path}": closure entries must be top-level paths of ${STORE_DIR}`);
-    }
-  }
-  const listed = store.listings?.trees(registrations.filter((r) => !written.has(r.path)), HOST_LISTING, linkKeysIn(root));
-  for (const { path } of registrations) {
-    storeDir.entries.set(path.slice(STORE_DIR.length + 1), written.get(path) ?? listed?.get(path) ?? hostNode(path));
-  }
+  const sources = { listings: store.listings, linkedElsewhere: linkKeysIn(root), ...(store.written === undefined ? {} : { written: store.written }) };
+  for (const [name, tree] of storePathTrees(closure.registrations, HOST_LISTING, sources)) storeDir.entries.set(name, tree);
   // cp of closure-info's registration (a 0444 store file): empty when there are no store contents.
   root.entries.set('nix-path-registration', fileFromBytes({ ...CREATED, permissions: 0o444 }, formatRegistration(closure.registrations)));
   for (const { object, path } of tarball.symlinks) placeNode(root, path, symlink({ ...CREATED, permissions: 0o777 }, object), CREATED);

@@ -4,12 +4,11 @@
  * /etc/NIXOS, and the empty mount points stage 1 and 2 use. Activation (/etc, users)
  * is left to the first boot, which runs it on every boot anyway.
  */
-import { basename } from 'node:path';
 import { ImageError } from '../core/errors.js';
-import { dir, ensureDir, fileFromBytes, lazyHostTree, placeNode, symlink, type DirNode, type NodeMeta } from '../fs/tree.js';
+import { dir, ensureDir, fileFromBytes, placeNode, symlink, type DirNode, type NodeMeta } from '../fs/tree.js';
 import { formatRegistration, type PathRegistration } from './registration.js';
 import { buildStoreDatabase, NIX_SCHEMA_VERSION } from './store-db.js';
-import type { StoreListings } from './store-listings.js';
+import { storePathTrees, type StoreListings } from './store-listings.js';
 
 export const STORE_DIR = '/nix/store';
 /** The nixbld group NixOS gives /nix/store. */
@@ -75,17 +74,8 @@ function addStore(root: DirNode, closure: SystemClosure, epoch: number, { onFile
   const store = ensureDir(root, 'nix', meta(0o755));
   const storeDir = dir(meta(0o1775, NIXBLD_GID));
   store.entries.set('store', storeDir);
-  const registrations = [...closure.registrations].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  const paths = registrations.map((r) => r.path);
-  if (!paths.includes(closure.toplevel)) {
+  if (!closure.registrations.some((r) => r.path === closure.toplevel)) {
     throw new ImageError('closure.missing-toplevel', `Cannot build the root filesystem: the closure does not contain the toplevel "${closure.toplevel}"`);
   }
-  for (const { path } of registrations) {
-    if (!path.startsWith(`${STORE_DIR}/`) || path.slice(STORE_DIR.length + 1).includes('/')) {
-      throw new ImageError('closure.bad-path', `Cannot copy "${path}": closure entries must be top-level paths of ${STORE_DIR}`);
-    }
-  }
-  const options = { maxTime: epoch, uid: 0, gid: 0, onFile };
-  const listed = listings?.trees(registrations, options);
-  for (const { path } of registrations) storeDir.entries.set(basename(path), listed?.get(path) ?? lazyHostTree(path, options));
+  for (const [name, tree] of storePathTrees(closure.registrations, { maxTime: epoch, uid: 0, gid: 0, onFile }, { listings })) storeDir.entries.set(name, tree);
 }

@@ -6,10 +6,12 @@
  * hundred syscalls instead of one per file.
  */
 import { createHash } from 'node:crypto';
+import { ImageError } from '../core/errors.js';
 import { LISTING_KIND, UnitCache } from '../core/unit-cache.js';
 import { HostListing, type ListedFileKeys, type ListedTreeOptions } from '../fs/host-listing.js';
 import { lazyHostTree, type TreeNode } from '../fs/tree.js';
 import type { PathRegistration } from './registration.js';
+import { STORE_DIR } from './root-tree.js';
 
 /** Part of every listing's key: a new record layout never reads an old one's. */
 const LISTING_SETTINGS = 'store path listing 1';
@@ -64,4 +66,31 @@ export class StoreListings {
     for (const [path, { listing }] of kept) trees.set(path, listing.tree(path, options));
     return trees;
   }
+}
+
+/** Where storePathTrees takes store paths from besides the host. */
+export interface StorePathSources {
+  /** Listings kept in the cache, used where they hold. */
+  readonly listings?: StoreListings | undefined;
+  /** The linkKeys of the image's other host files (StoreListings.trees). */
+  readonly linkedElsewhere?: Iterable<string>;
+  /** Store paths written by this project, as trees: taken as they are. */
+  readonly written?: ReadonlyMap<string, TreeNode>;
+}
+
+/**
+ * The store paths of `registrations` as trees, by name in /nix/store, sorted: written
+ * ones as given, the others from listings where they hold, else listed lazily from the
+ * host. Each must be a top-level path of the store.
+ */
+export function storePathTrees(registrations: readonly Pick<PathRegistration, 'path' | 'narHash'>[], options: ListedTreeOptions,
+  { listings, linkedElsewhere, written }: StorePathSources = {}): [string, TreeNode][] {
+  const sorted = [...registrations].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  for (const { path } of sorted) {
+    if (!path.startsWith(`${STORE_DIR}/`) || path.slice(STORE_DIR.length + 1).includes('/')) {
+      throw new ImageError('closure.bad-path', `Cannot copy "${path}": closure entries must be top-level paths of ${STORE_DIR}`);
+    }
+  }
+  const listed = listings?.trees(sorted.filter((r) => written?.has(r.path) !== true), options, linkedElsewhere);
+  return sorted.map(({ path }) => [path.slice(STORE_DIR.length + 1), written?.get(path) ?? listed?.get(path) ?? lazyHostTree(path, options)]);
 }

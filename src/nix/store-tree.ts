@@ -3,11 +3,10 @@
  * path of the closure at the root, and nix-path-registration beside them, which NixOS
  * loads into its database at boot.
  */
-import { ImageError } from '../core/errors.js';
 import type { SquashfsOptions } from '../fs/squashfs/index.js';
-import { dir, fileFromBytes, lazyHostTree, type DirNode, type NodeMeta } from '../fs/tree.js';
+import { dir, fileFromBytes, type DirNode, type NodeMeta } from '../fs/tree.js';
 import { formatRegistration } from './registration.js';
-import type { StoreListings } from './store-listings.js';
+import { storePathTrees, type StoreListings } from './store-listings.js';
 import { STORE_DIR, type SystemClosure } from './root-tree.js';
 import type { SquashfsCompressionPlan } from '../plan/types.js';
 
@@ -15,15 +14,7 @@ import type { SquashfsCompressionPlan } from '../plan/types.js';
 export function storeSquashfsTree(closure: SystemClosure, epoch: number, listings?: StoreListings): DirNode {
   const meta = (permissions: number): NodeMeta => ({ permissions, uid: 0, gid: 0, mtime: epoch });
   const root = dir(meta(0o755));
-  const registrations = [...closure.registrations].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  for (const { path } of registrations) {
-    if (!path.startsWith(`${STORE_DIR}/`) || path.slice(STORE_DIR.length + 1).includes('/')) {
-      throw new ImageError('closure.bad-path', `Cannot copy "${path}": closure entries must be top-level paths of ${STORE_DIR}`);
-    }
-  }
-  const options = { maxTime: epoch, uid: 0, gid: 0 };
-  const listed = listings?.trees(registrations, options);
-  for (const { path } of registrations) root.entries.set(path.slice(STORE_DIR.length + 1), listed?.get(path) ?? lazyHostTree(path, options));
+  for (const [name, tree] of storePathTrees(closure.registrations, { maxTime: epoch, uid: 0, gid: 0 }, { listings })) root.entries.set(name, tree);
   root.entries.set('nix-path-registration', fileFromBytes(meta(0o444), formatRegistration(closure.registrations)));
   return root;
 }

@@ -45,9 +45,11 @@ export class StoreListings {
       if (recorded === undefined) trees.set(path, lazyHostTree(path, options));
       else fresh.set(path, { key, listing: recorded });
     }
-    // A file kept with one name whose inode a file of the closure listed with several
+    // A file kept with one name whose inode a file of the image listed with several
     // names has: it gained a name since it was recorded (fs/host-listing.ts), and its
-    // store path is listed again.
+    // store path is listed again. (Two files kept with one name cannot share an inode:
+    // the later name's directory changed after the first was recorded, so the record
+    // that holds it was made after, when the file had both names.)
     const linked = new Set<string>(linkedElsewhere);
     for (const { keys } of kept.values()) for (const key of keys.linked) linked.add(key);
     for (const { listing } of fresh.values()) for (const key of listing.fileKeys().linked) linked.add(key);

@@ -16,7 +16,6 @@ import { outputFileSink, type ByteSink } from '../core/sink.js';
 import { anticipateLoneParts } from '../compress/anticipation.js';
 import { CheckedCopyFailed } from '../core/checked-copy.js';
 import { listNewStorePaths, recordedStorePaths, recordStorePaths } from '../nix/new-paths.js';
-import { StoreListings } from '../nix/store-listings.js';
 import type { CompressingSink } from '../compress/chunked-sink.js';
 import { gzipSink } from '../compress/gzip.js';
 import { zstdSink } from '../compress/zstd.js';
@@ -273,8 +272,7 @@ async function buildImageOnce(request: BuildImageRequest): Promise<BuiltImageFil
         if (observe !== undefined && request.cache !== undefined) {
           listNewStorePaths(storePaths, recordedStorePaths(request.cache, recordScope), observe);
         }
-        const listings = request.cache === undefined ? undefined : new StoreListings(request.cache);
-        disk = await buildDiskImage(plan, request.closure, request.epoch, request.scope, { onFile: observe, listings });
+        disk = await buildDiskImage(plan, request.closure, request.epoch, request.scope, { onFile: observe, cache: request.cache });
         await writeContainer(plan, disk.image, image, request.epoch, { ...control, phase }, request.cache, identify, compressor);
         if (observe !== undefined && request.cache !== undefined) recordStorePaths(request.cache, recordScope, storePaths);
       } catch (error) {

@@ -21,7 +21,6 @@ import { dirname, join } from 'node:path';
 import { ImageError } from '../core/errors.js';
 import { OutputFile } from '../core/output-file.js';
 import type { UnitCache } from '../core/unit-cache.js';
-import { StoreListings } from '../nix/store-listings.js';
 import { checkpoint, withProgressTotal, type PhasedControl } from '../core/progress.js';
 import { outputFileSink } from '../core/sink.js';
 import { writeCpio } from '../archive/cpio.js';
@@ -87,11 +86,10 @@ export async function writeKexecImage(plan: KexecPlan, closures: KexecClosures, 
     temporaries.push(file);
     return file;
   };
-  const listings = cache === undefined ? undefined : new StoreListings(cache);
   try {
     // The squashfs of the system's closure.
     const squashfs = temporary('.kexec-squashfs.img');
-    await writeSquashfs(storeSquashfsTree(closures.system, epoch, listings), squashfs, 0, { ...storeSquashfsOptions(kexec.squashfs, epoch, closures.system), cache },
+    await writeSquashfs(storeSquashfsTree(closures.system, epoch, cache), squashfs, 0, { ...storeSquashfsOptions(kexec.squashfs, epoch, closures.system), cache },
       withProgressTotal(control, closureBytes(closures.system)));
     await checkpoint(control);
 
@@ -142,7 +140,7 @@ export async function writeKexecImage(plan: KexecPlan, closures: KexecClosures, 
     ].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     const tarClosure: SystemClosure = { toplevel: plan.toplevel, registrations };
     const written = new Map<string, TreeNode>([[kexec.imagePath, image], [kexec.script.path, script]]);
-    const root = tarballRoot(plan.tarball, tarClosure, scope, { written, listings });
+    const root = tarballRoot(plan.tarball, tarClosure, scope, { written, cache });
     const stub = plan.output.stub === undefined ? undefined : new TextEncoder().encode(plan.output.stub);
     await archiveTarballRoot(root, closureBytes(tarClosure), out, control, stub, cache);
   } finally {

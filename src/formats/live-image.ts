@@ -11,7 +11,6 @@ import { join } from 'node:path';
 import { ImageError } from '../core/errors.js';
 import type { OutputFile } from '../core/output-file.js';
 import type { UnitCache } from '../core/unit-cache.js';
-import { StoreListings } from '../nix/store-listings.js';
 import { withProgressTotal, type PhasedControl } from '../core/progress.js';
 import { readBootspec, type Bootspec } from '../boot/bootspec.js';
 import { removableEfiName } from '../boot/efi-arch.js';
@@ -129,7 +128,7 @@ export async function writeLiveIso(plan: LivePlan, closure: SystemClosure, scope
       ? { hybrid: { mbrCode: isohybridMbr(`${bios.syslinux}/share/syslinux/isohdpfx.bin`, scope), gpt: live.efi !== null } }
       : {}),
   };
-  const store = storeSquashfsTree(closure, epoch, cache === undefined ? undefined : new StoreListings(cache));
+  const store = storeSquashfsTree(closure, epoch, cache);
   // The squashfs writer counts the bytes it has read; the closure's NAR size is about all it will read.
   const squashfsControl = withProgressTotal(control, closureBytes(closure));
   await writeIso(root, out, options, {

@@ -21,7 +21,7 @@ import type { ClosureScope } from '../nix/closure-scope.js';
 import { formatRegistration } from '../nix/registration.js';
 import type { SystemClosure } from '../nix/root-tree.js';
 import { closureBytes } from '../nix/store-tree.js';
-import { storePathTrees, StoreListings } from '../nix/store-listings.js';
+import { storePathTrees, type StorePathSources } from '../nix/store-listings.js';
 import type { TarballContentsPlan, TarballPlan } from '../plan/types.js';
 
 /**
@@ -68,19 +68,11 @@ function* linkKeysIn(node: TreeNode): Generator<string> {
   if (node.kind === 'dir') for (const [, child] of childrenOf(node)) yield* linkKeysIn(child);
 }
 
-/** Where the store paths of a tarball's closure come from besides the store on the host. */
-export interface TarballStore {
-  /** The store paths this project writes itself (their contents as trees). */
-  readonly written?: ReadonlyMap<string, TreeNode>;
-  /** Listings of the others kept in the cache (nix/store-listings.ts). */
-  readonly listings?: StoreListings | undefined;
-}
-
 /**
  * The tar root make-system-tarball.sh would archive, described without copying anything:
  * every path of the closure but those `store` writes is read from the store.
  */
-export function tarballRoot(tarball: TarballContentsPlan, closure: SystemClosure, scope: ClosureScope, store: TarballStore = {}): DirNode {
+export function tarballRoot(tarball: TarballContentsPlan, closure: SystemClosure, scope: ClosureScope, store: Omit<StorePathSources, 'linkedElsewhere'> = {}): DirNode {
   const root = dir(CREATED);
   for (const { source, target } of tarball.contents) {
     const relative = target.replace(/^\//, '');
@@ -100,8 +92,7 @@ export function tarballRoot(tarball: TarballContentsPlan, closure: SystemClosure
   }
 
   const storeDir = ensureDir(root, 'nix/store', CREATED);
-  const sources = { listings: store.listings, linkedElsewhere: linkKeysIn(root), ...(store.written === undefined ? {} : { written: store.written }) };
-  for (const [name, tree] of storePathTrees(closure.registrations, HOST_LISTING, sources)) storeDir.entries.set(name, tree);
+  for (const [name, tree] of storePathTrees(closure.registrations, HOST_LISTING, { ...store, linkedElsewhere: linkKeysIn(root) })) storeDir.entries.set(name, tree);
   // cp of closure-info's registration (a 0444 store file): empty when there are no store contents.
   root.entries.set('nix-path-registration', fileFromBytes({ ...CREATED, permissions: 0o444 }, formatRegistration(closure.registrations)));
   for (const { object, path } of tarball.symlinks) placeNode(root, path, symlink({ ...CREATED, permissions: 0o777 }, object), CREATED);
@@ -124,8 +115,7 @@ export function tarballRoot(tarball: TarballContentsPlan, closure: SystemClosure
 
 /** Writes the tarball into `out` (its xz blocks through `cache` when given). */
 export async function writeSystemTarball(plan: TarballPlan, closure: SystemClosure, scope: ClosureScope, out: OutputFile, control: PhasedControl = {}, cache?: UnitCache): Promise<void> {
-  const listings = cache === undefined ? undefined : new StoreListings(cache);
-  await archiveTarballRoot(tarballRoot(plan.tarball, closure, scope, { listings }), closureBytes(closure), out, control, undefined, cache);
+  await archiveTarballRoot(tarballRoot(plan.tarball, closure, scope, { cache }), closureBytes(closure), out, control, undefined, cache);
 }
 
 /**

@@ -8,7 +8,8 @@ import { ImageError } from '../core/errors.js';
 import { dir, ensureDir, fileFromBytes, placeNode, symlink, type DirNode, type NodeMeta } from '../fs/tree.js';
 import { formatRegistration, type PathRegistration } from './registration.js';
 import { buildStoreDatabase, NIX_SCHEMA_VERSION } from './store-db.js';
-import { storePathTrees, type StoreListings } from './store-listings.js';
+import type { UnitCache } from '../core/unit-cache.js';
+import { storePathTrees } from './store-listings.js';
 
 export const STORE_DIR = '/nix/store';
 /** The nixbld group NixOS gives /nix/store. */
@@ -27,8 +28,8 @@ export type StoreFileObserver = (hostPath: string, size: number) => void;
 export interface StoreListing {
   /** Told of the closure's files as the writers' walks list them. */
   readonly onFile?: StoreFileObserver | undefined;
-  /** Listings kept in the cache, used while they hold. */
-  readonly listings?: StoreListings | undefined;
+  /** The cache whose listings of store paths are used while they hold (nix/store-listings.ts). */
+  readonly cache?: UnitCache | undefined;
 }
 
 /**
@@ -69,7 +70,7 @@ export async function nixosRootTree(closure: SystemClosure, epoch: number, boot?
  * /nix/store with the closure, listed lazily: the writers walk it as often as they need,
  * keeping nothing per file but, with a cache, each store path's listing (a few dozen bytes a file).
  */
-function addStore(root: DirNode, closure: SystemClosure, epoch: number, { onFile, listings }: StoreListing): void {
+function addStore(root: DirNode, closure: SystemClosure, epoch: number, { onFile, cache }: StoreListing): void {
   const meta = (permissions: number, gid = 0): NodeMeta => ({ permissions, uid: 0, gid, mtime: epoch });
   const store = ensureDir(root, 'nix', meta(0o755));
   const storeDir = dir(meta(0o1775, NIXBLD_GID));
@@ -77,5 +78,5 @@ function addStore(root: DirNode, closure: SystemClosure, epoch: number, { onFile
   if (!closure.registrations.some((r) => r.path === closure.toplevel)) {
     throw new ImageError('closure.missing-toplevel', `Cannot build the root filesystem: the closure does not contain the toplevel "${closure.toplevel}"`);
   }
-  for (const [name, tree] of storePathTrees(closure.registrations, { maxTime: epoch, uid: 0, gid: 0, onFile }, { listings })) storeDir.entries.set(name, tree);
+  for (const [name, tree] of storePathTrees(closure.registrations, { maxTime: epoch, uid: 0, gid: 0, onFile }, { cache })) storeDir.entries.set(name, tree);
 }

@@ -6,15 +6,16 @@
 import type { SquashfsOptions } from '../fs/squashfs/index.js';
 import { dir, fileFromBytes, type DirNode, type NodeMeta } from '../fs/tree.js';
 import { formatRegistration } from './registration.js';
-import { storePathTrees, type StoreListings } from './store-listings.js';
+import type { UnitCache } from '../core/unit-cache.js';
+import { storePathTrees } from './store-listings.js';
 import { STORE_DIR, type SystemClosure } from './root-tree.js';
 import type { SquashfsCompressionPlan } from '../plan/types.js';
 
-/** `listings`: store paths' listings kept in the cache, used while they hold. */
-export function storeSquashfsTree(closure: SystemClosure, epoch: number, listings?: StoreListings): DirNode {
+/** `cache`: the cache whose listings of store paths are used while they hold (nix/store-listings.ts). */
+export function storeSquashfsTree(closure: SystemClosure, epoch: number, cache?: UnitCache): DirNode {
   const meta = (permissions: number): NodeMeta => ({ permissions, uid: 0, gid: 0, mtime: epoch });
   const root = dir(meta(0o755));
-  for (const [name, tree] of storePathTrees(closure.registrations, { maxTime: epoch, uid: 0, gid: 0 }, { listings })) root.entries.set(name, tree);
+  for (const [name, tree] of storePathTrees(closure.registrations, { maxTime: epoch, uid: 0, gid: 0 }, { cache })) root.entries.set(name, tree);
   root.entries.set('nix-path-registration', fileFromBytes(meta(0o444), formatRegistration(closure.registrations)));
   return root;
 }

@@ -11,7 +11,7 @@ import { linkSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LISTING_KIND, UnitCache } from '../../src/core/unit-cache.js';
 import { lazyHostTree, type FileNode, type TreeNode } from '../../src/fs/tree.js';
-import { StoreListings } from '../../src/nix/store-listings.js';
+import { listedStorePaths } from '../../src/nix/store-listings.js';
 import { tempDir } from '../helpers/run.js';
 
 const OPTIONS = { maxTime: 1, uid: 0, gid: 0 };
@@ -39,14 +39,14 @@ test('unchanged store paths are listed from the cache; a file another path was l
     const open = (): UnitCache => new UnitCache({ directory: join(tmp.path, 'cache'), maxBytes: 1 << 30, warn: (line) => assert.fail(line) });
 
     const first = open();
-    const cold = new StoreListings(first).trees(registrations, OPTIONS);
+    const cold = listedStorePaths(first, registrations, OPTIONS);
     assert.deepEqual(counts(first), { hits: 0, misses: 3 });
     assert.equal(fileAt(cold.get(a)!, 'own').size, a.length);
     assert.equal(cold.get(c)!.kind, 'file', 'a path that is a file is listed from the host');
     first.close();
 
     const second = open();
-    const warm = new StoreListings(second).trees(registrations, OPTIONS);
+    const warm = listedStorePaths(second, registrations, OPTIONS);
     assert.deepEqual(counts(second), { hits: 2, misses: 1 }, 'the directories from the cache; the file has no listing');
     assert.equal(second.reuse().units.total, 0, 'listings are not units');
     assert.deepEqual(fileAt(warm.get(b)!, 'own'), fileAt(lazyHostTree(b, OPTIONS), 'own'), 'as the host lists it');
@@ -60,7 +60,7 @@ test('unchanged store paths are listed from the cache; a file another path was l
     renameSync(join(b, 'lib', '.tmp'), join(b, 'lib', 'same.so'));
 
     const third = open();
-    const relisted = new StoreListings(third).trees(registrations, OPTIONS);
+    const relisted = listedStorePaths(third, registrations, OPTIONS);
     const keyOf = (path: string): string | null | undefined => {
       const tree = relisted.get(path)!;
       assert.equal(tree.kind, 'dir');
@@ -73,7 +73,7 @@ test('unchanged store paths are listed from the cache; a file another path was l
     third.close();
 
     const fourth = open();
-    new StoreListings(fourth).trees(registrations, OPTIONS);
+    listedStorePaths(fourth, registrations, OPTIONS);
     assert.deepEqual(counts(fourth), { hits: 2, misses: 1 }, 'the listings made again are kept');
     fourth.close();
   } finally {
@@ -90,7 +90,7 @@ test('a file kept with one name that a host file placed elsewhere in the image n
     const registrations = [{ path, narHash: 'sha256:a' }];
     const open = (): UnitCache => new UnitCache({ directory: join(tmp.path, 'cache'), maxBytes: 1 << 30, warn: (line) => assert.fail(line) });
     const first = open();
-    new StoreListings(first).trees(registrations, OPTIONS);
+    listedStorePaths(first, registrations, OPTIONS);
     first.close();
 
     // A tarball's contents name a file outside the store paths that is now another name
@@ -101,7 +101,7 @@ test('a file kept with one name that a host file placed elsewhere in the image n
     assert.notEqual(contents.linkKey, null);
 
     const second = open();
-    const trees = new StoreListings(second).trees(registrations, OPTIONS, [contents.linkKey!]);
+    const trees = listedStorePaths(second, registrations, OPTIONS, [contents.linkKey!]);
     assert.equal(fileAt(trees.get(path)!, 'init').linkKey, contents.linkKey, 'one inode in the image, as a cold build has it');
     second.close();
   } finally {

@@ -25,12 +25,19 @@ let
     (lib.filter (c: !(builtins.elem c.target generatedTargets)) iso.contents);
 
   efiArch = if grub.forcei686 then "ia32" else hostPlatform.efiArch;
+  # iso-image.nix takes GRUB's EFI modules from pkgsi686Linux with forcei686.
+  grubPkgs = if grub.forcei686 then pkgs.pkgsi686Linux else pkgs;
+  # iso-image.nix runs pkgs.buildPackages.grub2_efi's grub-mkimage on the system's
+  # modules; for a system of another platform, the build machine's GRUB of the same nixpkgs.
+  buildGrub =
+    if cfg.buildPlatform == hostPlatform.system then null
+    else ((import ./common.nix).buildPackages pkgs cfg.buildPlatform).grub2_efi;
 
   refusals =
-    lib.optional (!hostPlatform.isx86_64) {
+    lib.optional (!(builtins.elem efiArch [ "x64" "ia32" "aa64" ])) {
       option = "nixpkgs.hostPlatform";
       value = hostPlatform.system;
-      hint = "nixos-generate writes ISOs for x86_64-linux only so far; for this system use an EFI disk format (raw-efi, qcow-efi) or an sd-card format";
+      hint = "nixos-generate writes ISOs for x86_64-linux, i686-linux and aarch64-linux; for this system use an EFI disk format (raw-efi, qcow-efi) or an sd-card format";
     }
     ++ lib.optional (config.virtualisation.diskSize != "auto") {
       option = "virtualisation.diskSize";
@@ -68,7 +75,12 @@ let
       squashfs = squashfs.plan;
       inherit contents;
       bios = if iso.makeBiosBootable then { syslinux = "${pkgs.syslinux}"; } else null;
-      efi = if iso.makeEfiBootable then { grub = "${pkgs.grub2_efi}"; inherit efiArch; } else null;
+      efi =
+        if iso.makeEfiBootable then
+          { grub = "${grubPkgs.grub2_efi}"; inherit efiArch; }
+          // lib.optionalAttrs (buildGrub != null) { mkimage = "${buildGrub}/bin/grub-mkimage"; }
+        else
+          null;
       # iso-image.nix makes the USB hybrid only together with BIOS booting.
       usb = iso.makeUsbBootable && iso.makeBiosBootable;
       menu = {

@@ -1,9 +1,9 @@
 /**
- * The EFI side of a live ISO, as nixpkgs' iso-image.nix (25.05) builds it: GRUB made by
- * the system's grub-mkimage with the prefix /EFI/BOOT and the modules it lists, and the El
- * Torito EFI image /boot/efi.img: a FAT volume labelled EFIBOOT (volume ID 1234-5678) that
- * holds only EFI/BOOT/{grub.cfg,BOOT<ARCH>.EFI}, dated 2000-01-01, sized as nixpkgs sizes
- * it (110 % of the contents, in whole MiB, plus 1 MiB).
+ * The EFI side of a live ISO, as nixpkgs' iso-image.nix (25.05) builds it: GRUB assembled
+ * by grub-mkimage from the system's modules with the prefix /EFI/BOOT and the modules it
+ * lists, and the El Torito EFI image /boot/efi.img: a FAT volume labelled EFIBOOT (volume
+ * ID 1234-5678) that holds only EFI/BOOT/{grub.cfg,BOOT<ARCH>.EFI}, dated 2000-01-01,
+ * sized as nixpkgs sizes it (110 % of the contents, in whole MiB, plus 1 MiB).
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +14,7 @@ import { dir, fileFromBytes, type NodeMeta } from '../fs/tree.js';
 import type { ClosureScope } from '../nix/closure-scope.js';
 import { grubEfiTarget, removableEfiName } from './efi-arch.js';
 import { runGrubTool } from './grub.js';
+import { grubMkimageFor } from './grub-mkimage.js';
 
 /** iso-image.nix's GRUB modules (efi_uga is added where the platform has it). */
 export const ISO_GRUB_MODULES = [
@@ -25,12 +26,20 @@ export const ISO_GRUB_MODULES = [
 /** The EFI architectures a live plan names (its schema's efiArch). */
 export type IsoEfiArch = 'x64' | 'ia32' | 'aa64';
 
+export function isIsoEfiArch(efiArch: string): efiArch is IsoEfiArch {
+  return efiArch === 'x64' || efiArch === 'ia32' || efiArch === 'aa64';
+}
+
 /** 2000-01-01 00:00:00 UTC: every date in nixpkgs' efi.img. */
 const EFI_IMAGE_TIME = 946684800;
 const MIB = 1 << 20;
 
-/** GRUB for the ISO, from the plan's EFI GRUB package (which must be inside the image's scope). */
-export async function isoGrubEfi(grubPackage: string, efiArch: IsoEfiArch, scope: ClosureScope): Promise<Uint8Array> {
+/**
+ * GRUB for the ISO, from the plan's EFI GRUB package (which must be inside the image's
+ * scope), assembled by its own grub-mkimage when this machine runs it, else by `mkimage`
+ * (grub-mkimage.ts).
+ */
+export async function isoGrubEfi(grubPackage: string, efiArch: IsoEfiArch, scope: ClosureScope, mkimage?: string): Promise<Uint8Array> {
   const target = grubEfiTarget(efiArch);
   const moduleDir = `${grubPackage}/lib/grub/${target}`;
   scope.require(moduleDir, `GRUB for ${target} from the plan`);
@@ -38,7 +47,7 @@ export async function isoGrubEfi(grubPackage: string, efiArch: IsoEfiArch, scope
   const work = mkdtempSync(join(tmpdir(), 'nixos-generate-iso-grub-'));
   try {
     const output = join(work, removableEfiName(efiArch));
-    await runGrubTool(`${grubPackage}/bin/grub-mkimage`, ['--directory', moduleDir, '-o', output, '-p', '/EFI/BOOT', '-O', target, ...modules]);
+    await runGrubTool(grubMkimageFor(grubPackage, target, mkimage), ['--directory', moduleDir, '-o', output, '-p', '/EFI/BOOT', '-O', target, ...modules]);
     return new Uint8Array(readFileSync(output));
   } finally {
     rmSync(work, { recursive: true, force: true });

@@ -77,7 +77,10 @@ export function qemuArguments(image: string, driveFormat: string, firmware: Excl
   // (nested virtualisation), and TCG always works.
   const accel = env['NIXOS_GENERATE_ACCEL'];
   args.push('-accel', accel !== undefined && accel !== '' ? accel : 'tcg');
-  if (driveFormat === 'cdrom') {
+  if (driveFormat === 'cdrom' && cpuOf(system) === 'aarch64') {
+    // The virt machine has no IDE or AHCI: a SCSI CD drive on virtio-scsi.
+    args.push('-drive', `file=${image},format=raw,if=none,id=cd,media=cdrom,readonly=on`, '-device', 'virtio-scsi-pci', '-device', 'scsi-cd,drive=cd');
+  } else if (driveFormat === 'cdrom') {
     // A live ISO in a CD drive (AHCI on q35), as firmware boots it from a disc.
     args.push('-drive', `file=${image},format=raw,media=cdrom,readonly=on`);
   } else if (driveFormat === 'usb') {

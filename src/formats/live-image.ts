@@ -74,7 +74,7 @@ async function isoTree(plan: LivePlan, bootspec: Bootspec, scope: ClosureScope, 
   }
   if (live.efi !== null) {
     const grubCfg = isoGrubConfig(bootspec, live.menu, grubTheme(live.contents, scope));
-    const grubEfi = await isoGrubEfi(live.efi.grub, live.efi.efiArch, scope);
+    const grubEfi = await isoGrubEfi(live.efi.grub, live.efi.efiArch, scope, live.efi.mkimage);
     placeNode(root, '/EFI/nixos-installer-image', fileFromBytes(meta(0o444, epoch), new Uint8Array()), meta(0o755, epoch));
     placeNode(root, `/EFI/BOOT/${removableEfiName(live.efi.efiArch)}`, fileFromBytes(meta(0o444, epoch), grubEfi), meta(0o755, epoch));
     placeNode(root, '/EFI/BOOT/grub.cfg', fileFromBytes(meta(0o444, epoch), grubCfg), meta(0o755, epoch));

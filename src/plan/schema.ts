@@ -247,6 +247,7 @@ const livePlanSchema = {
               properties: {
                 grub: { type: 'string', pattern: STORE_PATH, description: 'GRUB built for EFI (grub2_efi), with bin/grub-mkimage and lib/grub/<target>.' },
                 efiArch: { enum: ['x64', 'ia32', 'aa64'] },
+                mkimage: { type: 'string', pattern: STORE_PATH, description: 'A grub-mkimage the build machine runs, for a system of another architecture (the build machine\'s GRUB of the same nixpkgs).' },
               },
             },
             { type: 'null' },

@@ -177,7 +177,8 @@ export interface LiveIsoPlan {
   /** isoImage.contents without what this project writes itself. */
   readonly contents: readonly { readonly source: string; readonly target: string }[];
   readonly bios: { readonly syslinux: string } | null;
-  readonly efi: { readonly grub: string; readonly efiArch: 'x64' | 'ia32' | 'aa64' } | null;
+  /** `mkimage`: as GrubPackagePlan's, the build machine's grub-mkimage for a system of another architecture. */
+  readonly efi: { readonly grub: string; readonly efiArch: 'x64' | 'ia32' | 'aa64'; readonly mkimage?: string } | null;
   readonly usb: boolean;
   readonly menu: LiveMenuPlan;
 }

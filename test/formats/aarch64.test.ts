@@ -2,8 +2,9 @@
  * aarch64-linux images written on this x86_64 machine without emulation: the example
  * system for aarch64 (Debian's arm64 packages, every derivation run on x86_64), raw-efi
  * and qcow-efi with GRUB for arm64-efi (assembled by this machine's grub-mkimage) and with
- * systemd-boot, and the sd-aarch64 card; each booted under software emulation on QEMU's
- * virt machine (AAVMF for UEFI, Debian's U-Boot for the card). BIOS formats are refused.
+ * systemd-boot, the live ISO (UEFI only, as iso-image.nix makes it there), and the
+ * sd-aarch64 card; each booted under software emulation on QEMU's virt machine (AAVMF for
+ * UEFI, Debian's U-Boot for the card). BIOS formats are refused.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,6 +14,7 @@ import { join } from 'node:path';
 import { buildPlanWithNix, NIX_DIR } from '../../src/nix/evaluate.js';
 import { CLI, EXAMPLE_NIXPKGS, exampleToplevel, exampleConfiguration } from '../helpers/example.js';
 import { diskPlan } from '../helpers/plans.js';
+import { isLivePlan } from '../../src/plan/types.js';
 import { extractRange, partitions } from '../helpers/disk.js';
 import { boot, MARKER } from '../helpers/qemu.js';
 import { run, runOk, tempDir } from '../helpers/run.js';
@@ -156,6 +158,68 @@ test('--toplevel of an aarch64 system: raw-efi with this machine\'s grub-mkimage
   const fromConfig = generate('raw', grubConfig, 'bios-config');
   assert.notEqual(fromConfig.status, 0);
   assert.match(fromConfig.stderr, /nixpkgs\.hostPlatform = "aarch64-linux" is not supported by the raw format; raw boots with a PC BIOS/);
+});
+
+/** What xorriso and isoinfo say about an aarch64 ISO, and its EFI files, checked against nixpkgs' layout there. */
+function checkAarch64Iso(iso: string): void {
+  const torito = runOk('xorriso', ['-indev', iso, '-report_el_torito', 'plain']).stdout;
+  assert.match(torito, /El Torito boot img :\s+1\s+UEFI\s+y\s+none/);
+  assert.match(torito, /El Torito img path :\s+1\s+\/boot\/efi\.img/);
+  assert.doesNotMatch(torito, /BIOS|El Torito boot img :\s+2/, 'no isolinux entry: iso-image.nix makes BIOS booting x86-only');
+  // No isohybrid MBR or GPT: iso-image.nix makes the USB hybrid only with BIOS booting.
+  const head = readFileSync(iso).subarray(0, 512);
+  assert.ok(head.every((b) => b === 0), 'the system area is empty');
+  const listing = runOk('isoinfo', ['-R', '-f', '-i', iso]).stdout.split('\n');
+  for (const path of ['/EFI/BOOT/BOOTAA64.EFI', '/EFI/BOOT/grub.cfg', '/EFI/nixos-installer-image', '/boot/efi.img', '/nix-store.squashfs']) {
+    assert.ok(listing.includes(path), `${path} is on the ISO`);
+  }
+  assert.ok(!listing.some((p) => p.startsWith('/isolinux') || /BOOTX64/.test(p)), 'nothing of the x86 boot');
+  assert.ok(listing.some((p) => /^\/boot\/nix\/store\/[0-9a-z]{32}-linux-[^/]+\/Image$/.test(p)), 'the arm64 kernel under /boot/<store path>/');
+  assert.match(runOk('isoinfo', ['-d', '-i', iso]).stdout, /Volume id: nixos-25\.05-aarch64\n/);
+  const tmp = tempDir('aarch64-iso');
+  try {
+    const efiImage = join(tmp.path, 'efi.img');
+    runOk('osirrox', ['-indev', iso, '-extract', '/boot/efi.img', efiImage]);
+    assert.equal(run('fsck.fat', ['-n', efiImage]).status, 0);
+    assert.deepEqual(runOk('mdir', ['-i', efiImage, '-/', '-b', '::/EFI']).stdout.trim().split('\n').sort(), ['::/EFI/BOOT/', '::/EFI/BOOT/BOOTAA64.EFI', '::/EFI/BOOT/grub.cfg']);
+    runOk('mcopy', ['-i', efiImage, '::/EFI/BOOT/BOOTAA64.EFI', join(tmp.path, 'grub.efi')]);
+    assert.match(runOk('file', [join(tmp.path, 'grub.efi')]).stdout, /PE32\+ executable.*Aarch64/i);
+  } finally {
+    tmp.remove();
+  }
+}
+
+test('iso: UEFI only, GRUB for arm64-efi assembled by the build machine\'s grub-mkimage the plan names, and it boots from a CD under AAVMF into the live system', async () => {
+  const config = configuration('live', 'boot.loader.timeout = lib.mkForce 1;');
+  const plan = await buildPlanWithNix({
+    source: { kind: 'file', path: config },
+    formatModule: join(NIX_DIR, 'formats', 'iso.nix'),
+    settings: { searchPath: [`nixpkgs=${EXAMPLE_NIXPKGS}`], options: [], showTrace: false, cores: undefined, system: SYSTEM },
+    diskSize: undefined,
+    specialArgs: {},
+  });
+  assert.ok(isLivePlan(plan));
+  assert.equal(plan.live.bios, null);
+  assert.equal(plan.live.usb, false);
+  assert.equal(plan.live.efi?.efiArch, 'aa64');
+  assert.match(plan.live.efi!.grub, /-grub-[^/]*-arm64-efi$/);
+  assert.match(plan.live.efi!.mkimage!, /-grub-[^/]*-x86_64-efi\/bin\/grub-mkimage$/);
+  const built = generate('iso', config, 'iso');
+  assert.equal(built.status, 0, built.stderr);
+  const iso = built.stdout.trim();
+  assert.match(iso, /\/iso\/nixos-25\.05pre-example-aarch64-linux\.iso$/);
+  checkAarch64Iso(iso);
+  const result = await boot(iso, 'cdrom', 'uefi', 600_000, [], SYSTEM);
+  assert.deepEqual(marker(result.console).slice(1), [HOST, 'none', 'missing', 'registration', 'overlay+squashfs']);
+  assert.match(result.console, /stage 1: mounted \S+ \(\S+\) on \/iso/);
+  assert.match(result.console, /stage 1: example system stage 1 \(kernel 6\.\d+\.\d+-\d+-arm64\)/);
+
+  // The same system as --toplevel: GRUB assembled by this machine's grub-mkimage.
+  runOk('osirrox', ['-indev', iso, '-extract', '/EFI/BOOT/grub.cfg', join(work.path, 'iso-grub.cfg')]);
+  const toplevel = /init=(\/nix\/store\/[^ ]+)\/init/.exec(readFileSync(join(work.path, 'iso-grub.cfg'), 'utf8'))![1]!;
+  const fromToplevel = run('node', [CLI, '-f', 'iso', '--toplevel', toplevel, '-o', join(work.path, 'iso-toplevel')]);
+  assert.equal(fromToplevel.status, 0, fromToplevel.stderr);
+  checkAarch64Iso(fromToplevel.stdout.trim());
 });
 
 test('aarch64 images are deterministic: a second build writes the same bytes', () => {

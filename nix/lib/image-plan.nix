@@ -106,7 +106,8 @@ let
     hint = "the GRUB menu of ${cfg.format} is written without a Memtest86+ entry; leave it off (the install-iso formats have one)";
   };
 
-  refusals = lib.optionals cfg.writesDisk (bootloaderRefusals ++ memtestRefusals) ++ cfg.refusals;
+  # The format's own refusals first: they name the setting of that format to change.
+  refusals = cfg.refusals ++ lib.optionals cfg.writesDisk (bootloaderRefusals ++ memtestRefusals);
 
   diskPlan = {
     version = 1;

@@ -18,7 +18,7 @@ import type { SystemClosure } from '../nix/root-tree.js';
 import type { VmPlan } from '../plan/types.js';
 import { buildDiskImage } from './disk-image.js';
 import { toplevelSystem } from './toplevel-plan.js';
-import { vmRunnerScript, VM_EMPTY_DISK, VM_SYSTEM_LINK } from './vm-runner-script.js';
+import { RUNNER_PLATFORMS, vmRunnerScript, VM_EMPTY_DISK, VM_SYSTEM_LINK } from './vm-runner-script.js';
 
 const MIB = 1 << 20;
 /** nixos-generators' formats/vm.nix default (virtualisation.diskSize = mkDefault 2048), used for "auto". */
@@ -45,12 +45,13 @@ export async function writeVmFiles(
   control: PhasedControl,
 ): Promise<{ system: string }> {
   const system = toplevelSystem(plan.toplevel);
-  if (system !== 'x86_64-linux') {
-    throw new ImageError('vm.system', `Cannot write a runner for ${plan.format}: the system is ${system}, and the runner starts qemu-system-x86_64`, {
-      hint: 'build the vm formats for x86_64-linux',
+  const platform = RUNNER_PLATFORMS[system];
+  if (platform === undefined) {
+    throw new ImageError('vm.system', `Cannot write a runner for ${plan.format}: the system is ${system}, and the runner starts QEMU for ${Object.keys(RUNNER_PLATFORMS).join(' and ')} only`, {
+      hint: `build the vm formats for ${Object.keys(RUNNER_PLATFORMS).join(' or ')}`,
     });
   }
-  runner.writeAt(0, new TextEncoder().encode(vmRunnerScript(plan)));
+  runner.writeAt(0, new TextEncoder().encode(vmRunnerScript(plan, platform)));
   if (plan.disk !== null) {
     const disk = await buildDiskImage(plan.disk, closure, epoch, scope);
     await writeQcow2(disk.image, create(plan.disk.output.fileName), {}, control);

@@ -13,15 +13,52 @@ import type { VmForwardPlan, VmPlan } from '../plan/types.js';
 export const VM_EMPTY_DISK = 'empty-disk.qcow2';
 export const VM_SYSTEM_LINK = 'system';
 
-/** OVMF code and variable files that belong together, as distributions install them. */
-export const OVMF_PAIRS: readonly (readonly [code: string, vars: string])[] = [
-  ['/usr/share/OVMF/OVMF_CODE_4M.fd', '/usr/share/OVMF/OVMF_VARS_4M.fd'],
-  ['/usr/share/OVMF/OVMF_CODE.fd', '/usr/share/OVMF/OVMF_VARS.fd'],
-  ['/usr/share/edk2/ovmf/OVMF_CODE.fd', '/usr/share/edk2/ovmf/OVMF_VARS.fd'],
-  ['/usr/share/edk2/x64/OVMF_CODE.4m.fd', '/usr/share/edk2/x64/OVMF_VARS.4m.fd'],
-  ['/usr/share/qemu/ovmf-x86_64-code.bin', '/usr/share/qemu/ovmf-x86_64-vars.bin'],
-  ['/run/libvirt/nix-ovmf/OVMF_CODE.fd', '/run/libvirt/nix-ovmf/OVMF_VARS.fd'],
-];
+/** What the runner starts for a guest platform, as nixpkgs' qemu-common.nix and qemu-vm.nix choose it. */
+export interface RunnerPlatform {
+  readonly qemu: string;
+  /** The Debian package with `qemu`, for the message when it is missing. */
+  readonly qemuPackage: string;
+  /** qemu-common.nix's qemuBinary arguments, with the accelerator the runner picks. */
+  readonly machine: string;
+  /** qemu-vm.nix's own platform items of qemu.options (input devices, graphics). */
+  readonly devices: string;
+  /** UEFI code and variable files that belong together, as distributions install them. */
+  readonly firmwarePairs: readonly (readonly [code: string, vars: string])[];
+  readonly firmwareName: string;
+  readonly firmwarePackage: string;
+}
+
+export const RUNNER_PLATFORMS: Readonly<Record<string, RunnerPlatform>> = {
+  'x86_64-linux': {
+    qemu: 'qemu-system-x86_64',
+    qemuPackage: 'qemu-system-x86',
+    machine: '-machine accel=$accel -cpu max',
+    devices: '-usb -device usb-tablet,bus=usb-bus.0',
+    firmwarePairs: [
+      ['/usr/share/OVMF/OVMF_CODE_4M.fd', '/usr/share/OVMF/OVMF_VARS_4M.fd'],
+      ['/usr/share/OVMF/OVMF_CODE.fd', '/usr/share/OVMF/OVMF_VARS.fd'],
+      ['/usr/share/edk2/ovmf/OVMF_CODE.fd', '/usr/share/edk2/ovmf/OVMF_VARS.fd'],
+      ['/usr/share/edk2/x64/OVMF_CODE.4m.fd', '/usr/share/edk2/x64/OVMF_VARS.4m.fd'],
+      ['/usr/share/qemu/ovmf-x86_64-code.bin', '/usr/share/qemu/ovmf-x86_64-vars.bin'],
+      ['/run/libvirt/nix-ovmf/OVMF_CODE.fd', '/run/libvirt/nix-ovmf/OVMF_VARS.fd'],
+    ],
+    firmwareName: 'OVMF',
+    firmwarePackage: 'ovmf',
+  },
+  'aarch64-linux': {
+    qemu: 'qemu-system-aarch64',
+    qemuPackage: 'qemu-system-arm',
+    machine: '-machine virt,gic-version=max,accel=$accel -cpu max',
+    devices: '-device virtio-gpu-pci -device usb-ehci,id=usb0 -device usb-kbd -device usb-tablet',
+    firmwarePairs: [
+      ['/usr/share/AAVMF/AAVMF_CODE.fd', '/usr/share/AAVMF/AAVMF_VARS.fd'],
+      ['/usr/share/edk2/aarch64/QEMU_EFI-pflash.raw', '/usr/share/edk2/aarch64/vars-template-pflash.raw'],
+      ['/usr/share/edk2/aarch64/QEMU_CODE.fd', '/usr/share/edk2/aarch64/QEMU_VARS.fd'],
+    ],
+    firmwareName: 'AAVMF (UEFI for aarch64)',
+    firmwarePackage: 'qemu-efi-aarch64',
+  },
+};
 
 /** qemu-vm.nix's forwardingOptions: each forward ends with a comma, guest ones quoted. */
 function forwardOption(f: VmForwardPlan): string {
@@ -35,8 +72,8 @@ function kernelVariable(name: string): string {
   return `NIXPKGS_QEMU_KERNEL_${name.replace(/[^A-Za-z0-9]/g, '_')}`;
 }
 
-/** The runner script for `plan`. */
-export function vmRunnerScript(plan: VmPlan): string {
+/** The runner script for `plan`, whose system is for `platform` (a key of RUNNER_PLATFORMS). */
+export function vmRunnerScript(plan: VmPlan, platform: RunnerPlatform): string {
   const { vm } = plan;
   const me = `run-${vm.name}-vm`;
   const diskSize = vm.diskSize;
@@ -51,7 +88,7 @@ export function vmRunnerScript(plan: VmPlan): string {
     `# NIX_DISK_IMAGE  the root disk (default ${vm.diskImage ?? 'none'}), created on first run`,
     '# QEMU_OPTS, QEMU_KERNEL_PARAMS, QEMU_NET_OPTS  added to the QEMU, kernel and -netdev arguments',
     '# TMPDIR (kept only with USE_TMPDIR=1), SHARED_DIR (shared as /tmp/shared), NIX_EFI_VARS',
-    '# QEMU  the qemu-system-x86_64 to run; OVMF_CODE, OVMF_VARS  the UEFI firmware (useEFIBoot)',
+    `# QEMU  the ${platform.qemu} to run; OVMF_CODE, OVMF_VARS  the UEFI firmware (useEFIBoot)`,
     '# Arguments are passed to QEMU.',
     'set -e',
     '',
@@ -61,9 +98,9 @@ export function vmRunnerScript(plan: VmPlan): string {
     'here=$(readlink -f "$0") || here=$0',
     'out=${here%/*/*}',
     '',
-    'qemu=${QEMU:-qemu-system-x86_64}',
+    `qemu=\${QEMU:-${platform.qemu}}`,
     'command -v "$qemu" >/dev/null 2>&1 ||',
-    '  fail "$qemu was not found; install QEMU (Debian: apt-get install qemu-system-x86) or set QEMU to a qemu-system-x86_64"',
+    `  fail "$qemu was not found; install QEMU (Debian: apt-get install ${platform.qemuPackage}) or set QEMU to a ${platform.qemu}"`,
     '',
     '# KVM when this user can open it; otherwise QEMU\'s software emulation (TCG).',
     'accel=kvm:tcg',
@@ -110,15 +147,15 @@ export function vmRunnerScript(plan: VmPlan): string {
 
   if (vm.useEFIBoot) {
     add(
-      '# The host\'s OVMF; the variables are kept per VM, as qemu-vm.nix keeps them.',
+      `# The host's ${platform.firmwareName}; the variables are kept per VM, as qemu-vm.nix keeps them.`,
       'code=${OVMF_CODE:-}',
       'vars=${OVMF_VARS:-}',
       'if [ -z "$code" ]; then',
-      `  for pair in ${OVMF_PAIRS.map(([c, v]) => `${c}:${v}`).join(' ')}; do`,
+      `  for pair in ${platform.firmwarePairs.map(([c, v]) => `${c}:${v}`).join(' ')}; do`,
       '    if [ -f "${pair%%:*}" ] && [ -f "${pair#*:}" ]; then code=${pair%%:*}; vars=${pair#*:}; break; fi',
       '  done',
       'fi',
-      '[ -n "$code" ] || fail "no OVMF firmware was found; install it (Debian: apt-get install ovmf) or set OVMF_CODE and OVMF_VARS"',
+      `[ -n "$code" ] || fail "no ${platform.firmwareName} firmware was found; install it (Debian: apt-get install ${platform.firmwarePackage}) or set OVMF_CODE and OVMF_VARS"`,
       `NIX_EFI_VARS=$(readlink -f "\${NIX_EFI_VARS:-${vm.name}-efi-vars.fd}")`,
       'if ! test -e "$NIX_EFI_VARS"; then',
       '  [ -n "$vars" ] || fail "set OVMF_VARS to the variable store that goes with $code"',
@@ -131,7 +168,7 @@ export function vmRunnerScript(plan: VmPlan): string {
 
   const forwards = vm.forwardPorts.map(forwardOption).join('') + (vm.restrictNetwork ? 'restrict=on,' : '');
   const args: string[] = [
-    '"$qemu" -machine accel=$accel -cpu max',
+    `"$qemu" ${platform.machine}`,
     `-name ${vm.name} -m ${vm.memorySize} -smp ${vm.cores} -device virtio-rng-pci`,
     `-net nic,netdev=user.0,model=virtio -netdev user,id=user.0,${forwards}"$QEMU_NET_OPTS"`,
     ...vm.networkingOptions,
@@ -141,7 +178,7 @@ export function vmRunnerScript(plan: VmPlan): string {
     args.push('-drive cache=writeback,file="$NIX_DISK_IMAGE",id=drive1,if=none,index=1,werror=report -device virtio-blk-pci,bootindex=1,drive=drive1,serial=root');
   }
   if (vm.virtioKeyboard) args.push('-device virtio-keyboard');
-  args.push('-usb -device usb-tablet,bus=usb-bus.0');
+  args.push(platform.devices);
   if (vm.sharedMemory) args.push(`-object memory-backend-memfd,id=mem0,size=${vm.memorySize}M,share=on -machine memory-backend=mem0`);
   if (vm.directBoot !== null) {
     const consoles = vm.consoles.map((c) => `console=${c}`).join(' ');

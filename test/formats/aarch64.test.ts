@@ -2,14 +2,15 @@
  * aarch64-linux images written on this x86_64 machine without emulation: the example
  * system for aarch64 (Debian's arm64 packages, every derivation run on x86_64), raw-efi
  * and qcow-efi with GRUB for arm64-efi (assembled by this machine's grub-mkimage) and with
- * systemd-boot, the live ISO (UEFI only, as iso-image.nix makes it there), and the
- * sd-aarch64 card; each booted under software emulation on QEMU's virt machine (AAVMF for
- * UEFI, Debian's U-Boot for the card). BIOS formats are refused.
+ * systemd-boot, the live ISO (UEFI only, as iso-image.nix makes it there), the vm-nogui
+ * and vm-bootloader runners and the sd-aarch64 card, each booted under software emulation
+ * on QEMU's virt machine (AAVMF for UEFI, Debian's U-Boot for the card); the lxc tarball,
+ * checked for its arm64 programs. BIOS formats are refused.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildPlanWithNix, NIX_DIR } from '../../src/nix/evaluate.js';
 import { CLI, EXAMPLE_NIXPKGS, exampleToplevel, exampleConfiguration } from '../helpers/example.js';
@@ -220,6 +221,69 @@ test('iso: UEFI only, GRUB for arm64-efi assembled by the build machine\'s grub-
   const fromToplevel = run('node', [CLI, '-f', 'iso', '--toplevel', toplevel, '-o', join(work.path, 'iso-toplevel')]);
   assert.equal(fromToplevel.status, 0, fromToplevel.stderr);
   checkAarch64Iso(fromToplevel.stdout.trim());
+});
+
+/** Starts a vm runner in `cwd` (where its disk lands); the example system powers off. */
+function startRunner(runner: string, cwd: string, env: NodeJS.ProcessEnv = {}): { console: string; stderr: string } {
+  const result = run('timeout', ['600', runner], { cwd, env: { ...process.env, ...env } });
+  return { console: result.stdout.replace(/\r/g, ''), stderr: result.stderr };
+}
+
+test('vm-nogui: the runner starts qemu-system-aarch64 on the virt machine with qemu-vm.nix\'s aarch64 devices, and the system boots with the host store over 9p', () => {
+  const built = generate('vm-nogui', grubConfig, 'vm-nogui');
+  assert.equal(built.status, 0, built.stderr);
+  const runner = built.stdout.trim();
+  const script = readFileSync(runner, 'utf8');
+  assert.match(script, /^qemu=\$\{QEMU:-qemu-system-aarch64\}$/m);
+  assert.match(script, /"\$qemu" -machine virt,gic-version=max,accel=\$accel -cpu max/);
+  assert.match(script, /-device virtio-gpu-pci -device usb-ehci,id=usb0 -device usb-kbd -device usb-tablet/);
+  assert.doesNotMatch(script, /usb-bus\.0/);
+  assert.match(script, /console=ttyAMA0,115200n8/);
+  const cwd = join(work.path, 'vm-nogui-run');
+  mkdirSync(cwd);
+  const started = startRunner(runner, cwd, { QEMU_KERNEL_PARAMS: 'example.tag=arm' });
+  const m = marker(started.console);
+  assert.equal(m[1], HOST);
+  assert.equal(m[4], 'reginfo');
+  assert.equal(m[5], 'overlay+9p');
+  assert.match(started.console, /EXAMPLE-SYSTEM-BOOTED .*\btag=arm\b/);
+  assert.match(started.stderr, /running under software emulation/);
+});
+
+test('vm-bootloader with useEFIBoot boots GRUB for arm64-efi from its disk under the host\'s AAVMF, keeping the EFI variables per VM; without useEFIBoot it is refused with one line', () => {
+  const built = generate('vm-bootloader', configuration('vm-efi', 'virtualisation.useEFIBoot = true;'), 'vm-efi');
+  assert.equal(built.status, 0, built.stderr);
+  const cwd = join(work.path, 'vm-efi-run');
+  mkdirSync(cwd);
+  const started = startRunner(built.stdout.trim(), cwd, { QEMU_OPTS: '-display none -serial stdio -monitor none' });
+  const m = marker(started.console);
+  assert.equal(m[1], HOST);
+  assert.equal(m[2], 'ok');
+  assert.equal(m[5], 'root');
+  assert.match(started.console, /Welcome to GRUB!/);
+  assert.ok(existsSync(join(cwd, `${HOST}-efi-vars.fd`)));
+
+  const refused = generate('vm-bootloader', grubConfig, 'vm-bios');
+  assert.notEqual(refused.status, 0);
+  assert.match(refused.stderr, /virtualisation\.useEFIBoot = false is not supported by the vm-bootloader format; .*set virtualisation\.useEFIBoot = true/);
+});
+
+test('lxc: the container tarball of the aarch64 system holds its arm64 programs and the init the container starts', () => {
+  const built = generate('lxc', grubConfig, 'lxc');
+  assert.equal(built.status, 0, built.stderr);
+  const tarball = built.stdout.trim();
+  assert.match(tarball, /\/tarball\/nixos-image-lxc-25\.05pre-example-aarch64-linux\.tar\.xz$/);
+  const names = runOk('tar', ['-tJf', tarball]).stdout.split('\n');
+  assert.ok(names.includes('sbin/init'));
+  const busybox = names.find((n) => /^nix\/store\/[0-9a-z]{32}-busybox-[^/]+\/bin\/busybox$/.test(n));
+  assert.ok(busybox !== undefined, 'busybox is in the tarball');
+  const tmp = tempDir('aarch64-lxc');
+  try {
+    runOk('tar', ['-xJf', tarball, '-C', tmp.path, busybox]);
+    assert.match(runOk('file', [join(tmp.path, busybox)]).stdout, /ARM aarch64/);
+  } finally {
+    tmp.remove();
+  }
 });
 
 test('aarch64 images are deterministic: a second build writes the same bytes', () => {

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ImageError } from '../core/errors.js';
 import type { KexecPlan } from '../plan/types.js';
+import { toplevelSystem } from '../formats/toplevel-plan.js';
 import { kernelQemuArguments, spawnQemu } from './run-qemu.js';
 
 /** Extracts one member tree of a .tar.xz that starts at `offset` of `file` into `dir`. */
@@ -36,7 +37,8 @@ export async function runKexec(plan: KexecPlan, file: string, env: NodeJS.Proces
     await extract(file, offset, member, dir);
     const image = join(dir, member);
     const commandLine = readFileSync(join(image, 'cmdline'), 'utf8').trim();
-    return await spawnQemu([...kernelQemuArguments(join(image, 'kernel'), join(image, 'initrd'), commandLine, env), ...extra]);
+    const system = toplevelSystem(plan.toplevel);
+    return await spawnQemu([...kernelQemuArguments(join(image, 'kernel'), join(image, 'initrd'), commandLine, env, system), ...extra], system);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

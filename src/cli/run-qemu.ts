@@ -99,12 +99,16 @@ export function runQemu(image: string, driveFormat: string, firmware: Exclude<Fi
 
 /**
  * The QEMU command line that boots a kernel, an initrd and a command line directly (a
- * kexec image), with memory for an initrd that holds the whole store.
+ * kexec image), with memory for an initrd that holds the whole store. On the arm virt
+ * machine the serial console is ttyAMA0, which the command line gets added so the
+ * console shows on the terminal (nixos-generators' kexec names only ttyS0).
  */
-export function kernelQemuArguments(kernel: string, initrd: string, commandLine: string, env: NodeJS.ProcessEnv): string[] {
+export function kernelQemuArguments(kernel: string, initrd: string, commandLine: string, env: NodeJS.ProcessEnv, system = 'x86_64-linux'): string[] {
   const accel = env['NIXOS_GENERATE_ACCEL'];
-  return ['-machine', 'q35', '-m', '2048', '-nographic', '-no-reboot', '-accel', accel !== undefined && accel !== '' ? accel : 'tcg',
-    '-kernel', kernel, '-initrd', initrd, '-append', commandLine];
+  const aarch64 = cpuOf(system) === 'aarch64';
+  const machine = aarch64 ? ['-machine', 'virt', '-cpu', 'cortex-a57'] : ['-machine', 'q35'];
+  return [...machine, '-m', '2048', '-nographic', '-no-reboot', '-accel', accel !== undefined && accel !== '' ? accel : 'tcg',
+    '-kernel', kernel, '-initrd', initrd, '-append', aarch64 ? `${commandLine} console=ttyAMA0,115200` : commandLine];
 }
 
 export function spawnQemu(args: readonly string[], system = 'x86_64-linux'): Promise<number> {

@@ -3,14 +3,15 @@
  * system for aarch64 (Debian's arm64 packages, every derivation run on x86_64), raw-efi
  * and qcow-efi with GRUB for arm64-efi (assembled by this machine's grub-mkimage) and with
  * systemd-boot, the live ISO (UEFI only, as iso-image.nix makes it there), the vm-nogui
- * and vm-bootloader runners and the sd-aarch64 card, each booted under software emulation
- * on QEMU's virt machine (AAVMF for UEFI, Debian's U-Boot for the card); the lxc tarball,
- * checked for its arm64 programs. BIOS formats are refused.
+ * and vm-bootloader runners, the kexec image (by --run) and the sd-aarch64 card, each
+ * booted under software emulation on QEMU's virt machine (AAVMF for UEFI, Debian's U-Boot
+ * for the card); the kexec and lxc tarballs, checked for their arm64 programs. BIOS
+ * formats are refused.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildPlanWithNix, NIX_DIR } from '../../src/nix/evaluate.js';
 import { CLI, EXAMPLE_NIXPKGS, exampleToplevel, exampleConfiguration } from '../helpers/example.js';
@@ -281,6 +282,31 @@ test('lxc: the container tarball of the aarch64 system holds its arm64 programs 
   try {
     runOk('tar', ['-xJf', tarball, '-C', tmp.path, busybox]);
     assert.match(runOk('file', [join(tmp.path, busybox)]).stdout, /ARM aarch64/);
+  } finally {
+    tmp.remove();
+  }
+});
+
+test('kexec: the tarball\'s /kexec_nixos runs the aarch64 system\'s bash and kexec, its image holds the arm64 kernel, and --run boots it on the virt machine', () => {
+  const built = run('node', [CLI, '-f', 'kexec', '-c', grubConfig, '--system', SYSTEM, '-I', `nixpkgs=${EXAMPLE_NIXPKGS}`, '-o', join(work.path, 'kexec'), '--run']);
+  assert.equal(built.status, 0, built.stderr.slice(-2000));
+  const console = built.stdout.replace(/\r/g, '');
+  const tarball = console.split('\n')[0]!;
+  assert.match(tarball, /\/tarball\/nixos-system-aarch64-linux\.tar\.xz$/);
+  assert.deepEqual(marker(console).slice(1), [HOST, 'none', 'missing', 'registration', 'overlay+squashfs']);
+  assert.match(console, /stage 1: example system stage 1 \(kernel 6\.\d+\.\d+-\d+-arm64\)/);
+
+  const tmp = tempDir('aarch64-kexec');
+  try {
+    runOk('tar', ['-xpJf', tarball, '-C', tmp.path]);
+    // /kexec_nixos links to the script in the tarball's store.
+    const script = readFileSync(join(tmp.path, readlinkSync(join(tmp.path, 'kexec_nixos'))), 'utf8');
+    const shell = /^#!(\S+)/.exec(script)![1]!;
+    assert.match(runOk('file', ['-L', join(tmp.path, shell)]).stdout, /ARM aarch64/);
+    const kexecTools = /export PATH=(\/nix\/store\/[^/]+-kexec-tools-[^/]+)\/bin:/.exec(script)![1]!;
+    assert.match(runOk('file', [join(tmp.path, kexecTools, 'libexec/kexec')]).stdout, /ARM aarch64/);
+    const image = /kexec -l (\/nix\/store\/[^/]+-image)\/kernel/.exec(script)![1]!;
+    assert.match(runOk('file', ['-L', join(tmp.path, image, 'kernel')]).stdout, /ARM64|aarch64/i);
   } finally {
     tmp.remove();
   }

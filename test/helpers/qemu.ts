@@ -20,8 +20,8 @@ export function boot(image: string, driveFormat: string, firmware: 'bios' | 'uef
 }
 
 /** Boots a kernel, an initrd and a command line directly, with the command line --run uses for a kexec image. */
-export function bootKernel(kernel: string, initrd: string, commandLine: string, timeoutMs = 240_000): Promise<BootResult> {
-  return bootQemu(kernelQemuArguments(kernel, initrd, commandLine, process.env), timeoutMs);
+export function bootKernel(kernel: string, initrd: string, commandLine: string, timeoutMs = 240_000, system = 'x86_64-linux'): Promise<BootResult> {
+  return bootQemu(kernelQemuArguments(kernel, initrd, commandLine, process.env, system), timeoutMs, qemuProgram(system));
 }
 
 /** Runs QEMU with `args` (which ask for -nographic), the serial console captured. */

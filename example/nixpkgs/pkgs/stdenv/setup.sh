@@ -30,10 +30,10 @@ unpackDeb() {
 }
 
 # writeLoaderWrapper <runtime> <program> <wrapper>: writes <wrapper>, a $shell script that
-# runs the dynamically linked Debian <program> through <runtime>'s glibc loader with the
-# libraries in <runtime>/lib (the stand-in has no patchelf; this way it runs anywhere,
-# inside Nix's sandbox too).
+# runs the dynamically linked Debian <program> through <runtime>'s glibc loader ($loader,
+# the x86_64 one unless set) with the libraries in <runtime>/lib (the stand-in has no
+# patchelf; this way it runs anywhere, inside Nix's sandbox too).
 writeLoaderWrapper() {
-  printf '#!%s\nexec %s/lib/ld-linux-x86-64.so.2 --library-path %s/lib %s "$@"\n' "$shell" "$1" "$1" "$2" >"$3"
+  printf '#!%s\nexec %s/lib/%s --library-path %s/lib %s "$@"\n' "$shell" "$1" "${loader:-ld-linux-x86-64.so.2}" "$1" "$2" >"$3"
   chmod 0555 "$3"
 }

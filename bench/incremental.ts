@@ -24,7 +24,7 @@ import { DEFAULT_CACHE_BYTES, UnitCache } from '../src/core/unit-cache.js';
 import { buildImage } from '../src/formats/build.js';
 import { planScope, queryClosure } from '../src/nix/closure.js';
 import { prepareStoreDatabase } from '../src/nix/store-db.js';
-import { isKexecPlan, parsePlanJson } from '../src/plan/index.js';
+import { imageRoots, isKexecPlan, parsePlanJson } from '../src/plan/index.js';
 
 const FORMATS = ['iso', 'kexec', 'lxc', 'do'] as const;
 
@@ -32,8 +32,7 @@ const FORMATS = ['iso', 'kexec', 'lxc', 'do'] as const;
 async function writeOurs(planFile: string, outputDir: string, cacheDir: string | undefined): Promise<void> {
   const plan = parsePlanJson(readFileSync(planFile, 'utf8'), planFile);
   prepareStoreDatabase(); // as the CLI does
-  const roots = isKexecPlan(plan) ? plan.kexec.storeContents : [plan.toplevel];
-  const closure = await queryClosure(plan.toplevel, undefined, roots);
+  const closure = await queryClosure(plan.toplevel, undefined, imageRoots(plan));
   const scriptInputsClosure = isKexecPlan(plan) ? await queryClosure(plan.toplevel, undefined, plan.kexec.scriptInputs) : undefined;
   const scope = await planScope(plan, closure);
   const cache = cacheDir === undefined ? undefined : new UnitCache({ directory: cacheDir, maxBytes: DEFAULT_CACHE_BYTES, warn: (line) => process.stderr.write(`${line}\n`) });

@@ -56,6 +56,7 @@ function livePlan(toplevel: string, level: number): LivePlan {
         timeout: 10, distroName: 'NixOS', label: 'bench', prepend: '', append: ' Installer', configurationName: null,
         showConfiguration: true, syslinuxTheme: defaultSyslinuxTheme('NixOS'), forceTextMode: false, memtest: null,
       },
+      storeContents: [toplevel],
     },
     output: { container: 'iso', fileName: 'bench.iso', compression: 'none' },
   };

@@ -19,13 +19,13 @@ import { comparisonRow, cpuModel, toolVersion, freshOutput, type Measurement, nu
 import { buildImage } from '../src/formats/build.js';
 import { planScope, queryClosure } from '../src/nix/closure.js';
 import { formatRegistration } from '../src/nix/registration.js';
-import { isKexecPlan, parsePlanJson, type KexecPlan } from '../src/plan/index.js';
+import { imageRoots, isKexecPlan, parsePlanJson, type KexecPlan } from '../src/plan/index.js';
 
 const MIB = 1 << 20;
 
 async function closures(plan: KexecPlan) {
   return {
-    system: await queryClosure(plan.toplevel, undefined, plan.kexec.storeContents),
+    system: await queryClosure(plan.toplevel, undefined, imageRoots(plan)),
     tools: await queryClosure(plan.toplevel, undefined, plan.kexec.scriptInputs),
   };
 }

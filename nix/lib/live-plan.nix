@@ -44,26 +44,12 @@ let
       value = config.virtualisation.diskSize;
       hint = "an ISO is as large as its contents; leave out --disk-size";
     }
-    ++ lib.optional iso.compressImage {
-      option = "isoImage.compressImage";
-      value = true;
-      hint = "nixos-generate writes the ISO uncompressed; compress it afterwards (zstd) or remove the setting";
-    }
     ++ lib.optional (!squashfs.understood) {
       option = "isoImage.squashfsCompression";
       value = iso.squashfsCompression;
       inherit (squashfs) hint;
     }
-    ++ lib.optional (iso.includeSystemBuildDependencies) {
-      option = "isoImage.includeSystemBuildDependencies";
-      value = true;
-      hint = "nixos-generate puts the system's closure in the squashfs, not its build dependencies; remove the setting";
-    }
-    ++ lib.optional (iso.storeContents != [ config.system.build.toplevel ]) {
-      option = "isoImage.storeContents";
-      value = map toString iso.storeContents;
-      hint = "nixos-generate puts the system's closure in the squashfs; add packages to environment.systemPackages or system.extraDependencies instead";
-    };
+;
 
   plan = {
     version = 1;
@@ -83,6 +69,9 @@ let
           null;
       # iso-image.nix makes the USB hybrid only together with BIOS booting.
       usb = iso.makeUsbBootable && iso.makeBiosBootable;
+      # iso-image.nix's storeContents (the system; its .drv with includeSystemBuildDependencies):
+      # make-squashfs puts their closure and its registration in the squashfs.
+      storeContents = map (p: "${p}") iso.storeContents;
       menu = {
         inherit (config.boot.loader) timeout;
         inherit (config.system.nixos) distroName label;
@@ -115,8 +104,10 @@ let
     output = {
       container = "iso";
       # iso-image.nix (25.05+) writes iso/<image.baseName>.iso whatever image.fileName says; 24.11: isoImage.isoName.
-      fileName = if config ? image.baseName then "iso/${config.image.baseName}.iso" else "iso/${iso.isoName}";
-      compression = "none";
+      # With compressImage make-iso9660-image runs zstd on it: <name>.zst.
+      fileName = (if config ? image.baseName then "iso/${config.image.baseName}.iso" else "iso/${iso.isoName}")
+        + lib.optionalString iso.compressImage ".zst";
+      compression = if iso.compressImage then "zstd" else "none";
     };
   };
 in

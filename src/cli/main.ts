@@ -23,7 +23,7 @@ import { buildPlanWithNix, NIX_DIR, parseFlakeReference, type ConfigurationSourc
 import { registrationClosures } from '../nix/registration-closure.js';
 import type { SystemClosure } from '../nix/root-tree.js';
 import { prepareStoreDatabase } from '../nix/store-db.js';
-import { parsePlanJson } from '../plan/index.js';
+import { imageRoots, parsePlanJson } from '../plan/index.js';
 import { isKexecPlan, isLivePlan, isTarballPlan, isVmPlan, type AnyImagePlan } from '../plan/types.js';
 import { runVm } from './run-vm.js';
 import { containerInit, runContainer } from './run-container.js';
@@ -183,11 +183,7 @@ async function generate(jobs: readonly Job[], options: CliOptions, io: CliIo, di
     const outputDir = options.outLink === undefined
       ? defaultOutputDir(io.env, plan.toplevel, job.label)
       : jobs.length === 1 ? resolve(options.outLink) : join(resolve(options.outLink), job.label);
-    const closure = isTarballPlan(plan) ? await closureOf(plan.toplevel, plan.tarball.storePaths)
-      : isKexecPlan(plan) ? await closureOf(plan.toplevel, plan.kexec.storeContents)
-      // vm-bootloader's disk holds regInfo's closure too (make-disk-image's additionalPaths).
-      : isVmPlan(plan) && plan.disk !== null ? await closureOf(plan.toplevel, [plan.toplevel, plan.vm.regInfo])
-      : await closureOf(plan.toplevel);
+    const closure = await closureOf(plan.toplevel, imageRoots(plan));
     const scriptInputsClosure = isKexecPlan(plan) ? await closureOf(plan.toplevel, plan.kexec.scriptInputs) : undefined;
     const scope = fromRegistration !== undefined ? fromRegistration.scope : await planScope(plan, closure, signal);
     display.step(`building ${plan.format} from ${plan.toplevel}`);

@@ -38,7 +38,7 @@ import { isKexecPlan, isLivePlan, isTarballPlan, isVmPlan, type AnyImagePlan, ty
 import { linkVmSystem, writeVmFiles } from './vm-output.js';
 import { writeKexecImage } from './kexec-image.js';
 import { closureScope } from '../nix/closure-scope.js';
-import { writeLiveIso } from './live-image.js';
+import { writeCompressedLiveIso, writeLiveIso } from './live-image.js';
 import { writeSystemTarball } from './system-tarball.js';
 import { buildDiskImage, type DiskImage } from './disk-image.js';
 import { nixosVersion, toplevelSystem } from './toplevel-plan.js';
@@ -246,7 +246,8 @@ async function buildImageOnce(request: BuildImageRequest): Promise<BuiltImageFil
     let system: string;
     if (isLivePlan(plan)) {
       const scope = request.scope ?? closureScope(request.closure);
-      ({ system } = await writeLiveIso(plan, request.closure, scope, image, request.epoch, { ...control, phase }, request.cache));
+      const write = plan.output.compression === 'zstd' ? writeCompressedLiveIso : writeLiveIso;
+      ({ system } = await write(plan, request.closure, scope, image, request.epoch, { ...control, phase }, request.cache));
     } else if (isKexecPlan(plan)) {
       const scope = request.scope ?? closureScope(request.closure);
       const scriptInputs = request.scriptInputsClosure;

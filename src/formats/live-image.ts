@@ -4,14 +4,17 @@
  * what iso-image.nix generates, written here: /version.txt, the isolinux and GRUB menus
  * from the bootspec, GRUB for EFI, its El Torito image /boot/efi.img and
  * /boot/grub/loopback.cfg), then the closure as /nix-store.squashfs, written straight into the
- * ISO as its last file (no intermediate file).
+ * ISO as its last file (no intermediate file). With isoImage.compressImage the ISO is then
+ * compressed with zstd into the output.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { ImageError } from '../core/errors.js';
-import type { OutputFile } from '../core/output-file.js';
+import { OutputFile } from '../core/output-file.js';
+import { outputFileSink } from '../core/sink.js';
 import type { UnitCache } from '../core/unit-cache.js';
-import { withProgressTotal, type PhasedControl } from '../core/progress.js';
+import { checkpoint, progressReporter, withProgressTotal, type PhasedControl } from '../core/progress.js';
+import { zstdSink } from '../compress/zstd.js';
 import { readBootspec, type Bootspec } from '../boot/bootspec.js';
 import { removableEfiName } from '../boot/efi-arch.js';
 import { efiBootImage, isoGrubEfi } from '../boot/iso-efi.js';
@@ -138,6 +141,47 @@ export async function writeLiveIso(plan: LivePlan, closure: SystemClosure, scope
     write: async (file, start) => (await writeSquashfs(store, file, start, { ...storeSquashfsOptions(live.squashfs, epoch, closure), cache }, squashfsControl)).bytes,
   }, control);
   return { system: bootspec.system };
+}
+
+/** Bytes of the finished ISO read at a time for its zstd. */
+const COMPRESS_READ = 4 << 20;
+
+/**
+ * isoImage.compressImage: the ISO into a scratch file beside `out` (never committed), then
+ * zstd of it into `out`, as make-iso9660-image runs zstd (level 3) on the finished ISO.
+ * The frames are cut by content, so `cache` holds those a change left as they were.
+ */
+export async function writeCompressedLiveIso(plan: LivePlan, closure: SystemClosure, scope: ClosureScope, out: OutputFile, epoch: number, control: PhasedControl, cache?: UnitCache): Promise<{ system: string }> {
+  // Never committed: only its temporary file (beside the output) is used.
+  const scratch = OutputFile.create(`${out.finalPath}.uncompressed`);
+  try {
+    const result = await writeLiveIso(plan, closure, scope, scratch, epoch, control, cache);
+    const sink = zstdSink(outputFileSink(out), { level: 3, boundaries: 'content', cache });
+    const fd = openSync(scratch.temporaryPath, 'r');
+    try {
+      const size = fstatSync(fd).size;
+      const phase = `zstd ${basename(out.finalPath)}`;
+      const report = progressReporter({ ...control, phase }, phase, size);
+      const buffer = new Uint8Array(COMPRESS_READ);
+      for (let at = 0; at < size;) {
+        const n = readSync(fd, buffer, 0, Math.min(buffer.length, size - at), at);
+        if (n === 0) throw new ImageError('live.compress', `Cannot compress the ISO: its scratch file ended at ${at} of ${size} bytes`);
+        await sink.write(buffer.subarray(0, n));
+        at += n;
+        report(at);
+        await checkpoint(control);
+      }
+      await sink.close();
+    } catch (error) {
+      await sink.abort();
+      throw error;
+    } finally {
+      closeSync(fd);
+    }
+    return result;
+  } finally {
+    scratch.abort();
+  }
 }
 
 /** The 432 bytes of syslinux's isohdpfx.bin that xorriso -isohybrid-mbr puts in sector 0. */

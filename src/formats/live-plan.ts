@@ -70,6 +70,7 @@ export function livePlanForToplevel(format: LiveFormatDefinition, closure: Syste
         timeout: 10, distroName: 'NixOS', label, prepend: '', append: ' Installer',
         configurationName: null, showConfiguration: true, syslinuxTheme: defaultSyslinuxTheme('NixOS'), forceTextMode: false, memtest: null,
       },
+      storeContents: [closure.toplevel],
     },
     output: format.output(names),
   };

@@ -7,6 +7,7 @@ import { validate, type JsonSchema } from './validate.js';
 export type * from './types.js';
 export { isDiskPlan, isKexecPlan, isLivePlan, isTarballPlan, isVmPlan } from './types.js';
 export { imagePlanSchema } from './schema.js';
+export { imageRoots } from './roots.js';
 
 /** The plan's partitions in table order ([] for a bare filesystem). */
 export function planPartitions(plan: Pick<ImagePlan, 'partitionTable'>): readonly PartitionPlan[] {

@@ -221,7 +221,7 @@ const livePlanSchema = {
     toplevel: { type: 'string', pattern: STORE_PATH },
     live: {
       type: 'object',
-      required: ['volumeId', 'squashfs', 'contents', 'bios', 'efi', 'usb', 'menu'],
+      required: ['volumeId', 'squashfs', 'contents', 'bios', 'efi', 'usb', 'menu', 'storeContents'],
       additionalProperties: false,
       properties: {
         volumeId: { type: 'string', minLength: 1, maxLength: 32, description: 'isoImage.volumeID; root=LABEL=<volumeId> finds the ISO at boot.' },
@@ -253,6 +253,7 @@ const livePlanSchema = {
             { type: 'null' },
           ],
         },
+        storeContents: { type: 'array', items: { type: 'string', pattern: STORE_PATH }, description: 'isoImage.storeContents (the system, and its .drv with includeSystemBuildDependencies): their closure, with its registration, is the squashfs\'s.' },
         usb: { type: 'boolean', description: 'isohybrid: an MBR (and with EFI a GPT) so the file boots as a disk.' },
         menu: {
           type: 'object',

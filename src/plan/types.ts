@@ -181,6 +181,8 @@ export interface LiveIsoPlan {
   readonly efi: { readonly grub: string; readonly efiArch: 'x64' | 'ia32' | 'aa64'; readonly mkimage?: string } | null;
   readonly usb: boolean;
   readonly menu: LiveMenuPlan;
+  /** isoImage.storeContents: their closure, with its registration, is the squashfs's. */
+  readonly storeContents: readonly string[];
 }
 
 export interface LivePlan {

@@ -2,8 +2,8 @@
  * The iso format end to end: the example configuration evaluated with nixpkgs'
  * iso-image.nix (the stand-in's), written natively, checked by xorriso, isoinfo, fdisk,
  * sgdisk and unsquashfs (the squashfs extracted and compared with the closure byte for
- * byte), booted under SeaBIOS and OVMF as a CD and as a USB stick, and built twice; and
- * install-iso and install-iso-hyperv, nixos-generators' installation ISOs.
+ * byte), booted under SeaBIOS and OVMF as a CD and as a USB stick, and built twice; extra
+ * storeContents; and install-iso and install-iso-hyperv, nixos-generators' installation ISOs.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -130,6 +130,43 @@ test('an xz squashfs ("xz -Xdict-size 100%", nixpkgs\' default before zstd) is w
   const marker = MARKER.exec(booted.console);
   assert.ok(marker !== null, `no marker on the console:\n${booted.console.slice(-3000)}`);
   assert.deepEqual(marker.slice(1), [HOST, 'none', 'missing', 'registration', 'overlay+squashfs']);
+});
+
+test('isoImage.compressImage: iso/<name>.iso.zst, zstd of the same ISO (as make-iso9660-image compresses the finished file), beside its SHA256SUMS', () => {
+  const result = buildIso(configuration('compressed', 'isoImage.compressImage = true;'), 'compressed');
+  assert.equal(result.status, 0, result.stderr);
+  const compressed = result.stdout.trim();
+  assert.match(compressed, /\/compressed\/iso\/nixos-25\.05pre-example-x86_64-linux\.iso\.zst$/);
+  assert.deepEqual(readdirSync(join(work.path, 'compressed', 'iso')), [basename(compressed)], 'no uncompressed ISO is left beside it');
+  runOk('zstd', ['-t', '-q', compressed]);
+  runOk('sha256sum', ['-c', 'SHA256SUMS'], { cwd: join(work.path, 'compressed') });
+  const decompressed = join(work.path, 'decompressed.iso');
+  runOk('zstd', ['-d', '-q', '-o', decompressed, compressed]);
+  assert.ok(readFileSync(decompressed).equals(readFileSync(iso)), 'the same ISO as without compressImage');
+});
+
+test('isoImage.storeContents and includeSystemBuildDependencies: the squashfs holds the closure of every root (a package beside the system, the system\'s .drv) and its registration', async () => {
+  const result = buildIso(configuration('store-contents', `isoImage.storeContents = [ pkgs.jq ];
+  isoImage.includeSystemBuildDependencies = true;
+  isoImage.squashfsCompression = null;`), 'store-contents');
+  assert.equal(result.status, 0, result.stderr);
+  const squashfs = join(work.path, 'store-contents.squashfs');
+  runOk('osirrox', ['-indev', result.stdout.trim(), '-extract', '/nix-store.squashfs', squashfs]);
+  const extracted = join(work.path, 'store-contents-root');
+  runOk('unsquashfs', ['-q', '-no-xattrs', '-d', extracted, squashfs]);
+  const registration = readFileSync(join(extracted, 'nix-path-registration'), 'utf8');
+  const names = readdirSync(extracted).filter((n) => n !== 'nix-path-registration').sort();
+  const jq = names.find((n) => /^[0-9a-z]{32}-jq-/.test(n));
+  const toplevel = names.find((n) => /^[0-9a-z]{32}-nixos-system-live-test-/.test(n) && !n.endsWith('.drv'));
+  const drv = names.find((n) => /^[0-9a-z]{32}-nixos-system-live-test-.*\.drv$/.test(n));
+  assert.ok(jq !== undefined && toplevel !== undefined && drv !== undefined, `jq, the system and its .drv are in the squashfs: ${names.join(' ')}`);
+  const system = await queryClosure(`/nix/store/${toplevel}`);
+  assert.ok(!system.registrations.some((r) => r.path === `/nix/store/${jq}`), 'jq is not in the system\'s own closure');
+  // Exactly the closure of the three roots, each with its registration.
+  const closure = await queryClosure(`/nix/store/${toplevel}`, undefined, [`/nix/store/${toplevel}`, `/nix/store/${jq}`, `/nix/store/${drv}`]);
+  assert.deepEqual(names, closure.registrations.map((r) => r.path.slice('/nix/store/'.length)).sort());
+  assert.equal(registration, formatRegistration(closure.registrations));
+  assert.ok(names.filter((n) => n.endsWith('.drv')).length > 1, 'the .drv\'s input derivations are in its closure');
 });
 
 test('--toplevel of a system built with the iso module makes its ISO from the closure\'s syslinux and GRUB, and --run boots it as a CD', () => {
@@ -284,7 +321,6 @@ test('building the ISO again gives the same bytes', () => {
 test('bad settings stop the build with one line and leave nothing at the output path', () => {
   const cases = [
     ['long-volume', 'isoImage.volumeID = "this-volume-id-is-longer-than-32-characters";', /isoImage\.volumeID this-volume-id-is-longer-than-32-characters is 43 characters/],
-    ['compressed', 'isoImage.compressImage = true;', /isoImage\.compressImage = true is not supported by the iso format/],
     ['xz-bcj', 'isoImage.squashfsCompression = "xz -Xbcj x86";', /isoImage\.squashfsCompression = "xz -Xbcj x86" is not supported by the iso format/],
     ['xz-level', 'isoImage.squashfsCompression = "xz -Xcompression-level 9";', /isoImage\.squashfsCompression = "xz -Xcompression-level 9" is not supported by the iso format/],
   ] as const;

@@ -63,7 +63,12 @@ let
       bios = if iso.makeBiosBootable then { syslinux = "${pkgs.syslinux}"; } else null;
       efi =
         if iso.makeEfiBootable then
-          { grub = "${grubPkgs.grub2_efi}"; inherit efiArch; }
+          {
+            grub = "${grubPkgs.grub2_efi}";
+            inherit efiArch;
+            # iso-image.nix copies rEFInd next to GRUB for x64 and aa64, with a GRUB entry for it.
+            refind = if builtins.elem efiArch [ "x64" "aa64" ] then "${pkgs.refind}/share/refind/refind_${efiArch}.efi" else null;
+          }
           // lib.optionalAttrs (buildGrub != null) { mkimage = "${buildGrub}/bin/grub-mkimage"; }
         else
           null;

@@ -2,7 +2,7 @@
  * The EFI side of a live ISO, as nixpkgs' iso-image.nix (25.05) builds it: GRUB assembled
  * by grub-mkimage from the system's modules with the prefix /EFI/BOOT and the modules it
  * lists, and the El Torito EFI image /boot/efi.img: a FAT volume labelled EFIBOOT (volume
- * ID 1234-5678) that holds only EFI/BOOT/{grub.cfg,BOOT<ARCH>.EFI}, dated 2000-01-01,
+ * ID 1234-5678) that holds only EFI/BOOT/{grub.cfg,BOOT<ARCH>.EFI} and rEFInd, dated 2000-01-01,
  * sized as nixpkgs sizes it (110 % of the contents, in whole MiB, plus 1 MiB).
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readAll } from '../core/block-image.js';
 import { buildFat } from '../fs/fat/index.js';
-import { dir, fileFromBytes, type NodeMeta } from '../fs/tree.js';
+import { dir, fileFromBytes, type NodeMeta, type TreeNode } from '../fs/tree.js';
 import type { ClosureScope } from '../nix/closure-scope.js';
 import { grubEfiTarget, removableEfiName } from './efi-arch.js';
 import { runGrubTool } from './grub.js';
@@ -61,15 +61,23 @@ export function efiImageSize(contentBytes: number): number {
   return (Math.floor(withMargin / MIB) + 1) * MIB;
 }
 
-/** /boot/efi.img holding GRUB and its grub.cfg. */
-export function efiBootImage(grubEfi: Uint8Array, grubCfg: string, efiArch: IsoEfiArch): Uint8Array {
+/** A file iso-image.nix puts beside GRUB in EFI/BOOT (rEFInd). */
+export interface IsoEfiFile {
+  readonly name: string;
+  readonly bytes: Uint8Array;
+}
+
+/** /boot/efi.img holding GRUB, its grub.cfg and `beside` (rEFInd), as iso-image.nix copies EFI/BOOT's grub.cfg and .efi files. */
+export function efiBootImage(grubEfi: Uint8Array, grubCfg: string, efiArch: IsoEfiArch, beside: IsoEfiFile | null = null): Uint8Array {
   const meta = (permissions: number): NodeMeta => ({ permissions, uid: 0, gid: 0, mtime: EFI_IMAGE_TIME });
   const cfg = new TextEncoder().encode(grubCfg);
-  const boot = dir(meta(0o755), [
+  const files: [string, TreeNode][] = [
     ['grub.cfg', fileFromBytes(meta(0o644), cfg)],
     [removableEfiName(efiArch), fileFromBytes(meta(0o644), grubEfi)],
-  ]);
+  ];
+  if (beside !== null) files.push([beside.name, fileFromBytes(meta(0o644), beside.bytes)]);
+  const boot = dir(meta(0o755), files);
   const root = dir(meta(0o755), [['EFI', dir(meta(0o755), [['BOOT', boot]])]]);
-  const size = efiImageSize(grubEfi.length + cfg.length);
+  const size = efiImageSize(grubEfi.length + cfg.length + (beside?.bytes.length ?? 0));
   return readAll(buildFat(root, { sizeBytes: size, label: 'EFIBOOT', volumeId: 0x12345678 }));
 }

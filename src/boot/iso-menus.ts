@@ -163,8 +163,11 @@ function grubMenuSetup(forceTextMode: boolean, theme: IsoGrubTheme | null, inden
   return lines.map((line) => (line === '' ? '' : `${indent}${line}`));
 }
 
-/** /EFI/BOOT/grub.cfg (also inside /boot/efi.img), graphical unless isoImage.forceTextMode or the 't' hotkey. */
-export function isoGrubConfig(bootspec: Bootspec, menu: LiveMenuPlan, theme: IsoGrubTheme | null = null): string {
+/**
+ * /EFI/BOOT/grub.cfg (also inside /boot/efi.img), graphical unless isoImage.forceTextMode
+ * or the 't' hotkey; with `refind` (its file name in /EFI/BOOT) an entry that starts it.
+ */
+export function isoGrubConfig(bootspec: Bootspec, menu: LiveMenuPlan, theme: IsoGrubTheme | null = null, refind: string | null = null): string {
   const entries = liveMenuEntries(bootspec, menu);
   const lines = [
     `set timeout=${menu.timeout ?? -1}`,
@@ -196,9 +199,20 @@ export function isoGrubConfig(bootspec: Bootspec, menu: LiveMenuPlan, theme: Iso
       '  }',
     );
   }
+  lines.push('}', '');
+  if (refind !== null) {
+    lines.push(
+      '# Not from a CD: GRUB cannot chainload from one.',
+      'if [ "$root" != "cd0" ]; then',
+      "  menuentry 'rEFInd' --class refind {",
+      '    # rEFInd starts from the FAT volume (efi.img or the USB stick\'s ESP).',
+      '    search --set=root --no-floppy --fs-uuid 1234-5678',
+      `    chainloader ($root)/EFI/BOOT/${refind}`,
+      '  }',
+      'fi',
+    );
+  }
   lines.push(
-    '}',
-    '',
     "menuentry 'Firmware Setup' --class settings {",
     '  fwsetup',
     '  clear',

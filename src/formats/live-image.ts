@@ -17,7 +17,7 @@ import { checkpoint, progressReporter, withProgressTotal, type PhasedControl } f
 import { zstdSink } from '../compress/zstd.js';
 import { readBootspec, type Bootspec } from '../boot/bootspec.js';
 import { removableEfiName } from '../boot/efi-arch.js';
-import { efiBootImage, isoGrubEfi } from '../boot/iso-efi.js';
+import { efiBootImage, isoGrubEfi, type IsoEfiFile } from '../boot/iso-efi.js';
 import { isoBootPath, isoGrubConfig, isolinuxConfig, type IsoGrubTheme } from '../boot/iso-menus.js';
 import { writeIso, type IsoOptions } from '../fs/iso9660/index.js';
 import { writeSquashfs } from '../fs/squashfs/index.js';
@@ -76,10 +76,12 @@ async function isoTree(plan: LivePlan, bootspec: Bootspec, scope: ClosureScope, 
     placeNode(root, '/isolinux/isolinux.cfg', fileFromBytes(meta(0o444, epoch), isolinuxConfig(bootspec, live.menu)), meta(0o755, epoch));
   }
   if (live.efi !== null) {
-    const grubCfg = isoGrubConfig(bootspec, live.menu, grubTheme(live.contents, scope));
+    const refind = isoRefind(live.efi.refind ?? null, scope);
+    const grubCfg = isoGrubConfig(bootspec, live.menu, grubTheme(live.contents, scope), refind?.name ?? null);
     const grubEfi = await isoGrubEfi(live.efi.grub, live.efi.efiArch, scope, live.efi.mkimage);
     placeNode(root, '/EFI/nixos-installer-image', fileFromBytes(meta(0o444, epoch), new Uint8Array()), meta(0o755, epoch));
     placeNode(root, `/EFI/BOOT/${removableEfiName(live.efi.efiArch)}`, fileFromBytes(meta(0o444, epoch), grubEfi), meta(0o755, epoch));
+    if (refind !== null) placeNode(root, `/EFI/BOOT/${refind.name}`, fileFromBytes(meta(0o444, epoch), refind.bytes), meta(0o755, epoch));
     placeNode(root, '/EFI/BOOT/grub.cfg', fileFromBytes(meta(0o444, epoch), grubCfg), meta(0o755, epoch));
     // The font the 't' (text mode) hotkey loads, from the same GRUB.
     const font = `${live.efi.grub}/share/grub/unicode.pf2`;
@@ -87,9 +89,16 @@ async function isoTree(plan: LivePlan, bootspec: Bootspec, scope: ClosureScope, 
     placeNode(root, '/EFI/BOOT/unicode.pf2', scanHostTree(font, { maxTime: epoch, uid: 0, gid: 0 }), meta(0o755, epoch));
     // For GRUBs that boot the ISO file itself (loopback), as iso-image.nix provides.
     placeNode(root, '/boot/grub/loopback.cfg', fileFromBytes(meta(0o444, epoch), 'source /EFI/BOOT/grub.cfg'), meta(0o755, epoch));
-    placeNode(root, '/boot/efi.img', fileFromBytes(meta(0o444, epoch), efiBootImage(grubEfi, grubCfg, live.efi.efiArch)), meta(0o755, epoch));
+    placeNode(root, '/boot/efi.img', fileFromBytes(meta(0o444, epoch), efiBootImage(grubEfi, grubCfg, live.efi.efiArch, refind)), meta(0o755, epoch));
   }
   return root;
+}
+
+/** The plan's rEFInd (refind_<arch>.efi, which must be inside the image's scope), or null. */
+function isoRefind(path: string | null, scope: ClosureScope): IsoEfiFile | null {
+  if (path === null) return null;
+  scope.require(path, 'rEFInd from the plan');
+  return { name: basename(path), bytes: new Uint8Array(readFileSync(path)) };
 }
 
 /** isoImage.grubTheme, copied to /EFI/BOOT/grub-theme: its .pf2 fonts (sorted), which grub.cfg loads; null without a theme. */

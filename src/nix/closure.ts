@@ -64,7 +64,9 @@ function bootloaderSources(plan: AnyImagePlan): string[] {
   if (isTarballPlan(plan)) return plan.tarball.contents.map((c) => (c.source.endsWith('/.') ? c.source.slice(0, -2) : c.source));
   if (isLivePlan(plan)) {
     const { live } = plan;
-    return [...live.contents.map((c) => c.source), ...(live.bios === null ? [] : [live.bios.syslinux]), ...(live.efi === null ? [] : [live.efi.grub])];
+    const refind = live.efi?.refind ?? null;
+    const efi = live.efi === null ? [] : [live.efi.grub, ...(refind === null ? [] : [refind])];
+    return [...live.contents.map((c) => c.source), ...(live.bios === null ? [] : [live.bios.syslinux]), ...efi];
   }
   // A vm runner's kernel and initrd are the system's own; its disk's boot loader is not.
   if (isVmPlan(plan)) return plan.disk === null ? (plan.vm.bios === null ? [] : [plan.vm.bios]) : bootloaderSources(plan.disk);

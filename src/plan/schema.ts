@@ -248,6 +248,10 @@ const livePlanSchema = {
                 grub: { type: 'string', pattern: STORE_PATH, description: 'GRUB built for EFI (grub2_efi), with bin/grub-mkimage and lib/grub/<target>.' },
                 efiArch: { enum: ['x64', 'ia32', 'aa64'] },
                 mkimage: { type: 'string', pattern: STORE_PATH, description: 'A grub-mkimage the build machine runs, for a system of another architecture (the build machine\'s GRUB of the same nixpkgs).' },
+                refind: {
+                  oneOf: [{ type: 'string', pattern: STORE_PATH }, { type: 'null' }],
+                  description: 'rEFInd (refind_<efiArch>.efi) put beside GRUB in /EFI/BOOT and efi.img, with a GRUB entry that starts it; null for none.',
+                },
               },
             },
             { type: 'null' },

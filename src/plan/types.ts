@@ -177,8 +177,12 @@ export interface LiveIsoPlan {
   /** isoImage.contents without what this project writes itself. */
   readonly contents: readonly { readonly source: string; readonly target: string }[];
   readonly bios: { readonly syslinux: string } | null;
-  /** `mkimage`: as GrubPackagePlan's, the build machine's grub-mkimage for a system of another architecture. */
-  readonly efi: { readonly grub: string; readonly efiArch: 'x64' | 'ia32' | 'aa64'; readonly mkimage?: string } | null;
+  /**
+   * `mkimage`: as GrubPackagePlan's, the build machine's grub-mkimage for a system of
+   * another architecture. `refind`: refind_<efiArch>.efi, put beside GRUB with a GRUB entry
+   * that starts it (null or absent: none).
+   */
+  readonly efi: { readonly grub: string; readonly efiArch: 'x64' | 'ia32' | 'aa64'; readonly mkimage?: string; readonly refind?: string | null } | null;
   readonly usb: boolean;
   readonly menu: LiveMenuPlan;
   /** isoImage.storeContents: their closure, with its registration, is the squashfs's. */

@@ -162,8 +162,11 @@ test('--toplevel of an aarch64 system: raw-efi with this machine\'s grub-mkimage
   assert.match(fromConfig.stderr, /nixpkgs\.hostPlatform = "aarch64-linux" is not supported by the raw format; raw boots with a PC BIOS/);
 });
 
-/** What xorriso and isoinfo say about an aarch64 ISO, and its EFI files, checked against nixpkgs' layout there. */
-function checkAarch64Iso(iso: string): void {
+/**
+ * What xorriso and isoinfo say about an aarch64 ISO, and its EFI files, checked against
+ * nixpkgs' layout there; `refind` when the plan brings rEFInd (not with --toplevel).
+ */
+function checkAarch64Iso(iso: string, refind: boolean): void {
   const torito = runOk('xorriso', ['-indev', iso, '-report_el_torito', 'plain']).stdout;
   assert.match(torito, /El Torito boot img :\s+1\s+UEFI\s+y\s+none/);
   assert.match(torito, /El Torito img path :\s+1\s+\/boot\/efi\.img/);
@@ -175,6 +178,7 @@ function checkAarch64Iso(iso: string): void {
   for (const path of ['/EFI/BOOT/BOOTAA64.EFI', '/EFI/BOOT/grub.cfg', '/EFI/nixos-installer-image', '/boot/efi.img', '/nix-store.squashfs']) {
     assert.ok(listing.includes(path), `${path} is on the ISO`);
   }
+  assert.equal(listing.includes('/EFI/BOOT/refind_aa64.efi'), refind);
   assert.ok(!listing.some((p) => p.startsWith('/isolinux') || /BOOTX64/.test(p)), 'nothing of the x86 boot');
   assert.ok(listing.some((p) => /^\/boot\/nix\/store\/[0-9a-z]{32}-linux-[^/]+\/Image$/.test(p)), 'the arm64 kernel under /boot/<store path>/');
   assert.match(runOk('isoinfo', ['-d', '-i', iso]).stdout, /Volume id: nixos-25\.05-aarch64\n/);
@@ -183,7 +187,8 @@ function checkAarch64Iso(iso: string): void {
     const efiImage = join(tmp.path, 'efi.img');
     runOk('osirrox', ['-indev', iso, '-extract', '/boot/efi.img', efiImage]);
     assert.equal(run('fsck.fat', ['-n', efiImage]).status, 0);
-    assert.deepEqual(runOk('mdir', ['-i', efiImage, '-/', '-b', '::/EFI']).stdout.trim().split('\n').sort(), ['::/EFI/BOOT/', '::/EFI/BOOT/BOOTAA64.EFI', '::/EFI/BOOT/grub.cfg']);
+    assert.deepEqual(runOk('mdir', ['-i', efiImage, '-/', '-b', '::/EFI']).stdout.trim().split('\n').sort(),
+      ['::/EFI/BOOT/', '::/EFI/BOOT/BOOTAA64.EFI', '::/EFI/BOOT/grub.cfg', ...(refind ? ['::/EFI/BOOT/refind_aa64.efi'] : [])]);
     runOk('mcopy', ['-i', efiImage, '::/EFI/BOOT/BOOTAA64.EFI', join(tmp.path, 'grub.efi')]);
     assert.match(runOk('file', [join(tmp.path, 'grub.efi')]).stdout, /PE32\+ executable.*Aarch64/i);
   } finally {
@@ -210,7 +215,7 @@ test('iso: UEFI only, GRUB for arm64-efi assembled by the build machine\'s grub-
   assert.equal(built.status, 0, built.stderr);
   const iso = built.stdout.trim();
   assert.match(iso, /\/iso\/nixos-25\.05pre-example-aarch64-linux\.iso$/);
-  checkAarch64Iso(iso);
+  checkAarch64Iso(iso, true);
   const result = await boot(iso, 'cdrom', 'uefi', 600_000, [], SYSTEM);
   assert.deepEqual(marker(result.console).slice(1), [HOST, 'none', 'missing', 'registration', 'overlay+squashfs']);
   assert.match(result.console, /stage 1: mounted \S+ \(\S+\) on \/iso/);
@@ -221,7 +226,7 @@ test('iso: UEFI only, GRUB for arm64-efi assembled by the build machine\'s grub-
   const toplevel = /init=(\/nix\/store\/[^ ]+)\/init/.exec(readFileSync(join(work.path, 'iso-grub.cfg'), 'utf8'))![1]!;
   const fromToplevel = run('node', [CLI, '-f', 'iso', '--toplevel', toplevel, '-o', join(work.path, 'iso-toplevel')]);
   assert.equal(fromToplevel.status, 0, fromToplevel.stderr);
-  checkAarch64Iso(fromToplevel.stdout.trim());
+  checkAarch64Iso(fromToplevel.stdout.trim(), false);
 });
 
 /** Starts a vm runner in `cwd` (where its disk lands); the example system powers off. */

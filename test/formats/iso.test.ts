@@ -287,6 +287,22 @@ test('grub.cfg is iso-image.nix\'s graphical menu: gfxterm, the background image
   assert.ok(runOk('isoinfo', ['-R', '-f', '-i', iso]).stdout.split('\n').includes('/EFI/BOOT/unicode.pf2'));
 });
 
+test('rEFInd is beside GRUB, in /EFI/BOOT and in efi.img, from the plan\'s refind, with a GRUB entry that starts it from the FAT volume when not on a CD', () => {
+  const grub = checkedGrubConfig(iso, 'refind', planGrub(configuration('live', '')));
+  assert.match(grub, /^if \[ "\$root" != "cd0" \]; then\n {2}menuentry 'rEFInd' --class refind \{\n(?: {4}#.*\n)? {4}search --set=root --no-floppy --fs-uuid 1234-5678\n {4}chainloader \(\$root\)\/EFI\/BOOT\/refind_x64\.efi\n {2}\}\nfi$/m);
+  assert.ok(grub.indexOf("menuentry 'rEFInd'") < grub.indexOf("menuentry 'Firmware Setup'"), 'before Firmware Setup, as iso-image.nix orders them');
+  assert.ok(runOk('isoinfo', ['-R', '-f', '-i', iso]).stdout.split('\n').includes('/EFI/BOOT/refind_x64.efi'));
+  const efiImage = join(work.path, 'refind-efi.img');
+  runOk('osirrox', ['-indev', iso, '-extract', '/boot/efi.img', efiImage]);
+  assert.deepEqual(runOk('mdir', ['-i', efiImage, '-/', '-b', '::/EFI/BOOT']).stdout.trim().split('\n').sort(),
+    ['::/EFI/BOOT/BOOTX64.EFI', '::/EFI/BOOT/grub.cfg', '::/EFI/BOOT/refind_x64.efi']);
+  const copy = join(work.path, 'refind_x64.efi');
+  runOk('mcopy', ['-i', efiImage, '::/EFI/BOOT/refind_x64.efi', copy]);
+  const refind = runOk('nix-build', ['--no-out-link', EXAMPLE_NIXPKGS, '-A', 'refind']).stdout.trim().split('\n').at(-1)!;
+  assert.ok(readFileSync(copy).equals(readFileSync(join(refind, 'share/refind/refind_x64.efi'))));
+  assert.match(runOk('file', [copy]).stdout, /PE32\+ executable/);
+});
+
 test('isoImage.grubTheme is copied and loaded (theme.txt, every .pf2 font, the GUI-mode hotkey); the themed ISO boots under OVMF', async () => {
   const config = configuration('themed', `
   isoImage.grubTheme = pkgs.runCommand "test-grub-theme" { } ''

@@ -39,6 +39,7 @@ in
   cpio = deb "cpio";
   kexec-tools = deb "kexec-tools";
   memtest86plus = deb "memtest86plus";
+  refind = deb "refind";
   libc6 = deb "libc6";
   zlib1g = deb "zlib1g";
   # The libraries GRUB's tools and Node link (so they run inside Nix's sandbox).

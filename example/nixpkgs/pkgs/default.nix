@@ -359,6 +359,18 @@ let
       cp root/boot/memtest86+x64.efi "$out/memtest.efi"
       chmod 0444 "$out/memtest.bin" "$out/memtest.efi"
     '');
+    # rEFInd as nixpkgs' refind installs it (share/refind/refind_<efi arch>.efi, its drivers,
+    # tools, icons and fonts), here Debian's build for the platform.
+    refind = runCommand "refind-${debs.refind.upstreamVersion}" {
+      deb = debs.refind.file;
+      efiArch = platform.efiArch;
+      passthru = { version = debs.refind.upstreamVersion; };
+    } ''
+      unpackDeb "$deb" root
+      [ -f "root/usr/share/refind/refind/refind_$efiArch.efi" ] || die "no refind_$efiArch.efi in the package"
+      mkdir -p "$out/share"
+      cp -a root/usr/share/refind/refind "$out/share/refind"
+    '';
     # Node.js and nixpkgs' npm packaging (build-support/node).
     inherit (pkgs.nodePackaging) nodejs buildNpmPackage importNpmLock;
     nodejs_24 = pkgs.nodejs;

@@ -48,8 +48,7 @@ let
       option = "isoImage.squashfsCompression";
       value = iso.squashfsCompression;
       inherit (squashfs) hint;
-    }
-;
+    };
 
   plan = {
     version = 1;

@@ -24,10 +24,11 @@ export const ISO_GRUB_MODULES = [
 ] as const;
 
 /** The EFI architectures a live plan names (its schema's efiArch). */
-export type IsoEfiArch = 'x64' | 'ia32' | 'aa64';
+const ISO_EFI_ARCHES = ['x64', 'ia32', 'aa64'] as const;
+export type IsoEfiArch = (typeof ISO_EFI_ARCHES)[number];
 
 export function isIsoEfiArch(efiArch: string): efiArch is IsoEfiArch {
-  return efiArch === 'x64' || efiArch === 'ia32' || efiArch === 'aa64';
+  return (ISO_EFI_ARCHES as readonly string[]).includes(efiArch);
 }
 
 /** 2000-01-01 00:00:00 UTC: every date in nixpkgs' efi.img. */

@@ -40,16 +40,19 @@ function cpuOf(system: string): 'x86_64' | 'aarch64' {
   throw new ImageError('run.system', `Cannot boot a ${system} image: --run boots x86_64-linux and aarch64-linux images`, { hint: 'boot it on its own hardware' });
 }
 
+/** QEMU's arm "virt" machine, what aarch64 images boot on here. */
+const ARM_VIRT = ['-machine', 'virt', '-cpu', 'cortex-a57'] as const;
+
 /** The machine, CPU and firmware options of QEMU for a system. */
 function machineArguments(system: string, firmware: Exclude<Firmware, 'none'>, env: NodeJS.ProcessEnv): string[] {
   const cpu = cpuOf(system);
   if (firmware === 'u-boot') {
     const uboot = findFirmware(env, 'UBOOT_BIN', UBOOT_CANDIDATES[cpu] ?? [], `U-Boot for QEMU's ${cpu} machine`, 'u-boot-qemu');
-    return cpu === 'aarch64' ? ['-machine', 'virt', '-cpu', 'cortex-a57', '-bios', uboot] : ['-machine', 'pc', '-bios', uboot];
+    return cpu === 'aarch64' ? [...ARM_VIRT, '-bios', uboot] : ['-machine', 'pc', '-bios', uboot];
   }
   if (cpu === 'aarch64') {
     if (firmware === 'bios') throw new ImageError('run.firmware', `Cannot boot a ${system} image with a PC BIOS`, { hint: 'use a UEFI or sd-card format' });
-    return ['-machine', 'virt', '-cpu', 'cortex-a57', '-bios', findFirmware(env, 'AAVMF_FD', AAVMF_CANDIDATES, 'UEFI firmware for aarch64 (AAVMF)', 'qemu-efi-aarch64')];
+    return [...ARM_VIRT, '-bios', findFirmware(env, 'AAVMF_FD', AAVMF_CANDIDATES, 'UEFI firmware for aarch64 (AAVMF)', 'qemu-efi-aarch64')];
   }
   return ['-machine', 'q35', ...(firmware === 'uefi' ? ['-bios', findOvmf(env)] : [])];
 }
@@ -106,7 +109,7 @@ export function runQemu(image: string, driveFormat: string, firmware: Exclude<Fi
 export function kernelQemuArguments(kernel: string, initrd: string, commandLine: string, env: NodeJS.ProcessEnv, system = 'x86_64-linux'): string[] {
   const accel = env['NIXOS_GENERATE_ACCEL'];
   const aarch64 = cpuOf(system) === 'aarch64';
-  const machine = aarch64 ? ['-machine', 'virt', '-cpu', 'cortex-a57'] : ['-machine', 'q35'];
+  const machine = aarch64 ? ARM_VIRT : ['-machine', 'q35'];
   return [...machine, '-m', '2048', '-nographic', '-no-reboot', '-accel', accel !== undefined && accel !== '' ? accel : 'tcg',
     '-kernel', kernel, '-initrd', initrd, '-append', aarch64 ? `${commandLine} console=ttyAMA0,115200` : commandLine];
 }

@@ -7,7 +7,7 @@
  * ISO as its last file (no intermediate file). With isoImage.compressImage the ISO is then
  * compressed with zstd into the output.
  */
-import { closeSync, fstatSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { ImageError } from '../core/errors.js';
 import { OutputFile } from '../core/output-file.js';
@@ -15,6 +15,7 @@ import { outputFileSink } from '../core/sink.js';
 import type { UnitCache } from '../core/unit-cache.js';
 import { checkpoint, progressReporter, withProgressTotal, type PhasedControl } from '../core/progress.js';
 import { zstdSink } from '../compress/zstd.js';
+import { copyFileInto } from '../archive/sinks.js';
 import { readBootspec, type Bootspec } from '../boot/bootspec.js';
 import { removableEfiName } from '../boot/efi-arch.js';
 import { efiBootImage, isoGrubEfi, type IsoEfiFile } from '../boot/iso-efi.js';
@@ -152,9 +153,6 @@ export async function writeLiveIso(plan: LivePlan, closure: SystemClosure, scope
   return { system: bootspec.system };
 }
 
-/** Bytes of the finished ISO read at a time for its zstd. */
-const COMPRESS_READ = 4 << 20;
-
 /**
  * isoImage.compressImage: the ISO into a scratch file beside `out` (never committed), then
  * zstd of it into `out`, as make-iso9660-image runs zstd (level 3) on the finished ISO.
@@ -166,26 +164,18 @@ export async function writeCompressedLiveIso(plan: LivePlan, closure: SystemClos
   try {
     const result = await writeLiveIso(plan, closure, scope, scratch, epoch, control, cache);
     const sink = zstdSink(outputFileSink(out), { level: 3, boundaries: 'content', cache });
-    const fd = openSync(scratch.temporaryPath, 'r');
     try {
-      const size = fstatSync(fd).size;
+      const size = statSync(scratch.temporaryPath).size;
       const phase = `zstd ${basename(out.finalPath)}`;
       const report = progressReporter({ ...control, phase }, phase, size);
-      const buffer = new Uint8Array(COMPRESS_READ);
-      for (let at = 0; at < size;) {
-        const n = readSync(fd, buffer, 0, Math.min(buffer.length, size - at), at);
-        if (n === 0) throw new ImageError('live.compress', `Cannot compress the ISO: its scratch file ended at ${at} of ${size} bytes`);
-        await sink.write(buffer.subarray(0, n));
-        at += n;
-        report(at);
-        await checkpoint(control);
-      }
+      await copyFileInto(scratch.temporaryPath, size, sink, () => {
+        report(sink.position);
+        return checkpoint(control);
+      });
       await sink.close();
     } catch (error) {
       await sink.abort();
       throw error;
-    } finally {
-      closeSync(fd);
     }
     return result;
   } finally {

@@ -10,13 +10,11 @@ export type AnticipatedCodec =
 export interface AnticipationJob extends ClaimedJob {
   readonly part: FilePart;
   readonly codec: AnticipatedCodec;
+  /** The cache entry the worker writes (core/unit-cache.ts writeEntryFile): the temporary file UnitCache.reserve named, and the key. */
+  readonly entry: { readonly temporary: string; readonly key: Uint8Array };
 }
 
 export interface AnticipationResult {
-  /** The compressed bytes: [0, length) of this buffer. */
-  readonly bytes: ArrayBuffer;
-  /** -1 when the job was taken back before it started. */
-  readonly length: number;
-  /** CRC-32 of the part's bytes (the uncompressed ones). */
-  readonly crc: number;
+  /** The entry's size once written, the error code of its failed write, or undefined when the job was taken back before it started. */
+  readonly written: number | string | undefined;
 }

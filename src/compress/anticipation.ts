@@ -7,27 +7,30 @@
  * cached stream.
  */
 import { loneParts, SPLIT, type FileIdentity, type FilePart } from '../core/described-spans.js';
+import type { UnitCache } from '../core/unit-cache.js';
 import { TakeBackWorker, type TakeBackJob } from '../core/take-back-worker.js';
 import type { AnticipatedCodec, AnticipationJob, AnticipationResult } from './anticipation-job.js';
 import type { CompressingSink } from './chunked-sink.js';
 
 const WORKER_URL = new URL('./anticipation-worker.js', import.meta.url);
 
-/** A part being made ahead. */
-export type Anticipation = TakeBackJob<{ readonly bytes: Uint8Array; readonly crc: number }>;
-
 /**
  * One thread that reads and compresses parts of store files ahead of the stream, one at a
  * time in the order given: one thread only, so the walk that asks for them keeps a core.
- * A part the thread has not started can be taken back.
+ * It writes each part's cache entry itself, so the compressed bytes never reach the
+ * stream's thread (which finds them in the cache). A part the thread has not started can
+ * be taken back.
  */
 export class AnticipationThread {
   private readonly worker = new TakeBackWorker<AnticipationJob, AnticipationResult>(WORKER_URL, 'compress.ahead-failed', 'Cannot compress ahead');
 
-  make(part: FilePart, codec: AnticipatedCodec): Anticipation {
-    const made = this.worker.run((claim) => ({ ...claim, part, codec }), (reply) => (reply.length < 0 ? undefined : reply));
+  /** Makes `part` as `codec` does and keeps it in `cache` under `key`; settles once it is there (or is not: taken back, failed, writing off). */
+  makeEntry(part: FilePart, codec: AnticipatedCodec, cache: UnitCache, key: Buffer): TakeBackJob<void> {
+    const temporary = cache.reserve(key);
+    if (temporary === undefined) return { done: Promise.resolve(undefined), takeBack: () => true };
+    const made = this.worker.run((claim) => ({ ...claim, part, codec, entry: { temporary, key } }), (reply) => reply);
     return {
-      done: made.done.then((reply) => (reply === undefined ? undefined : { bytes: new Uint8Array(reply.bytes, 0, reply.length), crc: reply.crc })),
+      done: made.done.then((reply) => cache.adopt(key, temporary, reply?.written)),
       takeBack: made.takeBack,
     };
   }

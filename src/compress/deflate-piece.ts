@@ -32,3 +32,14 @@ export function deflatePiece(data: Uint8Array, level: number, last: boolean, pre
 export function deflatePieceSync(data: Uint8Array, level: number, last: boolean, preset: Uint8Array | undefined): Uint8Array {
   return deflateRawSync(data, pieceOptions(data.length, level, last, preset));
 }
+
+/** A described span's piece is kept in the cache after its CRC-32 (u32) and length (f64), little-endian (gzip.ts). */
+export const DESCRIBED_ENTRY_HEADER = 12;
+
+export function describedEntryHeader(crc: number, length: number): Uint8Array {
+  const bytes = new Uint8Array(DESCRIBED_ENTRY_HEADER);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(0, crc >>> 0, true);
+  view.setFloat64(4, length, true);
+  return bytes;
+}

@@ -22,7 +22,7 @@ import { UnitCache } from '../core/unit-cache.js';
 import { AnticipationThread } from './anticipation.js';
 import { CacheReadMemory, cachedUnit } from './cached-unit.js';
 import { contentCutsAround } from './content-cuts.js';
-import { deflatePiece } from './deflate-piece.js';
+import { deflatePiece, DESCRIBED_ENTRY_HEADER, describedEntryHeader } from './deflate-piece.js';
 import { checkChunkSize, checkThreads, chunkedSink, type ChunkCodec, type CompressingSink } from './chunked-sink.js';
 
 export interface GzipSinkOptions {
@@ -125,17 +125,10 @@ export function gzipSink(target: ByteSink, options: GzipSinkOptions = {}): Compr
   };
   let ahead: AnticipationThread | undefined;
   if (cuts !== undefined && cache !== undefined) {
-    codec.anticipate = (description) => (cache.has(describedKey(description)) ? undefined
-      : (part) => {
-        ahead ??= new AnticipationThread();
-        const made = ahead.make(part, { kind: 'deflate', level });
-        return {
-          done: made.done.then((result) => {
-            if (result !== undefined) storeDescribed(description, result.crc, part.length, result.bytes);
-          }),
-          takeBack: made.takeBack,
-        };
-      });
+    codec.anticipate = (description) => {
+      const key = describedKey(description);
+      return cache.has(key) ? undefined : (part) => (ahead ??= new AnticipationThread()).makeEntry(part, { kind: 'deflate', level }, cache, key);
+    };
     codec.close = async () => ahead?.close();
   }
   if (cuts !== undefined) {
@@ -170,17 +163,6 @@ export function gzipSink(target: ByteSink, options: GzipSinkOptions = {}): Compr
     };
   }
   return chunkedSink(target, codec, { chunkSize, cuts, depth: threads * 8, name: 'gzip' });
-}
-
-/** A described span's cache entry starts with its CRC-32 (u32) and its length (f64), little-endian. */
-const DESCRIBED_ENTRY_HEADER = 12;
-
-function describedEntryHeader(crc: number, length: number): Uint8Array {
-  const bytes = new Uint8Array(DESCRIBED_ENTRY_HEADER);
-  const view = new DataView(bytes.buffer);
-  view.setUint32(0, crc >>> 0, true);
-  view.setFloat64(4, length, true);
-  return bytes;
 }
 
 /** Magic, deflate, no flags, mtime 0, zlib's extra flags for the level, OS 3 (Unix). */

@@ -135,17 +135,10 @@ export function zstdSink(target: ByteSink, options: ZstdSinkOptions = {}): Compr
   };
   if (cuts !== undefined && cache !== undefined) {
     let ahead: AnticipationThread | undefined;
-    codec.anticipate = (description) => (cache.has(describedKey(description)) ? undefined
-      : (part) => {
-        ahead ??= new AnticipationThread();
-        const made = ahead.make(part, { kind: 'zstd', level, checksum });
-        return {
-          done: made.done.then((result) => {
-            if (result !== undefined) cache.put(describedKey(description), { kind: 'compressed', bytes: result.bytes });
-          }),
-          takeBack: made.takeBack,
-        };
-      });
+    codec.anticipate = (description) => {
+      const key = describedKey(description);
+      return cache.has(key) ? undefined : (part) => (ahead ??= new AnticipationThread()).makeEntry(part, { kind: 'zstd', level, checksum }, cache, key);
+    };
     codec.close = async () => {
       await Promise.all([pool.close(), ahead?.close()]);
     };

@@ -2,16 +2,20 @@
  * Worker thread of the output digests (file-digest.ts): keeps one SHA-256 per digest and
  * extends it by ranges it reads from the output file itself, so the image's hash costs
  * the thread that writes it nothing but a message every few MiB. It also copies checked
- * ranges of cache entries into the output (core/checked-copy.ts), hashing them on the way.
+ * ranges of cache entries into the output (core/checked-copy.ts), hashing them on the way,
+ * and hashes the ranges the copy worker (file-copy-worker.ts) writes once they are written.
  */
 import { createHash, type Hash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import type { PoolReply } from './worker-pool.js';
 import { copyCheckedRange, CopyMemory, type CheckedRange, type CopyFailure } from './checked-copy.js';
+import { CopyProgress } from './copy-progress.js';
 
 export type DigestJob = { readonly id: number; readonly digest: number } & (
   | { readonly op: 'range'; readonly fd: number; readonly from: number; readonly to: number }
+  /** Like 'range', once the copy worker's copy `sequence` is done; nothing when that copy was not made (the build is made again). */
+  | { readonly op: 'copied'; readonly fd: number; readonly from: number; readonly to: number; readonly sequence: number; readonly progress: SharedArrayBuffer }
   | { readonly op: 'zeros'; readonly length: number }
   /** Copies `range` to `position` of the file at `output`; with `hash`, the copied bytes extend the hash. */
   | { readonly op: 'copy'; readonly output: string; readonly position: number; readonly range: CheckedRange; readonly hash: boolean }
@@ -74,16 +78,12 @@ function run(job: DigestJob): DigestResult {
 
 function hashStep(job: Exclude<DigestJob, { op: 'copy' }>): string {
   switch (job.op) {
-    case 'range': {
-      const hash = hashOf(job.digest);
-      for (let at = job.from; at < job.to;) {
-        const n = readSync(job.fd, buffer, 0, Math.min(READ_CHUNK, job.to - at), at);
-        if (n === 0) throw new Error(`the file ended at ${at}, before ${job.to}`);
-        hash.update(buffer.subarray(0, n));
-        at += n;
-      }
+    case 'range':
+      hashRange(job.digest, job.fd, job.from, job.to);
       return '';
-    }
+    case 'copied':
+      if (new CopyProgress(job.progress).waitFor(job.sequence)) hashRange(job.digest, job.fd, job.from, job.to);
+      return '';
     case 'zeros': {
       const hash = hashOf(job.digest);
       for (let left = job.length; left > 0; left -= ZERO_CHUNK.length) hash.update(ZERO_CHUNK.subarray(0, Math.min(left, ZERO_CHUNK.length)));
@@ -102,6 +102,16 @@ function hashStep(job: Exclude<DigestJob, { op: 'copy' }>): string {
       hashes.delete(job.digest);
       closeOutput(job.digest);
       return '';
+  }
+}
+
+function hashRange(digest: number, fd: number, from: number, to: number): void {
+  const hash = hashOf(digest);
+  for (let at = from; at < to;) {
+    const n = readSync(fd, buffer, 0, Math.min(READ_CHUNK, to - at), at);
+    if (n === 0) throw new Error(`the file ended at ${at}, before ${to}`);
+    hash.update(buffer.subarray(0, n));
+    at += n;
   }
 }
 

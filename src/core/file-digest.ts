@@ -8,9 +8,10 @@
  *
  * The hashing itself is done on a worker thread (file-digest-worker.ts), which reads the
  * written ranges back from the file (the page cache): the writing thread only says which.
- * The same thread copies checked ranges of cache entries into the file (copy()), hashing
- * them from memory on the way, so those bytes pass through neither the writing thread nor
- * a read-back.
+ * Checked ranges of cache entries are copied into the file (copy()) by that thread, which
+ * hashes them from memory on the way, and by a second one (file-copy-worker.ts), whose
+ * copies it hashes from the file once they are written: those bytes never pass through
+ * the writing thread, and a rebuild made mostly of them has two threads copying.
  */
 import { fstatSync } from 'node:fs';
 import { ImageError } from './errors.js';
@@ -18,6 +19,8 @@ import { checkpoint, progressReporter, type PhasedControl } from './progress.js'
 import { WorkerPool } from './worker-pool.js';
 import type { DigestJob, DigestResult } from './file-digest-worker.js';
 import { CheckedCopyFailed, type CheckedRange, type CopyFailure } from './checked-copy.js';
+import type { CopyJob, CopyResult } from './file-copy-worker.js';
+import { CopyProgress } from './copy-progress.js';
 
 /** In-order bytes are handed to the worker in ranges of this much. */
 const RANGE_STEP = 8 << 20;
@@ -33,9 +36,20 @@ export interface FileDigest {
   readonly readBack: number;
 }
 
+/**
+ * Of every this many copies in file order, the digest thread makes one itself (hashing it
+ * from memory) and the copy worker the others (hashed from the file): a copy costs about
+ * three times its hashing, so the two threads get about the same work.
+ */
+const COPIES_PER_DIGEST_COPY = 3;
+
 /** One worker serves every digest of the process; it keeps the process alive only while it has jobs. */
 let pool: WorkerPool<DigestJob, DigestResult> | undefined;
 let nextDigest = 0;
+/** The copy worker, started by the first copy, with what it has done and its copies' count. */
+let copyPool: WorkerPool<CopyJob, CopyResult> | undefined;
+const copyProgress = new CopyProgress();
+let copySequence = 0;
 
 type JobOf<Op> = Op extends unknown ? Omit<Op, 'id' | 'digest'> : never;
 
@@ -53,11 +67,14 @@ export class InOrderDigest {
   private posted = 0;
   /** Where the first write beyond the hashed part began: declared zeros may not reach it. */
   private firstAhead = Infinity;
-  /** The jobs handed over and not yet seen to succeed. */
-  private readonly jobs: Promise<DigestResult>[] = [];
+  /** The jobs handed over (to either worker) and not yet seen to succeed. */
+  private readonly jobs: Promise<unknown>[] = [];
+  /** Copies made in file order so far, to share them between the two threads. */
+  private inOrderCopies = 0;
   private failure: unknown;
-  /** Copies not made (every one, so that one rebuild does without them all). */
-  private readonly copyFailures: { path: string; reason: CopyFailure }[] = [];
+  /** Copies not made (every one, so that one rebuild does without them all), with the order they were asked for in. */
+  private readonly copyFailures: { order: number; path: string; reason: CopyFailure }[] = [];
+  private copiesAsked = 0;
   /** A job was handed over: the worker holds a hash for this digest. */
   private used = false;
 
@@ -83,18 +100,32 @@ export class InOrderDigest {
   }
 
   /**
-   * Has the worker copy `range` to `position` of the file once it is checked, hashing it
-   * on the way when it is next in order. A range that fails its check is not written, and
-   * finish() throws CheckedCopyFailed.
+   * Has a worker copy `range` to `position` of the file once it is checked; when it is next
+   * in order, the digest thread hashes it, from memory or once it is written. A range that
+   * fails its check is not written, and finish() throws CheckedCopyFailed.
    */
   copy(position: number, range: CheckedRange): void {
     if (range.length === 0) return;
-    if (this.copies === undefined) throw new ImageError('output.digest', 'Internal error: a copy into an output digest made without its path');
+    const copies = this.copies;
+    if (copies === undefined) throw new ImageError('output.digest', 'Internal error: a copy into an output digest made without its path');
     const inOrder = position === this.hashed;
     if (inOrder) this.postRange();
     else if (position < this.hashed) this.restart();
     else this.firstAhead = Math.min(this.firstAhead, position);
-    this.post({ op: 'copy', output: this.copies.path, position, range, hash: inOrder });
+    if (inOrder && ++this.inOrderCopies % COPIES_PER_DIGEST_COPY === 0) {
+      this.noteCopy(this.post({ op: 'copy', output: copies.path, position, range, hash: true }), range);
+    } else {
+      copyPool ??= new WorkerPool<CopyJob, CopyResult>({
+        url: new URL('./file-copy-worker.js', import.meta.url), size: 1, errorCode: 'output.copy', action: 'Cannot copy cached bytes into the output',
+      });
+      const sequence = ++copySequence;
+      const progress = copyProgress.memory;
+      const copied = copyPool.run((id) => ({ id, sequence, progress, output: copies.path, position, range }));
+      copied.catch(() => copyProgress.stop()); // the worker is gone: nothing waits for it any more
+      this.jobs.push(copied);
+      this.noteCopy(copied, range);
+      if (inOrder) this.post({ op: 'copied', fd: this.fd, from: position, to: position + range.length, sequence, progress });
+    }
     if (inOrder) this.posted = this.hashed += range.length;
   }
 
@@ -119,6 +150,7 @@ export class InOrderDigest {
 
   /** Completes the hash from the file, reading what was not hashed in passing. */
   async finish(control: PhasedControl = {}, phase = 'sha256'): Promise<FileDigest> {
+    await this.settled(); // copies still queued may lengthen the file, or fill what is read back
     const size = fstatSync(this.fd).size;
     // Zeros declared past the end the file never reached are not in the file.
     if (this.hashed > size) this.restart();
@@ -167,24 +199,31 @@ export class InOrderDigest {
     this.used = true;
     const result = pool.run((id) => ({ ...job, id, digest: this.digest }) as DigestJob);
     // Seen here at once, so that a failure after drop() is never an unhandled rejection.
-    result.then((reply) => {
-      if (job.op !== 'copy') return;
-      if (reply.failed !== undefined) this.copyFailures.push({ path: job.range.path, reason: reply.failed });
-      if (reply.writeFailed !== undefined) {
-        this.failure ??= this.copies!.writeFailure(reply.writeFailed);
-      }
-    }, (error: unknown) => {
+    result.catch((error: unknown) => {
       this.failure ??= error;
     });
     this.jobs.push(result);
     return result;
   }
 
+  /** Records what a copy's reply says went wrong: a range not copied, or a failed write. */
+  private noteCopy(reply: Promise<{ readonly failed?: CopyFailure; readonly writeFailed?: string }>, range: CheckedRange): void {
+    const order = this.copiesAsked++;
+    reply.then((outcome) => {
+      if (outcome.failed !== undefined) this.copyFailures.push({ order, path: range.path, reason: outcome.failed });
+      if (outcome.writeFailed !== undefined) this.failure ??= this.copies!.writeFailure(outcome.writeFailed);
+    }, (error: unknown) => {
+      this.failure ??= error;
+    });
+  }
+
   /** Waits for every job handed over; throws the first failure. */
   private async settled(): Promise<void> {
     const jobs = this.jobs.splice(0);
     await Promise.allSettled(jobs);
-    this.failure ??= this.copyFailures.length > 0 ? new CheckedCopyFailed(this.copyFailures) : undefined;
+    // In the order asked for: the two threads answer in any order.
+    const failures = this.copyFailures.sort((a, b) => a.order - b.order).map(({ path, reason }) => ({ path, reason }));
+    this.failure ??= failures.length > 0 ? new CheckedCopyFailed(failures) : undefined;
     if (this.failure !== undefined) {
       throw this.failure instanceof ImageError ? this.failure : new ImageError('output.digest', `Cannot hash the output: ${String(this.failure)}`);
     }

@@ -19,7 +19,7 @@
  *   more than the rebuild saves), and the header and the CRCs a SHA-256.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, unlinkSync, utimesSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { CheckedCopyFailed, CheckedRange } from './checked-copy.js';
@@ -221,11 +221,42 @@ export class UnitCache {
 
   /** Stores `unit` under `key`; never throws. */
   put(key: Buffer, unit: CachedUnit): void {
-    const entry = encodeEntry(key, unit);
-    this.store(key, (temporary) => {
-      writeFileSync(temporary, entry);
-      return entry.length;
-    });
+    this.store(key, (temporary) => writeEntryFile(temporary, key, unit.kind === 'compressed' ? [unit.bytes] : undefined));
+  }
+
+  /**
+   * A temporary file name for an entry under `key` that another thread writes (with
+   * writeEntryFile) and adopt() then puts in place; undefined when writing is off.
+   */
+  reserve(key: Buffer): string | undefined {
+    if (!this.writable) return undefined;
+    const shard = this.shardOf(key);
+    try {
+      this.ensureShard(shard);
+    } catch (error) {
+      this.turnWritingOff(error);
+      return undefined;
+    }
+    return this.temporaryIn(shard);
+  }
+
+  /**
+   * Puts in place the entry written at `temporary` (reserve()), given its size, or drops it:
+   * given the error code of its failed write (disk full: writing is turned off, with one
+   * note) or nothing (never written). Never throws.
+   */
+  adopt(key: Buffer, temporary: string, written: number | string | undefined): void {
+    try {
+      if (typeof written !== 'number') throw Object.assign(new Error('not written'), { code: written });
+      this.share(temporary);
+      renameSync(temporary, join(this.shardOf(key), key.toString('hex').slice(2)));
+      this.bytesWritten += written;
+    } catch (error) {
+      try { unlinkSync(temporary); } catch { /* never written */ }
+      const code = (error as NodeJS.ErrnoException).code;
+      // Not written, or its shard removed meanwhile by another build's --cache-clear: only this entry is lost.
+      if (code !== undefined && code !== 'ENOENT') this.turnWritingOff(error);
+    }
   }
 
   /**
@@ -274,9 +305,8 @@ export class UnitCache {
    */
   private store(key: Buffer, write: (temporary: string) => number): void {
     if (!this.writable) return;
-    const hex = key.toString('hex');
-    const shard = join(this.root, hex.slice(0, 2));
-    const temporary = join(shard, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
+    const shard = this.shardOf(key);
+    const temporary = this.temporaryIn(shard);
     try {
       let size: number;
       try {
@@ -290,13 +320,12 @@ export class UnitCache {
         size = write(temporary);
       }
       this.share(temporary);
-      renameSync(temporary, join(shard, hex.slice(2)));
+      renameSync(temporary, join(shard, key.toString('hex').slice(2)));
       this.bytesWritten += size;
     } catch (error) {
       try { unlinkSync(temporary); } catch { /* never written */ }
       if (error instanceof ProducerFailure) throw error.failure;
-      this.writable = false;
-      this.options.warn(`nixos-generate: warning: cannot write to the cache "${this.options.directory}": ${(error as NodeJS.ErrnoException).code ?? String(error)}; the build goes on without adding to it`);
+      this.turnWritingOff(error);
     }
   }
 
@@ -438,6 +467,20 @@ export class UnitCache {
     }
   }
 
+  private turnWritingOff(error: unknown): void {
+    if (!this.writable) return;
+    this.writable = false;
+    this.options.warn(`nixos-generate: warning: cannot write to the cache "${this.options.directory}": ${(error as NodeJS.ErrnoException).code ?? String(error)}; the build goes on without adding to it`);
+  }
+
+  private shardOf(key: Buffer): string {
+    return join(this.root, key.toString('hex').slice(0, 2));
+  }
+
+  private temporaryIn(shard: string): string {
+    return join(shard, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
+  }
+
   private ensureShard(shard: string): void {
     if (this.shards.has(shard)) return;
     const first = mkdirSync(shard, { recursive: true });
@@ -462,16 +505,32 @@ export class UnitCache {
   }
 }
 
-function encodeEntry(key: Buffer, unit: CachedUnit): Buffer {
-  const payload = unit.kind === 'compressed' ? unit.bytes : new Uint8Array(0);
-  const entry = Buffer.alloc(HEADER + payload.length);
-  MAGIC.copy(entry, 0);
-  entry[8] = KIND[unit.kind];
-  entry.writeUInt32LE(payload.length, 12);
-  key.copy(entry, 16);
-  entry.set(payload, HEADER);
-  entry.writeUInt32LE(entryChecksum(entry), 48);
-  return entry;
+/**
+ * Writes the entry of a unit under `key` to a new file at `path`: compressed, its bytes the
+ * concatenation of `parts`, or stored (no parts); returns its size. On any thread: a worker
+ * that made a unit writes its entry itself (UnitCache.reserve, adopt).
+ */
+export function writeEntryFile(path: string, key: Uint8Array, parts: readonly Uint8Array[] | undefined): number {
+  const header = Buffer.alloc(HEADER);
+  MAGIC.copy(header, 0);
+  header[8] = parts === undefined ? KIND.stored : KIND.compressed;
+  const length = (parts ?? []).reduce((sum, part) => sum + part.length, 0);
+  header.writeUInt32LE(length, 12);
+  header.set(key, 16);
+  let checksum = crc32(header.subarray(0, 48));
+  for (const part of parts ?? []) checksum = crc32(part, checksum);
+  header.writeUInt32LE(checksum, 48);
+  const fd = openSync(path, 'w');
+  try {
+    let at = 0;
+    for (const part of [header, ...(parts ?? [])]) {
+      writeAll(fd, part, at);
+      at += part.length;
+    }
+    return at;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Reads the file at `path` whole into memory from `borrow`. */

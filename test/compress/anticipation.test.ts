@@ -7,11 +7,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { join } from 'node:path';
 import { AnticipationThread, anticipateLoneParts } from '../../src/compress/anticipation.js';
-import { deflatePieceSync } from '../../src/compress/deflate-piece.js';
+import { deflatePieceSync, DESCRIBED_ENTRY_HEADER, describedEntryHeader } from '../../src/compress/deflate-piece.js';
 import type { CompressingSink } from '../../src/compress/chunked-sink.js';
 import { gzipSink } from '../../src/compress/gzip.js';
 import { zstdSink } from '../../src/compress/zstd.js';
@@ -116,32 +116,41 @@ test('a part that cannot be read is dropped: the stream compresses it itself and
   }
 });
 
-test('a part the thread has not started is taken back and never made; the others are made as the stream would make them; a late call never touches a later part', async () => {
+test('a part the thread has not started is taken back and never made; the others are kept in the cache as the stream would make them; a late call never touches a later part', async () => {
   const dir = tempDir('anticipation-take-back');
   const thread = new AnticipationThread();
+  const cache = new UnitCache({ directory: join(dir.path, 'cache'), maxBytes: 1 << 30, warn: (line) => assert.fail(line) });
   try {
     const path = join(dir.path, 'file');
     const data = mixedBlock(50, 4 * MiB);
     writeFileSync(path, data);
-    const jobs = [0, 1, 2, 3].map((i) => thread.make({ path, size: data.length, offset: i * MiB, length: MiB }, { kind: 'deflate', level: 6 }));
+    const keyOf = (round: number, i: number): Buffer => UnitCache.key('anticipation test', Buffer.from(`${round} ${i}`));
+    const jobs = [0, 1, 2, 3].map((i) => thread.makeEntry({ path, size: data.length, offset: i * MiB, length: MiB }, { kind: 'deflate', level: 6 }, cache, keyOf(1, i)));
     // Handed over just now: the thread has not started even the first (it is still starting up).
     assert.equal(jobs[1]!.takeBack(), true);
     assert.equal(jobs[3]!.takeBack(), true);
     assert.equal(jobs[3]!.takeBack(), false, 'only once');
-    const results = await Promise.all(jobs.map((job) => job.done));
-    assert.equal(results[1], undefined);
-    assert.equal(results[3], undefined);
+    await Promise.all(jobs.map((job) => job.done));
+    for (const i of [1, 3]) assert.equal(cache.has(keyOf(1, i)), false, `part ${i} was taken back`);
     for (const i of [0, 2]) {
       const part = data.subarray(i * MiB, (i + 1) * MiB);
-      assert.deepEqual(Buffer.from(results[i]!.bytes), Buffer.from(deflatePieceSync(part, 6, false, undefined)));
-      assert.equal(results[i]!.crc, crc32(part) >>> 0);
+      const entry = cache.get(keyOf(1, i));
+      assert.equal(entry?.kind, 'compressed');
+      const bytes = Buffer.from((entry as { bytes: Uint8Array }).bytes);
+      assert.deepEqual(bytes.subarray(DESCRIBED_ENTRY_HEADER), Buffer.from(deflatePieceSync(part, 6, false, undefined)));
+      assert.deepEqual(bytes.subarray(0, DESCRIBED_ENTRY_HEADER), Buffer.from(describedEntryHeader(crc32(part), MiB)));
     }
     assert.equal(jobs[0]!.takeBack(), false, 'a part made is not taken back');
     // The next parts reuse the finished ones' shared words: a late call on an old part leaves them alone.
-    const next = [0, 1, 2, 3].map((i) => thread.make({ path, size: data.length, offset: i * MiB, length: MiB }, { kind: 'deflate', level: 6 }));
+    const next = [0, 1, 2, 3].map((i) => thread.makeEntry({ path, size: data.length, offset: i * MiB, length: MiB }, { kind: 'deflate', level: 6 }, cache, keyOf(2, i)));
     for (const old of jobs) assert.equal(old.takeBack(), false);
-    for (const result of await Promise.all(next.map((job) => job.done))) assert.ok(result !== undefined, 'made');
+    await Promise.all(next.map((job) => job.done));
+    for (const i of [0, 1, 2, 3]) assert.ok(cache.has(keyOf(2, i)), `part ${i} made`);
+    const files = readdirSync(join(dir.path, 'cache'), { recursive: true, withFileTypes: true }).filter((entry) => entry.isFile());
+    assert.deepEqual(files.filter((entry) => entry.name.startsWith('.tmp-')), [], 'no temporary file left');
+    assert.equal(files.length, 6);
   } finally {
+    cache.close();
     await thread.close();
     dir.remove();
   }

@@ -1,7 +1,8 @@
 /**
  * Checked copies of cache entries into outputs: an entry's head comes from the cache with
  * the rest of its payload left on disk; an output copies that rest, on its digest's thread
- * when it hashes itself (the SHA-256 is the file's), on the calling thread otherwise. A rest
+ * or the copy worker when it hashes itself (the SHA-256 is the file's), on the calling
+ * thread otherwise. A rest
  * that fails its check, or is gone, is never written and the failure names the entry.
  */
 import { test } from 'node:test';
@@ -9,7 +10,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CheckedCopyFailed } from '../../src/core/checked-copy.js';
+import { CheckedCopyFailed, type CheckedRange } from '../../src/core/checked-copy.js';
 import { OutputFile } from '../../src/core/output-file.js';
 import { UnitCache } from '../../src/core/unit-cache.js';
 import { tempDir } from '../helpers/run.js';
@@ -26,33 +27,40 @@ function cacheWith(directory: string, payloads: readonly Uint8Array[]): { cache:
   return { cache, keys, warnings };
 }
 
-/** Writes `before`, each entry's rest (after a 12-byte head) and `after` into a new output; returns its path and what it should hold. */
-async function copyInto(directory: string, cache: UnitCache, keys: readonly Buffer[], sha256: boolean): Promise<{ out: OutputFile; expected: Buffer }> {
+/**
+ * Writes `before`, each entry's rest (after a 12-byte head) and `after` into a new output,
+ * the rests in file order or last first; returns the output and what it should hold.
+ */
+async function copyInto(directory: string, cache: UnitCache, keys: readonly Buffer[], sha256: boolean, order: 'in order' | 'last first' = 'in order'): Promise<{ out: OutputFile; expected: Buffer }> {
   const out = OutputFile.create(join(directory, `image-${sha256 ? 'hashed' : 'plain'}`), { sha256 });
   const before = bytes(5000, 99);
   const after = bytes(777, 98);
   const parts: Uint8Array[] = [before];
   out.writeAt(0, before);
   let position = before.length;
+  const copies: { position: number; rest: CheckedRange }[] = [];
   for (const key of keys) {
     const found = cache.head(key, 'test', 12);
     assert.ok(found !== undefined);
     const entry = cache.get(key);
     assert.ok(entry?.kind === 'compressed');
     assert.deepEqual(found.head, entry.bytes.subarray(0, 12));
-    out.copyAt(position, found.rest);
+    copies.push({ position, rest: found.rest });
     parts.push(entry.bytes.subarray(12));
     position += found.rest.length;
   }
+  if (order === 'last first') copies.reverse();
+  for (const copy of copies) out.copyAt(copy.position, copy.rest);
   out.writeAt(position, after);
   parts.push(after);
   return { out, expected: Buffer.concat(parts) };
 }
 
-test('entries copied through an output that hashes itself: the file and its SHA-256 are those of the bytes', async () => {
+test('entries copied through an output that hashes itself (by both copying threads): the file and its SHA-256 are those of the bytes', async () => {
   const tmp = tempDir('checked-copy');
   try {
-    const { cache, keys, warnings } = cacheWith(join(tmp.path, 'cache'), [bytes(300_000, 1), bytes(12, 2), bytes(2_500_000, 3), bytes(40, 4)]);
+    const sizes = [300_000, 12, 2_500_000, 40, 70_000, 1_000_000, 13];
+    const { cache, keys, warnings } = cacheWith(join(tmp.path, 'cache'), sizes.map((size, i) => bytes(size, i + 1)));
     for (const sha256 of [true, false]) {
       const { out, expected } = await copyInto(tmp.path, cache, keys, sha256);
       const digest = await out.sha256();
@@ -61,6 +69,13 @@ test('entries copied through an output that hashes itself: the file and its SHA-
       assert.equal(digest.sha256, createHash('sha256').update(expected).digest('hex'));
       assert.equal(digest.readBack, sha256 ? 0 : expected.length, 'hashed in passing, copies too');
     }
+    // Out of file order: hashed by reading back once every copy is written.
+    const { out, expected } = await copyInto(tmp.path, cache, keys, true, 'last first');
+    const digest = await out.sha256();
+    assert.deepEqual(readFileSync(out.commit()), expected);
+    assert.equal(digest.sha256, createHash('sha256').update(expected).digest('hex'));
+    // The first entry's copy, asked for last, is next in order after `before`: hashed in passing.
+    assert.equal(digest.readBack, expected.length - 5000 - (sizes[0]! - 12), 'read back from the first copy out of order');
     assert.deepEqual(warnings, []);
   } finally {
     tmp.remove();

@@ -3,7 +3,8 @@
  * nixpkgs' virtualisation/qemu-vm.nix runner does (the same environment variables, 9p
  * shares, drive, network and kernel command line), with three differences that let it
  * run on any Linux host: it uses the host's QEMU and OVMF, falls back from KVM to
- * software emulation with a notice, and creates the disk by copying an empty ext4 written
+ * software emulation with a notice (where KVM is missing, cannot run the guest's
+ * architecture, or cannot start a virtual CPU), and creates the disk by copying an empty ext4 written
  * at build time instead of running mkfs. It finds its files relative to itself, so the
  * output directory may be moved.
  */
@@ -15,6 +16,8 @@ export const VM_SYSTEM_LINK = 'system';
 
 /** What the runner starts for a guest platform, as nixpkgs' qemu-common.nix and qemu-vm.nix choose it. */
 export interface RunnerPlatform {
+  /** What `uname -m` says on a host whose KVM runs this guest. */
+  readonly hostMachine: string;
   readonly qemu: string;
   /** The Debian package with `qemu`, for the message when it is missing. */
   readonly qemuPackage: string;
@@ -30,6 +33,7 @@ export interface RunnerPlatform {
 
 export const RUNNER_PLATFORMS: Readonly<Record<string, RunnerPlatform>> = {
   'x86_64-linux': {
+    hostMachine: 'x86_64',
     qemu: 'qemu-system-x86_64',
     qemuPackage: 'qemu-system-x86',
     machine: '-machine accel=$accel -cpu max',
@@ -46,6 +50,7 @@ export const RUNNER_PLATFORMS: Readonly<Record<string, RunnerPlatform>> = {
     firmwarePackage: 'ovmf',
   },
   'aarch64-linux': {
+    hostMachine: 'aarch64',
     qemu: 'qemu-system-aarch64',
     qemuPackage: 'qemu-system-arm',
     machine: '-machine virt,gic-version=max,accel=$accel -cpu max',
@@ -102,12 +107,22 @@ export function vmRunnerScript(plan: VmPlan, platform: RunnerPlatform): string {
     'command -v "$qemu" >/dev/null 2>&1 ||',
     `  fail "$qemu was not found; install QEMU (Debian: apt-get install ${platform.qemuPackage}) or set QEMU to a ${platform.qemu}"`,
     '',
-    '# KVM when this user can open it; otherwise QEMU\'s software emulation (TCG).',
-    'accel=kvm:tcg',
-    'if ! { [ -r /dev/kvm ] && [ -w /dev/kvm ]; }; then',
+    '# KVM when it can run the guest here; otherwise QEMU\'s software emulation (TCG). A',
+    '# /dev/kvm that opens may still fail to start a virtual CPU (nested virtualisation):',
+    '# a QEMU stopped before the guest\'s first instruction, told to quit, says whether it can.',
+    `accel=${vm.forceAccel ? 'kvm' : 'kvm:tcg'}`,
+    'why=',
+    `if [ "$(uname -m)" != ${platform.hostMachine} ]; then`,
+    `  why="this host is $(uname -m), not ${platform.hostMachine}"`,
+    'elif ! { [ -r /dev/kvm ] && [ -w /dev/kvm ]; }; then',
+    '  why="/dev/kvm is missing or not accessible"',
+    `elif ! echo quit | "$qemu" ${platform.machine.replace('$accel', 'kvm')} -display none -nodefaults -monitor stdio -S >/dev/null 2>&1; then`,
+    '  why="KVM cannot start a virtual CPU here"',
+    'fi',
+    'if [ -n "$why" ]; then',
     vm.forceAccel
-      ? '  fail "/dev/kvm is missing or not accessible, and virtualisation.qemu.forceAccel requires KVM"'
-      : `  echo "${me}: /dev/kvm is missing or not accessible; running under software emulation (much slower)" >&2`,
+      ? '  fail "$why, and virtualisation.qemu.forceAccel requires KVM"'
+      : `  echo "${me}: $why; running under software emulation (much slower)" >&2`,
     '  accel=tcg',
     'fi',
     '',

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CACHE_LAYOUT, clearUnitCache, LARGE_CHUNK, UnitCache } from '../../src/core/unit-cache.js';
+import { CACHE_LAYOUT, clearUnitCache, LARGE_CHUNK, UnitCache, writeEntryFile } from '../../src/core/unit-cache.js';
 import { runOk, tempDir } from '../helpers/run.js';
 
 function entryFiles(directory: string): string[] {
@@ -257,6 +257,39 @@ test('a group-writable cache directory (shared by build users) keeps what is wri
     open(plain).cache.put(key(1), { kind: 'stored' });
     const files = entryFiles(plain);
     assert.equal(statSync(files[0]!).mode & 0o777, 0o644 & ~process.umask());
+  } finally {
+    tmp.remove();
+  }
+});
+
+test('an entry another thread writes (reserve, writeEntryFile, adopt) is found as put() would keep it; a failed write turns writing off with one note; one never written leaves nothing', () => {
+  const tmp = tempDir('unit-cache');
+  try {
+    const { cache, warnings } = open(tmp.path);
+    const payload = bytes(70_000, 7);
+    const temporary = cache.reserve(key(1));
+    assert.ok(temporary !== undefined);
+    const size = writeEntryFile(temporary, key(1), [payload.subarray(0, 1000), payload.subarray(1000)]);
+    cache.adopt(key(1), temporary, size);
+    const found = cache.get(key(1));
+    assert.ok(found?.kind === 'compressed');
+    assert.deepEqual(Buffer.from(found.bytes), Buffer.from(payload));
+    assert.equal(cache.bytesWritten, size);
+
+    cache.adopt(key(2), cache.reserve(key(2))!, undefined); // taken back before it was made
+    assert.equal(cache.has(key(2)), false);
+    assert.deepEqual(warnings, []);
+
+    const failed = cache.reserve(key(3))!;
+    writeFileSync(failed, 'a torn write');
+    cache.adopt(key(3), failed, 'ENOSPC');
+    assert.equal(cache.has(key(3)), false);
+    assert.equal(cache.reserve(key(4)), undefined, 'writing is off');
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]!, /cannot write to the cache ".*": ENOSPC; the build goes on without adding to it$/);
+    assert.deepEqual(entryFiles(tmp.path).filter((name) => name.includes('.tmp-')), [], 'no temporary file left');
+    assert.equal(entryFiles(tmp.path).length, 1);
+    cache.close();
   } finally {
     tmp.remove();
   }

@@ -46,9 +46,8 @@ const COPIES_PER_DIGEST_COPY = 3;
 /** One worker serves every digest of the process; it keeps the process alive only while it has jobs. */
 let pool: WorkerPool<DigestJob, DigestResult> | undefined;
 let nextDigest = 0;
-/** The copy worker, started by the first copy, with what it has done and its copies' count. */
-let copyPool: WorkerPool<CopyJob, CopyResult> | undefined;
-const copyProgress = new CopyProgress();
+/** The copy worker and what it has done, both made for the first copy; its copies' count. */
+let copier: { readonly pool: WorkerPool<CopyJob, CopyResult>; readonly progress: CopyProgress } | undefined;
 let copySequence = 0;
 
 type JobOf<Op> = Op extends unknown ? Omit<Op, 'id' | 'digest'> : never;
@@ -115,9 +114,13 @@ export class InOrderDigest {
     if (inOrder && ++this.inOrderCopies % COPIES_PER_DIGEST_COPY === 0) {
       this.noteCopy(this.post({ op: 'copy', output: copies.path, position, range, hash: true }), range);
     } else {
-      copyPool ??= new WorkerPool<CopyJob, CopyResult>({
-        url: new URL('./file-copy-worker.js', import.meta.url), size: 1, errorCode: 'output.copy', action: 'Cannot copy cached bytes into the output',
-      });
+      copier ??= {
+        pool: new WorkerPool<CopyJob, CopyResult>({
+          url: new URL('./file-copy-worker.js', import.meta.url), size: 1, errorCode: 'output.copy', action: 'Cannot copy cached bytes into the output',
+        }),
+        progress: new CopyProgress(),
+      };
+      const { pool: copyPool, progress: copyProgress } = copier;
       const sequence = ++copySequence;
       const progress = copyProgress.memory;
       const copied = copyPool.run((id) => ({ id, sequence, progress, output: copies.path, position, range }));

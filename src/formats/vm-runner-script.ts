@@ -13,6 +13,8 @@ import type { VmForwardPlan, VmPlan } from '../plan/types.js';
 /** Where the runner's files are, relative to the output directory. */
 export const VM_EMPTY_DISK = 'empty-disk.qcow2';
 export const VM_SYSTEM_LINK = 'system';
+/** After the machine arguments with accel=kvm: a QEMU stopped before the guest's first instruction, told to quit on stdin, exits 0 when KVM can start a virtual CPU. */
+export const KVM_PROBE_OPTIONS = '-display none -nodefaults -monitor stdio -S';
 
 /** What the runner starts for a guest platform, as nixpkgs' qemu-common.nix and qemu-vm.nix choose it. */
 export interface RunnerPlatform {
@@ -116,7 +118,7 @@ export function vmRunnerScript(plan: VmPlan, platform: RunnerPlatform): string {
     `  why="this host is $(uname -m), not ${platform.hostMachine}"`,
     'elif ! { [ -r /dev/kvm ] && [ -w /dev/kvm ]; }; then',
     '  why="/dev/kvm is missing or not accessible"',
-    `elif ! echo quit | "$qemu" ${platform.machine.replace('$accel', 'kvm')} -display none -nodefaults -monitor stdio -S >/dev/null 2>&1; then`,
+    `elif ! echo quit | "$qemu" ${platform.machine.replace('$accel', 'kvm')} ${KVM_PROBE_OPTIONS} >/dev/null 2>&1; then`,
     '  why="KVM cannot start a virtual CPU here"',
     'fi',
     'if [ -n "$why" ]; then',

@@ -1,33 +1,31 @@
 /**
  * What a vm runner (formats/vm-runner-script.ts) should say about KVM on this host, found
- * here independently of the runner: why it falls back to software emulation, or nothing
+ * here by asking the host itself: why it falls back to software emulation, or nothing
  * when KVM runs the guest.
  */
 import { accessSync, constants } from 'node:fs';
-import { arch } from 'node:os';
+import { machine } from 'node:os';
 import { spawnSync } from 'node:child_process';
+import { KVM_PROBE_OPTIONS, RUNNER_PLATFORMS } from '../../src/formats/vm-runner-script.js';
 
-const GUESTS = {
-  'x86_64-linux': { machine: 'x86_64', nodeArch: 'x64', qemu: 'qemu-system-x86_64', args: ['-machine', 'accel=kvm'] },
-  'aarch64-linux': { machine: 'aarch64', nodeArch: 'arm64', qemu: 'qemu-system-aarch64', args: ['-machine', 'virt,gic-version=max,accel=kvm'] },
-} as const;
+type Guest = 'x86_64-linux' | 'aarch64-linux';
 
 /** The runner's notice for a guest of `system` here, or undefined when it should use KVM. */
-export function expectedKvmNotice(system: keyof typeof GUESTS): RegExp | undefined {
-  const guest = GUESTS[system];
-  if (arch() !== guest.nodeArch) return new RegExp(`this host is \\S+, not ${guest.machine}; running under software emulation \\(much slower\\)`);
+export function expectedKvmNotice(system: Guest): RegExp | undefined {
+  const platform = RUNNER_PLATFORMS[system]!;
+  if (machine() !== platform.hostMachine) return new RegExp(`this host is \\S+, not ${platform.hostMachine}; running under software emulation \\(much slower\\)`);
   try {
     accessSync('/dev/kvm', constants.R_OK | constants.W_OK);
   } catch {
     return /\/dev\/kvm is missing or not accessible; running under software emulation \(much slower\)/;
   }
-  // A QEMU stopped before the first instruction and told to quit: a vCPU KVM cannot set up aborts it.
-  const probe = spawnSync(guest.qemu, [...guest.args, '-cpu', 'max', '-display', 'none', '-nodefaults', '-monitor', 'stdio', '-S'], { input: 'quit\n', timeout: 30_000 });
+  const args = `${platform.machine.replace('$accel', 'kvm')} ${KVM_PROBE_OPTIONS}`.split(' ');
+  const probe = spawnSync(platform.qemu, args, { input: 'quit\n', timeout: 30_000 });
   return probe.status === 0 ? undefined : /KVM cannot start a virtual CPU here; running under software emulation \(much slower\)/;
 }
 
 /** Checks a runner's stderr against expectedKvmNotice. */
-export function kvmNoticeMatches(stderr: string, system: keyof typeof GUESTS): boolean {
+export function kvmNoticeMatches(stderr: string, system: Guest): boolean {
   const notice = expectedKvmNotice(system);
   return notice === undefined ? !/running under software emulation/.test(stderr) : notice.test(stderr);
 }

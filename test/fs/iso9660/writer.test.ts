@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OutputFile } from '../../../src/core/output-file.js';
 import { writeIso, type DeferredFile, type IsoOptions } from '../../../src/fs/iso9660/index.js';
@@ -27,11 +27,11 @@ async function build(tree: DirNode, path: string, options: Partial<IsoOptions> =
 const sha = (path: string): string => createHash('sha256').update(readFileSync(path)).digest('hex');
 const report = (iso: string, what: string): string => runOk('xorriso', ['-indev', iso, what, 'plain']).stdout;
 
-test('a store-like tree round-trips through osirrox: contents, modes, symlinks, long names, 1,000 entries, 10 levels', async () => {
+test('a store-like tree round-trips through osirrox: contents, modes, symlinks, long names, 1,000 entries, 10 levels, a sparse file', async () => {
   const t = tempDir('iso-tree');
   try {
     const src = join(t.path, 'src');
-    makeTortureTree(src, { bigDirEntries: 1000 });
+    makeTortureTree(src, { bigDirEntries: 1000, sparseBytes: 64 << 20 });
     mkdirSync(join(src, 'l1/l2/l3/l4/l5/l6/l7/l8/l9/l10'), { recursive: true });
     writeFileSync(join(src, 'l1/l2/l3/l4/l5/l6/l7/l8/l9/l10/deep-file'), 'ten levels\n');
     for (const n of ['same-name.txt', 'same_name.txt', 'Same-Name.txt']) writeFileSync(join(src, n), n);
@@ -42,6 +42,9 @@ test('a store-like tree round-trips through osirrox: contents, modes, symlinks, 
     await build(tree, iso);
     await build(tree, join(t.path, 'b.iso'));
     assert.equal(sha(iso), sha(join(t.path, 'b.iso')), 'same inputs give the same bytes');
+    // The sparse file's holes stay holes in the ISO file.
+    const { size, blocks } = statSync(iso);
+    assert.ok(blocks * 512 < size - (48 << 20), `${blocks * 512} bytes allocated of ${size}`);
 
     const info = runOk('isoinfo', ['-d', '-i', iso]).stdout;
     assert.match(info, /Volume id: nixos-test\n/);

@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, EXAMPLE_DIR, EXAMPLE_NIXPKGS, REPO } from '../helpers/example.js';
+import { CLI, EXAMPLE_DIR, EXAMPLE_NIXPKGS, QUICK_ISO_SQUASHFS, REPO } from '../helpers/example.js';
 import { run, runOk, tempDir } from '../helpers/run.js';
 
 const work = tempDir('flake');
@@ -52,8 +52,8 @@ before(() => {
       # Built on the "remote" builder only (another host name: nothing of it is built here yet).
       remote-qcow = nixos-generate.nixosGenerate { system = "x86_64-linux"; modules = [ ./configuration.nix { networking.hostName = nixpkgs.lib.mkForce "${REMOTE_HOST}"; } ]; format = "qcow-efi"; };
       remote-raw = nixos-generate.nixosGenerate { system = "x86_64-linux"; modules = [ ./configuration.nix { networking.hostName = nixpkgs.lib.mkForce "${REMOTE_HOST}"; } ]; format = "raw-efi"; };
-      # With the unit cache (docs/flake.md).
-      cached = nixos-generate.nixosGenerate { system = "x86_64-linux"; modules = [ ./configuration.nix { nixos-generate.cacheDirectory = "${CACHE_DIR}"; } ]; format = "iso"; };
+      # With the unit cache (docs/flake.md), at a quick zstd level.
+      cached = nixos-generate.nixosGenerate { system = "x86_64-linux"; modules = [ ./configuration.nix { nixos-generate.cacheDirectory = "${CACHE_DIR}"; ${QUICK_ISO_SQUASHFS} } ]; format = "iso"; };
       # A format of one's own, on an existing layout.
       custom = nixos-generate.nixosGenerate {
         system = "x86_64-linux";

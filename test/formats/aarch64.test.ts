@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildPlanWithNix, NIX_DIR } from '../../src/nix/evaluate.js';
-import { CLI, EXAMPLE_NIXPKGS, exampleToplevel, exampleConfiguration } from '../helpers/example.js';
+import { CLI, EXAMPLE_NIXPKGS, QUICK_ISO_SQUASHFS, exampleToplevel, exampleConfiguration } from '../helpers/example.js';
 import { diskPlan } from '../helpers/plans.js';
 import { isLivePlan } from '../../src/plan/types.js';
 import { extractRange, partitions } from '../helpers/disk.js';
@@ -198,7 +198,7 @@ function checkAarch64Iso(iso: string, refind: boolean): void {
 }
 
 test('iso: UEFI only, GRUB for arm64-efi assembled by the build machine\'s grub-mkimage the plan names, and it boots from a CD under AAVMF into the live system', async () => {
-  const config = configuration('live', 'boot.loader.timeout = lib.mkForce 1;');
+  const config = configuration('live', `boot.loader.timeout = lib.mkForce 1;\n  ${QUICK_ISO_SQUASHFS}`);
   const plan = await buildPlanWithNix({
     source: { kind: 'file', path: config },
     formatModule: join(NIX_DIR, 'formats', 'iso.nix'),

@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildPlanWithNix, NIX_DIR } from '../../src/nix/evaluate.js';
-import { CLI, EXAMPLE_NIXPKGS, QUICK_ISO_SQUASHFS, exampleToplevel, exampleConfiguration } from '../helpers/example.js';
+import { CLI, EXAMPLE_NIXPKGS, QUICK_ISO_SQUASHFS, QUICK_NETBOOT_SQUASHFS, exampleToplevel, exampleConfiguration } from '../helpers/example.js';
 import { diskPlan } from '../helpers/plans.js';
 import { isLivePlan } from '../../src/plan/types.js';
 import { extractRange, partitions } from '../helpers/disk.js';
@@ -294,7 +294,7 @@ test('lxc: the container tarball of the aarch64 system holds its arm64 programs 
 });
 
 test('kexec: the tarball\'s /kexec_nixos runs the aarch64 system\'s bash and kexec, its image holds the arm64 kernel, and --run boots it on the virt machine', () => {
-  const built = run('node', [CLI, '-f', 'kexec', '-c', grubConfig, '--system', SYSTEM, '-I', `nixpkgs=${EXAMPLE_NIXPKGS}`, '-o', join(work.path, 'kexec'), '--run']);
+  const built = run('node', [CLI, '-f', 'kexec', '-c', configuration('kexec', QUICK_NETBOOT_SQUASHFS), '--system', SYSTEM, '-I', `nixpkgs=${EXAMPLE_NIXPKGS}`, '-o', join(work.path, 'kexec'), '--run']);
   assert.equal(built.status, 0, built.stderr.slice(-2000));
   const console = built.stdout.replace(/\r/g, '');
   const tarball = console.split('\n')[0]!;

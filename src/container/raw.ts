@@ -3,7 +3,7 @@
  * written, and the file is finally truncated to the image size, so every zero region of
  * at least one window becomes a hole and the output is sparse on filesystems with holes.
  */
-import { isAllZero, readWindows, type BlockImage } from '../core/block-image.js';
+import { readWindows, type BlockImage } from '../core/block-image.js';
 import type { OutputFile } from '../core/output-file.js';
 import { checkpoint, throttledCheckpoint, progressReporter, type PhasedControl } from '../core/progress.js';
 import type { ByteSink } from '../core/sink.js';
@@ -28,8 +28,7 @@ export async function writeRaw(image: BlockImage, out: OutputFile, control: Phas
     const end = Math.min(image.size, at + WINDOW);
     const data = window.data.subarray(0, end - at);
     out.skipZeros(written, at - written);
-    if (isAllZero(data)) out.skipZeros(at, data.length);
-    else out.writeAt(at, data);
+    out.writeOrSkipZeros(at, data);
     written = end;
     const pause = step();
     if (pause !== undefined) {

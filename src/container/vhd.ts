@@ -81,8 +81,7 @@ async function writeFixed(image: BlockImage, out: OutputFile, footer: Uint8Array
     const at = window.index * FIXED_WINDOW;
     out.skipZeros(written, at - written);
     // The size is a whole number of MiB, so every window lies entirely inside the disk.
-    if (isAllZero(window.data)) out.skipZeros(at, window.data.length);
-    else out.writeAt(at, window.data);
+    out.writeOrSkipZeros(at, window.data);
     written = at + FIXED_WINDOW;
     const pause = step();
     if (pause !== undefined) {

@@ -6,6 +6,7 @@
  */
 import { closeSync, ftruncateSync, openSync, readSync, renameSync, rmSync, statfsSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { isAllZero } from './block-image.js';
 import { ImageError } from './errors.js';
 import { InOrderDigest, type FileDigest } from './file-digest.js';
 import { CheckedCopyFailed, copyCheckedRange, CopyMemory, type CheckedRange } from './checked-copy.js';
@@ -119,6 +120,12 @@ export class OutputFile {
       });
     }
     return new ImageError('output.write', `Cannot write "${this.finalPath}": ${error.code ?? error.message}`, { hint: 'check the disk, or choose another place with -o' });
+  }
+
+  /** Writes `data` at `position`, or leaves it a hole (skipZeros) when it is all zeros. */
+  writeOrSkipZeros(position: number, data: Uint8Array): void {
+    if (isAllZero(data)) this.skipZeros(position, data.length);
+    else this.writeAt(position, data);
   }
 
   /**

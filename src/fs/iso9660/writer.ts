@@ -6,7 +6,6 @@
  */
 import { createHash } from 'node:crypto';
 import { closeSync, readSync } from 'node:fs';
-import { isAllZero } from '../../core/block-image.js';
 import { openListedFile } from '../../core/listed-file.js';
 import { ImageError, UsageError } from '../../core/errors.js';
 import type { OutputFile } from '../../core/output-file.js';
@@ -205,9 +204,7 @@ function copyFile(node: FileNode, out: OutputFile, position: number): void {
       const n = readSync(fd, copyBuffer, 0, Math.min(COPY_CHUNK, node.size - at), at);
       if (n === 0) throw shrunk(node.content.path, node.size, at);
       // Runs of zeros (a sparse file's holes) stay holes in the ISO file too.
-      const chunk = copyBuffer.subarray(0, n);
-      if (isAllZero(chunk)) out.skipZeros(position + at, n);
-      else out.writeAt(position + at, chunk);
+      out.writeOrSkipZeros(position + at, copyBuffer.subarray(0, n));
       at += n;
     }
   } finally {

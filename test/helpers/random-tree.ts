@@ -347,7 +347,7 @@ const ZEROS = Buffer.alloc(CHUNK);
 const READ_BUFFER = Buffer.allocUnsafe(CHUNK);
 
 /** Hashes a file's non-zero chunks with their offsets: reading a 4 GiB sparse file costs little. */
-function digestFile(path: Buffer, size: number): string {
+export function digestFile(path: Buffer, size: number): string {
   const hash = createHash('sha256');
   hash.update(String(size));
   const buffer = READ_BUFFER;

@@ -1,38 +1,15 @@
 /** Fixture trees on disk and snapshots of trees, for round-trip comparisons. */
-import { createHash } from 'node:crypto';
-import { chmodSync, closeSync, ftruncateSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, ftruncateSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { digestFile } from './random-tree.js';
 
 export interface EntrySnapshot {
   readonly type: 'file' | 'dir' | 'symlink';
   /** Permission bits. */
   readonly mode: number;
   readonly size: number;
-  /** Digest of file contents (hashFile), or the link target. */
+  /** Digest of file contents (digestFile), or the link target. */
   readonly content: string;
-}
-
-const CHUNK = 1 << 22;
-const READ_BUFFER = Buffer.allocUnsafe(CHUNK);
-const ZEROS = Buffer.alloc(CHUNK);
-
-/** Hashes a file's chunks, all-zero ones by offset only: a sparse file of gigabytes costs little. */
-function hashFile(path: string): string {
-  const hash = createHash('sha256');
-  const fd = openSync(path, 'r');
-  try {
-    for (let at = 0; ; ) {
-      const n = readSync(fd, READ_BUFFER, 0, CHUNK, null);
-      if (n === 0) break;
-      const chunk = READ_BUFFER.subarray(0, n);
-      if (chunk.equals(ZEROS.subarray(0, n))) hash.update(`zeros@${at}:${n};`);
-      else hash.update(chunk);
-      at += n;
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return hash.digest('hex');
 }
 
 /** Every entry under `root` keyed by relative path ("" is the root itself). */
@@ -47,7 +24,7 @@ export function snapshotTree(root: string): Map<string, EntrySnapshot> {
       out.set(rel, { type: 'dir', mode: st.mode & 0o7777, size: 0, content: '' });
       for (const name of readdirSync(path).sort()) visit(rel === '' ? name : `${rel}/${name}`);
     } else {
-      out.set(rel, { type: 'file', mode: st.mode & 0o7777, size: st.size, content: hashFile(path) });
+      out.set(rel, { type: 'file', mode: st.mode & 0o7777, size: st.size, content: digestFile(Buffer.from(path), st.size) });
     }
   };
   visit('');

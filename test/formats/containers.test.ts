@@ -47,6 +47,9 @@ before(() => {
 });
 
 const tarball = (format: string): string => built.get(format)!;
+/** The system a tarball's /sbin/init starts. */
+const systemOf = (format: string): string =>
+  /\/nix\/store\/[0-9a-z]{32}-nixos-system-container-test-[^/\s"]+/.exec(runOk('tar', ['-xOJf', tarball(format), 'sbin/init']).stdout)![0];
 
 /** The archive's members as GNU tar lists them: name -> "mode owner size date time". */
 function members(path: string): Map<string, string> {
@@ -180,10 +183,8 @@ for (const format of ['lxc', 'proxmox-lxc'] as const) {
 }
 
 test('--toplevel gives the same lxc and proxmox-lxc tarballs as the configuration, byte for byte', () => {
-  const init = runOk('tar', ['-xOJf', tarball('lxc'), 'sbin/init']).stdout;
-  const toplevel = /\/nix\/store\/[0-9a-z]{32}-nixos-system-container-test-[^/\s"]+/.exec(init)![0];
   for (const format of ['lxc', 'proxmox-lxc'] as const) {
-    const system = format === 'lxc' ? toplevel : /\/nix\/store\/[0-9a-z]{32}-nixos-system-container-test-[^/\s"]+/.exec(runOk('tar', ['-xOJf', tarball(format), 'sbin/init']).stdout)![0];
+    const system = systemOf(format);
     const result = run('node', [CLI, '--toplevel', system, '-f', format, '-o', join(work.path, `toplevel-${format}`)]);
     assert.equal(result.status, 0, result.stderr);
     // The file is named from the system's own label, which carries the format's tags.
@@ -240,8 +241,7 @@ test('--run of a container tarball without podman is one line saying how to run 
   for (const tool of ['nix-store', 'nix-build', 'nix-instantiate']) symlinkSync(runOk('sh', ['-c', `command -v ${tool}`]).stdout.trim(), join(bin, tool));
   const out = join(work.path, 'no-podman');
   // The container system of this file's builds: its closure is already built, and smaller than a disk system's.
-  const system = /\/nix\/store\/[0-9a-z]{32}-nixos-system-container-test-[^/\s"]+/.exec(runOk('tar', ['-xOJf', tarball('lxc'), 'sbin/init']).stdout)![0];
-  const result = run(process.execPath, [CLI, '--toplevel', system, '-f', 'docker', '-o', out, '--run'], { env: { ...process.env, PATH: bin } });
+  const result = run(process.execPath, [CLI, '--toplevel', systemOf('lxc'), '-f', 'docker', '-o', out, '--run'], { env: { ...process.env, PATH: bin } });
   assert.equal(result.status, 1, result.stderr);
   const errors = result.stderr.split('\n').filter((l) => l.startsWith('nixos-generate: error'));
   assert.deepEqual(errors, ['nixos-generate: error: Cannot start the container: podman was not found; install podman (Debian: apt-get install podman), or import the tarball into your runtime as docs/importing.md shows']);

@@ -34,8 +34,6 @@ function configuration(name: string, body: string): string {
 
 /** The guest system; `name` and `extra` for a variant. */
 const guestConfiguration = (name = '', extra = ''): string => configuration(`guest${name === '' ? '' : `-${name}`}`, `networking.hostName = "${GUEST}";\n  ${extra}`);
-/** The guest at a quick squashfs level, for tests whose subject is not the compressor. */
-const quickGuestConfiguration = (): string => guestConfiguration('quick', QUICK_NETBOOT_SQUASHFS);
 
 function build(formats: string, config: string, out: string, extra: readonly string[] = []): ReturnType<typeof run> {
   return run('node', [CLI, '-f', formats, '-c', config, '-I', `nixpkgs=${EXAMPLE_NIXPKGS}`, '-o', join(work.path, out), ...extra]);
@@ -219,7 +217,7 @@ test('with boot.initrd.compressor = "gzip" the ramdisk is one gzip member after 
 });
 
 test('--run boots the kexec bundle from its kernel, initrd and command line', () => {
-  const result = run('node', [CLI, '-f', 'kexec-bundle', '-c', quickGuestConfiguration(), '-I', `nixpkgs=${EXAMPLE_NIXPKGS}`, '-o', join(work.path, 'run'), '--run']);
+  const result = run('node', [CLI, '-f', 'kexec-bundle', '-c', guestConfiguration('quick', QUICK_NETBOOT_SQUASHFS), '-I', `nixpkgs=${EXAMPLE_NIXPKGS}`, '-o', join(work.path, 'run'), '--run']);
   assert.equal(result.status, 0, result.stderr.slice(-2000));
   assert.equal(result.stdout.replace(/\r/g, '').split('\n')[0], join(work.path, 'run', 'nixos-system-x86_64-linux-kexec_bundle'));
   assert.deepEqual(MARKER.exec(result.stdout)?.slice(1), [GUEST, 'none', 'missing', 'registration', 'overlay+squashfs'], result.stdout.slice(-2000));

@@ -1,7 +1,7 @@
 # makeInitrd: a gzip'd newc cpio holding a static busybox, the given kernel
 # modules (with their dependencies, resolved at build time) and an init.
 #   kernel      a package from pkgs.callKernel (lib/modules/<modDirVersion>)
-#   modules     module names (or aliases) to include and load, in order
+#   modules     module names (or aliases) to include; the init loads what it needs
 #   init        the /init script
 #   config      text of /etc/initrd.conf (sourced by init)
 { lib, runCommand, busybox }:

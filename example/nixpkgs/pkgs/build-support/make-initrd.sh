@@ -1,4 +1,5 @@
-# Builds $out/initrd (see make-initrd.nix) and $out/modules (the load order).
+# Builds $out/initrd (see make-initrd.nix) and $out/modules (the modules it holds,
+# dependencies first).
 . "$cpioScript"
 root="$NIX_BUILD_TOP/root"
 kmods="$kernel/lib/modules/$modDirVersion"
@@ -17,11 +18,12 @@ for applet in $("$bootstrapBusybox" --list); do
 done
 
 # Kernel modules: resolve dependencies from modules.dep (and soft
-# dependencies), copy them uncompressed, record the load order.
+# dependencies), copy them uncompressed; depmod indexes them for the initrd's
+# modprobe, which loads them by name, alias and modalias.
 # shellcheck disable=SC2086
 awk -v dir="$kmods" -f "$closureScript" $modulesList >order ||
   die "cannot resolve the initrd kernel modules ($modulesList) in $kernel (a module missing from this kernel? pkgs.linux keeps a selection of modules; pkgs.linuxPackages_full has all)"
-: >"$root/etc/modules-load"
+: >modules
 while read -r rel; do
   mkdir -p "$dest/$(dirname "$rel")"
   case "$rel" in
@@ -30,7 +32,7 @@ while read -r rel; do
     *.ko.gz) plain="${rel%.gz}"; gzip -dc "$kmods/$rel" >"$dest/$plain" ;;
     *) die "cannot decompress $rel (busybox handles .ko, .ko.xz and .ko.gz)" ;;
   esac
-  echo "$plain" >>"$root/etc/modules-load"
+  echo "$plain" >>modules
 done <order
 for f in modules.builtin modules.order; do
   [ ! -f "$kmods/$f" ] || cp "$kmods/$f" "$dest/$f"
@@ -44,5 +46,5 @@ echo "kernelVersion=$modDirVersion" >>"$root/etc/initrd.conf"
 
 mkdir -p "$out"
 (cd "$root" && writeCpio dev/console:c:5:1:600 dev/null:c:1:3:666) | gzip -9 >"$out/initrd"
-cp "$root/etc/modules-load" "$out/modules"
+cp modules "$out/modules"
 echo "initrd: $(wc -l <"$out/modules") modules, $(stat -c %s "$out/initrd") bytes" >&2

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Stage 1 of the example system (the initrd's /init, busybox sh).
-# Loads the initrd's kernel modules, mounts the filesystems needed for boot
+# Loads kernel modules as they are needed, mounts the filesystems needed for boot
 # (fileSystems, in mount point order; the ESP on /boot too when present), then
 # hands over to the stage 2 init named by init= on the kernel command line.
 export PATH=/bin
@@ -56,14 +56,33 @@ if [ "$debug1" = debug1 ]; then
   setsid cttyhack sh -i || sh -i
 fi
 
-# Kernel modules, in the dependency order computed when the initrd was built.
+# Kernel modules as NixOS's stage 1 loads them: the kernel asks /sbin/modprobe (here
+# the initrd's busybox) for what it needs (filesystems, checksums, loop devices),
+# boot.initrd.kernelModules are loaded by name, and the drivers of the hardware present
+# by modalias, as udev's coldplug does (see coldplug).
 notLoaded=
-while read -r module; do
-  insmod "/lib/modules/$kernelVersion/$module" 2>/dev/null ||
-    grep -q "^$(basename "$module" .ko | tr - _) " /proc/modules ||
-    notLoaded="$notLoaded $(basename "$module" .ko)"
-done </etc/modules-load
+for module in $kernelModules; do
+  modprobe "$module" 2>/dev/null || notLoaded="$notLoaded $module"
+done
 [ -z "$notLoaded" ] || info "modules not loaded (no such hardware/CPU feature):$notLoaded"
+
+# Loads the drivers of every device's modalias, again while that adds devices (virtio_pci
+# adds virtio devices, a disk controller SCSI devices). Devices found later (a USB stick,
+# a CD behind AHCI) are picked up by the next call, made while waiting for a device.
+coldplugged=
+coldplug() {
+  while :; do
+    aliases="$(cat /sys/bus/*/devices/*/modalias 2>/dev/null | sort -u)"
+    [ "$aliases" != "$coldplugged" ] || return 0
+    coldplugged="$aliases"
+    set --
+    while IFS= read -r alias; do set -- "$@" "$alias"; done <<EOF
+$aliases
+EOF
+    modprobe -a -q "$@" 2>/dev/null
+  done
+}
+coldplug
 
 # A device named as fileSystems names it, resolved the way udev's links would:
 # by label or UUID (findfs probes), /dev/root (the root= kernel parameter), a
@@ -87,6 +106,7 @@ waitDevice() {
     found="$(resolveDevice "$1")" && [ -n "$found" ] && { echo "$found"; return 0; }
     [ "$(date +%s)" -lt "$deadline" ] || return 1
     usleep 200000
+    coldplug
   done
 }
 
@@ -117,6 +137,17 @@ withoutUserspaceOptions() {
   echo "$out"
 }
 
+# The type of the filesystem on a device, from its magic (Debian's busybox has no blkid),
+# for the types the example's images hold; nothing when none matches.
+probeType() {
+  bytesAt() { dd if="$1" bs=1 skip="$2" count="$3" 2>/dev/null | od -An -c | tr -d ' \n'; }
+  if [ "$(bytesAt "$1" 32769 5)" = CD001 ]; then echo iso9660
+  elif [ "$(bytesAt "$1" 0 4)" = hsqs ]; then echo squashfs
+  elif [ "$(bytesAt "$1" 1080 2)" = 'S357' ]; then echo ext4
+  elif [ "$(bytesAt "$1" 82 5)" = FAT32 ] || [ "$(bytesAt "$1" 54 3)" = FAT ]; then echo vfat
+  fi
+}
+
 mkdir -p /mnt-root
 echo "$fileSystems" | while IFS="$(printf '\t')" read -r mountPoint device fsType options; do
   [ -n "$mountPoint" ] || continue
@@ -135,6 +166,12 @@ echo "$fileSystems" | while IFS="$(printf '\t')" read -r mountPoint device fsTyp
   options="$(withoutUserspaceOptions "$options")"
   [ "$fsType" != overlay ] || options="$(overlayOptions "$options")"
   case "$source" in /mnt-root/*) [ -f "$source" ] && options="${options:+$options,}loop" ;; esac
+  # "auto" is resolved by probing, as NixOS's stage 1 does with blkid (mount alone would
+  # only try the filesystems already loaded).
+  if [ "$fsType" = auto ] && [ -e "$source" ]; then
+    probed="$(probeType "$source")"
+    [ -z "$probed" ] || fsType="$probed"
+  fi
   mkdir -p "/mnt-root$mountPoint"
   typeArg="-t $fsType"
   [ "$fsType" != auto ] || typeArg=

@@ -75,6 +75,7 @@ in
     modules = config.boot.initrd.availableKernelModules ++ config.boot.initrd.kernelModules;
     init = ./stage-1-init.sh;
     config = ''
+      kernelModules=${lib.escapeShellArg (lib.concatStringsSep " " config.boot.initrd.kernelModules)}
       fileSystems=${lib.escapeShellArg fstab}
       espLabel=${lib.escapeShellArg espLabel}
       timeout=${toString timeout}

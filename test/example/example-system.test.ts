@@ -89,8 +89,12 @@ test('example toplevel has the NixOS shape for a random host name', { timeout: B
   const initrd = readFileSync(realpathSync(`${toplevel}/initrd`));
   assert.deepEqual([initrd[0], initrd[1]], [0x1f, 0x8b]);
   const names = cpioNames(gunzipSync(initrd));
-  for (const name of ['init', 'bin/busybox', 'bin/sh', 'etc/modules-load', 'etc/initrd.conf', 'dev/console']) {
+  for (const name of ['init', 'bin/busybox', 'bin/sh', 'bin/modprobe', 'etc/initrd.conf', 'dev/console']) {
     assert.ok(names.includes(name), `initrd holds ${name}`);
+  }
+  // modprobe finds modules by name, alias and modalias through depmod's indexes.
+  for (const index of ['modules.dep', 'modules.alias']) {
+    assert.ok(names.some((n) => n.startsWith('lib/modules/') && n.endsWith(`/${index}`)), `initrd holds ${index}`);
   }
   for (const module of ['virtio_blk.ko', 'virtio_pci.ko', 'ahci.ko', 'sd_mod.ko', 'ext4.ko', 'jbd2.ko', 'vfat.ko', 'nls_cp437.ko', 'isofs.ko', 'squashfs.ko', 'overlay.ko', 'loop.ko']) {
     assert.ok(names.some((n) => n.startsWith('lib/modules/') && n.endsWith(`/${module}`)), `initrd holds ${module}`);

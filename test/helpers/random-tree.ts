@@ -21,7 +21,7 @@ export interface TreeProfile {
   readonly hardLinks: boolean;
   /** Store-like and unusual permission bits (setuid, sticky, read-only directories); otherwise 0644/0755. */
   readonly modes: boolean;
-  /** Sizes the format's layout cares about; files are made at, one below and one above each. */
+  /** Sizes the format's layout cares about: each tree has a file at or next to each, and draws more at those up to 1 MiB. */
   readonly boundaries: readonly number[];
   /** Largest file made (sparse files may be larger when `hugeSparse` is set). */
   readonly maxFileBytes: number;
@@ -146,14 +146,21 @@ function writeAll(fd: number, data: Uint8Array, at: number): void {
   while (done < data.length) done += writeSync(fd, data, done, data.length - done, at + done);
 }
 
+/** Files larger than this are written sparse (holes with random runs). */
+const SPARSE_ABOVE = 1 << 20;
+
 /**
  * A file size: zero, at or next to a boundary, small, or up to the profile's largest.
+ * Only boundaries of at most SPARSE_ABOVE are drawn: a tree gets one file at each larger
+ * boundary anyway (generateTree), and more of them would only add zeros for the tools
+ * to write out (debugfs rdump writes a 128 MiB sparse file in full).
  */
 function randomSize(random: Random, profile: TreeProfile): number {
   const roll = random.next();
   if (roll < 0.08) return 0;
-  if (roll < 0.5 && profile.boundaries.length > 0) {
-    const boundary = random.pick(profile.boundaries);
+  const boundaries = profile.boundaries.filter((b) => b <= SPARSE_ABOVE);
+  if (roll < 0.5 && boundaries.length > 0) {
+    const boundary = random.pick(boundaries);
     return Math.min(profile.maxFileBytes, Math.max(0, boundary + random.int(-1, 1)));
   }
   if (roll < 0.85) return random.int(1, 5000);
@@ -167,7 +174,7 @@ function randomSize(random: Random, profile: TreeProfile): number {
 function writeRandomFile(path: Buffer, size: number, random: Random, boundaries: readonly number[]): void {
   const fd = openSync(path, 'w');
   try {
-    if (size <= 1 << 20) {
+    if (size <= SPARSE_ABOVE) {
       const data = Buffer.allocUnsafe(size);
       random.fill(data);
       writeAll(fd, data, 0);

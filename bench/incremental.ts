@@ -25,6 +25,7 @@ import { buildImage } from '../src/formats/build.js';
 import { planScope, queryClosure } from '../src/nix/closure.js';
 import { prepareStoreDatabase } from '../src/nix/store-db.js';
 import { imageRoots, isKexecPlan, parsePlanJson } from '../src/plan/index.js';
+import { NODE_FLAGS } from '../src/cli/node-flags.js';
 
 const FORMATS = ['iso', 'kexec', 'lxc', 'do'] as const;
 
@@ -102,7 +103,7 @@ interface Run extends Measurement {
 /** One build of ours under GNU time. */
 function timedWrite(planFile: string, outputDir: string, cacheDir: string | undefined): Run {
   const args = [join(REPO, 'dist/bench/incremental.js'), '--write', planFile, outputDir, ...(cacheDir === undefined ? [] : [cacheDir])];
-  const result = spawnSync('/usr/bin/time', ['-f', '%e %M', 'node', ...args], { encoding: 'utf8', maxBuffer: 1 << 30 });
+  const result = spawnSync('/usr/bin/time', ['-f', '%e %M', 'node', ...NODE_FLAGS, ...args], { encoding: 'utf8', maxBuffer: 1 << 30 });
   if (result.status !== 0) throw new Error(`a build of ${planFile} failed:\n${result.stderr}`);
   const [seconds, kib] = result.stderr.trim().split('\n').at(-1)!.split(' ');
   return { seconds: Number(seconds), peakKiB: Number(kib), reuse: JSON.parse(result.stdout) as Reuse };

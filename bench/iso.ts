@@ -20,6 +20,7 @@ import { planScope, queryClosure } from '../src/nix/closure.js';
 import { formatRegistration } from '../src/nix/registration.js';
 import { parsePlanJson } from '../src/plan/index.js';
 import type { LivePlan } from '../src/plan/types.js';
+import { NODE_FLAGS } from '../src/cli/node-flags.js';
 
 const MIB = 1 << 20;
 
@@ -104,7 +105,7 @@ async function main(): Promise<void> {
       };
       const ourRun = (): Measurement => {
         freshOutput(ourIso);
-        return timed('node', [join(REPO, 'dist/bench/iso.js'), '--write', planFile, ours]);
+        return timed('node', [...NODE_FLAGS, join(REPO, 'dist/bench/iso.js'), '--write', planFile, ours]);
       };
       rows.push(comparisonRow(`zstd ${level}`, runs, { run: ourRun, output: ourIso }, { run: reference, output: refIso }));
       process.stderr.write(`${rows.at(-1)}\n`);

@@ -20,6 +20,7 @@ import { buildImage } from '../src/formats/build.js';
 import { planScope, queryClosure } from '../src/nix/closure.js';
 import { formatRegistration } from '../src/nix/registration.js';
 import { imageRoots, isKexecPlan, parsePlanJson, type KexecPlan } from '../src/plan/index.js';
+import { NODE_FLAGS } from '../src/cli/node-flags.js';
 
 const MIB = 1 << 20;
 
@@ -121,7 +122,7 @@ async function main(): Promise<void> {
     };
     const ourRun = (): Measurement => {
       freshOutput(ourFile);
-      return timed('node', [join(REPO, 'dist/bench/kexec.js'), '--write', planFile, ours]);
+      return timed('node', [...NODE_FLAGS, join(REPO, 'dist/bench/kexec.js'), '--write', planFile, ours]);
     };
     const row = comparisonRow('kexec', runs, { run: ourRun, output: ourFile }, { run: reference, output: refFile });
     const lines = [

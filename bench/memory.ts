@@ -14,10 +14,11 @@ import { join } from 'node:path';
 import { partitions } from '../test/helpers/disk.js';
 import { boot, MARKER } from '../test/helpers/qemu.js';
 import { CLI, cpuModel, exampleWithPayload, type Measurement, timed, writeResults } from './example.js';
+import { NODE_FLAGS } from '../src/cli/node-flags.js';
 
 /** The largest closure as raw-efi: what e2fsck -fn says of its root, and the boot's report. */
 async function checkLargest(toplevel: string, dir: string): Promise<string[]> {
-  const image = execFileSync('node', [CLI, '--toplevel', toplevel, '-f', 'raw-efi', '-o', dir], { encoding: 'utf8' }).trim();
+  const image = execFileSync('node', [...NODE_FLAGS, CLI, '--toplevel', toplevel, '-f', 'raw-efi', '-o', dir], { encoding: 'utf8' }).trim();
   const root = partitions(image).find((p) => p.name === 'primary');
   if (root === undefined) throw new Error(`no root partition in ${image}`);
   const fsck = execFileSync('e2fsck', ['-fn', `${image}?offset=${root.start}`], { encoding: 'utf8' });

@@ -20,6 +20,7 @@ import { tarballPlanForToplevel } from '../src/formats/tarball-plan.js';
 import { planScope, queryClosure } from '../src/nix/closure.js';
 import { formatRegistration } from '../src/nix/registration.js';
 import { isTarballPlan, parsePlanJson, type TarballPlan } from '../src/plan/index.js';
+import { NODE_FLAGS } from '../src/cli/node-flags.js';
 
 const MIB = 1 << 20;
 /** The container formats whose tarball a built system determines (lxc-metadata's comes from the configuration). */
@@ -87,7 +88,7 @@ async function main(): Promise<void> {
       };
       const ourRun = (): Measurement => {
         freshOutput(ourFile);
-        return timed('node', [join(REPO, 'dist/bench/tarballs.js'), '--write', planFile, ours]);
+        return timed('node', [...NODE_FLAGS, join(REPO, 'dist/bench/tarballs.js'), '--write', planFile, ours]);
       };
       rows.push(comparisonRow(name, runs, { run: ourRun, output: ourFile }, { run: reference, output: refFile }));
       rmSync(ours, { recursive: true, force: true });

@@ -72,8 +72,10 @@ const storeProfile = (overrides: Partial<TreeProfile>): TreeProfile => ({
 const ext4: RoundTripWriter = {
   name: 'ext4',
   tools: 'e2fsck -fn, debugfs rdump',
-  // Blocks, the 60-byte inline symlink limit, one extent (32,768 blocks = 128 MiB).
-  profile: storeProfile({ boundaries: [60, 4 * KiB, 8 * KiB, 48 * KiB, 128 * MiB] }),
+  // Blocks, the 60-byte inline symlink limit, one extent (32,768 blocks = 128 MiB). No
+  // file of 4 GiB: the writer allocates its holes and rdump writes them all out (32 s);
+  // 2^32 has its own test, past 4 GiB a 10 GiB one (test/fs/ext4/writer.test.ts).
+  profile: storeProfile({ boundaries: [60, 4 * KiB, 8 * KiB, 48 * KiB, 128 * MiB], hugeSizes: [] }),
   // rdump drops setuid, setgid and sticky bits and makes hard links copies: those are
   // checked through debugfs's own listing.
   compare: { modeMask: 0o777, hardLinks: false, ignore: ['lost+found'] },

@@ -296,6 +296,35 @@ test('a group\'s inode table of several MiB is made 1 MiB at a time, and e2fsck 
   }
 });
 
+test('a file of exactly 2^32 bytes (the low word of its size 0): debugfs reads the size and the last byte where the extents put it, and e2fsck passes', () => {
+  const tmp = tempDir('ext4-4gib');
+  try {
+    const source = join(tmp.path, 'source');
+    mkdirSync(source);
+    const sizes = [2 ** 32];
+    sizes.forEach((size, i) => makeSparseFile(join(source, `f${i}`), size, [[size - 1, 'z']]));
+    const image = join(tmp.path, 'fs.img');
+    buildMeasured(source, image);
+    assertFsckClean(image);
+    const fd = openSync(image, 'r');
+    try {
+      sizes.forEach((size, i) => {
+        assert.match(runOk('debugfs', ['-R', `stat /f${i}`, image]).stdout, new RegExp(`Size: ${size}\\n`), `f${i}`);
+        const last = Math.floor((size - 1) / 4096);
+        const extent = fileExtents(image, `/f${i}`).find(([first, , length]) => last >= first && last < first + length);
+        assert.ok(extent !== undefined, `f${i}: an extent holds block ${last}`);
+        const byte = Buffer.alloc(1);
+        readSync(fd, byte, 0, 1, (extent[1] + last - extent[0]) * 4096 + ((size - 1) % 4096));
+        assert.equal(byte.toString(), 'z', `f${i}: its last byte`);
+      });
+    } finally {
+      closeSync(fd);
+    }
+  } finally {
+    tmp.remove();
+  }
+});
+
 /** Builds `source` into `image` in a process of its own; returns its peak memory in MiB. */
 function buildMeasured(source: string, image: string): number {
   const script = fileURLToPath(new URL('./build-image.js', import.meta.url));

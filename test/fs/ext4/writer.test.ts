@@ -301,25 +301,23 @@ test('a file of exactly 2^32 bytes (the low word of its size 0): debugfs reads t
   try {
     const source = join(tmp.path, 'source');
     mkdirSync(source);
-    const sizes = [2 ** 32];
-    sizes.forEach((size, i) => makeSparseFile(join(source, `f${i}`), size, [[size - 1, 'z']]));
+    const size = 2 ** 32;
+    makeSparseFile(join(source, 'f'), size, [[size - 1, 'z']]);
     const image = join(tmp.path, 'fs.img');
     buildMeasured(source, image);
     assertFsckClean(image);
+    assert.match(runOk('debugfs', ['-R', 'stat /f', image]).stdout, new RegExp(`Size: ${size}\\n`));
+    const last = Math.floor((size - 1) / 4096);
+    const extent = fileExtents(image, '/f').find(([first, , length]) => last >= first && last < first + length);
+    assert.ok(extent !== undefined, `an extent holds block ${last}`);
     const fd = openSync(image, 'r');
+    const byte = Buffer.alloc(1);
     try {
-      sizes.forEach((size, i) => {
-        assert.match(runOk('debugfs', ['-R', `stat /f${i}`, image]).stdout, new RegExp(`Size: ${size}\\n`), `f${i}`);
-        const last = Math.floor((size - 1) / 4096);
-        const extent = fileExtents(image, `/f${i}`).find(([first, , length]) => last >= first && last < first + length);
-        assert.ok(extent !== undefined, `f${i}: an extent holds block ${last}`);
-        const byte = Buffer.alloc(1);
-        readSync(fd, byte, 0, 1, (extent[1] + last - extent[0]) * 4096 + ((size - 1) % 4096));
-        assert.equal(byte.toString(), 'z', `f${i}: its last byte`);
-      });
+      readSync(fd, byte, 0, 1, (extent[1] + last - extent[0]) * 4096 + ((size - 1) % 4096));
     } finally {
       closeSync(fd);
     }
+    assert.equal(byte.toString(), 'z', 'its last byte');
   } finally {
     tmp.remove();
   }

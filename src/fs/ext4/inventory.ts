@@ -128,17 +128,46 @@ function checkName(name: string, where: string): void {
  * children's metadata (DirNode.listNames), takes the numbers the first pass gave and
  * each file's size from it, and fails when the tree is no longer what it listed.
  */
-export function* walkTree(inventory: Pick<Inventory, 'root' | 'lostFound' | 'links' | 'childInos' | 'childStart' | 'sizes' | 'isDir' | 'records'>, firstPass: boolean): Generator<WalkItem> {
-  const { root, lostFound, links, childInos, childStart } = inventory;
-  let next = FIRST_INO + 1;
-  let dirCount = 0;
-  let slotCount = 0;
+export function* walkTree(inventory: WalkInventory, firstPass: boolean): Generator<WalkItem> {
+  const { root, lostFound, childInos } = inventory;
+  const walk = walker(inventory, firstPass, { next: FIRST_INO + 1, dirCount: 0, slotCount: 0 });
+  const rootChildren = walk.listed(root).filter(([name]) => name !== 'lost+found');
+  const lostFoundChildren = walk.listed(lostFound);
+  const rootIndex = walk.openDir(rootChildren, '/');
+  const lostFoundIndex = walk.openDir(lostFoundChildren, '/lost+found');
+  yield { ino: ROOT_INO, node: root, parentIno: ROOT_INO, dirIndex: rootIndex, children: rootChildren, path: '' };
+  yield { ino: FIRST_INO, node: lostFound, parentIno: ROOT_INO, dirIndex: lostFoundIndex, children: lostFoundChildren, path: '/lost+found' };
+  yield* walk.visit(rootChildren, ROOT_INO, rootIndex, '');
+  yield* walk.visit(lostFoundChildren, FIRST_INO, lostFoundIndex, '/lost+found');
+  if (!firstPass && walk.state.slotCount !== childInos.length) throw treeChanged('/'); // the last directory has other children now
+}
+
+/**
+ * What a later pass of walkTree yields below one directory it yielded (a store path's
+ * root), walking that part of the tree again: the same items with the same numbers.
+ */
+export function walkBelow(inventory: WalkInventory, directory: WalkItem): Generator<WalkItem> {
+  const state = { next: directory.ino + 1, dirCount: directory.dirIndex + 1, slotCount: inventory.childStart.get(directory.dirIndex) + directory.children.length };
+  return walker(inventory, false, state).visit(directory.children, directory.ino, directory.dirIndex, directory.path);
+}
+
+type WalkInventory = Pick<Inventory, 'root' | 'lostFound' | 'links' | 'childInos' | 'childStart' | 'sizes' | 'isDir' | 'records'>;
+
+/** Where a walk is: the next new inode, directories opened, and children slots used so far. */
+interface WalkState {
+  next: number;
+  dirCount: number;
+  slotCount: number;
+}
+
+function walker(inventory: WalkInventory, firstPass: boolean, state: WalkState) {
+  const { links, childInos, childStart } = inventory;
   const seenDirs = new Set<DirNode>();
   const openDir = (children: readonly unknown[], path: string): number => {
-    const index = dirCount++;
-    if (firstPass) childStart.set(index, slotCount);
-    else if (childStart.get(index) !== slotCount) throw treeChanged(path); // a directory before has other children now
-    slotCount += children.length;
+    const index = state.dirCount++;
+    if (firstPass) childStart.set(index, state.slotCount);
+    else if (childStart.get(index) !== state.slotCount) throw treeChanged(path); // a directory before has other children now
+    state.slotCount += children.length;
     return index;
   };
   const listed = (directory: DirNode): [string, TreeNode][] => (firstPass ? childrenOf(directory) : namedChildrenOf(directory));
@@ -154,7 +183,7 @@ export function* walkTree(inventory: Pick<Inventory, 'root' | 'lostFound' | 'lin
           if (seenDirs.has(child)) throw new ImageError('ext4.dir-hard-link', `Cannot store "${childPath}": a directory appears twice in the tree`);
           seenDirs.add(child);
         }
-        const ino = next++;
+        const ino = state.next++;
         if (firstPass) childInos.set(base + i, ino);
         else if (childInos.get(base + i) !== ino || inventory.isDir.get(ino) !== 1) throw treeChanged(childPath);
         const grandchildren = listed(child);
@@ -167,8 +196,8 @@ export function* walkTree(inventory: Pick<Inventory, 'root' | 'lostFound' | 'lin
         // The first pass numbered this name; a file with several names comes at its first.
         const ino = childInos.get(base + i);
         if ((inventory.records.modes.get(ino) & S_IFMT) !== (child.kind === 'file' ? S_IFREG : S_IFLNK)) throw treeChanged(childPath);
-        if (ino !== next) continue;
-        next++;
+        if (ino !== state.next) continue;
+        state.next++;
         const node = child.kind === 'file' && child.size < 0 ? { ...child, size: inventory.sizes.get(ino) } : child;
         yield { ino, node, parentIno, dirIndex: -1, children: EMPTY, path: childPath };
         continue;
@@ -177,11 +206,11 @@ export function* walkTree(inventory: Pick<Inventory, 'root' | 'lostFound' | 'lin
       let ino: number;
       let first = true;
       if (key === undefined) {
-        ino = next++;
+        ino = state.next++;
       } else {
         const group = links.get(key);
         if (group === undefined) {
-          ino = next++;
+          ino = state.next++;
           links.set(key, { ino, count: 1 });
         } else {
           group.count++;
@@ -193,16 +222,7 @@ export function* walkTree(inventory: Pick<Inventory, 'root' | 'lostFound' | 'lin
       if (first) yield { ino, node: child, parentIno, dirIndex: -1, children: EMPTY, path: childPath };
     }
   }
-
-  const rootChildren = listed(root).filter(([name]) => name !== 'lost+found');
-  const lostFoundChildren = listed(lostFound);
-  const rootIndex = openDir(rootChildren, '/');
-  const lostFoundIndex = openDir(lostFoundChildren, '/lost+found');
-  yield { ino: ROOT_INO, node: root, parentIno: ROOT_INO, dirIndex: rootIndex, children: rootChildren, path: '' };
-  yield { ino: FIRST_INO, node: lostFound, parentIno: ROOT_INO, dirIndex: lostFoundIndex, children: lostFoundChildren, path: '/lost+found' };
-  yield* visit(rootChildren, ROOT_INO, rootIndex, '');
-  yield* visit(lostFoundChildren, FIRST_INO, lostFoundIndex, '/lost+found');
-  if (!firstPass && slotCount !== childInos.length) throw treeChanged('/'); // the last directory has other children now
+  return { state, openDir, listed, visit };
 }
 
 /** The one-line error for a tree whose names or kinds are not the first walk's any more. */

@@ -35,7 +35,7 @@ import {
 import { BG_INODE_UNINIT, BG_INODE_ZEROED, GROUP_DESCRIPTOR_SIZE, groupDescriptorStruct } from './group-descriptor.js';
 import { encodeInode, EXTENTS_FL, INDEX_FL, INODE_SIZE, type InodeFields } from './inode.js';
 import {
-  contentBlocks, directoryEntries, FIRST_INO, isFastSymlink, JOURNAL_INO, ROOT_INO, S_IFDIR, S_IFLNK, S_IFREG, takeInventory, treeChanged, walkTree,
+  contentBlocks, directoryEntries, FIRST_INO, isFastSymlink, JOURNAL_INO, ROOT_INO, S_IFDIR, S_IFLNK, S_IFREG, takeInventory, treeChanged, walkBelow, walkTree,
   type Inventory, type WalkItem,
 } from './inventory.js';
 import { defaultJournalBlocks, encodeJournalSuperblock } from './journal.js';
@@ -480,26 +480,30 @@ function emit(inventory: Inventory, allocation: Allocation, blocks: number, opti
     metadata.sort((a, b) => a.offset - b.offset);
 
     // Content was allocated from an ascending cursor in inode order but for each store
-    // path's directories, which came first: its other inodes' segments wait for the path's
-    // end (their descriptions, not their bytes), so this stream is in disk order.
+    // path's directories, which came first. So the path's other inodes wait for its end:
+    // each keeps its placement (a number, as nearly all have one extent) and the path is
+    // walked again for them, so what waits does not grow with their metadata.
     function* content(): Generator<Segment> {
       const journalStart = journal.extents[0];
       if (journalStart !== undefined) yield bytesSegment(at(journalStart.start), encodeJournalSuperblock(BLOCK_SIZE, allocation.journalBlocks, uuid));
-      const held: Segment[] = [];
-      let storePathEnd = 0;
+      let storePath: StorePathFiles | undefined;
       for (const { item, placement } of placedItems(inventory, allocation, blocks)) {
-        if (item.ino > storePathEnd && held.length > 0) {
-          yield* held;
-          held.length = 0;
+        if (storePath !== undefined && item.ino > storePath.last) {
+          yield* storePathFiles(storePath);
+          storePath = undefined;
         }
-        storePathEnd = Math.max(storePathEnd, inventory.storePaths.get(item.ino) ?? 0);
-        const inStorePath = item.ino <= storePathEnd && item.node.kind !== 'dir';
-        for (const segment of itemSegments(item, placement)) {
-          if (inStorePath) held.push(segment);
-          else yield segment;
-        }
+        const last = inventory.storePaths.get(item.ino);
+        if (last !== undefined) storePath = new StorePathFiles(item, last);
+        if (storePath !== undefined && item.node.kind !== 'dir') storePath.keep(placement);
+        else yield* itemSegments(item, placement);
       }
-      yield* held;
+      if (storePath !== undefined) yield* storePathFiles(storePath);
+    }
+
+    function* storePathFiles(storePath: StorePathFiles): Generator<Segment> {
+      for (const item of walkBelow(inventory, storePath.root)) {
+        if (item.node.kind !== 'dir') yield* itemSegments(item, storePath.placementOf(item, inventory));
+      }
     }
 
     function* itemSegments(item: WalkItem, placement: Placement): Generator<Segment> {
@@ -561,5 +565,33 @@ function* contentSegments(item: WalkItem, placement: Placement, inventory: Inven
     } else {
       yield bytesSegment(offset, node.content.bytes.subarray(from, from + length));
     }
+  }
+}
+
+const EMPTY_PLACEMENT = -1;
+const OTHER_PLACEMENT = 0;
+
+/** The placements of a store path's files while its directories are written: a number each but for files of several extents. */
+class StorePathFiles {
+  /** Per inode from the root: its one extent's start + 1, EMPTY_PLACEMENT, or OTHER_PLACEMENT (in `others`). */
+  private readonly starts: number[] = [];
+  private readonly others = new Map<number, Placement>();
+  constructor(readonly root: WalkItem, readonly last: number) {}
+
+  keep(placement: Placement): void {
+    const { ino, extents, leafBlocks } = placement;
+    const single = extents.length === 1 && leafBlocks.length === 0 && extents[0]!.logical === 0;
+    this.starts[ino - this.root.ino] = extents.length === 0 ? EMPTY_PLACEMENT : single ? extents[0]!.start + 1 : OTHER_PLACEMENT;
+    if (extents.length > 0 && !single) this.others.set(ino, placement);
+  }
+
+  placementOf(item: WalkItem, inventory: Inventory): Placement {
+    const { ino } = item;
+    const start = ino <= this.last ? this.starts[ino - this.root.ino] : undefined;
+    if (start === EMPTY_PLACEMENT) return { ino, extents: [], leafBlocks: [] };
+    if (start !== undefined && start > 0) return { ino, extents: [{ logical: 0, start: start - 1, length: inventory.blocks.get(ino) }], leafBlocks: [] };
+    const other = this.others.get(ino);
+    if (other === undefined) throw treeChanged(item.path);
+    return other;
   }
 }

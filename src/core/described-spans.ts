@@ -55,11 +55,13 @@ function fileWhat(identity: string, size: number | undefined, fileOffset: number
   return `${identity} ${size ?? -1} ${fileOffset}`;
 }
 
-/** A span's description: its length and each part's place in it, length and what it is. */
-function spanDescription(length: number, parts: readonly { readonly at: number; readonly length: number; readonly what: string }[]): Uint8Array {
-  const hash = createHash('sha256').update(`described span 1 ${length}\n`);
-  for (const part of parts) hash.update(`${part.at} ${part.length} ${part.what}\n`);
-  return hash.digest();
+/** A span's description: its length, then a line per part with its place in the span, length and what it is. */
+function spanDescription(length: number, partLines: string): Uint8Array {
+  return createHash('sha256').update(`described span 1 ${length}\n${partLines}`).digest();
+}
+
+function partLine(at: number, length: number, what: string): string {
+  return `${at} ${length} ${what}\n`;
 }
 
 interface Part {
@@ -88,6 +90,10 @@ function partsOf(segment: Segment, identify: FileIdentity): Part[] | undefined {
   }
   const identity = identify(source.path);
   if (identity === undefined) return undefined;
+  if (source.offset % SPLIT + segment.length <= SPLIT) {
+    // One part: the segment itself (most files of a closure).
+    return [{ segment, what: fileWhat(identity, source.size, source.offset), candidate: source.offset === 0 }];
+  }
   const parts: Part[] = [];
   let done = 0;
   while (done < segment.length) {
@@ -124,8 +130,13 @@ export function* describedSpans(segments: Iterable<Segment>, identify: FileIdent
     const last = group.at(-1)!.segment;
     let end = last.offset + last.length;
     if (next !== undefined && next - end < MAX_GAP && next - start <= rule.maximum) end = next;
-    const description = spanDescription(end - start, group.map((part) => ({ at: part.segment.offset - start, length: part.segment.length, what: part.what })));
-    const span: Span = { start, end, segments: group.map((p) => p.segment), description };
+    let lines = '';
+    const spanSegments: Segment[] = [];
+    for (const part of group) {
+      lines += partLine(part.segment.offset - start, part.segment.length, part.what);
+      spanSegments.push(part.segment);
+    }
+    const span: Span = { start, end, segments: spanSegments, description: spanDescription(end - start, lines) };
     group = [];
     return span;
   };
@@ -189,7 +200,7 @@ export function loneParts(identity: string, size: number, rule: DescribedSpanRul
     const followedByWhole = k + 1 < whole;
     if (!followedByWhole && !(tail > 0 && SPLIT + tail > rule.maximum)) continue;
     const fileOffset = k * SPLIT;
-    parts.push({ fileOffset, description: spanDescription(SPLIT, [{ at: 0, length: SPLIT, what: fileWhat(identity, size, fileOffset) }]) });
+    parts.push({ fileOffset, description: spanDescription(SPLIT, partLine(0, SPLIT, fileWhat(identity, size, fileOffset))) });
   }
   return parts;
 }

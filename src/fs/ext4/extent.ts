@@ -55,22 +55,42 @@ export interface ExtentTree {
   readonly leaves: Uint8Array[];
 }
 
+/** Where a file's extents are: their tree's root is encoded from this (encodeExtentRoot). */
+export interface ExtentRoot {
+  readonly extents: readonly Extent[];
+  /** The physical blocks of its leaves (leafBlocksNeeded of them). */
+  readonly leafBlocks: readonly number[];
+}
+
+/** Writes the 60-byte i_block root of the tree of `root` at `at`: its extents, or an index of its leaves. */
+export function encodeExtentRoot(v: DataView, at: number, root: ExtentRoot, blockSize: number): void {
+  const { extents, leafBlocks } = root;
+  if (extents.length <= IN_INODE) {
+    header(v, at, extents.length, IN_INODE, 0);
+    for (let i = 0; i < extents.length; i++) leafEntry(v, at + 12 + 12 * i, extents[i]!);
+    return;
+  }
+  const capacity = leafCapacity(blockSize);
+  header(v, at, leafBlocks.length, IN_INODE, 1);
+  for (let i = 0; i < leafBlocks.length; i++) {
+    const physical = leafBlocks[i]!;
+    const entry = at + 12 + 12 * i;
+    v.setUint32(entry, extents[i * capacity]!.logical, true);
+    v.setUint32(entry + 4, physical % 2 ** 32, true);
+    v.setUint16(entry + 8, Math.floor(physical / 2 ** 32), true);
+  }
+}
+
 /**
  * Builds the tree for extents sorted by logical block. `leafBlocks` are the physical
  * blocks reserved for leaves (leafBlocksNeeded of them); `seed` is the inode's csum seed.
  */
 export function buildExtentTree(extents: readonly Extent[], leafBlocks: readonly number[], blockSize: number, seed: number): ExtentTree {
   const root = new Uint8Array(60);
-  const rv = new DataView(root.buffer);
-  if (extents.length <= IN_INODE) {
-    header(rv, 0, extents.length, IN_INODE, 0);
-    extents.forEach((e, i) => leafEntry(rv, 12 + 12 * i, e));
-    return { root, leaves: [] };
-  }
+  encodeExtentRoot(new DataView(root.buffer), 0, { extents, leafBlocks }, blockSize);
+  if (extents.length <= IN_INODE) return { root, leaves: [] };
   const capacity = leafCapacity(blockSize);
-  header(rv, 0, leafBlocks.length, IN_INODE, 1);
-  const leaves: Uint8Array[] = [];
-  leafBlocks.forEach((physical, i) => {
+  const leaves = leafBlocks.map((_, i) => {
     const part = extents.slice(i * capacity, (i + 1) * capacity);
     const block = new Uint8Array(blockSize);
     const v = new DataView(block.buffer);
@@ -78,11 +98,7 @@ export function buildExtentTree(extents: readonly Extent[], leafBlocks: readonly
     part.forEach((e, j) => leafEntry(v, 12 + 12 * j, e));
     const tail = 12 + 12 * capacity;
     v.setUint32(tail, crc32cUpdate(seed, block, 0, tail), true);
-    leaves.push(block);
-    const at = 12 + 12 * i;
-    rv.setUint32(at, part[0]!.logical, true);
-    rv.setUint32(at + 4, physical % 2 ** 32, true);
-    rv.setUint16(at + 8, Math.floor(physical / 2 ** 32), true);
+    return block;
   });
   return { root, leaves };
 }

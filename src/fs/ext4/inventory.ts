@@ -126,11 +126,13 @@ function checkName(name: string, where: string): void {
  * Depth-first walk yielding every inode once, in inode order. The first pass numbers the
  * inodes and keeps what later passes need; a later pass lists directories without their
  * children's metadata (DirNode.listNames), takes the numbers the first pass gave and
- * each file's size from it, and fails when the tree is no longer what it listed.
+ * each file's size from it, and fails when the tree is no longer what it listed. Given
+ * the store paths (Inventory.storePaths), a later pass yields none of their inodes but
+ * directories (walkBelow yields them).
  */
-export function* walkTree(inventory: WalkInventory, firstPass: boolean): Generator<WalkItem> {
+export function* walkTree(inventory: WalkInventory, firstPass: boolean, deferStorePathFiles?: ReadonlyMap<number, number>): Generator<WalkItem> {
   const { root, lostFound, childInos } = inventory;
-  const walk = walker(inventory, firstPass, { next: FIRST_INO + 1, dirCount: 0, slotCount: 0 });
+  const walk = walker(inventory, firstPass, { next: FIRST_INO + 1, dirCount: 0, slotCount: 0, deferThrough: 0 }, deferStorePathFiles);
   const rootChildren = walk.listed(root).filter(([name]) => name !== 'lost+found');
   const lostFoundChildren = walk.listed(lostFound);
   const rootIndex = walk.openDir(rootChildren, '/');
@@ -147,7 +149,8 @@ export function* walkTree(inventory: WalkInventory, firstPass: boolean): Generat
  * root), walking that part of the tree again: the same items with the same numbers.
  */
 export function walkBelow(inventory: WalkInventory, directory: WalkItem): Generator<WalkItem> {
-  const state = { next: directory.ino + 1, dirCount: directory.dirIndex + 1, slotCount: inventory.childStart.get(directory.dirIndex) + directory.children.length };
+  const slotCount = inventory.childStart.get(directory.dirIndex) + directory.children.length;
+  const state = { next: directory.ino + 1, dirCount: directory.dirIndex + 1, slotCount, deferThrough: 0 };
   return walker(inventory, false, state).visit(directory.children, directory.ino, directory.dirIndex, directory.path);
 }
 
@@ -158,9 +161,11 @@ interface WalkState {
   next: number;
   dirCount: number;
   slotCount: number;
+  /** Files up to this inode are not yielded (a store path's, walked again for them). */
+  deferThrough: number;
 }
 
-function walker(inventory: WalkInventory, firstPass: boolean, state: WalkState) {
+function walker(inventory: WalkInventory, firstPass: boolean, state: WalkState, deferStorePathFiles?: ReadonlyMap<number, number>) {
   const { links, childInos, childStart } = inventory;
   const seenDirs = new Set<DirNode>();
   const openDir = (children: readonly unknown[], path: string): number => {
@@ -186,6 +191,8 @@ function walker(inventory: WalkInventory, firstPass: boolean, state: WalkState) 
         const ino = state.next++;
         if (firstPass) childInos.set(base + i, ino);
         else if (childInos.get(base + i) !== ino || inventory.isDir.get(ino) !== 1) throw treeChanged(childPath);
+        const storePathEnd = deferStorePathFiles?.get(ino);
+        if (storePathEnd !== undefined) state.deferThrough = storePathEnd;
         const grandchildren = listed(child);
         const index = openDir(grandchildren, childPath);
         yield { ino, node: child, parentIno, dirIndex: index, children: grandchildren, path: childPath };
@@ -198,6 +205,7 @@ function walker(inventory: WalkInventory, firstPass: boolean, state: WalkState) 
         if ((inventory.records.modes.get(ino) & S_IFMT) !== (child.kind === 'file' ? S_IFREG : S_IFLNK)) throw treeChanged(childPath);
         if (ino !== state.next) continue;
         state.next++;
+        if (ino <= state.deferThrough) continue;
         const node = child.kind === 'file' && child.size < 0 ? { ...child, size: inventory.sizes.get(ino) } : child;
         yield { ino, node, parentIno, dirIndex: -1, children: EMPTY, path: childPath };
         continue;

@@ -216,17 +216,36 @@ export function buildExt4(root: DirNode, options: Ext4Options): Ext4Filesystem {
 }
 
 /** Walks the tree and the placements in step: each inode with where its blocks go. */
-function* placedItems(inventory: Inventory, allocation: Allocation, blocks: number): Generator<{ item: WalkItem; placement: Placement }> {
+/**
+ * Each inode's placement in inode order, with its walk item but for the files of store
+ * paths (undefined): those come from walkBelow once their path's directories are written.
+ */
+function* placedItems(inventory: Inventory, allocation: Allocation, blocks: number): Generator<{ item: WalkItem | undefined; placement: Placement }> {
   const places = placements(inventory, allocation.journalBlocks, new BlockAllocator(allocation.geometry.fixed, blocks));
   places.next(); // the journal, placed first
-  for (const item of walkTree(inventory, false)) {
-    const placement = places.next().value;
-    if (placement === undefined || placement.ino !== item.ino) throw treeChanged(item.path);
-    // Files take their sizes from the first walk (a file's own is checked when it is opened).
-    if (contentBlocks(item, inventory, BLOCK_SIZE) !== inventory.blocks.get(item.ino)) {
-      throw new ImageError('input.changed', `Cannot write "${item.path}": it changed during the build`, { hint: 'rebuild' });
+  let placement = places.next().value;
+  const deferred = function* (before: number): Generator<{ item: undefined; placement: Placement }> {
+    while (placement !== undefined && placement.ino < before) {
+      if (inventory.isDir.get(placement.ino) === 1) throw treeChanged('/');
+      yield { item: undefined, placement };
+      placement = places.next().value;
     }
+  };
+  for (const item of walkTree(inventory, false, inventory.storePaths)) {
+    yield* deferred(item.ino);
+    if (placement === undefined || placement.ino !== item.ino) throw treeChanged(item.path);
+    checkBlocks(item, inventory);
     yield { item, placement };
+    placement = places.next().value;
+  }
+  yield* deferred(Infinity);
+}
+
+/** Fails when an item's content takes other blocks than the first walk found. */
+function checkBlocks(item: WalkItem, inventory: Inventory): void {
+  // Files take their sizes from the first walk (a file's own is checked when it is opened).
+  if (contentBlocks(item, inventory, BLOCK_SIZE) !== inventory.blocks.get(item.ino)) {
+    throw new ImageError('input.changed', `Cannot write "${item.path}": it changed during the build`, { hint: 'rebuild' });
   }
 }
 
@@ -274,7 +293,7 @@ function emit(inventory: Inventory, allocation: Allocation, blocks: number, opti
 
   const journalFields = (): InodeFields => ({
     mode: S_IFREG | 0o600, uid: 0, gid: 0, size: allocation.journalBlocks * BLOCK_SIZE, time: options.epoch, links: 1,
-    sectors: (allocation.journalBlocks + journal.leafBlocks.length) * (BLOCK_SIZE / 512), flags: EXTENTS_FL, block: treeOf(JOURNAL_INO, journal).root,
+    sectors: (allocation.journalBlocks + journal.leafBlocks.length) * (BLOCK_SIZE / 512), flags: EXTENTS_FL, block: journal,
   });
 
   // Files' link counts; every other file has one name.
@@ -285,23 +304,23 @@ function emit(inventory: Inventory, allocation: Allocation, blocks: number, opti
   /** An inode's record from the first pass's arrays and where its blocks went: no walk. */
   const inodeFields = (ino: number, placement: Placement): InodeFields => {
     const mode = records.modes.get(ino);
-    const content = inventory.blocks.get(ino);
-    const common = { mode, uid: records.uids.get(ino), gid: records.gids.get(ino), time: records.mtimes.get(ino) };
-    const sectors = (content + placement.leafBlocks.length) * (BLOCK_SIZE / 512);
+    const uid = records.uids.get(ino);
+    const gid = records.gids.get(ino);
+    const time = records.mtimes.get(ino);
+    const sectors = (inventory.blocks.get(ino) + placement.leafBlocks.length) * (BLOCK_SIZE / 512);
     switch (mode & 0o170000) {
-      case S_IFDIR:
-        return {
-          ...common, size: content * BLOCK_SIZE, links: records.directoryLinks.get(ino), sectors,
-          flags: EXTENTS_FL | (records.indexed.get(ino) === 1 ? INDEX_FL : 0), block: treeOf(ino, placement).root,
-        };
+      case S_IFDIR: {
+        const flags = EXTENTS_FL | (records.indexed.get(ino) === 1 ? INDEX_FL : 0);
+        return { mode, uid, gid, time, size: inventory.blocks.get(ino) * BLOCK_SIZE, links: records.directoryLinks.get(ino), sectors, flags, block: placement };
+      }
       case S_IFLNK: {
         const fast = records.fastSymlinks.get(ino);
         return fast === undefined
-          ? { ...common, size: inventory.sizes.get(ino), links: 1, sectors, flags: EXTENTS_FL, block: treeOf(ino, placement).root }
-          : { ...common, size: fast.length, links: 1, sectors: 0, flags: 0, block: asciiBytes(fast, 60) };
+          ? { mode, uid, gid, time, size: inventory.sizes.get(ino), links: 1, sectors, flags: EXTENTS_FL, block: placement }
+          : { mode, uid, gid, time, size: fast.length, links: 1, sectors: 0, flags: 0, block: asciiBytes(fast, 60) };
       }
       default:
-        return { ...common, size: inventory.sizes.get(ino), links: fileLinks.get(ino) ?? 1, sectors, flags: EXTENTS_FL, block: treeOf(ino, placement).root };
+        return { mode, uid, gid, time, size: inventory.sizes.get(ino), links: fileLinks.get(ino) ?? 1, sectors, flags: EXTENTS_FL, block: placement };
     }
   };
 
@@ -456,6 +475,7 @@ function emit(inventory: Inventory, allocation: Allocation, blocks: number, opti
     // Records [first, first + count) of group g's table; called in disk order.
     const inodeTableChunk = (g: number, first: number, count: number): Uint8Array => {
       const out = new Uint8Array(Math.ceil((count * INODE_SIZE) / BLOCK_SIZE) * BLOCK_SIZE);
+      const view = new DataView(out.buffer);
       for (let i = 0; i < count; i++) {
         const ino = g * ipg + first + i + 1;
         let fields: InodeFields | undefined;
@@ -465,7 +485,7 @@ function emit(inventory: Inventory, allocation: Allocation, blocks: number, opti
           fields = inodeFields(ino, pending.value);
           pending = inodePlacements.next();
         }
-        if (fields !== undefined) encodeInode(out, i * INODE_SIZE, ino, fields, seed);
+        if (fields !== undefined) encodeInode(out, view, i * INODE_SIZE, ino, fields, BLOCK_SIZE, seed);
       }
       return out;
     };
@@ -488,21 +508,27 @@ function emit(inventory: Inventory, allocation: Allocation, blocks: number, opti
       if (journalStart !== undefined) yield bytesSegment(at(journalStart.start), encodeJournalSuperblock(BLOCK_SIZE, allocation.journalBlocks, uuid));
       let storePath: StorePathFiles | undefined;
       for (const { item, placement } of placedItems(inventory, allocation, blocks)) {
+        if (item === undefined) {
+          if (storePath === undefined || placement.ino > storePath.last) throw treeChanged(storePath?.root.path ?? '/');
+          storePath.keep(placement);
+          continue;
+        }
         if (storePath !== undefined && item.ino > storePath.last) {
           yield* storePathFiles(storePath);
           storePath = undefined;
         }
         const last = inventory.storePaths.get(item.ino);
         if (last !== undefined) storePath = new StorePathFiles(item, last);
-        if (storePath !== undefined && item.node.kind !== 'dir') storePath.keep(placement);
-        else yield* itemSegments(item, placement);
+        yield* itemSegments(item, placement);
       }
       if (storePath !== undefined) yield* storePathFiles(storePath);
     }
 
     function* storePathFiles(storePath: StorePathFiles): Generator<Segment> {
       for (const item of walkBelow(inventory, storePath.root)) {
-        if (item.node.kind !== 'dir') yield* itemSegments(item, storePath.placementOf(item, inventory));
+        if (item.node.kind === 'dir') continue;
+        checkBlocks(item, inventory);
+        yield* itemSegments(item, storePath.placementOf(item, inventory));
       }
     }
 

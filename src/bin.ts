@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --optimize-for-size
+#!/usr/bin/env -S node --max-semi-space-size=2 --heap-growing-percent=20
 // The flags are src/cli/node-flags.ts's NODE_FLAGS (a test keeps this line equal to them).
 import { setFlagsFromString } from 'node:v8';
 import { NODE_FLAGS } from './cli/node-flags.js';

@@ -4,11 +4,12 @@
  * builders with them, so a benchmark measures what the CLI does. A test keeps the shebang
  * equal to this list.
  *
- * --optimize-for-size makes V8 collect garbage eagerly: walking a closure three times makes
- * many short-lived objects, and with the default heuristics the heap grows with them. For
- * a qcow-efi of 500,000 files in one store path the peak was 330 MiB with it and 470 MiB
- * without. It costs time: a small young generation (about 12 times the scavenges), so a
- * cold `do` build took 27.5 to 28.4 s against 22.2 to 23.3 s without it, and a rebuild
- * from the cache 4.4 to 5.4 s against 4.0 to 4.6 s (issue 14's benchmark input).
+ * Walking a closure three times makes many short-lived objects; with V8's default
+ * heuristics the heap grows with them (a qcow-efi of 500,000 files in one store path
+ * peaked at 357 MiB). A young generation of 2 MiB semi-spaces and old-space growth of 20 %
+ * per step keep it near what is live. Measured on qcow-efi builds (bench/memory.ts inputs):
+ * 119 to 150 MiB from 5,000 to 100,000 files and 165 to 182 MiB at 500,000, in 6.2 s at
+ * 100,000 files and 27 to 31 s (22 s of CPU) at 500,000. --optimize-for-size, used
+ * before, kept 117 to 160 MiB but took 14.4 s and 49 s (30 s of CPU) there.
  */
-export const NODE_FLAGS: readonly string[] = ['--optimize-for-size'];
+export const NODE_FLAGS: readonly string[] = ['--max-semi-space-size=2', '--heap-growing-percent=20'];

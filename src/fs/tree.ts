@@ -229,14 +229,23 @@ function unlistedChildren(raw: PathLike, hostPath: string): [string, TreeNode][]
 }
 
 function unlistedNode(hostPath: string, entry: Dirent): TreeNode {
-  const raw = toHostPath(hostPath);
   if (entry.isDirectory()) {
     const list = (): never => {
       throw new ImageError('tree.unlisted', `Internal error: "${hostPath}" was listed without metadata and cannot give it`);
     };
-    return { kind: 'dir', ...UNLISTED, entries: new Map(), list, listNames: () => unlistedChildren(raw, hostPath) };
+    return { kind: 'dir', ...UNLISTED, entries: new Map(), list, listNames: () => unlistedChildren(toHostPath(hostPath), hostPath) };
   }
-  if (entry.isSymbolicLink()) return { kind: 'symlink', ...UNLISTED, target: readlinkSync(raw, { encoding: 'buffer' }).toString('latin1') };
+  if (entry.isSymbolicLink()) {
+    // Read when asked: a walk that only passes by (ext4's first data walk past a store path's files) never does.
+    let target: string | undefined;
+    return {
+      kind: 'symlink', ...UNLISTED,
+      get target(): string {
+        target ??= readlinkSync(toHostPath(hostPath), { encoding: 'buffer' }).toString('latin1');
+        return target;
+      },
+    };
+  }
   if (entry.isFile()) return { kind: 'file', ...UNLISTED, size: -1, content: { kind: 'host', path: hostPath } };
   throw new ImageError('input.unsupported-type', `Cannot copy "${hostPath}": it is neither a file, a directory nor a symlink`, {
     hint: 'the Nix store holds only those three kinds',

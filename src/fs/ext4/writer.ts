@@ -215,10 +215,10 @@ export function buildExt4(root: DirNode, options: Ext4Options): Ext4Filesystem {
   return emit(inventory, allocation, blocks, options);
 }
 
-/** Walks the tree and the placements in step: each inode with where its blocks go. */
 /**
- * Each inode's placement in inode order, with its walk item but for the files of store
- * paths (undefined): those come from walkBelow once their path's directories are written.
+ * Walks the tree and the placements in step: each inode's placement in inode order, with
+ * its walk item but for the files of store paths (undefined): those come from walkBelow
+ * once their path's directories are written.
  */
 function* placedItems(inventory: Inventory, allocation: Allocation, blocks: number): Generator<{ item: WalkItem | undefined; placement: Placement }> {
   const places = placements(inventory, allocation.journalBlocks, new BlockAllocator(allocation.geometry.fixed, blocks));

@@ -24,9 +24,8 @@ export interface InodeFields {
   readonly block: Uint8Array | ExtentRoot;
 }
 
-/** Encodes an inode at `at` of the table `into` (`view` is over `into`) and stores its metadata_csum checksum. */
-export function encodeInode(into: Uint8Array, view: DataView, at: number, ino: number, f: InodeFields, blockSize: number, csumSeed: number): void {
-  const v = view;
+/** Encodes an inode at `at` of the table `into` (`v` is a view of all of `into`) and stores its metadata_csum checksum. */
+export function encodeInode(into: Uint8Array, v: DataView, at: number, ino: number, f: InodeFields, blockSize: number, csumSeed: number): void {
   // Times: the signed 32-bit field and the two epoch bits of *_extra.
   const lo = f.time >>> 0;
   const extra = ((f.time - (lo | 0)) / 2 ** 32) & 3;
